@@ -1,0 +1,131 @@
+/**
+ * Finds or builds the two external tools the stack runs on: the Temporal CLI (dev server)
+ * and moto. Both are pinned and cached outside the checkout so that every clone on this
+ * machine, CI's included, reuses them. Idempotent: a warm call only checks files.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { loadConfig } from '../common/config';
+import { repoRoot } from '../common/paths';
+
+export const TEMPORAL_CLI_VERSION = 'v1.5.1';
+export const MOTO_VERSION = '5.2.5';
+const MOTO_REQUIREMENTS = path.join(repoRoot(), 'scripts', 'moto-requirements.txt');
+
+/** A missing prerequisite: the launcher prints the message alone, never a stack trace. */
+export class MissingPrerequisite extends Error {}
+
+function onPath(command: string): string | undefined {
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    const candidate = path.join(dir, command);
+    try {
+      fs.accessSync(candidate, fs.constants.X_OK);
+      return candidate;
+    } catch {
+      /* not in this directory */
+    }
+  }
+  return undefined;
+}
+
+function log(message: string): void {
+  process.stderr.write(`[tools] ${message}\n`);
+}
+
+export function ensureTemporalCli(cacheDir = loadConfig().cacheDir): string {
+  const explicit = process.env.TEMPORAL_CLI_PATH;
+  if (explicit) {
+    try {
+      fs.accessSync(explicit, fs.constants.X_OK);
+      return explicit;
+    } catch {
+      throw new MissingPrerequisite(`TEMPORAL_CLI_PATH is set to ${explicit}, which is not an executable file.`);
+    }
+  }
+  const installed = onPath('temporal');
+  if (installed) return installed;
+
+  const binDir = path.join(cacheDir, 'bin');
+  const cached = path.join(binDir, `temporal-${TEMPORAL_CLI_VERSION}`);
+  if (fs.existsSync(cached)) return cached;
+
+  const go = onPath('go');
+  if (!go) {
+    throw new MissingPrerequisite(
+      'The Temporal CLI is needed and was not found: install Go (1.23 or newer) so it can be built, ' +
+        'or put a `temporal` binary on PATH, or set TEMPORAL_CLI_PATH to one.',
+    );
+  }
+  // go install into a private directory, then rename: two concurrent bootstraps never
+  // see a half-written binary.
+  const staging = fs.mkdtempSync(path.join(cacheDir, 'temporal-build-'));
+  log(`building the Temporal CLI ${TEMPORAL_CLI_VERSION} with go install (first run only; several minutes)`);
+  const result = spawnSync(go, ['install', `github.com/temporalio/cli/cmd/temporal@${TEMPORAL_CLI_VERSION}`], {
+    env: { ...process.env, GOBIN: staging },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  if (result.status !== 0) {
+    fs.rmSync(staging, { recursive: true, force: true });
+    throw new MissingPrerequisite(
+      `go install of the Temporal CLI ${TEMPORAL_CLI_VERSION} failed (exit ${result.status}); see the output above.`,
+    );
+  }
+  fs.mkdirSync(binDir, { recursive: true });
+  fs.renameSync(path.join(staging, 'temporal'), cached);
+  fs.rmSync(staging, { recursive: true, force: true });
+  return cached;
+}
+
+export interface MotoInstall {
+  /** The `moto_server` entry point inside the virtualenv. */
+  server: string;
+  python: string;
+}
+
+export function ensureMoto(cacheDir = loadConfig().cacheDir): MotoInstall {
+  const venv = path.join(cacheDir, `moto-${MOTO_VERSION}`);
+  const python = path.join(venv, 'bin', 'python');
+  const server = path.join(venv, 'bin', 'moto_server');
+  const ready = path.join(venv, '.clusterflow-ready');
+  const wanted = fs.readFileSync(MOTO_REQUIREMENTS, 'utf8');
+  if (fs.existsSync(ready) && fs.readFileSync(ready, 'utf8') === wanted) return { server, python };
+
+  const python3 = onPath('python3');
+  if (!python3) {
+    throw new MissingPrerequisite('Python 3 (3.9 or newer, with the venv module) is needed for moto and was not found: install python3.');
+  }
+  log(`installing moto ${MOTO_VERSION} into ${venv} (first run only)`);
+  fs.rmSync(venv, { recursive: true, force: true });
+  const made = spawnSync(python3, ['-m', 'venv', venv], { stdio: ['ignore', 'inherit', 'inherit'] });
+  if (made.status !== 0) {
+    throw new MissingPrerequisite('python3 could not create a virtualenv: install the venv module (Debian: apt-get install python3-venv).');
+  }
+  try {
+    execFileSync(python, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '-r', MOTO_REQUIREMENTS], {
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+  } catch {
+    throw new MissingPrerequisite(`pip could not install moto ${MOTO_VERSION}; see the output above.`);
+  }
+  fs.writeFileSync(ready, wanted);
+  return { server, python };
+}
+
+/** `npm run tools`: bootstrap both and say where they are. */
+if (require.main === module) {
+  const started = Date.now();
+  try {
+    const temporal = ensureTemporalCli();
+    const moto = ensureMoto();
+    log(`temporal: ${temporal}`);
+    log(`moto: ${moto.server}`);
+    log(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  } catch (error) {
+    if (error instanceof MissingPrerequisite) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,7 @@
+import { ensureMoto, ensureTemporalCli } from '../../scripts/tools';
+
+/** Tests bootstrap their own tools: a fresh clone needs nothing run before `npm test`. */
+export default async function globalSetup(): Promise<void> {
+  ensureTemporalCli();
+  ensureMoto();
+}
