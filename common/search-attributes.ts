@@ -1,8 +1,18 @@
-/** The custom search attributes of DESIGN.md §4; the dev server registers them at start. */
-export const SEARCH_ATTRIBUTES = {
-  ClusterName: 'Keyword',
-  ClusterPhase: 'Keyword',
-  CloudRegion: 'Keyword',
-  ClusterProject: 'Keyword',
-  OperationType: 'Keyword',
-} as const;
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+
+/**
+ * The custom search attributes of DESIGN.md §4, as typed keys that workflows upsert and the
+ * dev server registers at start. Safe to import from workflow code.
+ */
+export const SEARCH_ATTRIBUTE_KEYS = {
+  ClusterName: defineSearchAttributeKey('ClusterName', SearchAttributeType.KEYWORD),
+  ClusterPhase: defineSearchAttributeKey('ClusterPhase', SearchAttributeType.KEYWORD),
+  CloudRegion: defineSearchAttributeKey('CloudRegion', SearchAttributeType.KEYWORD),
+  ClusterProject: defineSearchAttributeKey('ClusterProject', SearchAttributeType.KEYWORD),
+  OperationType: defineSearchAttributeKey('OperationType', SearchAttributeType.KEYWORD),
+};
+
+/** `NAME=Keyword` arguments for `temporal server start-dev --search-attribute`. */
+export function devServerSearchAttributeArgs(): string[] {
+  return Object.keys(SEARCH_ATTRIBUTE_KEYS).flatMap((name) => ['--search-attribute', `${name}=Keyword`]);
+}

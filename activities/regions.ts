@@ -1,0 +1,24 @@
+import { DescribeAvailabilityZonesCommand } from '@aws-sdk/client-ec2';
+import { AwsDeps, ec2Client } from './aws-session';
+
+export interface RegionRequest {
+  accountId: string;
+  region: string;
+}
+
+/** The region's available AZs, as the account sees them. Read-only, so trivially idempotent. */
+export function regionActivities(deps: AwsDeps) {
+  return {
+    async describeAvailabilityZones({ accountId, region }: RegionRequest): Promise<string[]> {
+      const ec2 = ec2Client(deps, accountId, region);
+      try {
+        const answer = await ec2.send(
+          new DescribeAvailabilityZonesCommand({ Filters: [{ Name: 'state', Values: ['available'] }] }),
+        );
+        return (answer.AvailabilityZones ?? []).map((zone) => zone.ZoneName ?? '').filter(Boolean).sort();
+      } finally {
+        ec2.destroy();
+      }
+    },
+  };
+}

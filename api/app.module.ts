@@ -1,0 +1,47 @@
+import { DynamicModule, Global, Module, OnApplicationShutdown, Inject } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { BearerTokenGuard } from './auth/bearer-token.guard';
+import { CloudAccountsModule } from './cloud-accounts/cloud-accounts.module';
+import { ClusterProfilesModule } from './cluster-profiles/cluster-profiles.module';
+import { ContractErrorFilter } from './common/error-shape';
+import { ApiSettings } from './common/settings';
+import { SETTINGS, STORE } from './common/tokens';
+import { HealthModule } from './health/health.module';
+import { Store } from './store/store';
+import { TemporalModule } from './temporal/temporal.module';
+
+/** Settings and the store, resolved before Nest starts, offered to every module. */
+@Global()
+@Module({})
+class CoreModule implements OnApplicationShutdown {
+  constructor(@Inject(STORE) private readonly store: Store) {}
+
+  static with(settings: ApiSettings, store: Store): DynamicModule {
+    return {
+      module: CoreModule,
+      providers: [
+        { provide: SETTINGS, useValue: settings },
+        { provide: STORE, useValue: store },
+      ],
+      exports: [SETTINGS, STORE],
+    };
+  }
+
+  onApplicationShutdown(): void {
+    this.store.close();
+  }
+}
+
+@Module({})
+export class AppModule {
+  static with(settings: ApiSettings, store: Store): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [CoreModule.with(settings, store), TemporalModule, HealthModule, CloudAccountsModule, ClusterProfilesModule],
+      providers: [
+        { provide: APP_GUARD, useClass: BearerTokenGuard },
+        { provide: APP_FILTER, useClass: ContractErrorFilter },
+      ],
+    };
+  }
+}

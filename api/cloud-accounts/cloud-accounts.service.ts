@@ -1,0 +1,90 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { ApiError } from '../common/error-shape';
+import { ApiSettings } from '../common/settings';
+import { SETTINGS, STORE, STS_VERIFIER } from '../common/tokens';
+import { CloudAccountRecord, NameTakenError, Store } from '../store/store';
+import { CloudAccountView, CreateCloudAccountDto } from './cloud-account.dto';
+import { StsVerifier } from './sts-verifier';
+
+/** Shows the first and last four characters of an access key id, enough to recognise it. */
+export function maskAccessKeyId(id: string): string {
+  return id.length <= 8 ? '*'.repeat(id.length) : `${id.slice(0, 4)}${'*'.repeat(id.length - 8)}${id.slice(-4)}`;
+}
+
+function toView(record: CloudAccountRecord): CloudAccountView {
+  return {
+    id: record.id,
+    name: record.name,
+    accessKeyId: maskAccessKeyId(record.accessKeyId),
+    awsAccountId: record.awsAccountId,
+    createdAt: record.createdAt,
+  };
+}
+
+@Injectable()
+export class CloudAccountsService {
+  private readonly logger = new Logger('cloud-accounts');
+
+  constructor(
+    @Inject(STORE) private readonly store: Store,
+    @Inject(SETTINGS) private readonly settings: ApiSettings,
+    @Inject(STS_VERIFIER) private readonly verifier: StsVerifier,
+  ) {}
+
+  async create(project: string, dto: CreateCloudAccountDto): Promise<CloudAccountView> {
+    if (this.store.listCloudAccounts(project).some((a) => a.name === dto.name)) {
+      throw new ApiError(409, `name: a cloud account named "${dto.name}" already exists`);
+    }
+    const verification = await this.verifier.verify(dto);
+    if (!verification.ok && verification.reason === 'rejected') {
+      throw new ApiError(400, `secretAccessKey: AWS STS rejected these credentials (${verification.message})`, [
+        { field: 'secretAccessKey', rule: 'sts', message: verification.message },
+      ]);
+    }
+    if (!verification.ok) {
+      throw new ApiError(502, `could not verify the credentials with AWS STS: ${verification.message}`);
+    }
+    const id = randomUUID();
+    const record: CloudAccountRecord = {
+      id,
+      project,
+      name: dto.name,
+      accessKeyId: dto.accessKeyId,
+      sealedSecret: this.settings.secretBox.seal(
+        JSON.stringify({ secretAccessKey: dto.secretAccessKey, sessionToken: dto.sessionToken }),
+        id,
+      ),
+      awsAccountId: verification.awsAccountId,
+      createdAt: new Date().toISOString(),
+    };
+    try {
+      this.store.insertCloudAccount(record);
+    } catch (error) {
+      if (error instanceof NameTakenError) throw new ApiError(409, `name: a cloud account named "${dto.name}" already exists`);
+      throw error;
+    }
+    this.logger.log(`cloud account ${record.id} "${record.name}" added (key ${maskAccessKeyId(record.accessKeyId)}, AWS account ${record.awsAccountId ?? 'unknown'})`);
+    return toView(record);
+  }
+
+  list(project: string): CloudAccountView[] {
+    return this.store.listCloudAccounts(project).map(toView);
+  }
+
+  get(project: string, id: string): CloudAccountView {
+    const record = this.store.getCloudAccount(project, id);
+    if (!record) throw new ApiError(404, `cloud account ${id} not found`);
+    return toView(record);
+  }
+
+  delete(project: string, id: string): void {
+    this.get(project, id);
+    const clusters = this.store.clustersUsingCloudAccount(project, id);
+    if (clusters.length > 0) {
+      throw new ApiError(409, `cloud account ${id} is in use by cluster(s) ${clusters.join(', ')}; delete them first`, { clusters });
+    }
+    this.store.deleteCloudAccount(project, id);
+    this.logger.log(`cloud account ${id} deleted`);
+  }
+}

@@ -1,0 +1,40 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { ApiBearerAuth, ApiConflictResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
+import { Project } from '../auth/project.decorator';
+import { ClusterProfileView, CreateClusterProfileDto } from './cluster-profile.dto';
+import { ClusterProfilesService } from './cluster-profiles.service';
+
+@ApiTags('cluster profiles')
+@ApiBearerAuth()
+@Controller('v1/cluster-profiles')
+export class ClusterProfilesController {
+  constructor(private readonly profiles: ClusterProfilesService) {}
+
+  @Post()
+  @ApiCreatedResponse({ type: ClusterProfileView })
+  @ApiConflictResponse({ description: 'name taken' })
+  @ApiUnprocessableEntityResponse({ description: 'the packs do not make a cluster (one os, one k8s, …)' })
+  create(@Project() project: string, @Body() dto: CreateClusterProfileDto): ClusterProfileView {
+    return this.profiles.create(project, dto);
+  }
+
+  @Get()
+  @ApiOkResponse({ type: [ClusterProfileView] })
+  list(@Project() project: string): ClusterProfileView[] {
+    return this.profiles.list(project);
+  }
+
+  @Get(':id')
+  @ApiOkResponse({ type: ClusterProfileView })
+  @ApiNotFoundResponse()
+  get(@Project() project: string, @Param('id') id: string): ClusterProfileView {
+    return this.profiles.get(project, id);
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @ApiConflictResponse({ description: 'built-in profiles cannot be deleted' })
+  delete(@Project() project: string, @Param('id') id: string): void {
+    this.profiles.delete(project, id);
+  }
+}

@@ -1,0 +1,54 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { ApiError } from '../common/error-shape';
+import { STORE } from '../common/tokens';
+import { NameTakenError, ProfileRecord, Store } from '../store/store';
+import { ClusterProfileView, CreateClusterProfileDto } from './cluster-profile.dto';
+import { profileRuleProblems } from './profile-rules';
+
+function toView(record: ProfileRecord): ClusterProfileView {
+  const { project: _project, ...view } = record;
+  return view as ClusterProfileView;
+}
+
+@Injectable()
+export class ClusterProfilesService {
+  constructor(@Inject(STORE) private readonly store: Store) {}
+
+  create(project: string, dto: CreateClusterProfileDto): ClusterProfileView {
+    const problems = profileRuleProblems(dto.packs);
+    if (problems.length > 0) throw new ApiError(422, problems.map((p) => `${p.field}: ${p.message}`).join('; '), problems);
+    const record: ProfileRecord = {
+      id: randomUUID(),
+      project,
+      name: dto.name,
+      description: dto.description,
+      packs: dto.packs.map((p) => ({ name: p.name, layer: p.layer, version: p.version, values: p.values })),
+      builtIn: false,
+      createdAt: new Date().toISOString(),
+    };
+    try {
+      this.store.insertProfile(record);
+    } catch (error) {
+      if (error instanceof NameTakenError) throw new ApiError(409, `name: a cluster profile named "${dto.name}" already exists`);
+      throw error;
+    }
+    return toView(record);
+  }
+
+  list(project: string): ClusterProfileView[] {
+    return this.store.listProfiles(project).map(toView);
+  }
+
+  get(project: string, id: string): ClusterProfileView {
+    const record = this.store.getProfile(project, id);
+    if (!record) throw new ApiError(404, `cluster profile ${id} not found`);
+    return toView(record);
+  }
+
+  delete(project: string, id: string): void {
+    const record = this.get(project, id);
+    if (record.builtIn) throw new ApiError(409, `cluster profile ${id} is built in and cannot be deleted`);
+    this.store.deleteProfile(project, id);
+  }
+}

@@ -1,0 +1,8 @@
+/** Nest injection tokens shared by the API's modules. */
+export const SETTINGS = Symbol('SETTINGS');
+export const STORE = Symbol('STORE');
+export const TEMPORAL_CONNECTION = Symbol('TEMPORAL_CONNECTION');
+export const STS_VERIFIER = Symbol('STS_VERIFIER');
+
+/** Every resource belongs to a project; until per-project tokens arrive, every token belongs to `default`. */
+export const DEFAULT_PROJECT = 'default';

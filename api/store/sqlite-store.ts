@@ -1,0 +1,161 @@
+import Database from 'better-sqlite3';
+import * as path from 'node:path';
+import { BUILT_IN_PROFILES } from './built-in-profiles';
+import { CloudAccountRecord, NameTakenError, ProfileRecord, Store } from './store';
+
+/** The embedded default store: one SQLite file in the data dir, shared by the API and the worker. */
+export class SqliteStore implements Store {
+  private readonly db: Database.Database;
+
+  constructor(dataDir: string) {
+    this.db = new Database(path.join(dataDir, 'clusterflow.sqlite'));
+    // WAL lets the worker read credentials while the API writes.
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('busy_timeout = 5000');
+    this.db.exec(`
+      CREATE TABLE IF NOT EXISTS cloud_accounts (
+        id TEXT PRIMARY KEY, project TEXT NOT NULL, name TEXT NOT NULL,
+        access_key_id TEXT NOT NULL, sealed_secret TEXT NOT NULL, aws_account_id TEXT,
+        created_at TEXT NOT NULL, UNIQUE (project, name));
+      CREATE TABLE IF NOT EXISTS profiles (
+        id TEXT PRIMARY KEY, project TEXT NOT NULL, name TEXT NOT NULL, description TEXT,
+        packs TEXT NOT NULL, created_at TEXT NOT NULL, UNIQUE (project, name));
+      CREATE TABLE IF NOT EXISTS cloud_account_usage (
+        project TEXT NOT NULL, cluster TEXT NOT NULL, account_id TEXT NOT NULL,
+        PRIMARY KEY (project, cluster));
+      CREATE TABLE IF NOT EXISTS health (id INTEGER PRIMARY KEY, checked_at TEXT NOT NULL);
+    `);
+  }
+
+  insertCloudAccount(r: CloudAccountRecord): void {
+    this.unique(() =>
+      this.db
+        .prepare(
+          `INSERT INTO cloud_accounts (id, project, name, access_key_id, sealed_secret, aws_account_id, created_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(r.id, r.project, r.name, r.accessKeyId, r.sealedSecret, r.awsAccountId ?? null, r.createdAt),
+    );
+  }
+
+  listCloudAccounts(project: string): CloudAccountRecord[] {
+    return this.db
+      .prepare('SELECT * FROM cloud_accounts WHERE project = ? ORDER BY created_at, name')
+      .all(project)
+      .map((row) => toAccount(row as AccountRow));
+  }
+
+  getCloudAccount(project: string, id: string): CloudAccountRecord | undefined {
+    const row = this.db.prepare('SELECT * FROM cloud_accounts WHERE project = ? AND id = ?').get(project, id);
+    return row ? toAccount(row as AccountRow) : undefined;
+  }
+
+  deleteCloudAccount(project: string, id: string): boolean {
+    return this.db.prepare('DELETE FROM cloud_accounts WHERE project = ? AND id = ?').run(project, id).changes > 0;
+  }
+
+  insertProfile(r: ProfileRecord): void {
+    if (BUILT_IN_PROFILES.some((p) => p.name === r.name)) throw new NameTakenError(`profile name "${r.name}" is taken`);
+    this.unique(() =>
+      this.db
+        .prepare('INSERT INTO profiles (id, project, name, description, packs, created_at) VALUES (?, ?, ?, ?, ?, ?)')
+        .run(r.id, r.project, r.name, r.description ?? null, JSON.stringify(r.packs), r.createdAt),
+    );
+  }
+
+  listProfiles(project: string): ProfileRecord[] {
+    const stored = this.db
+      .prepare('SELECT * FROM profiles WHERE project = ? ORDER BY created_at, name')
+      .all(project)
+      .map((row) => toProfile(row as ProfileRow));
+    return [...BUILT_IN_PROFILES.map((p) => ({ ...p, project })), ...stored];
+  }
+
+  getProfile(project: string, id: string): ProfileRecord | undefined {
+    const builtIn = BUILT_IN_PROFILES.find((p) => p.id === id);
+    if (builtIn) return { ...builtIn, project };
+    const row = this.db.prepare('SELECT * FROM profiles WHERE project = ? AND id = ?').get(project, id);
+    return row ? toProfile(row as ProfileRow) : undefined;
+  }
+
+  deleteProfile(project: string, id: string): boolean {
+    return this.db.prepare('DELETE FROM profiles WHERE project = ? AND id = ?').run(project, id).changes > 0;
+  }
+
+  useCloudAccount(project: string, cluster: string, accountId: string): void {
+    this.db
+      .prepare('INSERT OR REPLACE INTO cloud_account_usage (project, cluster, account_id) VALUES (?, ?, ?)')
+      .run(project, cluster, accountId);
+  }
+
+  releaseCloudAccount(project: string, cluster: string): void {
+    this.db.prepare('DELETE FROM cloud_account_usage WHERE project = ? AND cluster = ?').run(project, cluster);
+  }
+
+  clustersUsingCloudAccount(project: string, accountId: string): string[] {
+    return this.db
+      .prepare('SELECT cluster FROM cloud_account_usage WHERE project = ? AND account_id = ? ORDER BY cluster')
+      .all(project, accountId)
+      .map((row) => (row as { cluster: string }).cluster);
+  }
+
+  checkWritable(): void {
+    this.db.prepare('INSERT OR REPLACE INTO health (id, checked_at) VALUES (1, ?)').run(new Date().toISOString());
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  private unique(write: () => void): void {
+    try {
+      write();
+    } catch (error) {
+      if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') throw new NameTakenError((error as Error).message);
+      throw error;
+    }
+  }
+}
+
+interface AccountRow {
+  id: string;
+  project: string;
+  name: string;
+  access_key_id: string;
+  sealed_secret: string;
+  aws_account_id: string | null;
+  created_at: string;
+}
+
+interface ProfileRow {
+  id: string;
+  project: string;
+  name: string;
+  description: string | null;
+  packs: string;
+  created_at: string;
+}
+
+function toAccount(row: AccountRow): CloudAccountRecord {
+  return {
+    id: row.id,
+    project: row.project,
+    name: row.name,
+    accessKeyId: row.access_key_id,
+    sealedSecret: row.sealed_secret,
+    awsAccountId: row.aws_account_id ?? undefined,
+    createdAt: row.created_at,
+  };
+}
+
+function toProfile(row: ProfileRow): ProfileRecord {
+  return {
+    id: row.id,
+    project: row.project,
+    name: row.name,
+    description: row.description ?? undefined,
+    packs: JSON.parse(row.packs),
+    builtIn: false,
+    createdAt: row.created_at,
+  };
+}

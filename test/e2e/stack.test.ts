@@ -1,0 +1,92 @@
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { isPortTaken } from '../../common/ports';
+import { call } from '../support/http';
+import { launchStack, RunningStack, stackEnv, stackPorts, StackPorts } from '../support/stack';
+
+/**
+ * `npm start` as an operator runs it: the real launcher starts the Temporal dev server, moto,
+ * the simulator, the worker and the API as processes, on ports of this test's choosing.
+ */
+describe('the stack launcher', () => {
+  let dataDir: string;
+  let ports: StackPorts;
+  let stack: RunningStack | undefined;
+  // Looks like an AWS secret; unique, so finding it anywhere is a leak and not a coincidence.
+  const secretAccessKey = `e2eSecret${Date.now()}xQ7/kP2+vR9wL4mN8bT3`;
+
+  beforeAll(async () => {
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cf-stack-'));
+    ports = await stackPorts();
+  });
+
+  afterAll(async () => {
+    await stack?.interrupt();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('starts everything on 127.0.0.1, ready, with the Web UI and the token printed', async () => {
+    stack = await launchStack(stackEnv(ports, dataDir), ports);
+    const output = stack.output();
+    expect(output).toMatch(/stack +\| ready/);
+    const token = fs.readFileSync(path.join(dataDir, 'api-token'), 'utf8').trim();
+    expect(output).toContain(`API token        ${token}`);
+    expect(output).toContain(`Temporal Web UI  http://127.0.0.1:${ports.ui}`);
+    for (const name of ['temporal', 'moto', 'sim', 'worker', 'api']) expect(output).toMatch(new RegExp(`^${name} *\\| `, 'm'));
+    expect(output).toMatch(/worker state RUNNING/);
+
+    const ready = await call(`http://127.0.0.1:${ports.api}`, 'GET', '/readyz');
+    expect(ready).toMatchObject({ status: 200, body: { status: 'ready', checks: { temporal: 'ok', store: 'ok' } } });
+    expect((await fetch(`http://127.0.0.1:${ports.ui}/`)).status).toBe(200);
+    expect((await fetch(`http://127.0.0.1:${ports.sim}/_sim/healthz`)).status).toBe(200);
+  });
+
+  it('creates a cloud account whose secret reaches neither the response, the logs, nor the store file', async () => {
+    const token = fs.readFileSync(path.join(dataDir, 'api-token'), 'utf8').trim();
+    const created = await call(`http://127.0.0.1:${ports.api}`, 'POST', '/v1/cloud-accounts', {
+      token,
+      body: { name: 'e2e', accessKeyId: 'AKIAE2ETESTKEY000001', secretAccessKey },
+    });
+    expect(created.status).toBe(201);
+    expect(created.text).not.toContain(secretAccessKey);
+    // Let the components flush what they log about the request.
+    await new Promise((r) => setTimeout(r, 500));
+    expect(stack!.output()).toContain(`cloud account ${created.body.id}`);
+    expect(stack!.output()).not.toContain(secretAccessKey);
+    const storeFiles = fs.readdirSync(dataDir).filter((f) => f.startsWith('clusterflow.sqlite'));
+    expect(storeFiles).toContain('clusterflow.sqlite');
+    for (const file of storeFiles) expect(fs.readFileSync(path.join(dataDir, file)).includes(secretAccessKey)).toBe(false);
+  });
+
+  it('stops every child on Ctrl-C, leaving no port taken', async () => {
+    expect(await stack!.interrupt()).toBe(0);
+    stack = undefined;
+    for (const port of Object.values(ports)) expect(await isPortTaken(port)).toBe(false);
+  });
+
+  it('starts again on the same data dir, keeping the token and the accounts', async () => {
+    const token = fs.readFileSync(path.join(dataDir, 'api-token'), 'utf8').trim();
+    stack = await launchStack(stackEnv(ports, dataDir), ports);
+    expect(stack.output()).toContain(`API token        ${token}`);
+    const list = await call(`http://127.0.0.1:${ports.api}`, 'GET', '/v1/cloud-accounts', { token });
+    expect(list.body.map((a: { name: string }) => a.name)).toEqual(['e2e']);
+    expect(await stack.interrupt()).toBe(0);
+    stack = undefined;
+  });
+
+  it('says which port is taken and how to choose another, starting nothing', async () => {
+    const squatter = http.createServer(() => undefined);
+    await new Promise<void>((r) => squatter.listen(ports.api, '127.0.0.1', r));
+    try {
+      const refused = await launchStack(stackEnv(ports, dataDir), ports);
+      expect(await refused.exited).toBe(2);
+      expect(refused.output()).toContain(`Port ${ports.api} on 127.0.0.1, wanted for the API, is already in use`);
+      expect(refused.output()).toContain('CLUSTERFLOW_API_PORT');
+      expect(refused.output()).not.toMatch(/starting temporal/);
+    } finally {
+      await new Promise((r) => squatter.close(r));
+    }
+  });
+});

@@ -1,0 +1,60 @@
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { repoRoot } from '../../common/paths';
+import { ensureMoto, ensureTemporalCli } from '../../scripts/tools';
+
+/** The bootstrap as `npm run tools` runs it, on a machine stripped of one prerequisite at a time. */
+describe('tool bootstrap', () => {
+  let emptyDir: string;
+  let emptyCache: string;
+
+  beforeAll(() => {
+    emptyDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cf-nopath-'));
+    emptyCache = fs.mkdtempSync(path.join(os.tmpdir(), 'cf-nocache-'));
+  });
+
+  afterAll(() => {
+    fs.rmSync(emptyDir, { recursive: true, force: true });
+    fs.rmSync(emptyCache, { recursive: true, force: true });
+  });
+
+  function runTools(env: NodeJS.ProcessEnv) {
+    const result = spawnSync(process.execPath, [path.join(repoRoot(), 'dist/scripts/tools.js')], {
+      env: { HOME: os.homedir(), PATH: emptyDir, CLUSTERFLOW_CACHE_DIR: emptyCache, ...env },
+      encoding: 'utf8',
+    });
+    return { status: result.status, stderr: result.stderr };
+  }
+
+  it('without Go or a temporal binary, says in one sentence what to install', () => {
+    const { status, stderr } = runTools({});
+    expect(status).toBe(2);
+    expect(stderr.trim()).toBe(
+      'The Temporal CLI is needed and was not found: install Go (1.23 or newer) so it can be built, or put a `temporal` binary on PATH, or set TEMPORAL_CLI_PATH to one.',
+    );
+  });
+
+  it('names a TEMPORAL_CLI_PATH that is not executable', () => {
+    const { status, stderr } = runTools({ TEMPORAL_CLI_PATH: path.join(emptyDir, 'temporal') });
+    expect(status).toBe(2);
+    expect(stderr).toContain(`TEMPORAL_CLI_PATH is set to ${path.join(emptyDir, 'temporal')}, which is not an executable file.`);
+  });
+
+  it('without Python, says so instead of failing in pip', () => {
+    const { status, stderr } = runTools({ TEMPORAL_CLI_PATH: ensureTemporalCli() });
+    expect(status).toBe(2);
+    expect(stderr.trim()).toMatch(/^Python 3 .* was not found: install python3\.$/);
+    expect(stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('finds the cached tools on a warm machine, and they run', () => {
+    const temporal = ensureTemporalCli();
+    const version = spawnSync(temporal, ['--version'], { encoding: 'utf8' });
+    expect(version.stdout).toMatch(/^temporal version .*Server \d+\.\d+/);
+    const { python } = ensureMoto();
+    const moto = spawnSync(python, ['-c', 'import moto; print(moto.__version__)'], { encoding: 'utf8' });
+    expect(moto.stdout.trim()).toBe('5.2.5');
+  });
+});

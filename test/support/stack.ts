@@ -1,0 +1,80 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import * as path from 'node:path';
+import { freePort } from '../../common/ports';
+import { repoRoot } from '../../common/paths';
+
+export interface StackPorts {
+  api: number;
+  temporal: number;
+  ui: number;
+  sim: number;
+  moto: number;
+}
+
+export interface RunningStack {
+  child: ChildProcess;
+  ports: StackPorts;
+  env: NodeJS.ProcessEnv;
+  /** Everything every component printed so far. */
+  output(): string;
+  /** Resolves with the exit code once the launcher is gone. */
+  exited: Promise<number | null>;
+  /** Ctrl-C, as an operator would press it. */
+  interrupt(): Promise<number | null>;
+}
+
+export async function stackPorts(): Promise<StackPorts> {
+  return { api: await freePort(), temporal: await freePort(), ui: await freePort(), sim: await freePort(), moto: await freePort() };
+}
+
+export function stackEnv(ports: StackPorts, dataDir: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    CLUSTERFLOW_API_PORT: String(ports.api),
+    TEMPORAL_ADDRESS: `127.0.0.1:${ports.temporal}`,
+    CLUSTERFLOW_TEMPORAL_UI_PORT: String(ports.ui),
+    AWS_ENDPOINT_URL: `http://127.0.0.1:${ports.sim}`,
+    CLUSTERFLOW_MOTO_PORT: String(ports.moto),
+    CLUSTERFLOW_DATA_DIR: dataDir,
+    ...extra,
+  };
+}
+
+/** Runs the real launcher (`npm start` minus the build) from dist/, and waits for "ready" or its exit. */
+export async function launchStack(env: NodeJS.ProcessEnv, ports: StackPorts, args: string[] = []): Promise<RunningStack> {
+  const child = spawn(process.execPath, [path.join(repoRoot(), 'dist/scripts/stack.js'), ...args], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const stack: RunningStack = {
+    child,
+    ports,
+    env,
+    output: () => output,
+    exited,
+    interrupt: () => {
+      if (child.exitCode === null) child.kill('SIGINT');
+      return exited;
+    },
+  };
+  await new Promise<void>((resolve, reject) => {
+    const timer = setInterval(() => {
+      if (/stack +\| ready/.test(output)) {
+        clearInterval(timer);
+        resolve();
+      }
+    }, 100);
+    void exited.then((code) => {
+      clearInterval(timer);
+      if (/stack +\| ready/.test(output)) return;
+      // Exiting before ready is an answer too (a taken port): let the caller look at it.
+      if (code !== null) resolve();
+      else reject(new Error(`stack died:\n${output}`));
+    });
+  });
+  return stack;
+}

@@ -1,0 +1,87 @@
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { SqliteStore } from '../../api/store/sqlite-store';
+import { loadConfig } from '../../common/config';
+import { resolveSecretBox } from '../../common/data-dir';
+import { discoverRegion } from '../../workflows';
+import { createWorker } from '../../worker/worker';
+import { RunningMoto, startMoto } from '../support/moto';
+import { startTemporal } from '../support/temporal';
+
+/**
+ * The worker as the stack runs it (real dev server, real moto), plus a replay of the history
+ * it produced, which fails if the workflow code stops being deterministic.
+ */
+describe('discoverRegion workflow', () => {
+  let env: TestWorkflowEnvironment;
+  let moto: RunningMoto;
+  let config: ReturnType<typeof loadConfig>;
+  let dataDir: string;
+  const secretAccessKey = 'zz9SecretThatMustNeverReachHistory0000000';
+  const taskQueue = 'test-discover-region';
+
+  beforeAll(async () => {
+    [env, moto] = await Promise.all([startTemporal(), startMoto()]);
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cf-wf-'));
+    config = loadConfig({ CLUSTERFLOW_DATA_DIR: dataDir, AWS_ENDPOINT_URL: moto.url, CLUSTERFLOW_TASK_QUEUE: taskQueue });
+    const store = new SqliteStore(dataDir);
+    store.insertCloudAccount({
+      id: 'acct-1',
+      project: 'default',
+      name: 'test',
+      accessKeyId: 'AKIAIOSFODNN7EXAMPLE',
+      sealedSecret: resolveSecretBox(config).seal(JSON.stringify({ secretAccessKey }), 'acct-1'),
+      createdAt: new Date().toISOString(),
+    });
+    store.close();
+  });
+
+  /** A worker runs once; each test gets its own, built as the worker process builds it. */
+  async function withWorker<T>(body: () => Promise<T>): Promise<T> {
+    const { worker, store } = await createWorker(config, env.nativeConnection);
+    try {
+      return await worker.runUntil(body);
+    } finally {
+      store.close();
+    }
+  }
+
+  afterAll(async () => {
+    await Promise.all([env?.teardown(), moto?.stop()]);
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('lists the AZs of the region through the account, without the secret in history', async () => {
+    const workflowId = 'discover-us-west-2';
+    const facts = await withWorker(() =>
+      env.client.workflow.execute(discoverRegion, { taskQueue, workflowId, args: [{ accountId: 'acct-1', region: 'us-west-2' }] }),
+    );
+    expect(facts.region).toBe('us-west-2');
+    expect(facts.availabilityZones).toEqual(expect.arrayContaining(['us-west-2a', 'us-west-2b', 'us-west-2c']));
+    expect(facts.availabilityZones.every((az) => az.startsWith('us-west-2'))).toBe(true);
+
+    const history = await env.client.workflow.getHandle(workflowId).fetchHistory();
+    expect(JSON.stringify(history)).not.toContain(secretAccessKey);
+    expect(Buffer.from(JSON.stringify(history)).toString('base64')).not.toContain(Buffer.from(secretAccessKey).toString('base64'));
+
+    await expect(
+      Worker.runReplayHistory({ workflowsPath: require.resolve('../../workflows') }, history, workflowId),
+    ).resolves.toBeUndefined();
+  });
+
+  it('fails with a readable error for an account that does not exist', async () => {
+    const handle = await env.client.workflow.start(discoverRegion, {
+      taskQueue,
+      workflowId: 'discover-missing-account',
+      args: [{ accountId: 'missing', region: 'us-east-1' }],
+      workflowExecutionTimeout: '20 seconds',
+    });
+    await withWorker(() => expect(handle.result()).rejects.toThrow());
+    const history = await handle.fetchHistory();
+    const failure = JSON.stringify(history.events?.filter((e) => e.activityTaskFailedEventAttributes));
+    expect(failure).toContain('cloud account missing does not exist');
+  });
+});

@@ -1,0 +1,27 @@
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { createActivities } from '../activities';
+import { ClusterflowConfig } from '../common/config';
+import { ensureDataDir, resolveSecretBox } from '../common/data-dir';
+import { SqliteStore } from '../api/store/sqlite-store';
+import { DEFAULT_PROJECT } from '../api/common/tokens';
+
+export interface RunningWorker {
+  worker: Worker;
+  connection: NativeConnection;
+  store: SqliteStore;
+}
+
+/** Connects to Temporal and builds the worker with every workflow and activity registered. */
+export async function createWorker(config: ClusterflowConfig, connection?: NativeConnection): Promise<RunningWorker> {
+  ensureDataDir(config);
+  const store = new SqliteStore(config.dataDir);
+  const conn = connection ?? (await NativeConnection.connect({ address: config.temporalAddress }));
+  const worker = await Worker.create({
+    connection: conn,
+    namespace: config.temporalNamespace,
+    taskQueue: config.taskQueue,
+    workflowsPath: require.resolve('../workflows'),
+    activities: createActivities({ config, store, secretBox: resolveSecretBox(config), project: DEFAULT_PROJECT }),
+  });
+  return { worker, connection: conn, store };
+}
