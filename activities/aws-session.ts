@@ -1,4 +1,9 @@
 import { EC2Client } from '@aws-sdk/client-ec2';
+import { ElasticLoadBalancingClient } from '@aws-sdk/client-elastic-load-balancing';
+import { PricingClient } from '@aws-sdk/client-pricing';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
+import { STSClient } from '@aws-sdk/client-sts';
 import { ApplicationFailure } from '@temporalio/common';
 import { ClusterflowConfig } from '../common/config';
 import { SecretBox } from '../common/secret-box';
@@ -29,6 +34,98 @@ export function credentialsFor(deps: AwsDeps, accountId: string): AwsKeys {
   return { accessKeyId: account.accessKeyId, secretAccessKey: secret.secretAccessKey, sessionToken: secret.sessionToken };
 }
 
+/**
+ * Settings every SDK client shares. AWS throttles bursts (RequestLimitExceeded) and the
+ * standard retry mode backs off on exactly those, so a throttled call costs time, not an
+ * activity attempt. The timeouts keep a hung connection from outliving the activity.
+ */
+export function clientConfig(deps: AwsDeps, accountId: string, region: string) {
+  return {
+    region,
+    endpoint: deps.config.awsEndpointUrl,
+    credentials: credentialsFor(deps, accountId),
+    maxAttempts: 8,
+    retryMode: 'standard',
+    requestHandler: { connectionTimeout: 5_000, requestTimeout: 60_000 },
+  };
+}
+
 export function ec2Client(deps: AwsDeps, accountId: string, region: string): EC2Client {
-  return new EC2Client({ region, endpoint: deps.config.awsEndpointUrl, credentials: credentialsFor(deps, accountId) });
+  return new EC2Client(clientConfig(deps, accountId, region));
+}
+
+/** The Pricing API answers only in a few regions; us-east-1 serves every region's prices. */
+export const PRICING_REGION = 'us-east-1';
+
+interface Destroyable {
+  destroy(): void;
+}
+
+/**
+ * The clients one activity call uses, made on first use with the account's keys and closed
+ * together when the call ends (`withSession`).
+ */
+export class AwsSession {
+  private readonly made: Destroyable[] = [];
+  private readonly cache = new Map<string, Destroyable>();
+
+  constructor(
+    private readonly deps: AwsDeps,
+    readonly accountId: string,
+    readonly region: string,
+  ) {}
+
+  private client<C extends Destroyable>(name: string, make: () => C): C {
+    let client = this.cache.get(name) as C | undefined;
+    if (!client) {
+      client = make();
+      this.cache.set(name, client);
+      this.made.push(client);
+    }
+    return client;
+  }
+
+  get ec2(): EC2Client {
+    return this.client('ec2', () => new EC2Client(clientConfig(this.deps, this.accountId, this.region)));
+  }
+
+  /** Classic Elastic Load Balancing (the API server's load balancer). */
+  get elb(): ElasticLoadBalancingClient {
+    return this.client('elb', () => new ElasticLoadBalancingClient(clientConfig(this.deps, this.accountId, this.region)));
+  }
+
+  get sts(): STSClient {
+    return this.client('sts', () => new STSClient(clientConfig(this.deps, this.accountId, this.region)));
+  }
+
+  get secrets(): SecretsManagerClient {
+    return this.client('secrets', () => new SecretsManagerClient(clientConfig(this.deps, this.accountId, this.region)));
+  }
+
+  get quotas(): ServiceQuotasClient {
+    return this.client('quotas', () => new ServiceQuotasClient(clientConfig(this.deps, this.accountId, this.region)));
+  }
+
+  get pricing(): PricingClient {
+    return this.client('pricing', () => new PricingClient(clientConfig(this.deps, this.accountId, PRICING_REGION)));
+  }
+
+  close(): void {
+    for (const client of this.made.splice(0)) client.destroy();
+    this.cache.clear();
+  }
+}
+
+/** Runs `body` with a session for the account and region, and closes its clients afterwards. */
+export async function withSession<T>(
+  deps: AwsDeps,
+  where: { accountId: string; region: string },
+  body: (session: AwsSession) => Promise<T>,
+): Promise<T> {
+  const session = new AwsSession(deps, where.accountId, where.region);
+  try {
+    return await body(session);
+  } finally {
+    session.close();
+  }
 }

@@ -1,13 +1,45 @@
 import { AwsDeps } from './aws-session';
+import { cloudAccountUsageActivities } from './cloud-account-usage';
+import { guardAll } from './aws-errors';
+import { elasticIpActivities } from './elastic-ips';
+import { imageActivities } from './images';
+import { instanceActivities } from './instances';
+import { internetGatewayActivities } from './internet-gateway';
+import { loadBalancerActivities } from './load-balancer';
+import { natGatewayActivities } from './nat-gateways';
+import { preflightActivities } from './preflight';
+import { pricingActivities } from './pricing';
 import { regionActivities } from './regions';
+import { routeTableActivities } from './route-tables';
+import { secretActivities } from './secrets';
+import { securityGroupActivities } from './security-groups';
+import { subnetActivities } from './subnets';
+import { vpcActivities } from './vpc';
 
 export type { AwsDeps } from './aws-session';
 
-/** Every activity the worker registers, bound to its dependencies. */
+/**
+ * Every activity the worker registers, bound to its dependencies. `guardAll` turns AWS
+ * errors into readable Temporal failures that are retried only when retrying can help.
+ */
 export function createActivities(deps: AwsDeps) {
-  return {
+  return guardAll({
     ...regionActivities(deps),
-  };
+    ...vpcActivities(deps),
+    ...subnetActivities(deps),
+    ...internetGatewayActivities(deps),
+    ...elasticIpActivities(deps),
+    ...natGatewayActivities(deps),
+    ...routeTableActivities(deps),
+    ...securityGroupActivities(deps),
+    ...loadBalancerActivities(deps),
+    ...instanceActivities(deps),
+    ...secretActivities(deps),
+    ...imageActivities(deps),
+    ...preflightActivities(deps),
+    ...pricingActivities(deps),
+    ...cloudAccountUsageActivities(deps),
+  });
 }
 
 export type Activities = ReturnType<typeof createActivities>;

@@ -3,6 +3,7 @@ import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { BearerTokenGuard } from './auth/bearer-token.guard';
 import { CloudAccountsModule } from './cloud-accounts/cloud-accounts.module';
 import { ClusterProfilesModule } from './cluster-profiles/cluster-profiles.module';
+import { ClustersModule } from './clusters/clusters.module';
 import { ContractErrorFilter } from './common/error-shape';
 import { ApiSettings } from './common/settings';
 import { SETTINGS, STORE } from './common/tokens';
@@ -37,7 +38,7 @@ export class AppModule {
   static with(settings: ApiSettings, store: Store): DynamicModule {
     return {
       module: AppModule,
-      imports: [CoreModule.with(settings, store), TemporalModule, HealthModule, CloudAccountsModule, ClusterProfilesModule],
+      imports: [CoreModule.with(settings, store), TemporalModule, HealthModule, CloudAccountsModule, ClusterProfilesModule, ClustersModule],
       providers: [
         { provide: APP_GUARD, useClass: BearerTokenGuard },
         { provide: APP_FILTER, useClass: ContractErrorFilter },

@@ -1,31 +1,58 @@
 import * as http from 'node:http';
-import { forward, readBody } from './proxy';
+import { defaultConfig, type SimConfig } from './config';
+import { handleControl } from './control-api';
+import { errorResponse } from './errors';
+import { handleAws } from './pipeline';
+import { recognise } from './protocol';
+import { callMoto, MotoUnreachable, readBody, send } from './proxy';
+import { Sim } from './sim';
 
 export interface SimOptions {
   /** Where moto listens, e.g. http://127.0.0.1:4567. */
   motoUrl: string;
+  /** The startup config (what POST /_sim/reset returns to); AWS-like defaults when absent. */
+  config?: SimConfig;
+}
+
+export interface SimServer {
+  server: http.Server;
+  sim: Sim;
 }
 
 /**
- * The simulator's HTTP front: every AWS SDK client points AWS_ENDPOINT_URL here. For now it
- * passes every call through to moto; `/_sim/healthz` tells whether moto answers.
+ * The simulator's HTTP front: every AWS SDK client points AWS_ENDPOINT_URL here. It
+ * recognises each call's service and action, adds what moto lacks (DESIGN.md §6,
+ * sim/README.md) and forwards the rest to moto; `/_sim/…` is its control API.
  */
-export function createSimServer(options: SimOptions): http.Server {
-  const motoUrl = new URL(options.motoUrl);
-  return http.createServer((req, res) => {
+export function createSim(options: SimOptions): SimServer {
+  const sim = new Sim(options.motoUrl, options.config ?? defaultConfig());
+  const server = http.createServer((req, res) => {
     readBody(req)
       .then(async (body) => {
-        if (req.url === '/_sim/healthz') {
-          const motoUp = await fetch(new URL('/moto-api/', motoUrl)).then((r) => r.ok, () => false);
-          res.writeHead(motoUp ? 200 : 503, { 'content-type': 'application/json' });
-          res.end(JSON.stringify({ sim: 'up', moto: motoUp ? 'up' : 'down' }));
+        if (req.url?.startsWith('/_sim/') || req.url === '/_sim') {
+          await handleControl(sim, req, body, res);
           return;
         }
-        forward(motoUrl, req, body, res);
+        const call = recognise(req, body);
+        if (!call) {
+          // Not an AWS call we can recognise (moto's own /moto-api, an unsigned REST call): pass it through.
+          send(res, await callMoto(sim.moto.url, { method: req.method ?? 'GET', path: req.url ?? '/', headers: req.headers }, body));
+          return;
+        }
+        send(res, await handleAws(sim, call, req, body));
       })
       .catch((error: Error) => {
-        res.writeHead(500, { 'content-type': 'text/plain' });
-        res.end(`simulator: ${error.message}\n`);
+        if (error instanceof MotoUnreachable) {
+          send(res, { status: 502, headers: { 'content-type': 'text/plain' }, body: Buffer.from(`${error.message}\n`) });
+          return;
+        }
+        send(res, errorResponse({ protocol: 'rest', service: 'sim' }, 'InternalFailure', `simulator: ${error.message}`, 500));
       });
   });
+  return { server, sim };
+}
+
+/** The simulator as a plain http.Server (what the stack launcher and most tests need). */
+export function createSimServer(options: SimOptions): http.Server {
+  return createSim(options).server;
 }

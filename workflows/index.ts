@@ -1,2 +1,5 @@
 // The workflow bundle's entry point: every workflow the worker registers.
 export * from './discover-region';
+export * from './cluster-entity';
+export * from './create-cluster';
+export * from './delete-cluster';

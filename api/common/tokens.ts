@@ -2,6 +2,8 @@
 export const SETTINGS = Symbol('SETTINGS');
 export const STORE = Symbol('STORE');
 export const TEMPORAL_CONNECTION = Symbol('TEMPORAL_CONNECTION');
+export const TEMPORAL_CLIENT = Symbol('TEMPORAL_CLIENT');
+export const AWS_DEPS = Symbol('AWS_DEPS');
 export const STS_VERIFIER = Symbol('STS_VERIFIER');
 
 /** Every resource belongs to a project; until per-project tokens arrive, every token belongs to `default`. */

@@ -1,7 +1,7 @@
 import { Global, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
-import { Connection } from '@temporalio/client';
+import { Client, Connection } from '@temporalio/client';
 import { ApiSettings } from '../common/settings';
-import { SETTINGS, TEMPORAL_CONNECTION } from '../common/tokens';
+import { SETTINGS, TEMPORAL_CLIENT, TEMPORAL_CONNECTION } from '../common/tokens';
 
 /**
  * The Temporal client connection. Lazy, so the API starts (and /readyz can say why it is not
@@ -15,8 +15,13 @@ import { SETTINGS, TEMPORAL_CONNECTION } from '../common/tokens';
       inject: [SETTINGS],
       useFactory: (settings: ApiSettings) => Connection.lazy({ address: settings.config.temporalAddress }),
     },
+    {
+      provide: TEMPORAL_CLIENT,
+      inject: [TEMPORAL_CONNECTION, SETTINGS],
+      useFactory: (connection: Connection, settings: ApiSettings) => new Client({ connection, namespace: settings.config.temporalNamespace }),
+    },
   ],
-  exports: [TEMPORAL_CONNECTION],
+  exports: [TEMPORAL_CONNECTION, TEMPORAL_CLIENT],
 })
 export class TemporalModule implements OnApplicationShutdown {
   constructor(@Inject(TEMPORAL_CONNECTION) private readonly connection: Connection) {}

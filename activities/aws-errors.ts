@@ -1,0 +1,197 @@
+import { ApplicationFailure } from '@temporalio/common';
+
+/**
+ * Turns AWS SDK errors into Temporal failures an operator can read ("<Code>: <message>",
+ * type = the code) and that Temporal retries only when retrying can help.
+ */
+
+/** The AWS error code of an SDK error (`InvalidVpcID.NotFound`), or undefined for anything else. */
+export function awsErrorCode(error: unknown): string | undefined {
+  if (!isAwsServiceError(error)) return undefined;
+  const withCode = error as { Code?: unknown; name: string };
+  // Query-protocol services (EC2, ELB) name the exception class in `name` and may keep the wire code in `Code`.
+  return typeof withCode.Code === 'string' && withCode.Code ? withCode.Code : withCode.name;
+}
+
+/**
+ * True for an error the AWS SDK built from a service response. (The SDK also puts
+ * `$metadata`, attempt counts only, on network errors: those have no status and no fault.)
+ */
+export function isAwsServiceError(error: unknown): error is Error & { $metadata: { httpStatusCode?: number }; $fault?: string } {
+  if (!(error instanceof Error)) return false;
+  const { $metadata, $fault } = error as { $metadata?: { httpStatusCode?: unknown }; $fault?: unknown };
+  if (typeof $metadata !== 'object' || $metadata === null) return false;
+  return typeof $fault === 'string' || typeof $metadata.httpStatusCode === 'number';
+}
+
+/** True when `error` is an AWS error with one of `codes`. */
+export function isAwsError(error: unknown, ...codes: string[]): boolean {
+  const code = awsErrorCode(error);
+  if (code === undefined) return false;
+  return codes.includes(code) || codes.includes((error as Error).name);
+}
+
+/** True for any `*.NotFound`/`*NotFound*` AWS error: what a delete of something already gone gets. */
+export function isNotFound(error: unknown): boolean {
+  const code = awsErrorCode(error);
+  return code !== undefined && /NotFound/i.test(code);
+}
+
+/** Errors no amount of retrying fixes: bad input, missing permission, a quota, a missing prerequisite. */
+const NON_RETRYABLE_CODES = new Set([
+  'InvalidParameterValue',
+  'InvalidParameterCombination',
+  'InvalidParameter',
+  'MissingParameter',
+  'UnknownParameter',
+  'ValidationError',
+  'ValidationException',
+  'InvalidInput',
+  'InvalidAction',
+  'UnauthorizedOperation',
+  'AuthFailure',
+  'AccessDenied',
+  'AccessDeniedException',
+  'InvalidClientTokenId',
+  'SignatureDoesNotMatch',
+  'UnrecognizedClientException',
+  'OptInRequired',
+  'Blocked',
+  'InvalidKeyPair.NotFound',
+  'IdempotentParameterMismatch',
+  'Unsupported',
+  'UnsupportedOperation',
+  'InvalidSubnet.Range',
+  'InvalidSubnet.Conflict',
+  'InvalidVpc.Range',
+  'InvalidBlockDeviceMapping',
+  'InvalidConfigurationRequest',
+  'TooManyLoadBalancers',
+  'TooManyTags',
+  'DuplicateTagKeys',
+  // Out-bid: the spot watcher chooses when to bid again; retrying the same price cannot help.
+  'SpotMaxPriceTooLow',
+  'MaxSpotInstanceCountExceeded',
+]);
+
+/** Code families that are never retryable, whatever the suffix. */
+const NON_RETRYABLE_PATTERNS = [/\.Malformed$/, /^InvalidAMIID\./, /^InvalidKeyPair\./];
+
+/** Codes that are transient even though they look like client errors. */
+const RETRYABLE_CODES = new Set([
+  'RequestLimitExceeded',
+  'Throttling',
+  'ThrottlingException',
+  'RequestThrottled',
+  'TooManyRequestsException',
+  'InternalError',
+  'InternalFailure',
+  'InternalServiceError',
+  'InternalServiceException',
+  'ServiceUnavailable',
+  'ServiceUnavailableException',
+  'Unavailable',
+  // Deletes race things still shutting down (ENIs of a deleted load balancer, a terminating instance).
+  'DependencyViolation',
+  'IncorrectState',
+  'IncorrectInstanceState',
+  'InvalidIPAddress.InUse',
+  // Capacity comes back; the workflow's retry policy bounds how long it waits.
+  'InsufficientInstanceCapacity',
+  'InsufficientAddressCapacity',
+  'InsufficientFreeAddressesInSubnet',
+]);
+
+/** Node and SDK error names/codes of a request that never got an AWS answer. */
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'TimeoutError',
+  'RequestTimeout',
+  'RequestTimeoutException',
+  'NetworkingError',
+]);
+
+export interface AwsErrorClass {
+  code: string;
+  message: string;
+  retryable: boolean;
+}
+
+/** Classifies an AWS SDK or network error; undefined for anything else (left as it is). */
+export function classifyAwsError(error: unknown): AwsErrorClass | undefined {
+  if (isAwsServiceError(error) && /Deserialization error/.test(error.message)) {
+    // Something answered that is not AWS (an HTML error page, a proxy, an unimplemented API).
+    const status = error.$metadata.httpStatusCode;
+    const detail = error.message.split('\n')[0];
+    return {
+      code: 'UnexpectedResponse',
+      message: `HTTP ${status ?? '?'}: the endpoint's answer is not an AWS response (${detail})`,
+      retryable: status === undefined || status >= 500 || status === 429,
+    };
+  }
+  if (isAwsServiceError(error)) {
+    const code = awsErrorCode(error) ?? 'UnknownError';
+    const message = error.message && error.message !== code ? error.message : 'no message';
+    return { code, message, retryable: isRetryableCode(code, error.$metadata.httpStatusCode, error.$fault) };
+  }
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code;
+    const name = typeof code === 'string' && NETWORK_CODES.has(code) ? code : NETWORK_CODES.has(error.name) ? error.name : undefined;
+    if (name) return { code: name, message: error.message || name, retryable: true };
+  }
+  return undefined;
+}
+
+export function isRetryableCode(code: string, httpStatus?: number, fault?: string): boolean {
+  if (RETRYABLE_CODES.has(code)) return true;
+  if (NON_RETRYABLE_CODES.has(code) || NON_RETRYABLE_PATTERNS.some((pattern) => pattern.test(code))) return false;
+  // A quota: *LimitExceeded (and Secrets Manager's LimitExceededException), but not throttling.
+  if (/LimitExceeded(Exception)?$/.test(code)) return false;
+  if ((httpStatus !== undefined && httpStatus >= 500) || fault === 'server') return true;
+  // Anything else (e.g. a NotFound right after a create, which is eventual consistency) may
+  // well pass on the next attempt; the workflow's retry policy bounds it.
+  return true;
+}
+
+/** The Temporal failure for an error, or the error itself when it is not an AWS/network error. */
+export function toFailure(error: unknown): unknown {
+  if (error instanceof ApplicationFailure) return error;
+  const classified = classifyAwsError(error);
+  if (!classified) return error;
+  // Only code and message cross into Temporal: the SDK error also carries the raw response.
+  return ApplicationFailure.create({
+    message: `${classified.code}: ${classified.message}`,
+    type: classified.code,
+    nonRetryable: !classified.retryable,
+  });
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AsyncFn = (...args: any[]) => Promise<unknown>;
+
+/** Wraps one activity so AWS errors leave it as readable, correctly retryable failures. */
+export function guard<F extends AsyncFn>(fn: F): F {
+  const guarded = async function (this: unknown, ...args: Parameters<F>) {
+    try {
+      return await fn.apply(this, args);
+    } catch (error) {
+      throw toFailure(error);
+    }
+  };
+  Object.defineProperty(guarded, 'name', { value: fn.name });
+  return guarded as unknown as F;
+}
+
+/** `guard` over every function of an activity object; the names (the contract) stay as they are. */
+export function guardAll<T extends Record<string, AsyncFn>>(activities: T): T {
+  const out: Record<string, AsyncFn> = {};
+  for (const [name, fn] of Object.entries(activities)) out[name] = guard(fn);
+  return out as T;
+}

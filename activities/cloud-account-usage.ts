@@ -1,0 +1,10 @@
+import type { AwsDeps } from './aws-session';
+
+/** The store's record of which cluster uses which account: a deleted cluster frees its account. */
+export function cloudAccountUsageActivities(deps: AwsDeps) {
+  return {
+    async releaseCloudAccountUsage({ project, cluster }: { project: string; cluster: string }): Promise<void> {
+      deps.store.releaseCloudAccount(project, cluster);
+    },
+  };
+}

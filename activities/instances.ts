@@ -1,0 +1,240 @@
+import {
+  DescribeInstancesCommand,
+  DescribeInstanceStatusCommand,
+  EC2Client,
+  Filter,
+  Instance,
+  InstanceStateName,
+  RunInstancesCommand,
+  TerminateInstancesCommand,
+} from '@aws-sdk/client-ec2';
+import { DescribeInstanceHealthCommand } from '@aws-sdk/client-elastic-load-balancing';
+import { ApplicationFailure } from '@temporalio/common';
+import { Owner, RESOURCE_TAG } from '../common/tags';
+import { AwsDeps, withSession } from './aws-session';
+import { isNotFound } from './aws-errors';
+import { byId, clientToken, clusterFilters, isOwned, ownedFilters, tagsOf, tagSpecifications, toAwsTags } from './ownership';
+import { pollUntil } from './polling';
+import { ClusterScoped, EnsureInstanceInput, InstanceInfo, TerminatedInstances, TerminateInstanceInput, WaitInstanceReadyInput } from './types';
+
+/**
+ * Which launch of a key an instance is. A deliberate replacement (rolling reconfigure) runs
+ * beside the old node under the same key, so the lookup must tell them apart.
+ */
+export const GENERATION_TAG = 'clusterflow.io/generation';
+
+/** States of an instance that is, or may again be, a node. */
+const LIVE_STATES: InstanceStateName[] = ['pending', 'running', 'stopping', 'stopped'];
+const NOT_TERMINATED: InstanceStateName[] = [...LIVE_STATES, 'shutting-down'];
+
+/** How long a just-launched instance may stay invisible to Describe calls (eventual consistency). */
+const NOT_FOUND_GRACE_MS = 60_000;
+
+async function findInstances(ec2: EC2Client, filters: Filter[], states: InstanceStateName[]): Promise<Instance[]> {
+  const found: Instance[] = [];
+  let NextToken: string | undefined;
+  do {
+    const answer = await ec2.send(
+      new DescribeInstancesCommand({ Filters: [...filters, { Name: 'instance-state-name', Values: states }], NextToken }),
+    );
+    for (const reservation of answer.Reservations ?? []) found.push(...(reservation.Instances ?? []));
+    NextToken = answer.NextToken;
+  } while (NextToken);
+  return byId(found, (instance) => instance.InstanceId);
+}
+
+/** The cluster's (or the key's) instances in `states`, ownership checked on our side as well. */
+async function findOwned(ec2: EC2Client, owner: Owner, key: string | undefined, states: InstanceStateName[], generation?: string): Promise<Instance[]> {
+  const filters = key === undefined ? clusterFilters(owner) : ownedFilters(owner, key);
+  if (generation !== undefined) filters.push({ Name: `tag:${GENERATION_TAG}`, Values: [generation] });
+  const found = await findInstances(ec2, filters, states);
+  return found.filter(
+    (instance) => isOwned(instance.Tags, owner, key) && (generation === undefined || tagsOf(instance.Tags)[GENERATION_TAG] === generation),
+  );
+}
+
+async function describeInstance(ec2: EC2Client, instanceId: string): Promise<Instance | undefined> {
+  // A filter, unlike InstanceIds, answers "nothing" instead of failing for an id not (yet) visible.
+  const [instance] = await findInstances(ec2, [{ Name: 'instance-id', Values: [instanceId] }], [...NOT_TERMINATED, 'terminated']);
+  return instance;
+}
+
+export function instanceInfo(instance: Instance): InstanceInfo {
+  return {
+    instanceId: instance.InstanceId!,
+    key: tagsOf(instance.Tags)[RESOURCE_TAG] ?? '',
+    az: instance.Placement?.AvailabilityZone ?? '',
+    subnetId: instance.SubnetId ?? '',
+    instanceType: instance.InstanceType ?? '',
+    privateIp: instance.PrivateIpAddress,
+    publicIp: instance.PublicIpAddress,
+    state: instance.State?.Name ?? 'unknown',
+    lifecycle: instance.InstanceLifecycle === 'spot' ? 'spot' : 'on-demand',
+  };
+}
+
+function stateText(instance: Instance): string {
+  const reason = instance.StateReason?.Message ?? instance.StateTransitionReason;
+  return reason ? `${instance.State?.Name} (${reason})` : `${instance.State?.Name}`;
+}
+
+/** Terminates `ids`; an id already gone is skipped rather than failing the rest. */
+async function terminate(ec2: EC2Client, ids: string[]): Promise<void> {
+  for (let i = 0; i < ids.length; i += 500) {
+    const batch = ids.slice(i, i + 500);
+    try {
+      await ec2.send(new TerminateInstancesCommand({ InstanceIds: batch }));
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+      for (const id of batch) {
+        try {
+          await ec2.send(new TerminateInstancesCommand({ InstanceIds: [id] }));
+        } catch (inner) {
+          if (!isNotFound(inner)) throw inner;
+        }
+      }
+    }
+  }
+}
+
+/** Waits until none of `ids` is anything but terminated (or gone from Describe altogether). */
+async function waitTerminated(ec2: EC2Client, ids: string[]): Promise<void> {
+  if (ids.length === 0) return;
+  await pollUntil(`instances ${ids.join(', ')} terminated`, async () => {
+    const alive = await findInstances(ec2, [{ Name: 'instance-id', Values: ids }], NOT_TERMINATED);
+    return alive.length === 0
+      ? { done: true, value: undefined }
+      : { done: false, status: alive.map((instance) => `${instance.InstanceId} ${instance.State?.Name}`).join(', ') };
+  });
+}
+
+/** Nodes and the bastion: launched once per key and generation, waited for, terminated. */
+export function instanceActivities(deps: AwsDeps) {
+  return {
+    /**
+     * Finds the key's live instance of this generation, or launches it. The ClientToken
+     * covers the window the tag lookup cannot: a launch whose response was lost (or two
+     * attempts racing) yields the same instance, never a second one.
+     */
+    async ensureInstance(input: EnsureInstanceInput): Promise<InstanceInfo> {
+      const generation = String(input.generation ?? 0);
+      return withSession(deps, input.scope, async ({ ec2 }) => {
+        const [existing] = await findOwned(ec2, input.scope.owner, input.key, LIVE_STATES, generation);
+        if (existing) return instanceInfo(existing);
+
+        const tags = tagSpecifications(['instance', 'volume'], input.scope.owner, input.key);
+        for (const spec of tags) spec.Tags = [...(spec.Tags ?? []), ...toAwsTags({ [GENERATION_TAG]: generation })];
+        const launch = {
+          subnetId: input.subnetId,
+          instanceType: input.instanceType,
+          imageId: input.imageId,
+          securityGroupIds: [...input.securityGroupIds].sort(),
+          keyName: input.keyName,
+          userData: input.userData,
+          spotMaxPrice: input.spotMaxPrice,
+          iamInstanceProfile: input.iamInstanceProfile,
+        };
+        const answer = await ec2.send(
+          new RunInstancesCommand({
+            MinCount: 1,
+            MaxCount: 1,
+            // Everything the request says is in the token, so the same request always reuses
+            // it and a different one (new subnets after a re-create) never collides with it.
+            ClientToken: clientToken('instance', input.scope.owner.cluster, input.key, generation, JSON.stringify(launch)),
+            ImageId: input.imageId,
+            InstanceType: input.instanceType as RunInstancesCommand['input']['InstanceType'],
+            SubnetId: input.subnetId,
+            SecurityGroupIds: input.securityGroupIds,
+            KeyName: input.keyName,
+            IamInstanceProfile: input.iamInstanceProfile ? { Name: input.iamInstanceProfile } : undefined,
+            UserData: input.userData === undefined ? undefined : Buffer.from(input.userData, 'utf8').toString('base64'),
+            TagSpecifications: tags,
+            InstanceMarketOptions: input.spotMaxPrice
+              ? {
+                  MarketType: 'spot',
+                  SpotOptions: { MaxPrice: input.spotMaxPrice, SpotInstanceType: 'one-time', InstanceInterruptionBehavior: 'terminate' },
+                }
+              : undefined,
+          }),
+        );
+        const instance = answer.Instances?.[0];
+        if (!instance?.InstanceId) throw ApplicationFailure.retryable(`RunInstances for ${input.key} returned no instance`, 'NoInstanceReturned');
+        if (!LIVE_STATES.includes(instance.State?.Name as InstanceStateName)) {
+          // The token matched an earlier launch that has since died (e.g. a spot interruption):
+          // only a new generation may launch again.
+          throw ApplicationFailure.nonRetryable(
+            `${input.key} generation ${generation} was ${instance.InstanceId}, now ${stateText(instance)}; launch a new generation to replace it`,
+            'InstanceGone',
+          );
+        }
+        return instanceInfo(instance);
+      });
+    },
+
+    /**
+     * Waits until the instance runs, passes both status checks, and (with a load balancer)
+     * is InService behind it. An instance that stops or terminates meanwhile fails for good.
+     */
+    async waitInstanceReady({ scope, instanceId, loadBalancerName }: WaitInstanceReadyInput): Promise<InstanceInfo> {
+      return withSession(deps, scope, async ({ ec2, elb }) => {
+        const started = Date.now();
+        return pollUntil(`instance ${instanceId} ready`, async () => {
+          const instance = await describeInstance(ec2, instanceId);
+          if (!instance) {
+            if (Date.now() - started > NOT_FOUND_GRACE_MS) {
+              throw ApplicationFailure.nonRetryable(`instance ${instanceId} does not exist`, 'InstanceNotFound');
+            }
+            return { done: false, status: 'not visible yet' };
+          }
+          const state = instance.State?.Name;
+          if (state === 'pending') return { done: false, status: 'pending' };
+          if (state !== 'running') {
+            throw ApplicationFailure.nonRetryable(`instance ${instanceId} is ${stateText(instance)}`, 'InstanceNotRunning');
+          }
+          const statuses = await ec2.send(new DescribeInstanceStatusCommand({ InstanceIds: [instanceId], IncludeAllInstances: true }));
+          const status = statuses.InstanceStatuses?.[0];
+          const instanceCheck = status?.InstanceStatus?.Status ?? 'unknown';
+          const systemCheck = status?.SystemStatus?.Status ?? 'unknown';
+          if (instanceCheck !== 'ok' || systemCheck !== 'ok') {
+            return { done: false, status: `status checks: instance ${instanceCheck}, system ${systemCheck}` };
+          }
+          if (loadBalancerName) {
+            const health = await elb.send(new DescribeInstanceHealthCommand({ LoadBalancerName: loadBalancerName, Instances: [{ InstanceId: instanceId }] }));
+            const member = health.InstanceStates?.[0];
+            if (member?.State !== 'InService') {
+              return { done: false, status: `${member?.State ?? 'not registered'} behind ${loadBalancerName}${member?.Description ? `: ${member.Description}` : ''}` };
+            }
+          }
+          return { done: true, value: instanceInfo(instance) };
+        });
+      });
+    },
+
+    /** Terminates the key's instance(s) (one generation, or all) and waits until they are gone. */
+    async terminateInstance(input: TerminateInstanceInput): Promise<void> {
+      await withSession(deps, input.scope, async ({ ec2 }) => {
+        const generation = input.generation === undefined ? undefined : String(input.generation);
+        const ids = (await findOwned(ec2, input.scope.owner, input.key, NOT_TERMINATED, generation)).map((instance) => instance.InstanceId!);
+        await terminate(ec2, ids);
+        await waitTerminated(ec2, ids);
+      });
+    },
+
+    /** The delete sweep: every instance carrying the cluster's tag, whatever its key, terminated and waited for. */
+    async terminateClusterInstances({ scope }: ClusterScoped): Promise<TerminatedInstances> {
+      return withSession(deps, scope, async ({ ec2 }) => {
+        const ids = (await findOwned(ec2, scope.owner, undefined, NOT_TERMINATED)).map((instance) => instance.InstanceId!);
+        await terminate(ec2, ids);
+        await waitTerminated(ec2, ids);
+        return { terminated: ids };
+      });
+    },
+
+    /** Every instance of the cluster that is not terminated, with its key and state. */
+    async listClusterInstances({ scope }: ClusterScoped): Promise<InstanceInfo[]> {
+      return withSession(deps, scope, async ({ ec2 }) =>
+        (await findOwned(ec2, scope.owner, undefined, NOT_TERMINATED)).map(instanceInfo),
+      );
+    },
+  };
+}

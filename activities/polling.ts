@@ -1,0 +1,60 @@
+import { Context } from '@temporalio/activity';
+import { awsErrorCode, isAwsError } from './aws-errors';
+
+/**
+ * Waiting inside an activity: AWS state changes take seconds to minutes. Each round
+ * heartbeats (so a dead worker is noticed and a cancellation reaches us) and sleeps with the
+ * activity's cancellable sleep. The activity's own timeouts bound the wait.
+ */
+
+const DEFAULT_POLL_MS = 2000;
+
+/** The poll interval: CLUSTERFLOW_AWS_POLL_MS, read per call so tests can shorten it. */
+export function pollIntervalMs(env: NodeJS.ProcessEnv = process.env): number {
+  const value = Number(env.CLUSTERFLOW_AWS_POLL_MS);
+  return Number.isFinite(value) && value > 0 ? value : DEFAULT_POLL_MS;
+}
+
+export type Probe<T> = { done: true; value: T } | { done: false; status: string };
+
+/** Calls `probe` until it reports done; heartbeats its status each round. */
+export async function pollUntil<T>(what: string, probe: () => Promise<Probe<T>>): Promise<T> {
+  const context = Context.current();
+  const interval = pollIntervalMs();
+  for (let round = 1; ; round++) {
+    const result = await probe();
+    if (result.done) return result.value;
+    context.heartbeat({ waitingFor: what, status: result.status, round });
+    await context.sleep(interval);
+  }
+}
+
+function currentContext(): Context | undefined {
+  try {
+    return Context.current();
+  } catch {
+    return undefined;
+  }
+}
+
+/** How long a delete keeps retrying on DependencyViolation itself before leaving it to Temporal. */
+const BUSY_LIMIT_MS = 5 * 60_000;
+
+/**
+ * Runs `body`; while it fails with one of `codes` (AWS still letting go of something, e.g.
+ * a deleted load balancer's network interfaces), heartbeats and tries again, for up to
+ * five minutes. Then, or outside an activity, the error goes to Temporal's retry policy.
+ */
+export async function retryWhileBusy<T>(what: string, codes: string[], body: () => Promise<T>, limitMs = BUSY_LIMIT_MS): Promise<T> {
+  const started = Date.now();
+  for (let round = 1; ; round++) {
+    try {
+      return await body();
+    } catch (error) {
+      const context = currentContext();
+      if (!isAwsError(error, ...codes) || !context || Date.now() - started > limitMs) throw error;
+      context.heartbeat({ waitingFor: what, status: `${awsErrorCode(error)}: ${(error as Error).message}`, round });
+      await context.sleep(pollIntervalMs());
+    }
+  }
+}

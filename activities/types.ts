@@ -1,0 +1,197 @@
+/**
+ * The inputs and outputs of every AWS activity. Serializable, and free of secrets: an
+ * activity gets the account id and resolves the keys itself.
+ */
+import type { Owner } from '../common/tags';
+
+/** Where an activity works and for whom. */
+export interface Scope {
+  accountId: string;
+  region: string;
+  owner: Owner;
+}
+
+/** A resource addressed by its logical key (`vpc`, `subnet/public/us-east-1a`, `node/workers/3`). */
+export interface Keyed {
+  scope: Scope;
+  key: string;
+}
+
+export interface EnsureVpcInput extends Keyed {
+  cidr: string;
+}
+
+export interface EnsureSubnetInput extends Keyed {
+  vpcId: string;
+  cidr: string;
+  az: string;
+  public: boolean;
+}
+
+export interface EnsureInternetGatewayInput extends Keyed {
+  vpcId: string;
+}
+
+export interface EnsureNatGatewayInput extends Keyed {
+  subnetId: string;
+  allocationId: string;
+}
+
+export interface Route {
+  destinationCidr: string;
+  gatewayId?: string;
+  natGatewayId?: string;
+}
+
+export interface EnsureRouteTableInput extends Keyed {
+  vpcId: string;
+  routes: Route[];
+  subnetIds: string[];
+}
+
+export interface IngressRule {
+  protocol: 'tcp' | 'udp' | 'icmp' | '-1';
+  fromPort: number;
+  toPort: number;
+  cidrs?: string[];
+  /** Group ids allowed as sources. */
+  sourceGroupIds?: string[];
+  description?: string;
+}
+
+export interface EnsureSecurityGroupInput extends Keyed {
+  vpcId: string;
+  description: string;
+  ingress: IngressRule[];
+}
+
+export interface EnsureLoadBalancerInput extends Keyed {
+  subnetIds: string[];
+  securityGroupIds: string[];
+  /** TCP port the API server listens on, front and back (6443). */
+  port: number;
+}
+
+export interface LoadBalancerInfo {
+  name: string;
+  dnsName: string;
+}
+
+export interface EnsureInstanceInput extends Keyed {
+  subnetId: string;
+  instanceType: string;
+  imageId: string;
+  securityGroupIds: string[];
+  keyName?: string;
+  userData?: string;
+  /** Spot: the maximum price in USD per hour. */
+  spotMaxPrice?: string;
+  /** Changes when a node is deliberately replaced, so the ClientToken differs from the old node's. */
+  generation?: number;
+  /** Name of the IAM instance profile the instance runs with (its role lets a node read the join secret). */
+  iamInstanceProfile?: string;
+}
+
+export interface InstanceInfo {
+  instanceId: string;
+  key: string;
+  az: string;
+  subnetId: string;
+  instanceType: string;
+  privateIp?: string;
+  publicIp?: string;
+  state: string;
+  lifecycle: 'on-demand' | 'spot';
+}
+
+export interface WaitInstanceReadyInput {
+  scope: Scope;
+  instanceId: string;
+  /** When set, ready also means InService behind this classic load balancer. */
+  loadBalancerName?: string;
+}
+
+export interface LoadBalancerMembers {
+  scope: Scope;
+  loadBalancerName: string;
+  instanceIds: string[];
+}
+
+export interface PreflightCheck {
+  name: string;
+  ok: boolean;
+  message: string;
+}
+
+export interface PreflightInput {
+  scope: Scope;
+  sshKeyName?: string;
+  image: { owner: string; namePattern: string };
+  needs: { elasticIps: number; vpcs: number; natGatewaysPerAz: Record<string, number>; onDemandVcpus: number; instanceTypes: string[] };
+}
+
+export interface PreflightResult {
+  ok: boolean;
+  checks: PreflightCheck[];
+  imageId?: string;
+}
+
+export interface CostInput {
+  scope: Scope;
+  nodes: Array<{ instanceType: string; count: number; spotMaxPricePercent?: number }>;
+  natGateways: number;
+  loadBalancers: number;
+}
+
+export interface CostLine {
+  item: string;
+  count: number;
+  unitUsdPerHour: number;
+  usdPerHour: number;
+}
+
+export interface CostEstimate {
+  currency: 'USD';
+  usdPerHour: number;
+  lines: CostLine[];
+  /** Prices that could not be had (the estimate leaves them out and says so). */
+  missing: string[];
+}
+
+/** An activity about the whole cluster rather than one of its resources. */
+export interface ClusterScoped {
+  scope: Scope;
+}
+
+export interface WaitNatGatewayInput {
+  scope: Scope;
+  natGatewayId: string;
+}
+
+export interface ResolveImageInput {
+  scope: Scope;
+  /** AMI owner: an account id (Canonical is 099720109477) or an alias such as `amazon`. */
+  owner: string;
+  /** DescribeImages `name` filter, wildcards allowed. */
+  namePattern: string;
+}
+
+export interface ImageInfo {
+  imageId: string;
+  name: string;
+}
+
+/** Where the kubeadm join credentials live; never their value. */
+export interface JoinSecretInfo {
+  secretName: string;
+  secretArn: string;
+}
+
+export interface TerminateInstanceInput extends Keyed {
+  /** Only this generation of the key (a replaced node's old instance); absent: every generation. */
+  generation?: number;
+}
+
+export interface TerminatedInstances {
+  terminated: string[];
+}

@@ -1,0 +1,165 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsArray,
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsObject,
+  IsOptional,
+  IsString,
+  Length,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  ValidateIf,
+  ValidateNested,
+} from 'class-validator';
+
+const DNS_LABEL = /^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/;
+const CIDR = /^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/;
+const AZ = /^[a-z]{2}(-[a-z]+)+-\d[a-z]$/;
+const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
+const INSTANCE_TYPE = /^[a-z][a-z0-9-]*\d[a-z0-9-]*\.[a-z0-9]+$/;
+
+export class CapacityDto {
+  @ApiProperty({ enum: ['on-demand', 'spot'] })
+  @IsIn(['on-demand', 'spot'], { message: 'type must be "on-demand" or "spot"' })
+  type!: 'on-demand' | 'spot';
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 100, description: 'spot only: the maximum bid as a percentage of the on-demand price' })
+  @ValidateIf((c: CapacityDto) => c.type === 'spot')
+  @IsInt({ message: 'maxPricePercent must be a whole number' })
+  @Min(1, { message: 'maxPricePercent must be between 1 and 100' })
+  @Max(100, { message: 'maxPricePercent must be between 1 and 100' })
+  maxPricePercent?: number;
+}
+
+export class PoolDto {
+  @ApiProperty({ example: 'workers' })
+  @IsString()
+  @Matches(DNS_LABEL, { message: 'name must be a DNS label: lower-case letters, digits and dashes, starting with a letter, at most 63' })
+  name!: string;
+
+  @ApiProperty({ enum: ['control-plane', 'worker'] })
+  @IsIn(['control-plane', 'worker'], { message: 'role must be "control-plane" or "worker"' })
+  role!: 'control-plane' | 'worker';
+
+  @ApiProperty({ example: 3 })
+  @IsInt({ message: 'size must be a whole number' })
+  @Min(0, { message: 'size must be at least 0' })
+  @Max(100, { message: 'size must be at most 100' })
+  size!: number;
+
+  @ApiProperty({ example: 'm5.large' })
+  @IsString()
+  @Matches(INSTANCE_TYPE, { message: 'instanceType must look like an EC2 instance type, e.g. m5.large' })
+  instanceType!: string;
+
+  @ApiProperty({ example: ['us-east-1a', 'us-east-1b'] })
+  @IsArray({ message: 'azs must be an array of availability zones' })
+  @ArrayMinSize(1, { message: 'azs must name at least one availability zone' })
+  @ArrayMaxSize(8, { message: 'azs may name at most 8 availability zones' })
+  @Matches(AZ, { each: true, message: 'each of azs must be an availability zone name, e.g. us-east-1a' })
+  azs!: string[];
+
+  @ApiPropertyOptional({ description: 'control plane only: let workloads run on control-plane nodes (no taint)' })
+  @IsOptional()
+  @IsBoolean({ message: 'allowWorkerCapability must be true or false' })
+  allowWorkerCapability?: boolean;
+
+  @ApiPropertyOptional({ type: CapacityDto })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => CapacityDto)
+  capacity?: CapacityDto;
+}
+
+export class StaticSubnetsDto {
+  @ApiProperty() @Matches(AZ, { message: 'az must be an availability zone name' }) az!: string;
+  @ApiProperty() @Matches(/^subnet-[0-9a-f]{8,17}$/, { message: 'publicSubnetId must be a subnet id (subnet-…)' }) publicSubnetId!: string;
+  @ApiProperty() @Matches(/^subnet-[0-9a-f]{8,17}$/, { message: 'privateSubnetId must be a subnet id (subnet-…)' }) privateSubnetId!: string;
+}
+
+export class PlacementDto {
+  @ApiProperty({ enum: ['dynamic', 'static'] })
+  @IsIn(['dynamic', 'static'], { message: 'type must be "dynamic" (Clusterflow builds the VPC) or "static" (an existing VPC)' })
+  type!: 'dynamic' | 'static';
+
+  @ApiPropertyOptional({ example: '10.0.0.0/16', description: 'dynamic only' })
+  @ValidateIf((p: PlacementDto) => p.type === 'dynamic')
+  @Matches(CIDR, { message: 'vpcCidr must be an IPv4 CIDR, e.g. 10.0.0.0/16' })
+  vpcCidr?: string;
+
+  @ApiPropertyOptional({ description: 'static only' })
+  @ValidateIf((p: PlacementDto) => p.type === 'static')
+  @Matches(/^vpc-[0-9a-f]{8,17}$/, { message: 'vpcId must be a VPC id (vpc-…)' })
+  vpcId?: string;
+
+  @ApiPropertyOptional({ type: [StaticSubnetsDto], description: 'static only: per AZ a public and a private subnet' })
+  @ValidateIf((p: PlacementDto) => p.type === 'static')
+  @IsArray({ message: 'subnets must be an array' })
+  @ArrayMinSize(1, { message: 'subnets must name at least one AZ' })
+  @ValidateNested({ each: true })
+  @Type(() => StaticSubnetsDto)
+  subnets?: StaticSubnetsDto[];
+}
+
+export class CloudDto {
+  @ApiProperty() @IsString({ message: 'accountId must be a cloud account id' }) @Length(1, 64) accountId!: string;
+
+  @ApiProperty({ example: 'us-east-1' })
+  @Matches(REGION, { message: 'region must be an AWS region name, e.g. us-east-1' })
+  region!: string;
+
+  @ApiPropertyOptional() @IsOptional() @IsString() @Length(1, 255) sshKeyName?: string;
+
+  @ApiProperty({ type: PlacementDto })
+  @ValidateNested()
+  @Type(() => PlacementDto)
+  placement!: PlacementDto;
+
+  @ApiPropertyOptional({ example: ['203.0.113.0/24'], description: 'who may SSH to the bastion (default anywhere)' })
+  @IsOptional()
+  @IsArray()
+  @Matches(CIDR, { each: true, message: 'each of bastionSshCidrs must be an IPv4 CIDR' })
+  bastionSshCidrs?: string[];
+}
+
+export class ProfileRefDto {
+  @ApiProperty({ example: 'aws-default' }) @IsString() @Length(1, 64) id!: string;
+
+  @ApiPropertyOptional({ example: { kubernetes: { podCIDR: '192.168.0.0/16' } }, description: 'per pack name, values merged into that pack' })
+  @IsOptional()
+  @IsObject({ message: 'overrides must be an object keyed by pack name' })
+  overrides?: Record<string, unknown>;
+}
+
+export class ClusterSpecDto {
+  @ApiProperty({ example: 'demo' })
+  @IsString()
+  @Matches(DNS_LABEL, { message: 'name must be a DNS label: lower-case letters, digits and dashes, starting with a letter, at most 63' })
+  name!: string;
+
+  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(1024) description?: string;
+
+  @ApiPropertyOptional({ example: { team: 'infra' } })
+  @IsOptional()
+  @IsObject({ message: 'tags must be an object of string values' })
+  tags?: Record<string, string>;
+
+  @ApiProperty({ type: ProfileRefDto }) @ValidateNested() @Type(() => ProfileRefDto) profile!: ProfileRefDto;
+
+  @ApiProperty({ type: CloudDto }) @ValidateNested() @Type(() => CloudDto) cloud!: CloudDto;
+
+  @ApiProperty({ type: [PoolDto] })
+  @IsArray({ message: 'pools must be an array' })
+  @ArrayMinSize(1, { message: 'pools must hold at least the control-plane pool' })
+  @ArrayMaxSize(20, { message: 'pools may hold at most 20 pools' })
+  @ValidateNested({ each: true })
+  @Type(() => PoolDto)
+  pools!: PoolDto[];
+}

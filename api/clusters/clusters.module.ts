@@ -1,0 +1,20 @@
+import { Module } from '@nestjs/common';
+import type { AwsDeps } from '../../activities/aws-session';
+import { ApiSettings } from '../common/settings';
+import { AWS_DEPS, DEFAULT_PROJECT, SETTINGS, STORE } from '../common/tokens';
+import { Store } from '../store/store';
+import { ClustersController } from './clusters.controller';
+import { ClustersService } from './clusters.service';
+
+@Module({
+  controllers: [ClustersController],
+  providers: [
+    ClustersService,
+    {
+      provide: AWS_DEPS,
+      inject: [SETTINGS, STORE],
+      useFactory: (settings: ApiSettings, store: Store): AwsDeps => ({ config: settings.config, store, secretBox: settings.secretBox, project: DEFAULT_PROJECT }),
+    },
+  ],
+})
+export class ClustersModule {}

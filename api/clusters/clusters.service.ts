@@ -1,0 +1,203 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Client, WorkflowUpdateFailedError } from '@temporalio/client';
+import { ApplicationFailure, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/common';
+import { createActivities } from '../../activities';
+import type { AwsDeps } from '../../activities/aws-session';
+import type { ClusterSpec } from '../../common/cluster-spec';
+import type { ClusterStatus, OperationRecord, Progress } from '../../common/cluster-status';
+import { ProfileError, resolveProfile, ResolvedProfile } from '../../common/profile';
+import { SEARCH_ATTRIBUTE_KEYS } from '../../common/search-attributes';
+import { specRuleProblems } from '../../common/spec-rules';
+import { clusterWorkflowId, ClusterEntityInput } from '../../workflows/cluster-entity';
+import { planCluster } from '../../workflows/plan';
+import { BASTION_INSTANCE_TYPE, preflightNeeds } from '../../workflows/preflight-needs';
+import { ApiError, FieldProblem } from '../common/error-shape';
+import { ApiSettings } from '../common/settings';
+import { AWS_DEPS, SETTINGS, STORE, TEMPORAL_CLIENT } from '../common/tokens';
+import { Store } from '../store/store';
+import { ClusterSpecDto } from './cluster-spec.dto';
+import { regionProblems } from './region-checks';
+
+export interface OperationView {
+  id: string;
+  type: string;
+  state: string;
+  startedAt: string;
+  finishedAt?: string;
+  progress?: { completed: number; total: number };
+  tasks?: Progress['tasks'];
+  error?: string;
+}
+
+function unprocessable(problems: FieldProblem[]): ApiError {
+  return new ApiError(422, problems.map((p) => `${p.field}: ${p.message}`).join('; '), problems);
+}
+
+/** The DTO without its class: what the workflow keeps as the desired spec. */
+function toSpec(dto: ClusterSpecDto): ClusterSpec {
+  return JSON.parse(JSON.stringify(dto)) as ClusterSpec;
+}
+
+function tagProblems(tags: Record<string, unknown> | undefined): FieldProblem[] {
+  return Object.entries(tags ?? {}).flatMap(([key, value]) => {
+    const field = `tags.${key}`;
+    if (typeof value !== 'string') return [{ field, rule: 'string', message: 'tag values must be strings' }];
+    if (key.length === 0 || key.length > 128) return [{ field, rule: 'tag-key-length', message: 'tag keys must be 1–128 characters' }];
+    if (value.length > 256) return [{ field, rule: 'tag-value-length', message: 'tag values must be at most 256 characters' }];
+    if (/^(aws:|clusterflow\.io\/|kubernetes\.io\/)/.test(key)) {
+      return [{ field, rule: 'reserved-tag', message: 'keys starting with aws:, clusterflow.io/ or kubernetes.io/ are reserved' }];
+    }
+    return [];
+  });
+}
+
+@Injectable()
+export class ClustersService {
+  private readonly logger = new Logger('clusters');
+
+  constructor(
+    @Inject(STORE) private readonly store: Store,
+    @Inject(TEMPORAL_CLIENT) private readonly temporal: Client,
+    @Inject(AWS_DEPS) private readonly aws: AwsDeps,
+    @Inject(SETTINGS) private readonly settings: ApiSettings,
+  ) {}
+
+  /** Validates everything that can be known before starting; returns the spec and resolved profile. */
+  private async admit(project: string, dto: ClusterSpecDto): Promise<{ spec: ClusterSpec; profile: ResolvedProfile }> {
+    const spec = toSpec(dto);
+    const badTags = tagProblems(spec.tags);
+    if (badTags.length > 0) throw new ApiError(400, badTags.map((p) => `${p.field}: ${p.message}`).join('; '), badTags);
+    const rules = specRuleProblems(spec);
+    if (rules.length > 0) throw unprocessable(rules);
+    if (!this.store.getCloudAccount(project, spec.cloud.accountId)) {
+      throw unprocessable([{ field: 'cloud.accountId', rule: 'account-exists', message: `no cloud account ${spec.cloud.accountId}` }]);
+    }
+    const stored = this.store.getProfile(project, spec.profile.id);
+    if (!stored) throw unprocessable([{ field: 'profile.id', rule: 'profile-exists', message: `no cluster profile ${spec.profile.id}` }]);
+    let profile: ResolvedProfile;
+    try {
+      profile = resolveProfile(stored.id, stored.packs, spec.profile.overrides);
+    } catch (error) {
+      if (error instanceof ProfileError) throw unprocessable([{ field: 'profile', rule: 'profile-resolves', message: error.message }]);
+      throw error;
+    }
+    const regional = await regionProblems({ ...this.aws, project }, spec).catch((error: Error & { name?: string }) => {
+      throw new ApiError(502, `could not check the region with AWS: ${error.name}: ${error.message}`);
+    });
+    if (regional.length > 0) throw unprocessable(regional);
+    return { spec, profile };
+  }
+
+  async dryRun(project: string, dto: ClusterSpecDto) {
+    const { spec, profile } = await this.admit(project, dto);
+    const plan = planCluster(spec);
+    const activities = createActivities({ ...this.aws, project });
+    const scope = { accountId: spec.cloud.accountId, region: spec.cloud.region, owner: { cluster: `${project}/${spec.name}`, clusterName: spec.name, extraTags: spec.tags ?? {} } };
+    const [preflight, cost] = await Promise.all([
+      activities.runPreflight({ scope, sshKeyName: spec.cloud.sshKeyName, image: profile.image, needs: preflightNeeds(spec) }),
+      activities.estimateCost({
+        scope,
+        nodes: [
+          ...spec.pools.map((p) => ({ instanceType: p.instanceType, count: p.size, spotMaxPricePercent: p.capacity?.type === 'spot' ? p.capacity.maxPricePercent : undefined })),
+          { instanceType: BASTION_INSTANCE_TYPE, count: 1 },
+        ],
+        natGateways: plan.placement === 'dynamic' ? plan.azs.length : 0,
+        loadBalancers: 1,
+      }),
+    ]);
+    return { name: spec.name, dryRun: true, plan, preflight, cost };
+  }
+
+  async create(project: string, dto: ClusterSpecDto): Promise<{ name: string; operationId: string }> {
+    const { spec, profile } = await this.admit(project, dto);
+    const input: ClusterEntityInput = { project, spec, profile };
+    try {
+      await this.temporal.workflow.start('clusterEntity', {
+        taskQueue: this.settings.config.taskQueue,
+        workflowId: clusterWorkflowId(project, spec.name),
+        args: [input],
+        // A deleted cluster's name is free again; a live one's is not.
+        workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+        typedSearchAttributes: [
+          { key: SEARCH_ATTRIBUTE_KEYS.ClusterName, value: spec.name },
+          { key: SEARCH_ATTRIBUTE_KEYS.ClusterProject, value: project },
+          { key: SEARCH_ATTRIBUTE_KEYS.CloudRegion, value: spec.cloud.region },
+          { key: SEARCH_ATTRIBUTE_KEYS.ClusterPhase, value: 'Provisioning' },
+        ],
+        staticSummary: `cluster ${project}/${spec.name} in ${spec.cloud.region}`,
+      });
+    } catch (error) {
+      if (error instanceof WorkflowExecutionAlreadyStartedError) throw new ApiError(409, `name: a cluster named "${spec.name}" already exists`);
+      throw error;
+    }
+    this.store.useCloudAccount(project, spec.name, spec.cloud.accountId);
+    this.logger.log(`cluster ${project}/${spec.name} accepted: creating in ${spec.cloud.region}`);
+    return { name: spec.name, operationId: 'op-1-create' };
+  }
+
+  async list(project: string): Promise<ClusterStatus[]> {
+    const found: ClusterStatus[] = [];
+    const query = `WorkflowType = "clusterEntity" AND ClusterProject = "${project}" AND ClusterPhase != "Deleted"`;
+    for await (const execution of this.temporal.workflow.list({ query })) {
+      const status = await this.temporal.workflow.getHandle(execution.workflowId, execution.runId).query<ClusterStatus>('status').catch(() => undefined);
+      if (status) found.push(status);
+    }
+    return found.sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  async get(project: string, name: string): Promise<ClusterStatus> {
+    return this.entity(project, name, (handle) => handle.query<ClusterStatus>('status'));
+  }
+
+  async delete(project: string, name: string): Promise<{ operationId: string }> {
+    const status = await this.get(project, name);
+    if (status.phase === 'Deleted') throw new ApiError(404, `cluster ${name} not found (deleted)`);
+    try {
+      return await this.entity(project, name, (handle) => handle.executeUpdate<{ operationId: string }, []>('deleteCluster'));
+    } catch (error) {
+      if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure) {
+        const details = error.cause.details?.[0] as { operationId?: string } | undefined;
+        throw new ApiError(409, error.cause.message, details);
+      }
+      throw error;
+    }
+  }
+
+  async operations(project: string, name: string): Promise<OperationView[]> {
+    const records = await this.entity(project, name, (handle) => handle.query<OperationRecord[]>('operations'));
+    return Promise.all(records.map((r) => this.operationView(r)));
+  }
+
+  async operation(project: string, name: string, id: string): Promise<OperationView> {
+    const records = await this.entity(project, name, (handle) => handle.query<OperationRecord[]>('operations'));
+    const record = records.find((r) => r.id === id);
+    if (!record) throw new ApiError(404, `cluster ${name} has no operation ${id}`);
+    return this.operationView(record);
+  }
+
+  private async operationView(record: OperationRecord): Promise<OperationView> {
+    const progress = await this.temporal.workflow
+      .getHandle(record.workflowId)
+      .query<Progress>('progress')
+      .catch(() => undefined);
+    return {
+      id: record.id,
+      type: record.type,
+      state: record.state,
+      startedAt: record.startedAt,
+      finishedAt: record.finishedAt,
+      progress: progress ? { completed: progress.completed, total: progress.total } : undefined,
+      tasks: progress?.tasks,
+      error: record.error,
+    };
+  }
+
+  private async entity<T>(project: string, name: string, use: (handle: ReturnType<Client['workflow']['getHandle']>) => Promise<T>): Promise<T> {
+    try {
+      return await use(this.temporal.workflow.getHandle(clusterWorkflowId(project, name)));
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) throw new ApiError(404, `cluster ${name} not found`);
+      throw error;
+    }
+  }
+}

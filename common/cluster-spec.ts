@@ -1,0 +1,65 @@
+/**
+ * The ClusterSpec of DESIGN.md §4 as plain types: what the API accepts, what the entity
+ * workflow keeps as desired state. No classes, no decorators: workflow code imports it.
+ */
+export type PoolRole = 'control-plane' | 'worker';
+
+export type Capacity = { type: 'on-demand' } | { type: 'spot'; maxPricePercent: number };
+
+export interface PoolSpec {
+  name: string;
+  role: PoolRole;
+  size: number;
+  instanceType: string;
+  azs: string[];
+  allowWorkerCapability?: boolean;
+  capacity?: Capacity;
+}
+
+export interface DynamicPlacement {
+  type: 'dynamic';
+  vpcCidr: string;
+}
+
+export interface StaticSubnets {
+  az: string;
+  publicSubnetId: string;
+  privateSubnetId: string;
+}
+
+export interface StaticPlacement {
+  type: 'static';
+  vpcId: string;
+  subnets: StaticSubnets[];
+}
+
+export interface CloudSpec {
+  accountId: string;
+  region: string;
+  sshKeyName?: string;
+  placement: DynamicPlacement | StaticPlacement;
+  /** CIDRs allowed to SSH into the bastion; default 0.0.0.0/0 as every quick start has it. */
+  bastionSshCidrs?: string[];
+}
+
+export interface ClusterSpec {
+  name: string;
+  description?: string;
+  tags?: Record<string, string>;
+  profile: { id: string; overrides?: Record<string, unknown> };
+  cloud: CloudSpec;
+  pools: PoolSpec[];
+}
+
+export const CONTROL_PLANE_SIZES = [1, 3, 5] as const;
+
+export function controlPlanePool(spec: ClusterSpec): PoolSpec {
+  const pool = spec.pools.find((p) => p.role === 'control-plane');
+  if (!pool) throw new Error(`cluster ${spec.name} has no control-plane pool`);
+  return pool;
+}
+
+/** Every AZ any pool uses, in a stable order: the AZs that get subnets. */
+export function clusterAzs(spec: ClusterSpec): string[] {
+  return [...new Set(spec.pools.flatMap((p) => p.azs))].sort();
+}

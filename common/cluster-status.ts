@@ -1,0 +1,76 @@
+/** What the API reports about a cluster and its operations (DESIGN.md §4). Plain data. */
+export type ClusterPhase = 'Provisioning' | 'Running' | 'Updating' | 'Deleting' | 'Deleted' | 'Failed';
+
+export type OperationType = 'create' | 'delete';
+export type OperationState = 'Running' | 'Succeeded' | 'Failed';
+export type TaskState = 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Skipped';
+
+export interface Task {
+  name: string;
+  state: TaskState;
+  startedAt?: string;
+  finishedAt?: string;
+  message?: string;
+}
+
+export interface Progress {
+  completed: number;
+  total: number;
+  tasks: Task[];
+}
+
+export interface OperationRecord {
+  id: string;
+  type: OperationType;
+  state: OperationState;
+  /** The child workflow that runs it, for its `progress` query and the Web UI. */
+  workflowId: string;
+  startedAt: string;
+  finishedAt?: string;
+  error?: string;
+}
+
+export interface NodeStatus {
+  key: string;
+  instanceId: string;
+  az: string;
+  instanceType: string;
+  lifecycle: 'on-demand' | 'spot';
+  state: string;
+  privateIp?: string;
+}
+
+export interface PoolStatus {
+  name: string;
+  role: 'control-plane' | 'worker';
+  desired: number;
+  instanceType: string;
+  capacity: string;
+  nodes: NodeStatus[];
+  /** Nodes not running yet and why (spot pools wait for their price). */
+  waiting?: { count: number; reason: string };
+}
+
+export interface NetworkStatus {
+  placement: 'dynamic' | 'static';
+  vpcId?: string;
+  internetGatewayId?: string;
+  subnets: Array<{ az: string; publicSubnetId?: string; privateSubnetId?: string }>;
+  natGateways: Array<{ az: string; natGatewayId: string; publicIp?: string }>;
+  securityGroups: Record<string, string>;
+  bastion?: { instanceId: string; publicIp?: string; az: string };
+  apiEndpoint?: string;
+  loadBalancerName?: string;
+  joinSecretName?: string;
+}
+
+export interface ClusterStatus {
+  name: string;
+  project: string;
+  region: string;
+  phase: ClusterPhase;
+  network: NetworkStatus;
+  pools: PoolStatus[];
+  currentOperation?: { id: string; type: OperationType };
+  lastError?: string;
+}

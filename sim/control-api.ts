@@ -1,0 +1,103 @@
+import type * as http from 'node:http';
+import { ConfigError, mergeConfig } from './config';
+import { AwsError } from './errors';
+import { inventory } from './inventory';
+import type { Sim } from './sim';
+import type { SpotPriceInput } from './spot/market';
+
+/**
+ * The simulator's own API, under /_sim/ (JSON in, JSON out):
+ *
+ *   GET  /_sim/healthz                 {sim:'up', moto:'up'|'down'} (503 when moto is down)
+ *   POST /_sim/reset                   moto's reset and all simulator state; config back to the startup config
+ *   GET  /_sim/config                  the complete live config
+ *   PUT  /_sim/config                  a partial config, merged (null removes a latency/fault/bucket entry)
+ *   GET  /_sim/spot-prices[?region=]   current price of every pool used or set so far
+ *   PUT  /_sim/spot-prices             {region, availabilityZone, instanceType, price} or a list of them (or {prices:[…]});
+ *                                      answers {prices, interrupted:[instance ids]}
+ *   GET  /_sim/stats                   calls, ok, errors, throttled, faulted per service:Action, and totals incl. `mutating`
+ *   DELETE /_sim/stats, POST /_sim/stats/reset   start counting afresh
+ *   GET  /_sim/inventory[?region=&tag=k=v&includeDefault=true]   live resources by type
+ */
+
+interface JsonAnswer {
+  status: number;
+  body: unknown;
+}
+
+function parseJson(body: Buffer): unknown {
+  if (!body.length) return {};
+  try {
+    return JSON.parse(body.toString('utf8')) as unknown;
+  } catch (error) {
+    throw new ConfigError(`the body is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+function spotInputs(body: unknown): SpotPriceInput[] {
+  const list = Array.isArray(body) ? body : body && typeof body === 'object' && Array.isArray((body as { prices?: unknown }).prices) ? (body as { prices: unknown[] }).prices : [body];
+  return list.map((entry) => {
+    const e = (entry ?? {}) as Record<string, unknown>;
+    return {
+      region: String(e.region ?? ''),
+      availabilityZone: String(e.availabilityZone ?? ''),
+      instanceType: String(e.instanceType ?? ''),
+      price: typeof e.price === 'string' ? Number(e.price) : (e.price as number),
+    };
+  });
+}
+
+async function route(sim: Sim, method: string, url: URL, body: Buffer): Promise<JsonAnswer> {
+  const path = url.pathname.replace(/\/+$/, '');
+  switch (`${method} ${path}`) {
+    case 'GET /_sim/healthz': {
+      const up = await sim.moto.healthy();
+      return { status: up ? 200 : 503, body: { sim: 'up', moto: up ? 'up' : 'down' } };
+    }
+    case 'POST /_sim/reset':
+      await sim.reset();
+      return { status: 200, body: { reset: true } };
+    case 'GET /_sim/config':
+      return { status: 200, body: sim.config };
+    case 'PUT /_sim/config':
+    case 'PATCH /_sim/config':
+      sim.config = mergeConfig(sim.config, parseJson(body));
+      return { status: 200, body: sim.config };
+    case 'GET /_sim/spot-prices':
+      return { status: 200, body: { prices: sim.spot.snapshot(url.searchParams.get('region') ?? undefined) } };
+    case 'PUT /_sim/spot-prices':
+    case 'POST /_sim/spot-prices': {
+      await sim.settle();
+      const inputs = spotInputs(parseJson(body));
+      const interrupted = await sim.spot.setPrices(inputs);
+      return { status: 200, body: { prices: inputs, interrupted } };
+    }
+    case 'GET /_sim/stats':
+      return { status: 200, body: sim.stats.snapshot() };
+    case 'DELETE /_sim/stats':
+    case 'POST /_sim/stats/reset':
+      sim.stats.reset();
+      return { status: 200, body: sim.stats.snapshot() };
+    case 'GET /_sim/inventory':
+      return { status: 200, body: await inventory(sim, url.searchParams) };
+    default:
+      return { status: 404, body: { error: `no such simulator route: ${method} ${url.pathname}` } };
+  }
+}
+
+export async function handleControl(sim: Sim, req: http.IncomingMessage, body: Buffer, res: http.ServerResponse): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://sim.local');
+  let answer: JsonAnswer;
+  try {
+    answer = await route(sim, req.method ?? 'GET', url, body);
+  } catch (error) {
+    if (error instanceof ConfigError || (error instanceof AwsError && error.code === 'ValidationError')) {
+      answer = { status: 400, body: { error: error.message } };
+    } else {
+      answer = { status: 500, body: { error: (error as Error).message } };
+    }
+  }
+  const text = JSON.stringify(answer.body, null, 2);
+  res.writeHead(answer.status, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)) });
+  res.end(text);
+}

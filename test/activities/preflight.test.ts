@@ -1,0 +1,156 @@
+import { CreateKeyPairCommand, DescribeImagesCommand, EC2Client, RunInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
+import { findNewestImage } from '../../activities/images';
+import { createActivities } from '../../activities';
+import type { PreflightInput, PreflightResult } from '../../activities/types';
+import { Backend, newScope, REGION, startBackend } from './support';
+import { startRecorder } from './recorder';
+
+const AMAZON_LINUX = { owner: '137112412989', namePattern: 'amzn2-ami-hvm-*-x86_64-gp2' };
+
+function check(result: PreflightResult, name: string) {
+  const found = result.checks.find((c) => c.name === name);
+  if (!found) throw new Error(`no check named ${name} in ${JSON.stringify(result.checks)}`);
+  return found;
+}
+
+describe('resolveImage and runPreflight', () => {
+  let aws: Backend;
+
+  beforeAll(async () => {
+    aws = await startBackend();
+    await aws.ec2.send(new CreateKeyPairCommand({ KeyName: 'ops-key' }));
+  });
+  afterAll(async () => {
+    await aws?.stop();
+  });
+
+  it('resolveImage picks the newest matching image and fails clearly when none matches', async () => {
+    const scope = newScope();
+    const image = await aws.run('resolveImage', { scope, ...AMAZON_LINUX });
+    const all = await aws.ec2.send(new DescribeImagesCommand({ Owners: [AMAZON_LINUX.owner], Filters: [{ Name: 'name', Values: [AMAZON_LINUX.namePattern] }] }));
+    expect(all.Images?.length).toBeGreaterThan(0);
+    // Newest by creation date; equal dates (moto stamps its images alike) go by the build date in the name.
+    const newest = [...(all.Images ?? [])].sort(
+      (a, b) => Date.parse(b.CreationDate ?? '0') - Date.parse(a.CreationDate ?? '0') || (b.Name ?? '').localeCompare(a.Name ?? ''),
+    )[0];
+    expect(image).toEqual({ imageId: newest.ImageId, name: newest.Name });
+    expect(image.name).toMatch(/^amzn2-ami-hvm-.*-x86_64-gp2$/);
+    await expect(aws.run('resolveImage', { scope, owner: '099720109477', namePattern: 'no-such-image-*' })).rejects.toMatchObject({
+      message: `no AMI named no-such-image-* from owner 099720109477 in ${REGION}`,
+      type: 'ImageNotFound',
+      nonRetryable: true,
+    });
+  });
+
+  it('passes for a feasible cluster, using only read-only calls', async () => {
+    const recorder = await startRecorder(aws.url);
+    try {
+      const recorded = createActivities({ ...aws.deps, config: { ...aws.deps.config, awsEndpointUrl: recorder.url } });
+      const input: PreflightInput = {
+        scope: newScope(),
+        sshKeyName: 'ops-key',
+        image: AMAZON_LINUX,
+        needs: { elasticIps: 1, vpcs: 1, natGatewaysPerAz: { 'us-east-1a': 1 }, onDemandVcpus: 4, instanceTypes: ['t3.medium', 'm5.large'] },
+      };
+      // Preflight neither heartbeats nor sleeps, so it runs without an activity context.
+      const result = await recorded.runPreflight(input);
+      expect(result.checks.filter((c) => !c.ok)).toEqual([]);
+      expect(result.ok).toBe(true);
+      expect(result.imageId).toBe((await aws.run('resolveImage', { scope: input.scope, ...AMAZON_LINUX })).imageId);
+      expect(result.checks.map((c) => c.name).sort()).toEqual(
+        ['credentials', 'ssh key pair', 'image', 'instance types', 'on-demand vCPU quota', 'Elastic IP quota', 'VPC quota', 'NAT gateway quota in us-east-1a'].sort(),
+      );
+      expect(check(result, 'instance types').message).toBe('t3.medium (2 vCPUs), m5.large (2 vCPUs)');
+      expect(check(result, 'Elastic IP quota').message).toMatch(/^needs 1 Elastic IP; 0 of 5 in use in us-east-1/);
+
+      expect(recorder.actions).toEqual(expect.arrayContaining(['GetCallerIdentity', 'DescribeKeyPairs', 'DescribeImages', 'GetServiceQuota', 'DescribeAddresses']));
+      const mutating = recorder.actions.filter((action) => !/^(Describe|Get|List)/.test(action));
+      expect(mutating).toEqual([]);
+    } finally {
+      await recorder.stop();
+    }
+  });
+
+  it('reports a missing key pair, image, instance type and a short quota as failed checks, with remedies', async () => {
+    const scope = newScope();
+    await aws.run('ensureElasticIp', { scope, key: 'eip/existing' });
+    // Through the simulator the account's quota is 2 (Service Quotas answers); bare moto has
+    // no EC2 quotas, so the documented default of 5 applies.
+    await aws.configureSim({ quotas: { elasticIps: 2, onDemandStandardVcpus: 4 } });
+    const quota = aws.kind === 'sim' ? 2 : 5;
+    const vcpuQuota = aws.kind === 'sim' ? 4 : 5;
+    // Someone else's running t3.medium (2 vCPUs) counts against the vCPU quota.
+    const image = await aws.run('resolveImage', { scope, ...AMAZON_LINUX });
+    const other = await aws.ec2.send(new RunInstancesCommand({ ImageId: image.imageId, InstanceType: 't3.medium', MinCount: 1, MaxCount: 1 }));
+    try {
+      const result = await aws.run('runPreflight', {
+        scope,
+        sshKeyName: 'missing-key',
+        image: { owner: '099720109477', namePattern: 'no-such-image-*' },
+        needs: { elasticIps: quota, vpcs: 0, natGatewaysPerAz: {}, onDemandVcpus: vcpuQuota - 1, instanceTypes: ['m5.large', 'm5.notatype'] },
+      });
+      expect(check(result, 'on-demand vCPU quota')).toMatchObject({
+        ok: false,
+        message: expect.stringMatching(
+          new RegExp(`^needs ${vcpuQuota - 1} on-demand standard vCPUs; 2 of ${vcpuQuota} in use in ${REGION}: stop or terminate instances or raise quota L-1216C47A`),
+        ),
+      });
+      expect(result.ok).toBe(false);
+      expect(result.imageId).toBeUndefined();
+      expect(check(result, 'credentials').ok).toBe(true);
+      expect(check(result, 'ssh key pair')).toEqual({
+        name: 'ssh key pair',
+        ok: false,
+        message: `key pair missing-key does not exist in ${REGION}: import it there (aws ec2 import-key-pair --key-name missing-key --region ${REGION}) or name another`,
+      });
+      expect(check(result, 'image')).toMatchObject({ ok: false, message: expect.stringContaining(`no AMI named no-such-image-* from owner 099720109477 in ${REGION}`) });
+      expect(check(result, 'instance types')).toMatchObject({ ok: false, message: expect.stringContaining('m5.notatype') });
+      const eips = check(result, 'Elastic IP quota');
+      expect(eips.ok).toBe(false);
+      expect(eips.message).toMatch(
+        new RegExp(`^needs ${quota} Elastic IPs; 1 of ${quota} in use in ${REGION}: release some or raise quota L-0263D0A3`),
+      );
+      if (aws.kind === 'moto') expect(eips.message).toContain("assumed AWS's documented default");
+      // Needs of zero are not checked at all.
+      expect(result.checks.some((c) => c.name === 'VPC quota' || c.name.startsWith('NAT gateway quota'))).toBe(false);
+    } finally {
+      await aws.ec2.send(new TerminateInstancesCommand({ InstanceIds: [other.Instances![0].InstanceId!] }));
+      await aws.configureSim({ quotas: { elasticIps: 5, onDemandStandardVcpus: 32 } });
+      await aws.run('releaseElasticIp', { scope, key: 'eip/existing' });
+    }
+  });
+
+  it('fails for good when the cloud account does not exist', async () => {
+    const scope = { ...newScope(), accountId: 'no-such-account' };
+    await expect(aws.run('runPreflight', { scope, image: AMAZON_LINUX, needs: { elasticIps: 0, vpcs: 0, natGatewaysPerAz: {}, onDemandVcpus: 0, instanceTypes: [] } })).rejects.toMatchObject({
+      type: 'CloudAccountNotFound',
+      nonRetryable: true,
+    });
+  });
+});
+
+describe('findNewestImage ordering', () => {
+  /** A stand-in EC2 client answering DescribeImages with fixed images. */
+  function ec2With(images: Array<{ ImageId: string; Name: string; CreationDate?: string }>): EC2Client {
+    return { send: async () => ({ Images: images }) } as unknown as EC2Client;
+  }
+
+  it('takes the newest creation date, whatever the names say', async () => {
+    const ec2 = ec2With([
+      { ImageId: 'ami-1', Name: 'ubuntu-jammy-22.04-amd64-server-20240901', CreationDate: '2024-09-01T10:00:00.000Z' },
+      { ImageId: 'ami-2', Name: 'ubuntu-jammy-22.04-amd64-server-20240101', CreationDate: '2024-10-01T10:00:00.000Z' },
+      { ImageId: 'ami-3', Name: 'ubuntu-jammy-22.04-amd64-server-20230101', CreationDate: '2023-01-01T10:00:00.000Z' },
+    ]);
+    expect(await findNewestImage(ec2, 'o', 'p')).toEqual({ imageId: 'ami-2', name: 'ubuntu-jammy-22.04-amd64-server-20240101' });
+  });
+
+  it('breaks a tie by the build date in the name, and finds nothing in an empty answer', async () => {
+    const at = '2024-09-01T10:00:00.000Z';
+    const ec2 = ec2With([
+      { ImageId: 'ami-9', Name: 'img-20240101', CreationDate: at },
+      { ImageId: 'ami-1', Name: 'img-20240301', CreationDate: at },
+    ]);
+    expect((await findNewestImage(ec2, 'o', 'p'))?.imageId).toBe('ami-1');
+    expect(await findNewestImage(ec2With([]), 'o', 'p')).toBeUndefined();
+  });
+});

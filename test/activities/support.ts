@@ -1,0 +1,161 @@
+import { DescribeTagsCommand, EC2Client, Filter } from '@aws-sdk/client-ec2';
+import { ElasticLoadBalancingClient } from '@aws-sdk/client-elastic-load-balancing';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { DefaultLogger } from '@temporalio/worker';
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Activities, createActivities } from '../../activities';
+import type { AwsDeps } from '../../activities/aws-session';
+import type { Scope } from '../../activities/types';
+import { SqliteStore } from '../../api/store/sqlite-store';
+import { loadConfig } from '../../common/config';
+import { resolveSecretBox } from '../../common/data-dir';
+import { CLUSTER_TAG, RESOURCE_TAG } from '../../common/tags';
+import { createSimServer } from '../../sim/server';
+import { RunningMoto, startMoto } from '../support/moto';
+
+/**
+ * A real AWS stand-in for activity tests: moto, behind the simulator unless
+ * CLUSTERFLOW_TEST_BACKEND=moto. Activities get a seeded cloud account, like the worker's.
+ */
+
+export const ACCOUNT_ID = 'acct-test';
+export const REGION = 'us-east-1';
+export const SECRET_ACCESS_KEY = 'testSecretAccessKeyThatMustNeverLeak000000';
+
+export type ActivityName = keyof Activities;
+
+export interface Backend {
+  kind: 'sim' | 'moto';
+  /** What AWS_ENDPOINT_URL points at. */
+  url: string;
+  motoUrl: string;
+  deps: AwsDeps;
+  activities: Activities;
+  /** Runs an activity in a mock activity context (heartbeat, cancellable sleep), as the worker would. */
+  run<N extends ActivityName>(name: N, ...args: Parameters<Activities[N]>): ReturnType<Activities[N]>;
+  /** `run`, also reporting the heartbeats the activity sent. */
+  runWatched<N extends ActivityName>(name: N, ...args: Parameters<Activities[N]>): Promise<{ result: Awaited<ReturnType<Activities[N]>>; heartbeats: unknown[] }>;
+  ec2: EC2Client;
+  elb: ElasticLoadBalancingClient;
+  secrets: SecretsManagerClient;
+  /** PUT /_sim/config (sim only). */
+  configureSim(patch: unknown): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startBackend(): Promise<Backend> {
+  process.env.CLUSTERFLOW_AWS_POLL_MS ??= '200';
+  const moto: RunningMoto = await startMoto();
+  const kind = process.env.CLUSTERFLOW_TEST_BACKEND === 'moto' ? 'moto' : 'sim';
+  let sim: http.Server | undefined;
+  let url = moto.url;
+  if (kind === 'sim') {
+    sim = createSimServer({ motoUrl: moto.url });
+    await new Promise<void>((resolve) => sim!.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(sim.address() as AddressInfo).port}`;
+  }
+  const deps = seededDeps(url);
+  const activities = createActivities(deps);
+  const credentials = { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: SECRET_ACCESS_KEY };
+  const clientConfig = { region: REGION, endpoint: url, credentials, maxAttempts: 8 };
+  const ec2 = new EC2Client(clientConfig);
+  const elb = new ElasticLoadBalancingClient(clientConfig);
+  const secrets = new SecretsManagerClient(clientConfig);
+  const backend: Backend = {
+    kind,
+    url,
+    motoUrl: moto.url,
+    deps,
+    activities,
+    run(name, ...args) {
+      const fn = activities[name] as (...a: unknown[]) => Promise<never>;
+      return mockEnvironment().run(fn, ...(args as unknown[])) as ReturnType<Activities[typeof name]>;
+    },
+    async runWatched(name, ...args) {
+      const fn = activities[name] as (...a: unknown[]) => Promise<never>;
+      const env = mockEnvironment();
+      const heartbeats: unknown[] = [];
+      env.on('heartbeat', (details: unknown) => heartbeats.push(details));
+      const result = (await env.run(fn, ...(args as unknown[]))) as Awaited<ReturnType<Activities[typeof name]>>;
+      return { result, heartbeats };
+    },
+    ec2,
+    elb,
+    secrets,
+    async configureSim(patch) {
+      if (kind !== 'sim') return;
+      const answer = await fetch(`${url}/_sim/config`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(patch) });
+      if (!answer.ok) throw new Error(`PUT /_sim/config: ${answer.status} ${await answer.text()}`);
+    },
+    async stop() {
+      for (const client of [ec2, elb, secrets]) client.destroy();
+      deps.store.close();
+      if (sim) {
+        sim.closeAllConnections();
+        await new Promise<void>((resolve) => sim!.close(() => resolve()));
+      }
+      await moto.stop();
+      fs.rmSync(deps.config.dataDir, { recursive: true, force: true });
+    },
+  };
+  // Short delays, so the lag is there but the suite stays fast.
+  await backend.configureSim({ delayScale: 0.1 });
+  return backend;
+}
+
+/** Activity failures are the point of several tests; the worker's warnings about them are noise here. */
+function mockEnvironment(): MockActivityEnvironment {
+  return new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') });
+}
+
+function seededDeps(url: string): AwsDeps {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cf-activities-'));
+  const config = loadConfig({ CLUSTERFLOW_DATA_DIR: dataDir, AWS_ENDPOINT_URL: url });
+  const secretBox = resolveSecretBox(config);
+  const store = new SqliteStore(dataDir);
+  store.insertCloudAccount({
+    id: ACCOUNT_ID,
+    project: 'default',
+    name: 'test',
+    accessKeyId: 'AKIAIOSFODNN7EXAMPLE',
+    sealedSecret: secretBox.seal(JSON.stringify({ secretAccessKey: SECRET_ACCESS_KEY }), ACCOUNT_ID),
+    createdAt: new Date().toISOString(),
+  });
+  return { config, store, secretBox, project: 'default' };
+}
+
+let clusterCounter = 0;
+
+/** A fresh cluster identity per test, so tests never see each other's resources. */
+export function newScope(prefix = 'c', extraTags: Record<string, string> = { team: 'infra' }): Scope {
+  const clusterName = `${prefix}${Date.now().toString(36)}${(clusterCounter++).toString(36)}`;
+  return { accountId: ACCOUNT_ID, region: REGION, owner: { cluster: `default/${clusterName}`, clusterName, extraTags } };
+}
+
+export function ownedBy(scope: Scope, key?: string): Filter[] {
+  const filters: Filter[] = [{ Name: `tag:${CLUSTER_TAG}`, Values: [scope.owner.cluster] }];
+  if (key) filters.push({ Name: `tag:${RESOURCE_TAG}`, Values: [key] });
+  return filters;
+}
+
+/** Tags of an EC2 resource as a map, read back through DescribeTags. */
+export async function ec2TagsOf(ec2: EC2Client, resourceId: string): Promise<Record<string, string>> {
+  const answer = await ec2.send(new DescribeTagsCommand({ Filters: [{ Name: 'resource-id', Values: [resourceId] }] }));
+  return Object.fromEntries((answer.Tags ?? []).map((tag) => [tag.Key!, tag.Value ?? '']));
+}
+
+/** The tags every resource of `scope` under `key` must carry (DESIGN.md §4). */
+export function expectedTags(scope: Scope, key: string): Record<string, string> {
+  return {
+    [CLUSTER_TAG]: scope.owner.cluster,
+    [RESOURCE_TAG]: key,
+    Name: `${scope.owner.clusterName}-${key.replace(/\//g, '-')}`,
+    [`kubernetes.io/cluster/${scope.owner.clusterName}`]: 'owned',
+    ...scope.owner.extraTags,
+  };
+}

@@ -1,0 +1,176 @@
+import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import type { ClusterStatus, OperationRecord, Progress } from '../../common/cluster-status';
+import { resolveProfile } from '../../common/profile';
+import { BUILT_IN_PROFILES } from '../../api/store/built-in-profiles';
+import { clusterWorkflowId, ClusterEntityInput } from '../../workflows/cluster-entity';
+import { startTemporal } from '../support/temporal';
+import { exampleSpec } from '../unit/fixtures';
+
+/**
+ * The cluster entity and its create/delete children on a real dev server, with the AWS
+ * activities stubbed (the activity suites and the end-to-end suite use the real ones).
+ */
+type Stub = (input: any) => Promise<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+function stubActivities(overrides: Record<string, Stub> = {}) {
+  const calls: string[] = [];
+  let n = 0;
+  const id = (prefix: string) => `${prefix}-${String(++n).padStart(8, '0')}`;
+  const launched = new Map<string, object>();
+  const ensureInstance = async (i: { key: string; subnetId: string; instanceType: string }) => {
+    const info = { instanceId: id('i'), key: i.key, az: 'us-east-1a', subnetId: i.subnetId, instanceType: i.instanceType, state: 'pending', lifecycle: 'on-demand' };
+    launched.set(info.instanceId, info);
+    return info;
+  };
+  const waitInstanceReady = async (i: { instanceId: string }) => ({ ...launched.get(i.instanceId), state: 'running' });
+  const base: Record<string, Stub> = {
+    runPreflight: async () => ({ ok: true, checks: [{ name: 'credentials', ok: true, message: 'ok' }], imageId: 'ami-12345678' }),
+    ensureJoinSecret: async () => ({ secretName: 'clusterflow/default/demo/join', secretArn: 'arn:secret' }),
+    ensureVpc: async () => ({ vpcId: id('vpc') }),
+    ensureInternetGateway: async () => ({ internetGatewayId: id('igw') }),
+    ensureSubnet: async () => ({ subnetId: id('subnet') }),
+    ensureElasticIp: async () => ({ allocationId: id('eipalloc'), publicIp: '198.51.100.1' }),
+    ensureNatGateway: async () => ({ natGatewayId: id('nat') }),
+    waitNatGatewayAvailable: async () => undefined,
+    ensureRouteTable: async () => ({ routeTableId: id('rtb') }),
+    ensureSecurityGroup: async () => ({ groupId: id('sg') }),
+    ensureLoadBalancer: async () => ({ name: 'demo-api', dnsName: 'demo-api.elb.example' }),
+    ensureInstance,
+    registerWithLoadBalancer: async () => undefined,
+    waitInstanceReady,
+    terminateClusterInstances: async () => ({ terminated: ['i-1'] }),
+    deleteLoadBalancer: async () => undefined,
+    deleteNatGateway: async () => undefined,
+    releaseElasticIp: async () => undefined,
+    deleteSecurityGroup: async () => undefined,
+    deleteRouteTable: async () => undefined,
+    deleteInternetGateway: async () => undefined,
+    deleteSubnet: async () => undefined,
+    deleteVpc: async () => undefined,
+    deleteJoinSecret: async () => undefined,
+    releaseCloudAccountUsage: async () => undefined,
+    ...overrides,
+  };
+  const recorded = Object.fromEntries(
+    Object.entries(base).map(([name, fn]) => [name, async (input: unknown) => { calls.push(name); return fn(input); }]),
+  );
+  return { activities: recorded, calls };
+}
+
+describe('clusterEntity workflow', () => {
+  let env: TestWorkflowEnvironment;
+  const profile = resolveProfile('aws-default', BUILT_IN_PROFILES[0].packs, {});
+  let taskQueueN = 0;
+
+  beforeAll(async () => {
+    env = await startTemporal();
+  });
+
+  afterAll(async () => {
+    await env?.teardown();
+  });
+
+  async function withWorker<T>(activities: Record<string, Stub>, body: (taskQueue: string) => Promise<T>): Promise<T> {
+    const taskQueue = `entity-${++taskQueueN}`;
+    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowsPath: require.resolve('../../workflows'), activities });
+    return worker.runUntil(body(taskQueue));
+  }
+
+  async function start(taskQueue: string, name: string) {
+    const input: ClusterEntityInput = { project: 'default', spec: exampleSpec({ name }), profile };
+    return env.client.workflow.start('clusterEntity', { taskQueue, workflowId: clusterWorkflowId('default', name), args: [input] });
+  }
+
+  async function until<T>(probe: () => Promise<T>, ok: (value: T) => boolean, what: string): Promise<T> {
+    for (let i = 0; i < 300; i++) {
+      const value = await probe();
+      if (ok(value)) return value;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`never saw ${what}; last: ${JSON.stringify(await probe())}`);
+  }
+
+  it('creates, reports progress and phase, then deletes and ends; the histories replay', async () => {
+    const { activities, calls } = stubActivities();
+    await withWorker(activities, async (taskQueue) => {
+      const handle = await start(taskQueue, 'alpha');
+      const running = await until(() => handle.query<ClusterStatus>('status'), (s) => s.phase === 'Running', 'Running');
+      expect(running.network).toMatchObject({ placement: 'dynamic', apiEndpoint: 'demo-api.elb.example:6443', loadBalancerName: 'demo-api' });
+      expect(running.network.subnets).toHaveLength(3);
+      expect(running.pools.map((p) => [p.name, p.nodes.length])).toEqual([['master', 3], ['workers', 3], ['spot', 0]]);
+      expect(running.pools[2].waiting).toMatchObject({ count: 2 });
+      expect(calls.filter((c) => c === 'ensureNatGateway')).toHaveLength(3);
+      expect(calls.filter((c) => c === 'registerWithLoadBalancer')).toHaveLength(3);
+
+      const [create] = await handle.query<OperationRecord[]>('operations');
+      expect(create).toMatchObject({ id: 'op-1-create', type: 'create', state: 'Succeeded' });
+      const progress = await env.client.workflow.getHandle(create.workflowId).query<Progress>('progress');
+      expect(progress.completed).toBe(progress.total);
+      expect(progress.tasks.map((t) => t.name)).toEqual(expect.arrayContaining(['preflight', 'vpc', 'nat gateway us-east-1b', 'node/master/2']));
+      const description = await handle.describe();
+      expect(description.typedSearchAttributes.getAll().find((p) => p.key.name === 'ClusterPhase')?.value).toBe('Running');
+
+      const { operationId } = await handle.executeUpdate<{ operationId: string }, []>('deleteCluster');
+      expect(operationId).toBe('op-2-delete');
+      const final = await handle.result();
+      expect(final.phase).toBe('Deleted');
+      expect(calls).toEqual(expect.arrayContaining(['terminateClusterInstances', 'deleteVpc', 'releaseElasticIp', 'deleteJoinSecret']));
+      // Elastic IPs go only after their NAT gateways are deleted.
+      expect(calls.indexOf('releaseElasticIp')).toBeGreaterThan(calls.indexOf('deleteNatGateway'));
+      expect(calls.lastIndexOf('deleteSecurityGroup')).toBeGreaterThan(calls.indexOf('terminateClusterInstances'));
+
+      const histories = [handle.workflowId, create.workflowId, `${handle.workflowId}/op-2-delete`].map(async (workflowId) => ({
+        workflowId,
+        history: await env.client.workflow.getHandle(workflowId).fetchHistory(),
+      }));
+      for (const { workflowId, history } of await Promise.all(histories)) {
+        await Worker.runReplayHistory({ workflowsPath: require.resolve('../../workflows') }, history, workflowId);
+      }
+    });
+  });
+
+  it('refuses a delete while the create runs, naming the running operation', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const { activities } = stubActivities({ ensureVpc: async () => { await gate; return { vpcId: 'vpc-1' }; } });
+    await withWorker(activities, async (taskQueue) => {
+      const handle = await start(taskQueue, 'beta');
+      await until(() => handle.query<OperationRecord[]>('operations'), (ops) => ops.length === 1, 'the create');
+      const refused = await handle.executeUpdate('deleteCluster').catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(WorkflowUpdateFailedError);
+      const cause = (refused as WorkflowUpdateFailedError).cause as ApplicationFailure;
+      expect(cause.type).toBe('OperationInProgress');
+      expect(cause.message).toBe('operation op-1-create (create) is running');
+      release();
+      await until(() => handle.query<ClusterStatus>('status'), (s) => s.phase === 'Running', 'Running');
+      await handle.executeUpdate('deleteCluster');
+      expect((await handle.result()).phase).toBe('Deleted');
+    });
+  });
+
+  it('fails the create with AWS’s message on the task, and can still delete cleanly', async () => {
+    const { activities, calls } = stubActivities({
+      ensureNatGateway: async () => {
+        throw ApplicationFailure.create({ message: 'NatGatewayLimitExceeded: The maximum number of NAT gateways has been reached.', type: 'NatGatewayLimitExceeded', nonRetryable: true });
+      },
+    });
+    await withWorker(activities, async (taskQueue) => {
+      const handle = await start(taskQueue, 'gamma');
+      const failed = await until(() => handle.query<ClusterStatus>('status'), (s) => s.phase === 'Failed', 'Failed');
+      expect(failed.lastError).toBe('create failed: NatGatewayLimitExceeded: The maximum number of NAT gateways has been reached.');
+      const [create] = await handle.query<OperationRecord[]>('operations');
+      expect(create.state).toBe('Failed');
+      const progress = await env.client.workflow.getHandle(create.workflowId).query<Progress>('progress');
+      expect(progress.tasks.find((t) => t.state === 'Failed')).toMatchObject({ message: expect.stringContaining('NatGatewayLimitExceeded') });
+      // No node was launched into an AZ whose NAT route never came.
+      expect(progress.tasks.filter((t) => t.name.startsWith('node/')).map((t) => t.state)).toEqual(Array(6).fill('Pending'));
+
+      await handle.executeUpdate('deleteCluster');
+      expect((await handle.result()).phase).toBe('Deleted');
+      expect(calls).toContain('deleteVpc');
+    });
+  });
+});

@@ -1,0 +1,305 @@
+import { ApplicationFailure, setHandler } from '@temporalio/workflow';
+import type { InstanceInfo, Scope } from '../activities/types';
+import type { NetworkStatus, NodeStatus, PoolStatus } from '../common/cluster-status';
+import { controlPlanePool, PoolSpec } from '../common/cluster-spec';
+import { aws, awsWait } from './activities';
+import { renderUserData } from './bootstrap';
+import { progressQuery } from './messages';
+import { OperationInput, scopeOf } from './operation';
+import { API_SERVER_PORT, isSpot, NodePlan, planCluster } from './plan';
+import { BASTION_INSTANCE_TYPE, preflightNeeds } from './preflight-needs';
+import { TaskList } from './tasks';
+
+export interface ClusterBuild {
+  network: NetworkStatus;
+  pools: PoolStatus[];
+}
+
+interface SubnetIds {
+  az: string;
+  publicSubnetId: string;
+  privateSubnetId: string;
+}
+
+/**
+ * Creates a cluster, as the runbook would: preflight; the network (VPC, per-AZ subnets,
+ * NAT gateways and routes, Internet gateway); security groups; the API load balancer; the
+ * bastion; then the nodes, and waits until every one is ready. Independent steps run in
+ * parallel; each step is idempotent, so a retried or replayed step finds what it made.
+ */
+export async function createCluster(input: OperationInput): Promise<ClusterBuild> {
+  const { spec, profile } = input;
+  const plan = planCluster(spec);
+  const scope = scopeOf(input);
+  const tasks = new TaskList(`create cluster ${spec.name}`);
+  setHandler(progressQuery, () => tasks.progress());
+  const dynamic = spec.cloud.placement.type === 'dynamic';
+  tasks.plan([
+    'preflight',
+    'join secret',
+    ...(dynamic ? ['vpc', 'internet gateway', ...plan.azs.flatMap((az) => [`subnets ${az}`, `nat gateway ${az}`, `private route table ${az}`]), 'public route table'] : ['existing network']),
+    'security groups',
+    'load balancer',
+    'bastion',
+    ...plan.nodes.map((n) => n.key),
+  ]);
+
+  const preflight = await tasks.run(
+    'preflight',
+    () => aws.runPreflight({ scope, sshKeyName: spec.cloud.sshKeyName, image: profile.image, needs: preflightNeeds(spec) }),
+    (r) => (r.ok ? `all ${r.checks.length} checks passed` : 'failed'),
+  );
+  if (!preflight.ok || !preflight.imageId) {
+    const failed = preflight.checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.message}`);
+    throw ApplicationFailure.nonRetryable(`preflight failed: ${failed.join('; ')}`, 'PreflightFailed');
+  }
+  const imageId = preflight.imageId;
+
+  const secret = tasks.run('join secret', () => aws.ensureJoinSecret({ scope }), (s) => s.secretName);
+  const network = dynamic ? buildNetwork(input, scope, tasks) : staticNetwork(input, tasks);
+  const vpcId = network.then((n) => n.vpcId);
+  const groups = vpcId.then((id) => securityGroups(input, scope, tasks, id));
+  const loadBalancer = Promise.all([network, groups]).then(([n, g]) =>
+    tasks.run(
+      'load balancer',
+      () => aws.ensureLoadBalancer({ scope, key: 'lb/api', subnetIds: n.subnets.map((s) => s.publicSubnetId), securityGroupIds: [g['sg/lb']], port: API_SERVER_PORT }),
+      (lb) => `${lb.name} (${lb.dnsName})`,
+    ),
+  );
+  const bastion = Promise.all([network, groups]).then(([n, g]) =>
+    tasks.run(
+      'bastion',
+      () =>
+        aws.ensureInstance({
+          scope,
+          key: 'bastion',
+          subnetId: n.subnets[0].publicSubnetId,
+          instanceType: BASTION_INSTANCE_TYPE,
+          imageId,
+          securityGroupIds: [g['sg/bastion']],
+          keyName: spec.cloud.sshKeyName,
+        }),
+      (i) => `${i.instanceId} in ${i.az}`,
+    ),
+  );
+
+  const cpPool = controlPlanePool(spec);
+  const nodes = Promise.all(
+    plan.nodes.map(async (node, order) => {
+      const [n, g, lb, s] = await Promise.all([network, groups, loadBalancer, secret]);
+      await n.routeReady(node.az);
+      const pool = spec.pools.find((p) => p.name === node.pool) as PoolSpec;
+      return tasks.run(
+        node.key,
+        () => launchNode(input, scope, node, pool, { imageId, groups: g, subnetId: n.privateSubnet(node.az), apiEndpoint: `${lb.dnsName}:${API_SERVER_PORT}`, loadBalancerName: lb.name, joinSecretName: s.secretName, initialises: node.pool === cpPool.name && order === 0 }),
+        (i) => `${i.instanceId} ready in ${i.az}`,
+      );
+    }),
+  );
+
+  const [net, g, lb, b, s, launched] = await Promise.all([network, groups, loadBalancer, bastion, secret, nodes]);
+  return {
+    network: {
+      placement: plan.placement,
+      vpcId: net.vpcId,
+      internetGatewayId: net.internetGatewayId,
+      subnets: net.subnets,
+      natGateways: net.natGateways,
+      securityGroups: g,
+      bastion: { instanceId: b.instanceId, publicIp: b.publicIp, az: b.az },
+      apiEndpoint: `${lb.dnsName}:${API_SERVER_PORT}`,
+      loadBalancerName: lb.name,
+      joinSecretName: s.secretName,
+    },
+    pools: spec.pools.map((pool) => poolStatus(pool, launched)),
+  };
+}
+
+export function poolStatus(pool: PoolSpec, nodes: InstanceInfo[]): PoolStatus {
+  const mine: NodeStatus[] = nodes
+    .filter((n) => n.key.startsWith(`node/${pool.name}/`))
+    .map((n) => ({ key: n.key, instanceId: n.instanceId, az: n.az, instanceType: n.instanceType, lifecycle: n.lifecycle, state: n.state, privateIp: n.privateIp }));
+  const status: PoolStatus = {
+    name: pool.name,
+    role: pool.role,
+    desired: pool.size,
+    instanceType: pool.instanceType,
+    capacity: pool.capacity?.type === 'spot' ? `spot (max ${pool.capacity.maxPricePercent}% of on-demand)` : 'on-demand',
+    nodes: mine,
+  };
+  if (isSpot(pool)) {
+    status.waiting = { count: pool.size - mine.length, reason: 'spot nodes are launched by the pool’s bidding watcher, which is not available yet' };
+  }
+  return status;
+}
+
+interface NodeContext {
+  imageId: string;
+  groups: Record<string, string>;
+  subnetId: string;
+  apiEndpoint: string;
+  loadBalancerName: string;
+  joinSecretName: string;
+  initialises: boolean;
+}
+
+/** Launch, join the API load balancer (control plane), and wait until ready. */
+async function launchNode(input: OperationInput, scope: Scope, node: NodePlan, pool: PoolSpec, ctx: NodeContext): Promise<InstanceInfo> {
+  const controlPlane = node.role === 'control-plane';
+  const instance = await aws.ensureInstance({
+    scope,
+    key: node.key,
+    subnetId: ctx.subnetId,
+    instanceType: node.instanceType,
+    imageId: ctx.imageId,
+    securityGroupIds: controlPlane ? [ctx.groups['sg/nodes'], ctx.groups['sg/control-plane']] : [ctx.groups['sg/nodes']],
+    keyName: input.spec.cloud.sshKeyName,
+    userData: renderUserData({
+      clusterName: input.spec.name,
+      region: input.spec.cloud.region,
+      role: node.role,
+      initialises: ctx.initialises,
+      nodeKey: node.key,
+      profile: input.profile,
+      apiEndpoint: ctx.apiEndpoint,
+      joinSecretName: ctx.joinSecretName,
+      taintControlPlane: !pool.allowWorkerCapability,
+    }),
+  });
+  if (controlPlane) {
+    await aws.registerWithLoadBalancer({ scope, loadBalancerName: ctx.loadBalancerName, instanceIds: [instance.instanceId] });
+  }
+  return awsWait.waitInstanceReady({ scope, instanceId: instance.instanceId, loadBalancerName: controlPlane ? ctx.loadBalancerName : undefined });
+}
+
+interface Network {
+  vpcId: string;
+  internetGatewayId?: string;
+  subnets: SubnetIds[];
+  natGateways: Array<{ az: string; natGatewayId: string }>;
+  privateSubnet(az: string): string;
+  /** Resolves when nodes in the AZ can reach out (their NAT route exists). */
+  routeReady(az: string): Promise<void>;
+}
+
+function buildNetwork(input: OperationInput, scope: Scope, tasks: TaskList): Promise<Network> {
+  const placement = input.spec.cloud.placement;
+  if (placement.type !== 'dynamic') throw new Error('dynamic placement expected');
+  const plan = planCluster(input.spec);
+  const vpc = tasks.run('vpc', () => aws.ensureVpc({ scope, key: 'vpc', cidr: placement.vpcCidr }), (v) => v.vpcId);
+  const igw = vpc.then(({ vpcId }) =>
+    tasks.run('internet gateway', () => aws.ensureInternetGateway({ scope, key: 'igw', vpcId }), (i) => i.internetGatewayId),
+  );
+  const perAz = plan.subnets.map((s) => {
+    const subnets = vpc.then(({ vpcId }) =>
+      tasks.run(
+        `subnets ${s.az}`,
+        async (): Promise<SubnetIds> => {
+          const [pub, priv] = await Promise.all([
+            aws.ensureSubnet({ scope, key: `subnet/public/${s.az}`, vpcId, cidr: s.publicCidr, az: s.az, public: true }),
+            aws.ensureSubnet({ scope, key: `subnet/private/${s.az}`, vpcId, cidr: s.privateCidr, az: s.az, public: false }),
+          ]);
+          return { az: s.az, publicSubnetId: pub.subnetId, privateSubnetId: priv.subnetId };
+        },
+        (ids) => `public ${ids.publicSubnetId}, private ${ids.privateSubnetId}`,
+      ),
+    );
+    const eip = aws.ensureElasticIp({ scope, key: `eip/nat/${s.az}` });
+    const nat = Promise.all([subnets, eip]).then(([ids, address]) =>
+      tasks.run(
+        `nat gateway ${s.az}`,
+        async () => {
+          const { natGatewayId } = await aws.ensureNatGateway({ scope, key: `nat/${s.az}`, subnetId: ids.publicSubnetId, allocationId: address.allocationId });
+          await awsWait.waitNatGatewayAvailable({ scope, natGatewayId });
+          return natGatewayId;
+        },
+        (id) => `${id} available`,
+      ),
+    );
+    const route = Promise.all([vpc, subnets, nat]).then(([{ vpcId }, ids, natGatewayId]) =>
+      tasks.run(
+        `private route table ${s.az}`,
+        () => aws.ensureRouteTable({ scope, key: `rtb/private/${s.az}`, vpcId, routes: [{ destinationCidr: '0.0.0.0/0', natGatewayId }], subnetIds: [ids.privateSubnetId] }),
+        (r) => r.routeTableId,
+      ),
+    );
+    // Awaited only later (by this AZ's nodes): mark them handled now, or an early failure
+    // counts as an unhandled rejection and fails the workflow task instead of the operation.
+    nat.catch(() => undefined);
+    route.catch(() => undefined);
+    return { az: s.az, subnets, nat, route };
+  });
+  const allSubnets = Promise.all(perAz.map((p) => p.subnets));
+  const publicRoute = Promise.all([vpc, igw, allSubnets]).then(([{ vpcId }, { internetGatewayId }, ids]) =>
+    tasks.run(
+      'public route table',
+      () => aws.ensureRouteTable({ scope, key: 'rtb/public', vpcId, routes: [{ destinationCidr: '0.0.0.0/0', gatewayId: internetGatewayId }], subnetIds: ids.map((i) => i.publicSubnetId) }),
+      (r) => r.routeTableId,
+    ),
+  );
+  // The network is usable for the load balancer and bastion once subnets, IGW and the public
+  // routes exist; NAT gateways finish in the background and gate only their AZ's nodes.
+  return Promise.all([vpc, igw, allSubnets, publicRoute]).then(([{ vpcId }, { internetGatewayId }, subnets]) => {
+    const natGateways: Array<{ az: string; natGatewayId: string }> = [];
+    for (const p of perAz) void p.nat.then((natGatewayId) => natGateways.push({ az: p.az, natGatewayId }), () => undefined);
+    return {
+      vpcId,
+      internetGatewayId,
+      subnets,
+      natGateways,
+      privateSubnet: (az) => subnets.find((s) => s.az === az)!.privateSubnetId,
+      routeReady: async (az) => {
+        await perAz.find((p) => p.az === az)!.route;
+      },
+    };
+  });
+}
+
+async function staticNetwork(input: OperationInput, tasks: TaskList): Promise<Network> {
+  const placement = input.spec.cloud.placement;
+  if (placement.type !== 'static') throw new Error('static placement expected');
+  return tasks.run(
+    'existing network',
+    async () => ({
+      vpcId: placement.vpcId,
+      subnets: placement.subnets.map((s) => ({ az: s.az, publicSubnetId: s.publicSubnetId, privateSubnetId: s.privateSubnetId })),
+      natGateways: [],
+      privateSubnet: (az: string) => placement.subnets.find((s) => s.az === az)!.privateSubnetId,
+      routeReady: async () => undefined,
+    }),
+    () => `VPC ${placement.vpcId}, ${placement.subnets.length} AZs (nothing created)`,
+  );
+}
+
+/** The four groups; each refers to the ones before it, so they go in that order. */
+async function securityGroups(input: OperationInput, scope: Scope, tasks: TaskList, vpcId: string): Promise<Record<string, string>> {
+  return tasks.run(
+    'security groups',
+    async () => {
+      const bastionCidrs = input.spec.cloud.bastionSshCidrs ?? ['0.0.0.0/0'];
+      const [lb, bastion] = await Promise.all([
+        aws.ensureSecurityGroup({ scope, key: 'sg/lb', vpcId, description: 'Kubernetes API load balancer', ingress: [{ protocol: 'tcp', fromPort: API_SERVER_PORT, toPort: API_SERVER_PORT, cidrs: ['0.0.0.0/0'], description: 'Kubernetes API' }] }),
+        aws.ensureSecurityGroup({ scope, key: 'sg/bastion', vpcId, description: 'Bastion: the only SSH entry', ingress: [{ protocol: 'tcp', fromPort: 22, toPort: 22, cidrs: bastionCidrs, description: 'SSH' }] }),
+      ]);
+      const sshFromBastion = { protocol: 'tcp' as const, fromPort: 22, toPort: 22, sourceGroupIds: [bastion.groupId], description: 'SSH from the bastion only' };
+      const nodesFirst = await aws.ensureSecurityGroup({ scope, key: 'sg/nodes', vpcId, description: 'Cluster nodes', ingress: [sshFromBastion] });
+      // Node-to-node traffic needs the group's own id, known only now.
+      const nodes = await aws.ensureSecurityGroup({
+        scope,
+        key: 'sg/nodes',
+        vpcId,
+        description: 'Cluster nodes',
+        ingress: [sshFromBastion, { protocol: '-1', fromPort: -1, toPort: -1, sourceGroupIds: [nodesFirst.groupId], description: 'node to node' }],
+      });
+      const controlPlane = await aws.ensureSecurityGroup({
+        scope,
+        key: 'sg/control-plane',
+        vpcId,
+        description: 'Control-plane nodes',
+        ingress: [{ protocol: 'tcp', fromPort: API_SERVER_PORT, toPort: API_SERVER_PORT, sourceGroupIds: [lb.groupId, nodes.groupId], description: 'Kubernetes API from the load balancer and nodes' }],
+      });
+      return { 'sg/lb': lb.groupId, 'sg/bastion': bastion.groupId, 'sg/nodes': nodes.groupId, 'sg/control-plane': controlPlane.groupId };
+    },
+    (g) => Object.values(g).join(', '),
+  );
+}

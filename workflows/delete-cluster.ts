@@ -1,0 +1,62 @@
+import { setHandler } from '@temporalio/workflow';
+import { aws, awsWait } from './activities';
+import { progressQuery } from './messages';
+import { OperationInput, scopeOf } from './operation';
+import { planCluster } from './plan';
+import { TaskList } from './tasks';
+
+/**
+ * Deletes everything the cluster created, in dependency order, waiting where AWS makes you
+ * wait: instances terminated before their security groups and the load balancer's subnets
+ * go; NAT gateways deleted before their Elastic IPs are released and their subnets removed.
+ * Every step finds its resources by the cluster's tags and treats "not found" as done, so it
+ * also cleans up a create that failed halfway. Static placement leaves the network alone.
+ */
+export async function deleteCluster(input: OperationInput): Promise<void> {
+  const plan = planCluster(input.spec);
+  const scope = scopeOf(input);
+  const dynamic = plan.placement === 'dynamic';
+  const tasks = new TaskList(`delete cluster ${input.spec.name}`);
+  setHandler(progressQuery, () => tasks.progress());
+  tasks.plan([
+    'instances',
+    'load balancer',
+    ...(dynamic ? plan.azs.map((az) => `nat gateway ${az}`) : []),
+    'security groups',
+    ...(dynamic ? ['route tables', 'internet gateway', 'subnets', 'vpc'] : []),
+    'join secret',
+  ]);
+
+  // Instances and NAT gateways take longest to go; both start at once.
+  const instances = tasks.run('instances', () => awsWait.terminateClusterInstances({ scope }), (r) => `${r.terminated.length} terminated`);
+  const loadBalancer = tasks.run('load balancer', () => aws.deleteLoadBalancer({ scope, key: 'lb/api' }));
+  const nats = dynamic
+    ? plan.azs.map((az) =>
+        tasks.run(`nat gateway ${az}`, async () => {
+          await awsWait.deleteNatGateway({ scope, key: `nat/${az}` });
+          await aws.releaseElasticIp({ scope, key: `eip/nat/${az}` });
+        }),
+      )
+    : [];
+  const secret = tasks.run('join secret', () => aws.deleteJoinSecret({ scope }));
+
+  await Promise.all([instances, loadBalancer]);
+  await tasks.run('security groups', async () => {
+    // Each group's delete revokes its own rules first, so the order among them is free.
+    await Promise.all(['sg/control-plane', 'sg/nodes', 'sg/bastion', 'sg/lb'].map((key) => awsWait.deleteSecurityGroup({ scope, key })));
+  });
+  await Promise.all(nats);
+  if (dynamic) {
+    await tasks.run('route tables', () =>
+      Promise.all(['rtb/public', ...plan.azs.map((az) => `rtb/private/${az}`)].map((key) => aws.deleteRouteTable({ scope, key }))).then(() => undefined),
+    );
+    await tasks.run('internet gateway', () => aws.deleteInternetGateway({ scope, key: 'igw' }));
+    await tasks.run('subnets', () =>
+      Promise.all(plan.azs.flatMap((az) => [`subnet/public/${az}`, `subnet/private/${az}`]).map((key) => awsWait.deleteSubnet({ scope, key }))).then(() => undefined),
+    );
+    await tasks.run('vpc', () => awsWait.deleteVpc({ scope, key: 'vpc' }));
+  }
+  await secret;
+  // Last: the account may be deleted once nothing of the cluster is left.
+  await aws.releaseCloudAccountUsage({ project: input.project, cluster: input.spec.name });
+}
