@@ -172,14 +172,33 @@ async function checkInstanceTypes(ec2: EC2Client, types: string[], region: strin
   }
 }
 
+/**
+ * The vCPUs of one instance per entry. A type AWS does not know counts as 0 here: the
+ * instance-types check reports it.
+ */
+async function vcpusNeeded(ec2: EC2Client, types: string[]): Promise<number> {
+  const known = new Map<string, number>();
+  for (const type of new Set(types)) {
+    try {
+      for (const [name, count] of await vcpusOf(ec2, [type])) known.set(name, count);
+    } catch (error) {
+      if (!isAwsError(error, 'InvalidInstanceType')) throw error;
+    }
+  }
+  return types.reduce((sum, type) => sum + (known.get(type) ?? 0), 0);
+}
+
 async function checkVcpus(session: AwsSession, input: PreflightInput): Promise<PreflightCheck> {
   const spec = QUOTAS.onDemandStandardVcpus;
   const [quota, running] = await Promise.all([readQuota(session.quotas, spec), runningOnDemand(session.ec2)]);
   const standard = running.filter((instance) => isStandardFamily(instance.InstanceType ?? ''));
+  // needs.instanceTypes holds one entry per instance to launch; their vCPUs add up, unless
+  // the caller gave the total itself.
   const vcpus = await vcpusOf(session.ec2, standard.map((instance) => instance.InstanceType!));
   const inUse = standard.reduce((sum, instance) => sum + (vcpus.get(instance.InstanceType!) ?? 0), 0);
+  const needed = input.needs.onDemandVcpus > 0 ? input.needs.onDemandVcpus : await vcpusNeeded(session.ec2, input.needs.instanceTypes.filter(isStandardFamily));
   return quotaCheck('on-demand vCPU quota', spec, quota, {
-    needed: input.needs.onDemandVcpus,
+    needed,
     inUse,
     what: 'on-demand standard vCPUs',
     where: input.scope.region,
@@ -263,7 +282,7 @@ export function preflightActivities(deps: AwsDeps) {
               : { name: 'image', ok: false, message: `${noImageMessage(image.owner, image.namePattern, region)}: check the profile's image owner and name pattern` };
           }),
           attempt('instance types', () => checkInstanceTypes(session.ec2, needs.instanceTypes, region)),
-          needs.onDemandVcpus > 0 ? attempt('on-demand vCPU quota', () => checkVcpus(session, input)) : [],
+          needs.onDemandVcpus > 0 || needs.instanceTypes.length > 0 ? attempt('on-demand vCPU quota', () => checkVcpus(session, input)) : [],
           needs.elasticIps > 0 ? attempt('Elastic IP quota', () => checkElasticIps(session, input)) : [],
           needs.vpcs > 0 ? attempt('VPC quota', () => checkVpcs(session, input)) : [],
           attempt('NAT gateway quota', () => checkNatGateways(session, input)),

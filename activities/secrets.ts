@@ -43,9 +43,9 @@ async function describe(secrets: SecretsManagerClient, name: string): Promise<De
 }
 
 /**
- * The cluster's join credentials, kept in Secrets Manager where nodes read them (their
- * instance role allows exactly this secret). The value is made here and never leaves: the
- * activity returns only where it is.
+ * The cluster's join credentials, kept in Secrets Manager for the nodes to read at boot
+ * (through an instance profile allowed this one secret). The value is made here and never
+ * leaves: the activity returns only where it is.
  */
 export function secretActivities(deps: AwsDeps) {
   return {

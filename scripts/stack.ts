@@ -21,7 +21,7 @@ const ALL: ComponentName[] = ['temporal', 'moto', 'sim', 'worker', 'api'];
 interface Component {
   name: ComponentName;
   ports: Array<{ port: number; what: string; variable: string }>;
-  command: () => { file: string; args: string[] };
+  command: () => { file: string; args: string[]; env?: NodeJS.ProcessEnv };
   ready: () => Promise<boolean>;
   /** Waits for a line on the component's output instead of polling, when set. */
   readyLine?: RegExp;
@@ -73,7 +73,10 @@ function components(config: ClusterflowConfig, root: string): Component[] {
     {
       name: 'moto',
       ports: [{ port: config.motoPort, what: 'moto', variable: 'CLUSTERFLOW_MOTO_PORT' }],
-      command: () => ({ file: ensureMoto(config.cacheDir).server, args: ['-H', '127.0.0.1', '-p', String(config.motoPort)] }),
+      command: () => {
+        const moto = ensureMoto(config.cacheDir);
+        return { file: moto.server, args: ['-H', '127.0.0.1', '-p', String(config.motoPort)], env: { MOTO_AMIS_PATH: moto.env.MOTO_AMIS_PATH } };
+      },
       ready: async () => (await fetch(`http://127.0.0.1:${config.motoPort}/moto-api/`)).ok,
       timeoutMs: 60000,
     },
@@ -109,8 +112,8 @@ class Stack {
   constructor(private readonly env: NodeJS.ProcessEnv) {}
 
   async start(component: Component): Promise<void> {
-    const { file, args } = component.command();
-    const child = spawn(file, args, { env: this.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const { file, args, env } = component.command();
+    const child = spawn(file, args, { env: { ...this.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     this.children.push({ name: component.name, child });
     const prefix = process.stdout.isTTY
       ? `\x1b[${COLORS[component.name]}m${component.name.padEnd(8)}|\x1b[0m `

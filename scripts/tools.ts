@@ -4,6 +4,7 @@
  * machine, CI's included, reuses them. Idempotent: a warm call only checks files.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { loadConfig } from '../common/config';
@@ -81,6 +82,8 @@ export interface MotoInstall {
   /** The `moto_server` entry point inside the virtualenv. */
   server: string;
   python: string;
+  /** The environment moto_server runs with (its image catalogue). */
+  env: NodeJS.ProcessEnv;
 }
 
 export function ensureMoto(cacheDir = loadConfig().cacheDir): MotoInstall {
@@ -89,7 +92,7 @@ export function ensureMoto(cacheDir = loadConfig().cacheDir): MotoInstall {
   const server = path.join(venv, 'bin', 'moto_server');
   const ready = path.join(venv, '.clusterflow-ready');
   const wanted = fs.readFileSync(MOTO_REQUIREMENTS, 'utf8');
-  if (fs.existsSync(ready) && fs.readFileSync(ready, 'utf8') === wanted) return { server, python };
+  if (fs.existsSync(ready) && fs.readFileSync(ready, 'utf8') === wanted) return { server, python, env: motoEnv(python, venv) };
 
   const python3 = onPath('python3');
   if (!python3) {
@@ -109,7 +112,44 @@ export function ensureMoto(cacheDir = loadConfig().cacheDir): MotoInstall {
     throw new MissingPrerequisite(`pip could not install moto ${MOTO_VERSION}; see the output above.`);
   }
   fs.writeFileSync(ready, wanted);
-  return { server, python };
+  return { server, python, env: motoEnv(python, venv) };
+}
+
+/**
+ * moto's own public images plus Canonical's Ubuntu 22.04 images, which moto lacks and the
+ * default profile uses; moto reads the catalogue named by MOTO_AMIS_PATH at start.
+ */
+function motoEnv(python: string, venv: string): NodeJS.ProcessEnv {
+  const extra = JSON.parse(fs.readFileSync(path.join(repoRoot(), 'sim', 'data', 'canonical-amis.json'), 'utf8')) as {
+    images: Array<{ ami_id: string; name: string; creation_date: string; architecture: string }>;
+  };
+  const catalogue = path.join(venv, `amis-${createHash('sha256').update(JSON.stringify(extra)).digest('hex').slice(0, 12)}.json`);
+  if (!fs.existsSync(catalogue)) {
+    const defaults = execFileSync(
+      python,
+      ['-c', 'import gzip, json, os, moto; print(json.dumps(json.load(gzip.open(os.path.join(os.path.dirname(moto.__file__), "ec2/resources/amis.json.gz")))))'],
+      { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 },
+    );
+    const canonical = extra.images.map((image) => ({
+      ...image,
+      state: 'available',
+      public: true,
+      owner_id: '099720109477',
+      image_location: `099720109477/${image.name}`,
+      root_device_type: 'ebs',
+      root_device_name: '/dev/sda1',
+      description: 'Canonical, Ubuntu, 22.04 LTS',
+      image_type: 'machine',
+      platform: null,
+      virtualization_type: 'hvm',
+      hypervisor: 'xen',
+      sriov: 'simple',
+    }));
+    const staging = `${catalogue}.${process.pid}`;
+    fs.writeFileSync(staging, JSON.stringify([...JSON.parse(defaults), ...canonical]));
+    fs.renameSync(staging, catalogue);
+  }
+  return { ...process.env, MOTO_AMIS_PATH: catalogue };
 }
 
 /** `npm run tools`: bootstrap both and say where they are. */

@@ -10,9 +10,9 @@ export interface RunningMoto {
 
 /** A real moto_server on a free loopback port, for one test file. */
 export async function startMoto(): Promise<RunningMoto> {
-  const { server } = ensureMoto();
+  const { server, env } = ensureMoto();
   const port = await freePort();
-  const child: ChildProcess = spawn(server, ['-H', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
+  const child: ChildProcess = spawn(server, ['-H', '127.0.0.1', '-p', String(port)], { stdio: 'ignore', env });
   const url = `http://127.0.0.1:${port}`;
   await waitFor('moto', async () => (await fetch(`${url}/moto-api/`)).ok, 60000);
   return {

@@ -1,0 +1,165 @@
+/**
+ * Create benchmark: a 3-AZ cluster (control plane of 3, two worker pools) against the
+ * simulator's default, AWS-proportioned delays. Prints the measured create time divided by
+ * the critical-path lower bound of the plan's resource graph: the longest chain of delays
+ * that no parallelism can remove. Prints; never passes or fails on time.
+ *
+ *   npm run bench            (or: node dist/bench/create.js after npm run build)
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { spawn } from 'node:child_process';
+import { freePort } from '../common/ports';
+import { repoRoot } from '../common/paths';
+import type { ClusterSpec } from '../common/cluster-spec';
+import { planCluster, PlannedResource } from '../workflows/plan';
+
+interface Delays {
+  instancePending: number;
+  instanceStatusChecks: number;
+  natGatewayPending: number;
+  elbInstanceRegistration: number;
+}
+
+/**
+ * How long AWS (here: the simulator) keeps each planned resource from being ready, counted
+ * from the moment it is requested. Everything else (VPC, subnets, routes, groups, the load
+ * balancer itself) is ready when its call returns, so it contributes nothing.
+ * - NAT gateway: pending → available.
+ * - worker node: pending → running, then status checks initializing → ok.
+ * - control-plane node: the same, and InService behind the load balancer, which the
+ *   simulator counts from max(registration, running): registered at launch, that is
+ *   running + registration delay. Ready = pending + max(status checks, registration).
+ * - bastion: launched, never waited for.
+ */
+function readyDelay(r: PlannedResource, d: Delays, controlPlaneKeys: Set<string>): number {
+  if (r.kind === 'nat-gateway') return d.natGatewayPending;
+  if (r.kind === 'instance' && r.key.startsWith('node/')) {
+    return d.instancePending + (controlPlaneKeys.has(r.key) ? Math.max(d.instanceStatusChecks, d.elbInstanceRegistration) : d.instanceStatusChecks);
+  }
+  return 0;
+}
+
+/** Longest path through the dependency graph, each resource weighted by its ready delay. */
+function criticalPath(resources: PlannedResource[], weight: (r: PlannedResource) => number): { ms: number; chain: string[] } {
+  const byKey = new Map(resources.map((r) => [r.key, r]));
+  const memo = new Map<string, { ms: number; chain: string[] }>();
+  const visit = (key: string): { ms: number; chain: string[] } => {
+    const cached = memo.get(key);
+    if (cached) return cached;
+    const r = byKey.get(key)!;
+    let best = { ms: 0, chain: [] as string[] };
+    for (const dep of r.dependsOn) {
+      const p = visit(dep);
+      if (p.ms > best.ms) best = p;
+    }
+    const result = { ms: best.ms + weight(r), chain: [...best.chain, `${key} (${weight(r)} ms)`] };
+    memo.set(key, result);
+    return result;
+  };
+  return resources.map((r) => visit(r.key)).reduce((a, b) => (b.ms > a.ms ? b : a));
+}
+
+async function json(url: string, init: RequestInit = {}): Promise<any> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const response = await fetch(url, init);
+  const text = await response.text();
+  if (!response.ok) throw new Error(`${init.method ?? 'GET'} ${url}: ${response.status} ${text}`);
+  return text ? JSON.parse(text) : undefined;
+}
+
+async function main(): Promise<void> {
+  const ports = { api: await freePort(), temporal: await freePort(), ui: await freePort(), sim: await freePort(), moto: await freePort() };
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cf-bench-'));
+  const env = {
+    ...process.env,
+    CLUSTERFLOW_API_PORT: String(ports.api),
+    TEMPORAL_ADDRESS: `127.0.0.1:${ports.temporal}`,
+    CLUSTERFLOW_TEMPORAL_UI_PORT: String(ports.ui),
+    AWS_ENDPOINT_URL: `http://127.0.0.1:${ports.sim}`,
+    CLUSTERFLOW_MOTO_PORT: String(ports.moto),
+    CLUSTERFLOW_DATA_DIR: dataDir,
+  };
+  const stack = spawn(process.execPath, [path.join(repoRoot(), 'dist/scripts/stack.js')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  stack.stdout.on('data', (c: Buffer) => (log += c.toString()));
+  stack.stderr.on('data', (c: Buffer) => (log += c.toString()));
+  try {
+    while (!/stack +\| ready/.test(log)) {
+      if (stack.exitCode !== null) throw new Error(`stack exited:\n${log}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const api = `http://127.0.0.1:${ports.api}`;
+    const sim = `http://127.0.0.1:${ports.sim}`;
+    const token = fs.readFileSync(path.join(dataDir, 'api-token'), 'utf8').trim();
+    const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+    const account = await json(`${api}/v1/cloud-accounts`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ name: 'bench', accessKeyId: 'AKIABENCHMARK0000001', secretAccessKey: 'benchmarkSecretKeyThatIsLongEnough01' }),
+    });
+    const spec: ClusterSpec = {
+      name: 'bench',
+      profile: { id: 'aws-default' },
+      cloud: { accountId: account.id, region: 'us-east-1', placement: { type: 'dynamic', vpcCidr: '10.40.0.0/16' } },
+      pools: [
+        { name: 'master', role: 'control-plane', size: 3, instanceType: 'm5.large', azs: ['us-east-1a', 'us-east-1b', 'us-east-1c'] },
+        { name: 'workers', role: 'worker', size: 3, instanceType: 'm5.large', azs: ['us-east-1a', 'us-east-1b'] },
+        { name: 'compute', role: 'worker', size: 2, instanceType: 'c5.xlarge', azs: ['us-east-1c'] },
+      ],
+    };
+    const simConfig = await json(`${sim}/_sim/config`);
+    const scale = simConfig.delayScale ?? 1;
+    const delays: Delays = Object.fromEntries(Object.entries(simConfig.delays as Record<string, number>).map(([k, v]) => [k, v * scale])) as unknown as Delays;
+    const plan = planCluster(spec);
+    const controlPlane = new Set(plan.nodes.filter((n) => n.role === 'control-plane').map((n) => n.key));
+    const bound = criticalPath(plan.resources, (r) => readyDelay(r, delays, controlPlane));
+
+    const startedAt = Date.now();
+    await json(`${api}/v1/clusters`, { method: 'POST', headers, body: JSON.stringify(spec) });
+    let phase = '';
+    while (phase !== 'Running') {
+      const status = await json(`${api}/v1/clusters/bench`, { headers });
+      phase = status.phase;
+      if (phase === 'Failed') throw new Error(`create failed: ${status.lastError}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const seenRunning = Date.now() - startedAt;
+    const op = await json(`${api}/v1/clusters/bench/operations/op-1-create`, { headers });
+    const measured = Date.parse(op.finishedAt) - Date.parse(op.startedAt);
+
+    const deleteStarted = Date.now();
+    await json(`${api}/v1/clusters/bench`, { method: 'DELETE', headers });
+    while ((await json(`${api}/v1/clusters/bench`, { headers })).phase !== 'Deleted') await new Promise((r) => setTimeout(r, 100));
+    const deleted = Date.now() - deleteStarted;
+
+    const lines = [
+      'create benchmark: 3 AZs, control plane 3 (m5.large), workers 3 (m5.large), compute 2 (c5.xlarge)',
+      `simulator delays (ms, scale ${scale}): ${JSON.stringify(delays)}`,
+      `AWS poll interval: ${process.env.CLUSTERFLOW_AWS_POLL_MS ?? '2000 (default)'} ms`,
+      '',
+      'critical-path lower bound: the longest chain in the plan’s dependency graph, each resource',
+      'weighted by how long AWS keeps it from being ready (NAT gateway: pending→available;',
+      'node: pending→running + status checks, control plane also InService behind the API load',
+      'balancer; every other resource is ready when its call returns, so weighs 0):',
+      `  ${bound.chain.filter((c) => !c.endsWith('(0 ms)')).join(' → ')}`,
+      `  bound = ${(bound.ms / 1000).toFixed(1)} s`,
+      '',
+      `create operation (workflow start → finish): ${(measured / 1000).toFixed(1)} s`,
+      `POST → API reports Running:                ${(seenRunning / 1000).toFixed(1)} s`,
+      `delete (DELETE → API reports Deleted):     ${(deleted / 1000).toFixed(1)} s`,
+      '',
+      `ratio measured / bound = ${(measured / bound.ms).toFixed(2)}   (target ≤ 1.20)`,
+    ];
+    process.stdout.write(`${lines.join('\n')}\n`);
+  } finally {
+    stack.kill('SIGINT');
+    await new Promise((r) => stack.once('exit', r));
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((error: Error) => {
+  process.stderr.write(`bench failed: ${error.message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,203 @@
+import { CreateKeyPairCommand, CreateSubnetCommand, CreateVpcCommand, DescribeSubnetsCommand, DescribeVpcsCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { Client, Connection } from '@temporalio/client';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { ClusterSpec } from '../../common/cluster-spec';
+import type { ClusterStatus } from '../../common/cluster-status';
+import { call } from '../support/http';
+import { counts, inventory, InventoryItem, resetSimStats, simStats } from '../support/sim-client';
+import { launchStack, RunningStack, stackEnv, stackPorts } from '../support/stack';
+
+const KEYS = { accessKeyId: 'AKIAE2ELIFECYCLE0001', secretAccessKey: 'lifecycleSecretKeyThatIsLongEnough0001' };
+const AZS = ['us-east-1a', 'us-east-1b', 'us-east-1c'];
+
+/**
+ * Create and delete through the API against the real stack: Temporal dev server, worker,
+ * API, and the simulator with non-zero delays. The simulator's inventory is the judge.
+ */
+describe('cluster lifecycle (end to end)', () => {
+  let stack: RunningStack;
+  let dataDir: string;
+  let api: string;
+  let sim: string;
+  let token: string;
+  let accountId: string;
+  let ec2: EC2Client;
+  let temporal: Client;
+
+  beforeAll(async () => {
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cf-life-'));
+    const ports = await stackPorts();
+    // A fifth of the simulator's default delays: every state still lags, as in AWS.
+    stack = await launchStack(stackEnv(ports, dataDir, { CLUSTERFLOW_SIM_CONFIG: JSON.stringify({ delayScale: 0.2 }), CLUSTERFLOW_AWS_POLL_MS: '200' }), ports);
+    api = `http://127.0.0.1:${ports.api}`;
+    sim = `http://127.0.0.1:${ports.sim}`;
+    token = fs.readFileSync(path.join(dataDir, 'api-token'), 'utf8').trim();
+    const account = await call(api, 'POST', '/v1/cloud-accounts', { token, body: { name: 'e2e', ...KEYS } });
+    expect(account.status).toBe(201);
+    accountId = account.body.id;
+    ec2 = new EC2Client({ region: 'us-east-1', endpoint: sim, credentials: KEYS });
+    await ec2.send(new CreateKeyPairCommand({ KeyName: 'ops-key' }));
+    temporal = new Client({ connection: await Connection.connect({ address: `127.0.0.1:${ports.temporal}` }) });
+  });
+
+  afterAll(async () => {
+    ec2?.destroy();
+    await temporal?.connection.close();
+    await stack?.interrupt();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  function dynamicSpec(name: string): ClusterSpec {
+    return {
+      name,
+      tags: { team: 'infra' },
+      profile: { id: 'aws-default', overrides: { kubernetes: { podCIDR: '192.168.0.0/16' } } },
+      cloud: { accountId, region: 'us-east-1', sshKeyName: 'ops-key', placement: { type: 'dynamic', vpcCidr: '10.20.0.0/16' } },
+      pools: [
+        { name: 'master', role: 'control-plane', size: 3, instanceType: 'm5.large', azs: AZS },
+        { name: 'workers', role: 'worker', size: 3, instanceType: 'm5.large', azs: ['us-east-1a', 'us-east-1b'], capacity: { type: 'on-demand' } },
+        { name: 'compute', role: 'worker', size: 2, instanceType: 'c5.xlarge', azs: ['us-east-1c'] },
+      ],
+    };
+  }
+
+  async function waitPhase(name: string, phases: string[], timeoutMs = 180000): Promise<ClusterStatus> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const r = await call(api, 'GET', `/v1/clusters/${name}`, { token });
+      if (phases.includes(r.body?.phase)) return r.body;
+      if (Date.now() > deadline) throw new Error(`cluster ${name} stayed ${r.body?.phase}: ${r.text}`);
+      await new Promise((res) => setTimeout(res, 500));
+    }
+  }
+
+  const byResource = (items: InventoryItem[]) => Object.fromEntries(items.map((i) => [i.tags?.['clusterflow.io/resource'], i]));
+
+  it('dry run: plan, preflight and cost, without one mutating AWS call', async () => {
+    await resetSimStats(sim);
+    const r = await call(api, 'POST', '/v1/clusters?dryRun=true', { token, body: dynamicSpec('dry') });
+    expect(r.status).toBe(200);
+    expect(r.body.preflight.ok).toBe(true);
+    expect(r.body.preflight.checks.map((c: { name: string }) => c.name)).toEqual(
+      expect.arrayContaining(['credentials', 'ssh key pair', 'image', 'NAT gateway quota in us-east-1c', 'Elastic IP quota', 'VPC quota', 'on-demand vCPU quota']),
+    );
+    const keys = r.body.plan.resources.map((x: { key: string }) => x.key);
+    expect(keys).toEqual(expect.arrayContaining(['vpc', 'nat/us-east-1c', 'lb/api', 'bastion', 'node/compute/1']));
+    expect(r.body.cost.usdPerHour).toBeGreaterThan(0);
+    expect(r.body.cost.missing).toEqual([]);
+    const stats = await simStats(sim);
+    expect(stats.totals.calls).toBeGreaterThan(0);
+    expect(stats.totals.mutating).toBe(0);
+    expect(counts(await inventory(sim, 'clusterflow.io/cluster=default/dry')).instances).toBe(0);
+  });
+
+  it('creates a 3-AZ cluster with every resource where the rules put it', async () => {
+    const created = await call(api, 'POST', '/v1/clusters', { token, body: dynamicSpec('demo') });
+    expect(created).toMatchObject({ status: 202, body: { name: 'demo', operationId: 'op-1-create' } });
+    expect((await call(api, 'POST', '/v1/clusters', { token, body: dynamicSpec('demo') })).status).toBe(409);
+
+    // The Web UI's filter: ClusterPhase="Provisioning" finds the cluster while it is created.
+    const provisioning = temporal.workflow.list({ query: 'ClusterPhase = "Provisioning" AND ClusterName = "demo"' });
+    const seen: string[] = [];
+    for await (const w of provisioning) seen.push(w.workflowId);
+    const status = await waitPhase('demo', ['Running', 'Failed']);
+    expect(status.lastError).toBeUndefined();
+    expect(status.phase).toBe('Running');
+
+    const inv = await inventory(sim, 'clusterflow.io/cluster=default/demo');
+    expect(counts(inv)).toEqual({ vpcs: 1, subnets: 6, internetGateways: 1, natGateways: 3, addresses: 3, routeTables: 4, securityGroups: 4, instances: 9, loadBalancers: 1, secrets: 1 });
+    const subnets = byResource(inv.subnets);
+    const publicIds = AZS.map((az) => subnets[`subnet/public/${az}`].id);
+    const privateIds = AZS.map((az) => subnets[`subnet/private/${az}`].id);
+    for (const az of AZS) {
+      expect(subnets[`subnet/public/${az}`]).toMatchObject({ availabilityZone: az, mapPublicIpOnLaunch: true });
+      expect(subnets[`subnet/public/${az}`].tags).toMatchObject({ 'kubernetes.io/role/elb': '1' });
+      expect(subnets[`subnet/private/${az}`].tags).toMatchObject({ 'kubernetes.io/role/internal-elb': '1' });
+    }
+    // One NAT gateway per AZ, in that AZ's public subnet; each private route goes through its own AZ's NAT.
+    const nats = byResource(inv.natGateways);
+    AZS.forEach((az, i) => expect(nats[`nat/${az}`]).toMatchObject({ state: 'available', subnetId: publicIds[i] }));
+    const routes = byResource(inv.routeTables);
+    AZS.forEach((az, i) => {
+      expect(routes[`rtb/private/${az}`].subnetIds).toEqual([privateIds[i]]);
+      expect(routes[`rtb/private/${az}`].routes).toEqual(expect.arrayContaining([{ destination: '0.0.0.0/0', target: nats[`nat/${az}`].id }]));
+    });
+    expect([...(routes['rtb/public'].subnetIds as string[])].sort()).toEqual([...publicIds].sort());
+
+    const instances = byResource(inv.instances);
+    const nodes = inv.instances.filter((i) => i.tags?.['clusterflow.io/resource']?.startsWith('node/'));
+    expect(nodes).toHaveLength(8);
+    for (const node of nodes) expect(privateIds).toContain(node.subnetId);
+    expect(instances.bastion.subnetId).toBe(publicIds[0]);
+    expect(inv.instances.filter((i) => publicIds.includes(i.subnetId as string)).map((i) => i.tags?.['clusterflow.io/resource'])).toEqual(['bastion']);
+    const masters = nodes.filter((n) => n.tags?.['clusterflow.io/resource']?.startsWith('node/master/'));
+    expect(masters.map((m) => m.availabilityZone).sort()).toEqual(AZS);
+    expect(nodes.filter((n) => n.tags?.['clusterflow.io/resource']?.startsWith('node/workers/')).map((n) => n.availabilityZone).sort()).toEqual(['us-east-1a', 'us-east-1a', 'us-east-1b']);
+    expect(nodes.filter((n) => n.instanceType === 'c5.xlarge').map((n) => n.availabilityZone)).toEqual(['us-east-1c', 'us-east-1c']);
+    for (const instance of inv.instances) {
+      expect(instance.tags).toMatchObject({ 'clusterflow.io/cluster': 'default/demo', 'kubernetes.io/cluster/demo': 'owned', team: 'infra', Name: expect.stringMatching(/^demo-/) });
+    }
+    expect([...(inv.loadBalancers[0].instances as string[])].sort()).toEqual(masters.map((m) => m.id).sort());
+    expect(inv.loadBalancers[0]).toMatchObject({ scheme: 'internet-facing' });
+
+    expect(status.network).toMatchObject({ vpcId: inv.vpcs[0].id, apiEndpoint: `${inv.loadBalancers[0].dnsName}:6443`, bastion: { instanceId: instances.bastion.id } });
+    expect(status.pools.map((p) => [p.name, p.nodes.length, p.desired])).toEqual([['master', 3, 3], ['workers', 3, 3], ['compute', 2, 2]]);
+    const op = await call(api, 'GET', '/v1/clusters/demo/operations/op-1-create', { token });
+    expect(op.body).toMatchObject({ type: 'create', state: 'Succeeded', progress: { completed: op.body.progress.total } });
+    expect(op.body.tasks.every((t: { state: string }) => t.state === 'Succeeded')).toBe(true);
+    expect(seen).toEqual(['cluster/default/demo']);
+    const running: string[] = [];
+    for await (const w of temporal.workflow.list({ query: 'ClusterPhase = "Running" AND ClusterName = "demo"' })) running.push(w.workflowId);
+    expect(running).toEqual(['cluster/default/demo']);
+  });
+
+  it('refuses to delete the cloud account while the cluster uses it', async () => {
+    expect((await call(api, 'DELETE', `/v1/cloud-accounts/${accountId}`, { token })).status).toBe(409);
+  });
+
+  it('deletes the cluster, leaving nothing with its tag', async () => {
+    const deleting = await call(api, 'DELETE', '/v1/clusters/demo', { token });
+    expect(deleting).toMatchObject({ status: 202, body: { operationId: 'op-2-delete' } });
+    const again = await call(api, 'DELETE', '/v1/clusters/demo', { token });
+    expect(again).toMatchObject({ status: 409, body: { details: { operationId: 'op-2-delete' } } });
+    const status = await waitPhase('demo', ['Deleted', 'Failed']);
+    expect(status.phase).toBe('Deleted');
+    expect(counts(await inventory(sim, 'clusterflow.io/cluster=default/demo'))).toEqual({
+      vpcs: 0, subnets: 0, internetGateways: 0, natGateways: 0, addresses: 0, routeTables: 0, securityGroups: 0, instances: 0, loadBalancers: 0, secrets: 0,
+    });
+    expect((await call(api, 'GET', '/v1/clusters', { token })).body).toEqual([]);
+  });
+
+  it('static placement builds inside an existing VPC and leaves it standing after delete', async () => {
+    const vpc = (await ec2.send(new CreateVpcCommand({ CidrBlock: '10.50.0.0/16' }))).Vpc!.VpcId!;
+    const subnets = [];
+    for (const [i, az] of AZS.entries()) {
+      const pub = (await ec2.send(new CreateSubnetCommand({ VpcId: vpc, CidrBlock: `10.50.${i * 2}.0/24`, AvailabilityZone: az }))).Subnet!.SubnetId!;
+      const priv = (await ec2.send(new CreateSubnetCommand({ VpcId: vpc, CidrBlock: `10.50.${i * 2 + 1}.0/24`, AvailabilityZone: az }))).Subnet!.SubnetId!;
+      subnets.push({ az, publicSubnetId: pub, privateSubnetId: priv });
+    }
+    const spec = dynamicSpec('placed');
+    spec.cloud.placement = { type: 'static', vpcId: vpc, subnets };
+    expect((await call(api, 'POST', '/v1/clusters', { token, body: spec })).status).toBe(202);
+    expect((await waitPhase('placed', ['Running', 'Failed'])).phase).toBe('Running');
+
+    const inv = await inventory(sim, 'clusterflow.io/cluster=default/placed');
+    expect(counts(inv)).toEqual({ vpcs: 0, subnets: 0, internetGateways: 0, natGateways: 0, addresses: 0, routeTables: 0, securityGroups: 4, instances: 9, loadBalancers: 1, secrets: 1 });
+    for (const node of inv.instances.filter((i) => i.tags?.['clusterflow.io/resource'] !== 'bastion')) {
+      expect(subnets.map((s) => s.privateSubnetId)).toContain(node.subnetId);
+    }
+
+    await call(api, 'DELETE', '/v1/clusters/placed', { token });
+    expect((await waitPhase('placed', ['Deleted', 'Failed'])).phase).toBe('Deleted');
+    expect(counts(await inventory(sim, 'clusterflow.io/cluster=default/placed')).instances).toBe(0);
+    expect((await ec2.send(new DescribeVpcsCommand({ VpcIds: [vpc] }))).Vpcs).toHaveLength(1);
+    const left = await ec2.send(new DescribeSubnetsCommand({ SubnetIds: subnets.flatMap((s) => [s.publicSubnetId, s.privateSubnetId]) }));
+    expect(left.Subnets).toHaveLength(6);
+  });
+
+  it('frees the cloud account once its clusters are deleted', async () => {
+    expect((await call(api, 'DELETE', `/v1/cloud-accounts/${accountId}`, { token })).status).toBe(204);
+  });
+});

@@ -1,0 +1,94 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { call } from '../support/http';
+import { NOTHING, THREE_AZ_INVENTORY, threeAzSpec, waitPhase, waitTask } from '../support/clusters';
+import { startWorker, WorkerProcess } from '../support/processes';
+import { counts, inventory } from '../support/sim-client';
+import { launchStack, RunningStack, stackEnv, stackPorts, StackPorts } from '../support/stack';
+
+/**
+ * Real processes killed at real moments. The worker runs on its own so it can be SIGKILLed
+ * mid-step and started again; the Temporal dev server runs in its own launcher so it can be
+ * stopped and started on the same database. Afterwards the simulator's inventory must hold
+ * exactly what the cluster should own: no duplicate, no orphan.
+ */
+describe('reliability: killed processes', () => {
+  let ports: StackPorts;
+  let dataDir: string;
+  let env: NodeJS.ProcessEnv;
+  let temporal: RunningStack | undefined;
+  let rest: RunningStack | undefined;
+  let worker: WorkerProcess | undefined;
+  let api: string;
+  let sim: string;
+  let token: string;
+  let accountId: string;
+
+  beforeAll(async () => {
+    ports = await stackPorts();
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cf-crash-'));
+    // Half the simulator's default delays: long enough to land a kill inside a step.
+    env = stackEnv(ports, dataDir, { CLUSTERFLOW_SIM_CONFIG: JSON.stringify({ delayScale: 0.5 }), CLUSTERFLOW_AWS_POLL_MS: '200' });
+    temporal = await launchStack(env, ports, ['--only', 'temporal']);
+    rest = await launchStack(env, ports, ['--only', 'moto,sim,api']);
+    worker = await startWorker(env);
+    api = `http://127.0.0.1:${ports.api}`;
+    sim = `http://127.0.0.1:${ports.sim}`;
+    token = fs.readFileSync(path.join(dataDir, 'api-token'), 'utf8').trim();
+    const account = await call(api, 'POST', '/v1/cloud-accounts', {
+      token,
+      body: { name: 'crash', accessKeyId: 'AKIACRASHTEST0000001', secretAccessKey: 'crashTestSecretKeyThatIsLongEnough01' },
+    });
+    accountId = account.body.id;
+  });
+
+  afterAll(async () => {
+    await worker?.kill('SIGTERM');
+    await rest?.interrupt();
+    await temporal?.interrupt();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  async function killWorkerDuring(cluster: string, operationId: string, task: string): Promise<void> {
+    await waitTask(api, token, cluster, operationId, task);
+    await worker!.kill('SIGKILL');
+    worker = await startWorker(env);
+  }
+
+  it('create survives the worker being SIGKILLed at three points, with no duplicate resource', async () => {
+    expect((await call(api, 'POST', '/v1/clusters', { token, body: threeAzSpec('crashy', accountId) })).status).toBe(202);
+    await killWorkerDuring('crashy', 'op-1-create', 'vpc');
+    await killWorkerDuring('crashy', 'op-1-create', 'nat gateway us-east-1b');
+    await killWorkerDuring('crashy', 'op-1-create', 'node/master/1');
+    const status = await waitPhase(api, token, 'crashy', ['Running', 'Failed']);
+    expect(status.lastError).toBeUndefined();
+    expect(counts(await inventory(sim, 'clusterflow.io/cluster=default/crashy'))).toEqual(THREE_AZ_INVENTORY);
+  });
+
+  it('delete survives the worker being SIGKILLed at two points, leaving nothing', async () => {
+    expect((await call(api, 'DELETE', '/v1/clusters/crashy', { token })).status).toBe(202);
+    await killWorkerDuring('crashy', 'op-2-delete', 'instances');
+    await killWorkerDuring('crashy', 'op-2-delete', 'security groups');
+    expect((await waitPhase(api, token, 'crashy', ['Deleted', 'Failed'])).phase).toBe('Deleted');
+    expect(counts(await inventory(sim, 'clusterflow.io/cluster=default/crashy'))).toEqual(NOTHING);
+  });
+
+  it('create survives the Temporal dev server restarting on the same database', async () => {
+    expect((await call(api, 'POST', '/v1/clusters', { token, body: threeAzSpec('restarted', accountId) })).status).toBe(202);
+    await waitTask(api, token, 'restarted', 'op-1-create', 'nat gateway us-east-1a');
+    expect(await temporal!.interrupt()).toBe(0);
+    temporal = await launchStack(env, ports, ['--only', 'temporal']);
+    const status = await waitPhase(api, token, 'restarted', ['Running', 'Failed']);
+    expect(status.lastError).toBeUndefined();
+    expect(counts(await inventory(sim, 'clusterflow.io/cluster=default/restarted'))).toEqual(THREE_AZ_INVENTORY);
+    const ops = await call(api, 'GET', '/v1/clusters/restarted/operations', { token });
+    expect(ops.body.map((o: { id: string; state: string }) => `${o.id}:${o.state}`)).toEqual(['op-1-create:Succeeded']);
+    // The worker rode out the restart; it was not replaced.
+    expect(worker!.child.exitCode).toBeNull();
+
+    await call(api, 'DELETE', '/v1/clusters/restarted', { token });
+    expect((await waitPhase(api, token, 'restarted', ['Deleted', 'Failed'])).phase).toBe('Deleted');
+    expect(counts(await inventory(sim, 'clusterflow.io/cluster=default/restarted'))).toEqual(NOTHING);
+  });
+});

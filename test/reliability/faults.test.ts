@@ -1,0 +1,70 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { call } from '../support/http';
+import { NOTHING, THREE_AZ_INVENTORY, threeAzSpec, waitPhase } from '../support/clusters';
+import { counts, inventory, resetSimStats, simStats } from '../support/sim-client';
+import { launchStack, RunningStack, stackEnv, stackPorts } from '../support/stack';
+
+/**
+ * AWS on a bad day: EC2's throttling buckets shrunk so a cluster's burst meets
+ * RequestLimitExceeded, 10% of all calls failing with InternalError, and some RunInstances
+ * and CreateNatGateway responses lost after AWS acted on them. Create and delete must still
+ * converge to exactly the right inventory.
+ */
+describe('reliability: throttling and injected faults', () => {
+  let stack: RunningStack;
+  let dataDir: string;
+  let api: string;
+  let sim: string;
+  let token: string;
+  let accountId: string;
+
+  beforeAll(async () => {
+    const ports = await stackPorts();
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cf-faults-'));
+    const simConfig = {
+      delayScale: 0.2,
+      throttling: { enabled: true, capacityScale: 0.1, rateScale: 0.5 },
+      faults: {
+        '*': { code: 'InternalError', rate: 0.1, httpStatus: 500, message: 'We encountered an internal error. Please try again.' },
+        'ec2:RunInstances': { code: 'InternalError', rate: 0.3, httpStatus: 500, phase: 'after' },
+        'ec2:CreateNatGateway': { code: 'InternalError', rate: 0.3, httpStatus: 500, phase: 'after' },
+      },
+    };
+    stack = await launchStack(stackEnv(ports, dataDir, { CLUSTERFLOW_SIM_CONFIG: JSON.stringify(simConfig), CLUSTERFLOW_AWS_POLL_MS: '200' }), ports);
+    api = `http://127.0.0.1:${ports.api}`;
+    sim = `http://127.0.0.1:${ports.sim}`;
+    token = fs.readFileSync(path.join(dataDir, 'api-token'), 'utf8').trim();
+    // The account's own STS check may meet a fault too; the SDK retries it.
+    const account = await call(api, 'POST', '/v1/cloud-accounts', {
+      token,
+      body: { name: 'faulty', accessKeyId: 'AKIAFAULTTEST0000001', secretAccessKey: 'faultTestSecretKeyThatIsLongEnough01' },
+    });
+    expect(account.status).toBe(201);
+    accountId = account.body.id;
+    await resetSimStats(sim);
+  });
+
+  afterAll(async () => {
+    await stack?.interrupt();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('create and delete converge, and the faults really happened', async () => {
+    const created = await call(api, 'POST', '/v1/clusters', { token, body: threeAzSpec('stormy', accountId) });
+    expect(created.status).toBe(202);
+    const status = await waitPhase(api, token, 'stormy', ['Running', 'Failed'], 600000);
+    expect(status.lastError).toBeUndefined();
+    expect(counts(await inventory(sim, 'clusterflow.io/cluster=default/stormy'))).toEqual(THREE_AZ_INVENTORY);
+
+    expect((await call(api, 'DELETE', '/v1/clusters/stormy', { token })).status).toBe(202);
+    expect((await waitPhase(api, token, 'stormy', ['Deleted', 'Failed'], 600000)).phase).toBe('Deleted');
+    expect(counts(await inventory(sim, 'clusterflow.io/cluster=default/stormy'))).toEqual(NOTHING);
+
+    const stats = await simStats(sim);
+    const sum = (field: 'throttled' | 'faulted') => Object.values(stats.actions).reduce((n, a) => n + ((a as unknown as Record<string, number>)[field] ?? 0), 0);
+    expect(sum('faulted')).toBeGreaterThan(0);
+    expect(sum('throttled')).toBeGreaterThan(0);
+  });
+});

@@ -1,0 +1,46 @@
+import type { ClusterSpec } from '../../common/cluster-spec';
+import type { ClusterStatus } from '../../common/cluster-status';
+import { call } from './http';
+
+export const AZS = ['us-east-1a', 'us-east-1b', 'us-east-1c'];
+
+/** The acceptance cluster: 3 AZs, a control plane of 3, two worker pools. */
+export function threeAzSpec(name: string, accountId: string): ClusterSpec {
+  return {
+    name,
+    tags: { team: 'infra' },
+    profile: { id: 'aws-default' },
+    cloud: { accountId, region: 'us-east-1', placement: { type: 'dynamic', vpcCidr: '10.30.0.0/16' } },
+    pools: [
+      { name: 'master', role: 'control-plane', size: 3, instanceType: 'm5.large', azs: AZS },
+      { name: 'workers', role: 'worker', size: 3, instanceType: 'm5.large', azs: ['us-east-1a', 'us-east-1b'] },
+      { name: 'compute', role: 'worker', size: 2, instanceType: 'c5.xlarge', azs: ['us-east-1c'] },
+    ],
+  };
+}
+
+/** Exactly what a 3-AZ dynamic cluster of 8 nodes owns. */
+export const THREE_AZ_INVENTORY = { vpcs: 1, subnets: 6, internetGateways: 1, natGateways: 3, addresses: 3, routeTables: 4, securityGroups: 4, instances: 9, loadBalancers: 1, secrets: 1 };
+export const NOTHING = { vpcs: 0, subnets: 0, internetGateways: 0, natGateways: 0, addresses: 0, routeTables: 0, securityGroups: 0, instances: 0, loadBalancers: 0, secrets: 0 };
+
+export async function waitPhase(api: string, token: string, name: string, phases: string[], timeoutMs = 300000): Promise<ClusterStatus> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const r = await call(api, 'GET', `/v1/clusters/${name}`, { token }).catch(() => undefined);
+    if (r && phases.includes(r.body?.phase)) return r.body;
+    if (Date.now() > deadline) throw new Error(`cluster ${name} never reached ${phases.join('/')}: ${r?.text}`);
+    await new Promise((res) => setTimeout(res, 500));
+  }
+}
+
+/** Resolves once the operation's task `name` is Running (or done), polling the API. */
+export async function waitTask(api: string, token: string, cluster: string, operationId: string, task: string, timeoutMs = 120000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const r = await call(api, 'GET', `/v1/clusters/${cluster}/operations/${operationId}`, { token }).catch(() => undefined);
+    const state = r?.body?.tasks?.find((t: { name: string }) => t.name === task)?.state as string | undefined;
+    if (state && state !== 'Pending') return state;
+    if (Date.now() > deadline) throw new Error(`task ${task} of ${operationId} never started: ${r?.text}`);
+    await new Promise((res) => setTimeout(res, 100));
+  }
+}
