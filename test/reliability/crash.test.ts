@@ -13,6 +13,8 @@ import { launchStack, RunningStack, stackEnv, stackPorts, StackPorts } from '../
  * stopped and started on the same database. Afterwards the simulator's inventory must hold
  * exactly what the cluster should own: no duplicate, no orphan.
  */
+jest.setTimeout(300000);
+
 describe('reliability: killed processes', () => {
   let ports: StackPorts;
   let dataDir: string;

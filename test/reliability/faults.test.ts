@@ -12,6 +12,8 @@ import { launchStack, RunningStack, stackEnv, stackPorts } from '../support/stac
  * and CreateNatGateway responses lost after AWS acted on them. Create and delete must still
  * converge to exactly the right inventory.
  */
+jest.setTimeout(900000);
+
 describe('reliability: throttling and injected faults', () => {
   let stack: RunningStack;
   let dataDir: string;
