@@ -178,21 +178,31 @@ export function instanceActivities(deps: AwsDeps) {
     async waitInstanceReady({ scope, instanceId, loadBalancerName }: WaitInstanceReadyInput): Promise<InstanceInfo> {
       return withSession(deps, scope, async ({ ec2, elb }) => {
         const started = Date.now();
-        return pollUntil(`instance ${instanceId} ready`, async () => {
-          const instance = await describeInstance(ec2, instanceId);
-          if (!instance) {
-            if (Date.now() - started > NOT_FOUND_GRACE_MS) {
-              throw ApplicationFailure.nonRetryable(`instance ${instanceId} does not exist`, 'InstanceNotFound');
+        // Once the instance runs, one DescribeInstanceStatus per round tells both its state
+        // and its checks: a cluster's worth of waits stays within EC2's request budget.
+        let running = false;
+        await pollUntil(`instance ${instanceId} ready`, async () => {
+          if (!running) {
+            const instance = await describeInstance(ec2, instanceId);
+            if (!instance) {
+              if (Date.now() - started > NOT_FOUND_GRACE_MS) {
+                throw ApplicationFailure.nonRetryable(`instance ${instanceId} does not exist`, 'InstanceNotFound');
+              }
+              return { done: false, status: 'not visible yet' };
             }
-            return { done: false, status: 'not visible yet' };
-          }
-          const state = instance.State?.Name;
-          if (state === 'pending') return { done: false, status: 'pending' };
-          if (state !== 'running') {
-            throw ApplicationFailure.nonRetryable(`instance ${instanceId} is ${stateText(instance)}`, 'InstanceNotRunning');
+            const state = instance.State?.Name;
+            if (state === 'pending') return { done: false, status: 'pending' };
+            if (state !== 'running') {
+              throw ApplicationFailure.nonRetryable(`instance ${instanceId} is ${stateText(instance)}`, 'InstanceNotRunning');
+            }
+            running = true;
           }
           const statuses = await ec2.send(new DescribeInstanceStatusCommand({ InstanceIds: [instanceId], IncludeAllInstances: true }));
           const status = statuses.InstanceStatuses?.[0];
+          const state = status?.InstanceState?.Name;
+          if (state && state !== 'running') {
+            throw ApplicationFailure.nonRetryable(`instance ${instanceId} is ${state}`, 'InstanceNotRunning');
+          }
           const instanceCheck = status?.InstanceStatus?.Status ?? 'unknown';
           const systemCheck = status?.SystemStatus?.Status ?? 'unknown';
           if (instanceCheck !== 'ok' || systemCheck !== 'ok') {
@@ -205,8 +215,11 @@ export function instanceActivities(deps: AwsDeps) {
               return { done: false, status: `${member?.State ?? 'not registered'} behind ${loadBalancerName}${member?.Description ? `: ${member.Description}` : ''}` };
             }
           }
-          return { done: true, value: instanceInfo(instance) };
+          return { done: true, value: undefined };
         });
+        const instance = await describeInstance(ec2, instanceId);
+        if (!instance) throw ApplicationFailure.nonRetryable(`instance ${instanceId} does not exist`, 'InstanceNotFound');
+        return instanceInfo(instance);
       });
     },
 

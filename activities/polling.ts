@@ -7,7 +7,7 @@ import { awsErrorCode, isAwsError } from './aws-errors';
  * activity's cancellable sleep. The activity's own timeouts bound the wait.
  */
 
-const DEFAULT_POLL_MS = 2000;
+const DEFAULT_POLL_MS = 1000;
 
 /** The poll interval: CLUSTERFLOW_AWS_POLL_MS, read per call so tests can shorten it. */
 export function pollIntervalMs(env: NodeJS.ProcessEnv = process.env): number {

@@ -128,6 +128,12 @@ async function main(): Promise<void> {
     const op = await json(`${api}/v1/clusters/bench/operations/op-1-create`, { headers });
     const measured = Date.parse(op.finishedAt) - Date.parse(op.startedAt);
 
+    const opStart = Date.parse(op.startedAt);
+    const at = (t?: string) => (t ? ((Date.parse(t) - opStart) / 1000).toFixed(1).padStart(5) : '    -');
+    const taskLines = (op.tasks as Array<{ name: string; startedAt?: string; finishedAt?: string }>).map((t) => `  ${at(t.startedAt)} → ${at(t.finishedAt)} s  ${t.name}`);
+    const stats = await json(`${sim}/_sim/stats`);
+    const throttled = Object.values(stats.actions as Record<string, { throttled: number }>).reduce((n, a) => n + a.throttled, 0);
+
     const deleteStarted = Date.now();
     await json(`${api}/v1/clusters/bench`, { method: 'DELETE', headers });
     while ((await json(`${api}/v1/clusters/bench`, { headers })).phase !== 'Deleted') await new Promise((r) => setTimeout(r, 100));
@@ -148,6 +154,10 @@ async function main(): Promise<void> {
       `create operation (workflow start → finish): ${(measured / 1000).toFixed(1)} s`,
       `POST → API reports Running:                ${(seenRunning / 1000).toFixed(1)} s`,
       `delete (DELETE → API reports Deleted):     ${(deleted / 1000).toFixed(1)} s`,
+      `AWS calls during create: ${stats.totals.calls}, of which throttled (RequestLimitExceeded): ${throttled}`,
+      '',
+      'create tasks (seconds since the operation started):',
+      ...taskLines,
       '',
       `ratio measured / bound = ${(measured / bound.ms).toFixed(2)}   (target ≤ 1.20)`,
     ];

@@ -1,5 +1,5 @@
-import type { RetryPolicy } from '@temporalio/common';
-import { proxyActivities } from '@temporalio/workflow';
+import type { ActivityOptions, RetryPolicy } from '@temporalio/common';
+import { ActivityInterfaceFor, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 
 /**
@@ -8,14 +8,32 @@ import type { Activities } from '../activities';
  */
 const retry: RetryPolicy = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 10 };
 
+/** What the Web UI shows for each activity: the step and the resource it works on. */
+function summaryOf(activity: string, input: unknown): string {
+  const i = (input ?? {}) as { key?: string; instanceId?: string; natGatewayId?: string; loadBalancerName?: string; scope?: { owner?: { cluster?: string } } };
+  const target = i.key ?? i.instanceId ?? i.natGatewayId ?? i.loadBalancerName ?? i.scope?.owner?.cluster;
+  return target ? `${activity} ${target}` : activity;
+}
+
+/** proxyActivities, with every call carrying a summary for the Web UI. */
+function summarized(options: ActivityOptions): ActivityInterfaceFor<Activities> {
+  const base = proxyActivities<Activities>(options);
+  return new Proxy(base, {
+    get(target, name: string) {
+      const activity = target[name as keyof Activities];
+      return (input: unknown) => activity.executeWithOptions({ ...options, summary: summaryOf(name, input) }, [input as never]);
+    },
+  });
+}
+
 /**
  * Single AWS calls (plus their look-ups). The timeout is how long a call lost with a crashed
  * worker goes unnoticed: short, since every activity is safe to run again.
  */
-export const aws = proxyActivities<Activities>({ startToCloseTimeout: '30 seconds', retry });
+export const aws = summarized({ startToCloseTimeout: '30 seconds', retry });
 
 /**
  * Calls that wait for AWS to reach a state. They heartbeat every poll, so a crashed worker's
  * wait is noticed within the heartbeat timeout and resumed elsewhere.
  */
-export const awsWait = proxyActivities<Activities>({ startToCloseTimeout: '30 minutes', heartbeatTimeout: '20 seconds', retry });
+export const awsWait = summarized({ startToCloseTimeout: '30 minutes', heartbeatTimeout: '20 seconds', retry });

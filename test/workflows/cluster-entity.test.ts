@@ -110,6 +110,12 @@ describe('clusterEntity workflow', () => {
       const progress = await env.client.workflow.getHandle(create.workflowId).query<Progress>('progress');
       expect(progress.completed).toBe(progress.total);
       expect(progress.tasks.map((t) => t.name)).toEqual(expect.arrayContaining(['preflight', 'vpc', 'nat gateway us-east-1b', 'node/master/2']));
+      // The Web UI names each activity by its step and resource (activity summaries).
+      const createHistory = await env.client.workflow.getHandle(create.workflowId).fetchHistory();
+      const summaries = (createHistory.events ?? [])
+        .filter((e) => e.activityTaskScheduledEventAttributes && e.userMetadata?.summary?.data)
+        .map((e) => JSON.parse(Buffer.from(e.userMetadata!.summary!.data!).toString('utf8')));
+      expect(summaries).toEqual(expect.arrayContaining(['ensureVpc vpc', 'ensureSubnet subnet/private/us-east-1c', 'ensureInstance node/workers/2']));
       const description = await handle.describe();
       expect(description.typedSearchAttributes.getAll().find((p) => p.key.name === 'ClusterPhase')?.value).toBe('Running');
 
