@@ -70,6 +70,7 @@ export function instanceInfo(instance: Instance): InstanceInfo {
     publicIp: instance.PublicIpAddress,
     state: instance.State?.Name ?? 'unknown',
     lifecycle: instance.InstanceLifecycle === 'spot' ? 'spot' : 'on-demand',
+    generation: Number(tagsOf(instance.Tags)[GENERATION_TAG] ?? 0),
   };
 }
 

@@ -102,6 +102,8 @@ export interface InstanceInfo {
   publicIp?: string;
   state: string;
   lifecycle: 'on-demand' | 'spot';
+  /** Which launch of the key this is: 0 at create, the operation's number for later launches. */
+  generation?: number;
 }
 
 export interface WaitInstanceReadyInput {

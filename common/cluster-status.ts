@@ -1,7 +1,7 @@
 /** What the API reports about a cluster and its operations (DESIGN.md §4). Plain data. */
 export type ClusterPhase = 'Provisioning' | 'Running' | 'Updating' | 'Deleting' | 'Deleted' | 'Failed';
 
-export type OperationType = 'create' | 'delete';
+export type OperationType = 'create' | 'delete' | 'scale' | 'add-pool' | 'remove-pool' | 'reconfigure';
 export type OperationState = 'Running' | 'Succeeded' | 'Failed';
 export type TaskState = 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Skipped';
 
@@ -38,6 +38,7 @@ export interface NodeStatus {
   lifecycle: 'on-demand' | 'spot';
   state: string;
   privateIp?: string;
+  generation?: number;
 }
 
 export interface PoolStatus {

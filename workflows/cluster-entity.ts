@@ -7,22 +7,32 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { ClusterPhase, ClusterStatus, OperationRecord, OperationType } from '../common/cluster-status';
-import type { ClusterSpec } from '../common/cluster-spec';
+import type { ClusterPhase, ClusterStatus, NodeStatus, OperationRecord, OperationType } from '../common/cluster-status';
+import type { ClusterSpec, PoolSpec } from '../common/cluster-spec';
+import { checkAddPool, checkReconfigure, checkRemovePool, checkScale, RuleViolation } from '../common/day2-rules';
 import type { ResolvedProfile } from '../common/profile';
 import { SEARCH_ATTRIBUTE_KEYS } from '../common/search-attributes';
+import { aws } from './activities';
 import { ClusterBuild, createCluster, poolStatus } from './create-cluster';
 import { deleteCluster } from './delete-cluster';
-import { deleteClusterUpdate, operationsQuery, statusQuery } from './messages';
-import { OperationInput } from './operation';
+import { addPoolUpdate, deleteClusterUpdate, operationsQuery, reconfigurePoolUpdate, removePoolUpdate, scalePoolUpdate, specQuery, statusQuery } from './messages';
+import { OperationInput, scopeOf } from './operation';
+import { addPool, PoolOperationInput, reconfigurePool, removePool, scalePool } from './pool-operations';
 import { readableError } from './tasks';
+
+/** A request accepted and waiting for the entity's loop: the type, and the spec it leads to. */
+interface Request {
+  type: OperationType;
+  /** The pool the request is about, as it is to become (absent for create/delete). */
+  pool?: PoolSpec;
+}
 
 export interface ClusterEntityInput {
   project: string;
   spec: ClusterSpec;
   profile: ResolvedProfile;
   /** Carried across continue-as-new; absent on the first run. */
-  carried?: { status: ClusterStatus; operations: OperationRecord[]; pending?: OperationType };
+  carried?: { status: ClusterStatus; operations: OperationRecord[]; pending?: Request };
 }
 
 export function clusterWorkflowId(project: string, name: string): string {
@@ -34,7 +44,7 @@ export function operationWorkflowId(project: string, name: string, operationId: 
   return `${clusterWorkflowId(project, name)}/${operationId}`;
 }
 
-const OPERATIONS = { create: createCluster, delete: deleteCluster } as const;
+const POOL_OPERATIONS = { scale: scalePool, reconfigure: reconfigurePool, 'add-pool': addPool, 'remove-pool': removePool } as const;
 
 /**
  * One per cluster, for its whole life: holds the desired spec and the observed status, takes
@@ -42,7 +52,8 @@ const OPERATIONS = { create: createCluster, delete: deleteCluster } as const;
  * time as a child workflow. It ends when the cluster is deleted.
  */
 export async function clusterEntity(input: ClusterEntityInput): Promise<ClusterStatus> {
-  const { project, spec, profile } = input;
+  const { project, profile } = input;
+  let spec = input.spec;
   const status: ClusterStatus = input.carried?.status ?? {
     name: spec.name,
     project,
@@ -52,33 +63,92 @@ export async function clusterEntity(input: ClusterEntityInput): Promise<ClusterS
     pools: spec.pools.map((pool) => poolStatus(pool, [])),
   };
   const operations: OperationRecord[] = input.carried?.operations ?? [];
-  let pending: OperationType | undefined = input.carried ? input.carried.pending : 'create';
+  let pending: Request | undefined = input.carried ? input.carried.pending : { type: 'create' };
   let running: OperationRecord | undefined;
+
+  const nextOperationId = (type: OperationType): string => `op-${operations.length + 1}-${type}`;
+
+  /** Every request is refused while another operation runs or waits: nothing queues silently. */
+  function refuseWhileBusy(): void {
+    const busy = running ?? (pending ? { id: nextOperationId(pending.type), type: pending.type } : undefined);
+    if (busy) throw ApplicationFailure.nonRetryable(`operation ${busy.id} (${busy.type}) is running`, 'OperationInProgress', { operationId: busy.id });
+    if (status.phase === 'Deleted') throw ApplicationFailure.nonRetryable('the cluster is deleted', 'ClusterDeleted');
+  }
+
+  /** Day-2 changes need a cluster that runs; a failed create is only deleted. */
+  function requireRunning(): void {
+    refuseWhileBusy();
+    if (status.phase !== 'Running') {
+      throw ApplicationFailure.nonRetryable(`the cluster is ${status.phase}; only a Running cluster takes day-2 changes`, 'ClusterNotRunning');
+    }
+  }
+
+  function rule(check: () => void): void {
+    try {
+      check();
+    } catch (error) {
+      if (error instanceof RuleViolation) throw ApplicationFailure.nonRetryable(error.message, 'RuleViolation', { rule: error.rule });
+      throw error;
+    }
+  }
+
+  const accept = (request: Request) => {
+    pending = request;
+    return { operationId: nextOperationId(request.type) };
+  };
+  const poolNamed = (name: string) => spec.pools.find((p) => p.name === name) as PoolSpec;
 
   setHandler(statusQuery, () => status);
   setHandler(operationsQuery, () => operations);
-  setHandler(
-    deleteClusterUpdate,
-    () => {
-      pending = 'delete';
-      return { operationId: nextOperationId('delete') };
+  setHandler(specQuery, () => spec);
+  setHandler(deleteClusterUpdate, () => accept({ type: 'delete' }), { validator: refuseWhileBusy });
+  setHandler(scalePoolUpdate, ({ pool, size }) => accept({ type: 'scale', pool: { ...poolNamed(pool), size } }), {
+    validator: ({ pool, size }) => {
+      requireRunning();
+      rule(() => checkScale(spec, pool, size));
     },
+  });
+  setHandler(
+    reconfigurePoolUpdate,
+    ({ pool, instanceType, size }) => accept({ type: 'reconfigure', pool: { ...poolNamed(pool), instanceType, size: size ?? poolNamed(pool).size } }),
     {
-      validator: () => {
-        const busy = running ?? (pending ? { id: nextOperationId(pending), type: pending } : undefined);
-        if (busy) throw ApplicationFailure.nonRetryable(`operation ${busy.id} (${busy.type}) is running`, 'OperationInProgress', { operationId: busy.id });
-        if (status.phase === 'Deleted') throw ApplicationFailure.nonRetryable('the cluster is deleted', 'ClusterDeleted');
+      validator: ({ pool, instanceType, size }) => {
+        requireRunning();
+        rule(() => checkReconfigure(spec, pool, instanceType));
+        if (size !== undefined && size !== poolNamed(pool).size) rule(() => checkScale(spec, pool, size));
       },
     },
   );
-
-  function nextOperationId(type: OperationType): string {
-    return `op-${operations.length + 1}-${type}`;
-  }
+  setHandler(addPoolUpdate, ({ pool }) => accept({ type: 'add-pool', pool }), {
+    validator: ({ pool }) => {
+      requireRunning();
+      rule(() => checkAddPool(spec, pool, status.network.subnets.map((s) => s.az)));
+    },
+  });
+  setHandler(removePoolUpdate, ({ pool }) => accept({ type: 'remove-pool', pool: poolNamed(pool) }), {
+    validator: ({ pool }) => {
+      requireRunning();
+      rule(() => checkRemovePool(spec, pool));
+    },
+  });
 
   function setPhase(phase: ClusterPhase): void {
     status.phase = phase;
     upsertSearchAttributes([{ key: SEARCH_ATTRIBUTE_KEYS.ClusterPhase, value: phase }]);
+  }
+
+  /** The spec once a pool request has been carried out. */
+  function specAfter(request: Request): ClusterSpec {
+    const pool = request.pool as PoolSpec;
+    if (request.type === 'remove-pool') return { ...spec, pools: spec.pools.filter((p) => p.name !== pool.name) };
+    if (request.type === 'add-pool') return { ...spec, pools: [...spec.pools, pool] };
+    return { ...spec, pools: spec.pools.map((p) => (p.name === pool.name ? pool : p)) };
+  }
+
+  /** After a failed pool operation, what AWS actually runs is the truth about the pools. */
+  async function observeNodes(): Promise<void> {
+    const instances = await aws.listClusterInstances({ scope: scopeOf({ project, spec }) });
+    status.pools = spec.pools.map((pool) => poolStatus(pool, instances.filter((i) => i.state !== 'terminated' && i.state !== 'shutting-down')));
   }
 
   setPhase(status.phase);
@@ -88,51 +158,74 @@ export async function clusterEntity(input: ClusterEntityInput): Promise<ClusterS
       // Only between operations: nothing in flight is lost.
       await continueAsNew<typeof clusterEntity>({ project, spec, profile, carried: { status, operations } });
     }
-    const type = pending as OperationType;
-    const record: OperationRecord = {
-      id: nextOperationId(type),
-      type,
-      state: 'Running',
-      workflowId: operationWorkflowId(project, spec.name, nextOperationId(type)),
-      startedAt: new Date().toISOString(),
-    };
+    const request = pending as Request;
+    const { type } = request;
+    const id = nextOperationId(type);
+    const record: OperationRecord = { id, type, state: 'Running', workflowId: operationWorkflowId(project, spec.name, id), startedAt: new Date().toISOString() };
     operations.push(record);
     running = record;
     pending = undefined;
-    status.currentOperation = { id: record.id, type };
-    setPhase(type === 'create' ? 'Provisioning' : 'Deleting');
+    status.currentOperation = { id, type };
+    setPhase(type === 'create' ? 'Provisioning' : type === 'delete' ? 'Deleting' : 'Updating');
     upsertSearchAttributes([{ key: SEARCH_ATTRIBUTE_KEYS.OperationType, value: type }]);
+    const childOptions = {
+      workflowId: record.workflowId,
+      typedSearchAttributes: [
+        { key: SEARCH_ATTRIBUTE_KEYS.ClusterName, value: spec.name },
+        { key: SEARCH_ATTRIBUTE_KEYS.ClusterProject, value: project },
+        { key: SEARCH_ATTRIBUTE_KEYS.CloudRegion, value: spec.cloud.region },
+        { key: SEARCH_ATTRIBUTE_KEYS.OperationType, value: type },
+      ],
+      staticSummary: `${type}${request.pool ? ` pool ${request.pool.name}` : ''} on cluster ${project}/${spec.name}`,
+    };
 
-    const operationInput: OperationInput = { project, spec, profile, operationId: record.id };
     try {
-      const result = await executeChild(OPERATIONS[type] as (i: OperationInput) => Promise<ClusterBuild | void>, {
-        workflowId: record.workflowId,
-        args: [operationInput],
-        typedSearchAttributes: [
-          { key: SEARCH_ATTRIBUTE_KEYS.ClusterName, value: spec.name },
-          { key: SEARCH_ATTRIBUTE_KEYS.ClusterProject, value: project },
-          { key: SEARCH_ATTRIBUTE_KEYS.CloudRegion, value: spec.cloud.region },
-          { key: SEARCH_ATTRIBUTE_KEYS.OperationType, value: type },
-        ],
-        staticSummary: `${type} cluster ${project}/${spec.name} in ${spec.cloud.region}`,
-      });
-      record.state = 'Succeeded';
-      status.lastError = undefined;
-      if (type === 'create' && result) {
-        status.network = result.network;
-        status.pools = result.pools;
+      if (type === 'create' || type === 'delete') {
+        const operationInput: OperationInput = { project, spec, profile, operationId: id };
+        const build = type === 'create' ? await executeChild(createCluster, { ...childOptions, args: [operationInput] }) : await executeChild(deleteCluster, { ...childOptions, args: [operationInput] });
+        if (type === 'create') {
+          status.network = (build as ClusterBuild).network;
+          status.pools = (build as ClusterBuild).pools;
+          setPhase('Running');
+        } else {
+          status.network = { placement: status.network.placement, subnets: [], natGateways: [], securityGroups: {} };
+          status.pools = spec.pools.map((pool) => ({ ...poolStatus(pool, []), waiting: undefined }));
+          setPhase('Deleted');
+        }
+      } else {
+        const pool = request.pool as PoolSpec;
+        const poolInput: PoolOperationInput = {
+          project,
+          spec: specAfter(request),
+          profile,
+          operationId: id,
+          network: status.network,
+          pool,
+          nodes: status.pools.find((p) => p.name === pool.name)?.nodes ?? [],
+          generation: operations.length,
+        };
+        const nodes: NodeStatus[] = await executeChild(POOL_OPERATIONS[type as keyof typeof POOL_OPERATIONS], { ...childOptions, args: [poolInput] });
+        spec = specAfter(request);
+        const others = status.pools.filter((p) => p.name !== pool.name);
+        status.pools =
+          type === 'remove-pool'
+            ? others
+            : spec.pools.map((p) => (p.name === pool.name ? { ...poolStatus(p, []), nodes } : (others.find((o) => o.name === p.name) ?? poolStatus(p, []))));
         setPhase('Running');
       }
-      if (type === 'delete') {
-        status.network = { placement: status.network.placement, subnets: [], natGateways: [], securityGroups: {} };
-        status.pools = spec.pools.map((pool) => ({ ...poolStatus(pool, []), waiting: undefined }));
-        setPhase('Deleted');
-      }
+      record.state = 'Succeeded';
+      status.lastError = undefined;
     } catch (error) {
       record.state = 'Failed';
       record.error = readableError(error);
       status.lastError = `${type} failed: ${record.error}`;
-      setPhase('Failed');
+      if (type === 'create' || type === 'delete') {
+        setPhase('Failed');
+      } else {
+        // A pool operation that failed leaves a running cluster: report what really runs.
+        await observeNodes().catch(() => undefined);
+        setPhase('Running');
+      }
     } finally {
       record.finishedAt = new Date().toISOString();
       running = undefined;

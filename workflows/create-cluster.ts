@@ -3,10 +3,10 @@ import type { InstanceInfo, Scope } from '../activities/types';
 import type { NetworkStatus, NodeStatus, PoolStatus } from '../common/cluster-status';
 import { controlPlanePool, PoolSpec } from '../common/cluster-spec';
 import { aws, awsWait } from './activities';
-import { renderUserData } from './bootstrap';
 import { progressQuery } from './messages';
+import { launchNode, nodeStatus } from './nodes';
 import { OperationInput, scopeOf } from './operation';
-import { API_SERVER_PORT, isSpot, NodePlan, planCluster } from './plan';
+import { API_SERVER_PORT, isSpot, planCluster } from './plan';
 import { BASTION_INSTANCE_TYPE, preflightNeeds } from './preflight-needs';
 import { TaskList } from './tasks';
 
@@ -91,7 +91,7 @@ export async function createCluster(input: OperationInput): Promise<ClusterBuild
       const pool = spec.pools.find((p) => p.name === node.pool) as PoolSpec;
       return tasks.run(
         node.key,
-        () => launchNode(input, scope, node, pool, { imageId, groups: g, subnetId: n.privateSubnet(node.az), apiEndpoint: `${lb.dnsName}:${API_SERVER_PORT}`, loadBalancerName: lb.name, joinSecretName: s.secretName, initialises: node.pool === cpPool.name && order === 0 }),
+        () => launchNode(input, scope, node, pool, { generation: 0, imageId, groups: g, subnetId: n.privateSubnet(node.az), apiEndpoint: `${lb.dnsName}:${API_SERVER_PORT}`, loadBalancerName: lb.name, joinSecretName: s.secretName, initialises: node.pool === cpPool.name && order === 0 }),
         (i) => `${i.instanceId} ready in ${i.az}`,
       );
     }),
@@ -116,9 +116,7 @@ export async function createCluster(input: OperationInput): Promise<ClusterBuild
 }
 
 export function poolStatus(pool: PoolSpec, nodes: InstanceInfo[]): PoolStatus {
-  const mine: NodeStatus[] = nodes
-    .filter((n) => n.key.startsWith(`node/${pool.name}/`))
-    .map((n) => ({ key: n.key, instanceId: n.instanceId, az: n.az, instanceType: n.instanceType, lifecycle: n.lifecycle, state: n.state, privateIp: n.privateIp }));
+  const mine: NodeStatus[] = nodes.filter((n) => n.key.startsWith(`node/${pool.name}/`)).map(nodeStatus);
   const status: PoolStatus = {
     name: pool.name,
     role: pool.role,
@@ -131,45 +129,6 @@ export function poolStatus(pool: PoolSpec, nodes: InstanceInfo[]): PoolStatus {
     status.waiting = { count: pool.size - mine.length, reason: 'spot nodes are launched by the pool’s bidding watcher, which is not available yet' };
   }
   return status;
-}
-
-interface NodeContext {
-  imageId: string;
-  groups: Record<string, string>;
-  subnetId: string;
-  apiEndpoint: string;
-  loadBalancerName: string;
-  joinSecretName: string;
-  initialises: boolean;
-}
-
-/** Launch, join the API load balancer (control plane), and wait until ready. */
-async function launchNode(input: OperationInput, scope: Scope, node: NodePlan, pool: PoolSpec, ctx: NodeContext): Promise<InstanceInfo> {
-  const controlPlane = node.role === 'control-plane';
-  const instance = await aws.ensureInstance({
-    scope,
-    key: node.key,
-    subnetId: ctx.subnetId,
-    instanceType: node.instanceType,
-    imageId: ctx.imageId,
-    securityGroupIds: controlPlane ? [ctx.groups['sg/nodes'], ctx.groups['sg/control-plane']] : [ctx.groups['sg/nodes']],
-    keyName: input.spec.cloud.sshKeyName,
-    userData: renderUserData({
-      clusterName: input.spec.name,
-      region: input.spec.cloud.region,
-      role: node.role,
-      initialises: ctx.initialises,
-      nodeKey: node.key,
-      profile: input.profile,
-      apiEndpoint: ctx.apiEndpoint,
-      joinSecretName: ctx.joinSecretName,
-      taintControlPlane: !pool.allowWorkerCapability,
-    }),
-  });
-  if (controlPlane) {
-    await aws.registerWithLoadBalancer({ scope, loadBalancerName: ctx.loadBalancerName, instanceIds: [instance.instanceId] });
-  }
-  return awsWait.waitInstanceReady({ scope, instanceId: instance.instanceId, loadBalancerName: controlPlane ? ctx.loadBalancerName : undefined });
 }
 
 interface Network {

@@ -3,3 +3,4 @@ export * from './discover-region';
 export * from './cluster-entity';
 export * from './create-cluster';
 export * from './delete-cluster';
+export * from './pool-operations';

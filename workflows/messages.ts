@@ -1,12 +1,23 @@
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import type { ClusterStatus, OperationRecord, Progress } from '../common/cluster-status';
+import type { ClusterSpec, PoolSpec } from '../common/cluster-spec';
 
 /** The cluster entity's status (the API's GET /v1/clusters/:name). */
 export const statusQuery = defineQuery<ClusterStatus>('status');
 /** The cluster entity's operation log, newest last. */
 export const operationsQuery = defineQuery<OperationRecord[]>('operations');
+/** The desired spec as it stands after every accepted change. */
+export const specQuery = defineQuery<ClusterSpec>('spec');
 /** An operation's task list. */
 export const progressQuery = defineQuery<Progress>('progress');
 
-/** Starts deleting the cluster; rejected while another operation runs. */
-export const deleteClusterUpdate = defineUpdate<{ operationId: string }, []>('deleteCluster');
+export interface Accepted {
+  operationId: string;
+}
+
+/** Day-2 requests. Each is validated before it is accepted, and rejected while another operation runs. */
+export const deleteClusterUpdate = defineUpdate<Accepted, []>('deleteCluster');
+export const scalePoolUpdate = defineUpdate<Accepted, [{ pool: string; size: number }]>('scalePool');
+export const reconfigurePoolUpdate = defineUpdate<Accepted, [{ pool: string; instanceType: string; size?: number }]>('reconfigurePool');
+export const addPoolUpdate = defineUpdate<Accepted, [{ pool: PoolSpec }]>('addPool');
+export const removePoolUpdate = defineUpdate<Accepted, [{ pool: string }]>('removePool');

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, ParseBoolPipe, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, ParseBoolPipe, Patch, Post, Query, Res } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
   ApiBearerAuth,
@@ -11,7 +11,8 @@ import {
 } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { Project } from '../auth/project.decorator';
-import { ClusterSpecDto } from './cluster-spec.dto';
+import { ClusterSpecDto, PoolDto } from './cluster-spec.dto';
+import { UpdatePoolDto } from './pool.dto';
 import { ClustersService } from './clusters.service';
 
 @ApiTags('clusters')
@@ -58,6 +59,32 @@ export class ClustersController {
   @ApiConflictResponse({ description: 'an operation is running on the cluster' })
   delete(@Project() project: string, @Param('name') name: string) {
     return this.clusters.delete(project, name);
+  }
+
+  @Post(':name/pools')
+  @HttpCode(202)
+  @ApiAcceptedResponse({ description: '{operationId}: the new worker pool is being added' })
+  @ApiConflictResponse({ description: 'an operation is running on the cluster' })
+  @ApiUnprocessableEntityResponse({ description: 'duplicate name, AZ without subnets, instance type not offered' })
+  addPool(@Project() project: string, @Param('name') name: string, @Body() pool: PoolDto) {
+    return this.clusters.addPool(project, name, JSON.parse(JSON.stringify(pool)));
+  }
+
+  @Patch(':name/pools/:pool')
+  @HttpCode(202)
+  @ApiAcceptedResponse({ description: '{operationId}: scale and/or rolling reconfigure' })
+  @ApiConflictResponse({ description: 'an operation is running on the cluster' })
+  @ApiUnprocessableEntityResponse({ description: 'control-plane scale-down or a step other than 1→3, 3→5; instance type not offered' })
+  updatePool(@Project() project: string, @Param('name') name: string, @Param('pool') pool: string, @Body() change: UpdatePoolDto) {
+    return this.clusters.updatePool(project, name, pool, change);
+  }
+
+  @Delete(':name/pools/:pool')
+  @HttpCode(202)
+  @ApiAcceptedResponse({ description: '{operationId}: the pool’s nodes are terminated' })
+  @ApiUnprocessableEntityResponse({ description: 'the control-plane pool, or the last pool that can run workloads' })
+  removePool(@Project() project: string, @Param('name') name: string, @Param('pool') pool: string) {
+    return this.clusters.removePool(project, name, pool);
   }
 
   @Get(':name/operations')

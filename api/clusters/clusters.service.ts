@@ -3,7 +3,7 @@ import { Client, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/common';
 import { createActivities } from '../../activities';
 import type { AwsDeps } from '../../activities/aws-session';
-import type { ClusterSpec } from '../../common/cluster-spec';
+import type { ClusterSpec, PoolSpec } from '../../common/cluster-spec';
 import type { ClusterStatus, OperationRecord, Progress } from '../../common/cluster-status';
 import { ProfileError, resolveProfile, ResolvedProfile } from '../../common/profile';
 import { SEARCH_ATTRIBUTE_KEYS } from '../../common/search-attributes';
@@ -17,6 +17,7 @@ import { AWS_DEPS, SETTINGS, STORE, TEMPORAL_CLIENT } from '../common/tokens';
 import { Store } from '../store/store';
 import { ClusterSpecDto } from './cluster-spec.dto';
 import { regionProblems } from './region-checks';
+import { UpdatePoolDto } from './pool.dto';
 
 export interface OperationView {
   id: string;
@@ -152,12 +153,57 @@ export class ClustersService {
   async delete(project: string, name: string): Promise<{ operationId: string }> {
     const status = await this.get(project, name);
     if (status.phase === 'Deleted') throw new ApiError(404, `cluster ${name} not found (deleted)`);
+    return this.update(project, name, 'deleteCluster');
+  }
+
+  async addPool(project: string, name: string, pool: PoolSpec): Promise<{ operationId: string }> {
+    if (pool.role !== 'worker') throw unprocessable([{ field: 'role', rule: 'one-control-plane-pool', message: 'only worker pools can be added' }]);
+    const spec = await this.spec(project, name);
+    await this.offered(project, { ...spec, pools: [pool] }, (field) => field.replace(/^pools\.0\./, ''));
+    return this.update(project, name, 'addPool', { pool });
+  }
+
+  async updatePool(project: string, name: string, poolName: string, change: UpdatePoolDto): Promise<{ operationId: string }> {
+    if (change.size === undefined && change.instanceType === undefined) {
+      throw new ApiError(400, 'body: give size, instanceType, or both', [{ field: 'body', rule: 'one-change', message: 'give size, instanceType, or both' }]);
+    }
+    const spec = await this.spec(project, name);
+    const pool = spec.pools.find((p) => p.name === poolName);
+    if (!pool) throw new ApiError(404, `cluster ${name} has no pool ${poolName}`);
+    if (change.instanceType === undefined) return this.update(project, name, 'scalePool', { pool: poolName, size: change.size });
+    await this.offered(project, { ...spec, pools: [{ ...pool, instanceType: change.instanceType }] }, () => 'instanceType');
+    return this.update(project, name, 'reconfigurePool', { pool: poolName, instanceType: change.instanceType, size: change.size });
+  }
+
+  async removePool(project: string, name: string, poolName: string): Promise<{ operationId: string }> {
+    const spec = await this.spec(project, name);
+    if (!spec.pools.some((p) => p.name === poolName)) throw new ApiError(404, `cluster ${name} has no pool ${poolName}`);
+    return this.update(project, name, 'removePool', { pool: poolName });
+  }
+
+  private spec(project: string, name: string): Promise<ClusterSpec> {
+    return this.entity(project, name, (handle) => handle.query<ClusterSpec>('spec'));
+  }
+
+  /** Instance types must be offered in every AZ of their pool (asked of AWS). */
+  private async offered(project: string, spec: ClusterSpec, field: (f: string) => string): Promise<void> {
+    const problems = await regionProblems({ ...this.aws, project }, spec).catch((error: Error & { name?: string }) => {
+      throw new ApiError(502, `could not check the region with AWS: ${error.name}: ${error.message}`);
+    });
+    if (problems.length > 0) throw unprocessable(problems.map((p) => ({ ...p, field: field(p.field) })));
+  }
+
+  /** Sends a day-2 request to the entity; its validator's refusal becomes 409 or 422. */
+  private async update(project: string, name: string, update: string, arg?: unknown): Promise<{ operationId: string }> {
     try {
-      return await this.entity(project, name, (handle) => handle.executeUpdate<{ operationId: string }, []>('deleteCluster'));
+      return await this.entity(project, name, (handle) => handle.executeUpdate<{ operationId: string }, [unknown]>(update, { args: arg === undefined ? ([] as never) : [arg] }));
     } catch (error) {
       if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure) {
-        const details = error.cause.details?.[0] as { operationId?: string } | undefined;
-        throw new ApiError(409, error.cause.message, details);
+        const cause = error.cause;
+        const details = cause.details?.[0] as Record<string, unknown> | undefined;
+        if (cause.type === 'RuleViolation') throw new ApiError(422, cause.message, [{ field: 'body', rule: details?.rule, message: cause.message }]);
+        if (cause.type === 'ClusterDeleted') throw new ApiError(404, `cluster ${name} not found (deleted)`);
+        throw new ApiError(409, cause.message, details);
       }
       throw error;
     }

@@ -1,0 +1,56 @@
+/**
+ * The rules of day-2 requests (DESIGN.md §5), checked by the cluster entity's Update
+ * validators before a request is accepted. Pure.
+ */
+import type { ClusterSpec, PoolSpec } from './cluster-spec';
+
+export class RuleViolation extends Error {
+  constructor(
+    readonly rule: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function poolOf(spec: ClusterSpec, name: string): PoolSpec {
+  const pool = spec.pools.find((p) => p.name === name);
+  if (!pool) throw new RuleViolation('pool-exists', `the cluster has no pool named "${name}"`);
+  return pool;
+}
+
+export function checkScale(spec: ClusterSpec, poolName: string, size: number): void {
+  const pool = poolOf(spec, poolName);
+  if (pool.role === 'control-plane') {
+    if (size < pool.size) throw new RuleViolation('control-plane-never-down', `the control-plane pool never scales down (${pool.size} → ${size})`);
+    const allowed = pool.size === 1 ? 3 : pool.size === 3 ? 5 : undefined;
+    if (size !== pool.size && size !== allowed) {
+      throw new RuleViolation('control-plane-steps', `the control-plane pool scales 1→3 and 3→5 only (it has ${pool.size}; asked ${size})`);
+    }
+  }
+  if (size === pool.size) throw new RuleViolation('size-changes', `pool "${poolName}" already has size ${size}`);
+}
+
+export function checkAddPool(spec: ClusterSpec, pool: PoolSpec, clusterAzs: string[]): void {
+  if (spec.pools.some((p) => p.name === pool.name)) throw new RuleViolation('unique-pool-names', `the cluster already has a pool named "${pool.name}"`);
+  if (pool.role !== 'worker') throw new RuleViolation('one-control-plane-pool', 'only worker pools can be added');
+  const outside = pool.azs.filter((az) => !clusterAzs.includes(az));
+  if (outside.length > 0) {
+    throw new RuleViolation('az-has-subnets', `the cluster has no subnets in ${outside.join(', ')} (it has ${clusterAzs.join(', ')})`);
+  }
+}
+
+export function checkRemovePool(spec: ClusterSpec, poolName: string): void {
+  const pool = poolOf(spec, poolName);
+  if (pool.role === 'control-plane') throw new RuleViolation('control-plane-stays', 'the control-plane pool cannot be removed');
+  const controlPlane = spec.pools.find((p) => p.role === 'control-plane');
+  const otherWorkers = spec.pools.filter((p) => p.role === 'worker' && p.name !== poolName);
+  if (!controlPlane?.allowWorkerCapability && otherWorkers.length === 0) {
+    throw new RuleViolation('keep-a-workload-pool', `"${poolName}" is the last pool that can run workloads, and the control plane has no worker capability`);
+  }
+}
+
+export function checkReconfigure(spec: ClusterSpec, poolName: string, instanceType: string): void {
+  const pool = poolOf(spec, poolName);
+  if (pool.instanceType === instanceType) throw new RuleViolation('instance-type-changes', `pool "${poolName}" already runs ${instanceType}`);
+}

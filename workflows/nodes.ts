@@ -1,0 +1,69 @@
+import type { InstanceInfo, Scope } from '../activities/types';
+import type { NetworkStatus, NodeStatus } from '../common/cluster-status';
+import type { PoolSpec } from '../common/cluster-spec';
+import { aws, awsWait } from './activities';
+import { renderUserData } from './bootstrap';
+import type { OperationInput } from './operation';
+import type { NodePlan } from './plan';
+
+export interface NodeContext {
+  /** Which launch of the node's key: 0 at create, the operation's number afterwards. */
+  generation: number;
+  imageId: string;
+  groups: Record<string, string>;
+  subnetId: string;
+  apiEndpoint: string;
+  loadBalancerName: string;
+  joinSecretName: string;
+  initialises: boolean;
+}
+
+export function nodeStatus(n: InstanceInfo): NodeStatus {
+  return { key: n.key, instanceId: n.instanceId, az: n.az, instanceType: n.instanceType, lifecycle: n.lifecycle, state: n.state, privateIp: n.privateIp, generation: n.generation };
+}
+
+/** The launch context of a node joining a cluster that already runs. */
+export function joiningContext(network: NetworkStatus, imageId: string, generation: number, az: string): NodeContext {
+  const subnet = network.subnets.find((s) => s.az === az);
+  if (!subnet?.privateSubnetId) throw new Error(`the cluster has no private subnet in ${az}`);
+  return {
+    generation,
+    imageId,
+    groups: network.securityGroups,
+    subnetId: subnet.privateSubnetId,
+    apiEndpoint: network.apiEndpoint ?? '',
+    loadBalancerName: network.loadBalancerName ?? '',
+    joinSecretName: network.joinSecretName ?? '',
+    initialises: false,
+  };
+}
+
+/** Launch, join the API load balancer (control plane), and wait until ready. */
+export async function launchNode(input: OperationInput, scope: Scope, node: NodePlan, pool: PoolSpec, ctx: NodeContext): Promise<InstanceInfo> {
+  const controlPlane = node.role === 'control-plane';
+  const instance = await aws.ensureInstance({
+    scope,
+    key: node.key,
+    generation: ctx.generation,
+    subnetId: ctx.subnetId,
+    instanceType: node.instanceType,
+    imageId: ctx.imageId,
+    securityGroupIds: controlPlane ? [ctx.groups['sg/nodes'], ctx.groups['sg/control-plane']] : [ctx.groups['sg/nodes']],
+    keyName: input.spec.cloud.sshKeyName,
+    userData: renderUserData({
+      clusterName: input.spec.name,
+      region: input.spec.cloud.region,
+      role: node.role,
+      initialises: ctx.initialises,
+      nodeKey: node.key,
+      profile: input.profile,
+      apiEndpoint: ctx.apiEndpoint,
+      joinSecretName: ctx.joinSecretName,
+      taintControlPlane: !pool.allowWorkerCapability,
+    }),
+  });
+  if (controlPlane) {
+    await aws.registerWithLoadBalancer({ scope, loadBalancerName: ctx.loadBalancerName, instanceIds: [instance.instanceId] });
+  }
+  return awsWait.waitInstanceReady({ scope, instanceId: instance.instanceId, loadBalancerName: controlPlane ? ctx.loadBalancerName : undefined });
+}

@@ -1,0 +1,129 @@
+import { setHandler } from '@temporalio/workflow';
+import type { InstanceInfo } from '../activities/types';
+import type { NetworkStatus, NodeStatus } from '../common/cluster-status';
+import type { PoolSpec } from '../common/cluster-spec';
+import { aws, awsWait } from './activities';
+import { progressQuery } from './messages';
+import { joiningContext, launchNode, nodeStatus } from './nodes';
+import { OperationInput, scopeOf } from './operation';
+import { isSpot, nodeKey, NodePlan } from './plan';
+import { TaskList } from './tasks';
+
+/** What a pool operation knows of the running cluster, from the entity's status. */
+export interface PoolOperationInput extends OperationInput {
+  network: NetworkStatus;
+  /** The pool as it is to become (new size and/or instance type, or the new pool). */
+  pool: PoolSpec;
+  /** Its nodes now. */
+  nodes: NodeStatus[];
+  /** This operation's number: the generation of every node it launches. */
+  generation: number;
+}
+
+function indexOf(node: { key: string }): number {
+  return Number(node.key.split('/').pop());
+}
+
+function planFor(pool: PoolSpec, index: number, instanceType = pool.instanceType): NodePlan {
+  return { key: nodeKey(pool.name, index), pool: pool.name, index, az: pool.azs[index % pool.azs.length], instanceType, role: pool.role };
+}
+
+async function imageFor(input: PoolOperationInput, tasks: TaskList): Promise<string> {
+  return tasks.run('image', async () => (await aws.resolveImage({ scope: scopeOf(input), ...input.profile.image })).imageId, (id) => id);
+}
+
+function operationTasks(title: string): TaskList {
+  const tasks = new TaskList(title);
+  setHandler(progressQuery, () => tasks.progress());
+  return tasks;
+}
+
+/** Brings a pool to its size (DESIGN: scalePool). */
+export async function scalePool(input: PoolOperationInput): Promise<NodeStatus[]> {
+  return scaleSteps(input, input.nodes, operationTasks(`scale pool ${input.pool.name} to ${input.pool.size}`));
+}
+
+/** A new worker pool: scaled up from nothing (DESIGN: addPool). */
+export async function addPool(input: PoolOperationInput): Promise<NodeStatus[]> {
+  return scaleSteps(input, [], operationTasks(`add pool ${input.pool.name} (${input.pool.size} × ${input.pool.instanceType})`));
+}
+
+/**
+ * Launches the lowest free indices (so the pool stays spread over its AZs) or retires the
+ * highest ones.
+ */
+async function scaleSteps(input: PoolOperationInput, current: NodeStatus[], tasks: TaskList): Promise<NodeStatus[]> {
+  const { pool } = input;
+  const scope = scopeOf(input);
+  if (isSpot(pool)) {
+    tasks.skip('nodes', 'spot nodes are launched by the pool’s bidding watcher');
+    return current;
+  }
+  const used = new Set(current.map(indexOf));
+  const missing: number[] = [];
+  for (let i = 0; missing.length + used.size < pool.size; i++) if (!used.has(i)) missing.push(i);
+  const surplus = [...current].sort((a, b) => indexOf(b) - indexOf(a)).slice(0, Math.max(0, current.length - pool.size));
+  tasks.plan([...(missing.length > 0 ? ['image'] : []), ...missing.map((i) => nodeKey(pool.name, i)), ...surplus.map((n) => `retire ${n.key}`)]);
+
+  const launched: InstanceInfo[] = [];
+  if (missing.length > 0) {
+    const imageId = await imageFor(input, tasks);
+    await Promise.all(
+      missing.map(async (index) => {
+        const node = planFor(pool, index);
+        const info = await tasks.run(node.key, () => launchNode(input, scope, node, pool, joiningContext(input.network, imageId, input.generation, node.az)), (i) => `${i.instanceId} ready in ${i.az}`);
+        launched.push(info);
+      }),
+    );
+  }
+  await Promise.all(surplus.map((node) => tasks.run(`retire ${node.key}`, () => retire(input, node))));
+  const gone = new Set(surplus.map((n) => n.instanceId));
+  return [...current.filter((n) => !gone.has(n.instanceId)), ...launched.map(nodeStatus)];
+}
+
+/** Takes a node out: off the API load balancer first (control plane), then terminated. */
+async function retire(input: PoolOperationInput, node: NodeStatus): Promise<void> {
+  const scope = scopeOf(input);
+  if (input.pool.role === 'control-plane' && input.network.loadBalancerName) {
+    await aws.deregisterFromLoadBalancer({ scope, loadBalancerName: input.network.loadBalancerName, instanceIds: [node.instanceId] });
+  }
+  await awsWait.terminateInstance({ scope, key: node.key, generation: node.generation ?? 0 });
+}
+
+/** Removes a worker pool: every node of it terminated. */
+export async function removePool(input: PoolOperationInput): Promise<NodeStatus[]> {
+  const tasks = operationTasks(`remove pool ${input.pool.name}`);
+  tasks.plan(input.nodes.map((n) => `retire ${n.key}`));
+  await Promise.all(input.nodes.map((node) => tasks.run(`retire ${node.key}`, () => retire(input, node))));
+  return [];
+}
+
+/**
+ * Rolling reconfigure (DESIGN: reconfigurePool): each old node is replaced in turn by one of the new instance type —
+ * launched, ready (InService for the control plane), and only then is the old one drained and
+ * terminated. The pool never has fewer ready nodes than its size, nor more than size + 1.
+ */
+export async function reconfigurePool(input: PoolOperationInput): Promise<NodeStatus[]> {
+  const { pool } = input;
+  const scope = scopeOf(input);
+  const tasks = operationTasks(`reconfigure pool ${pool.name} to ${pool.instanceType}`);
+  const old = [...input.nodes].filter((n) => n.instanceType !== pool.instanceType).sort((a, b) => indexOf(a) - indexOf(b));
+  tasks.plan(['image', ...old.map((n) => `replace ${n.key}`)]);
+  const imageId = await imageFor(input, tasks);
+  const nodes = [...input.nodes];
+  for (const previous of old) {
+    const fresh = await tasks.run(
+      `replace ${previous.key}`,
+      async () => {
+        const plan = { ...planFor(pool, indexOf(previous)), az: previous.az };
+        const info = await launchNode(input, scope, plan, pool, joiningContext(input.network, imageId, input.generation, previous.az));
+        await retire(input, previous);
+        return info;
+      },
+      (i) => `${previous.instanceId} → ${i.instanceId}`,
+    );
+    nodes.splice(nodes.findIndex((n) => n.instanceId === previous.instanceId), 1, nodeStatus(fresh));
+  }
+  // A size asked with the new type is reached once every node runs it.
+  return nodes.length === pool.size ? nodes : scaleSteps(input, nodes, tasks);
+}
