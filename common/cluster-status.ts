@@ -1,8 +1,8 @@
 /** What the API reports about a cluster and its operations (DESIGN.md §4). Plain data. */
 export type ClusterPhase = 'Provisioning' | 'Running' | 'Updating' | 'Deleting' | 'Deleted' | 'Failed';
 
-export type OperationType = 'create' | 'delete' | 'scale' | 'add-pool' | 'remove-pool' | 'reconfigure';
-export type OperationState = 'Running' | 'Succeeded' | 'Failed';
+export type OperationType = 'create' | 'delete' | 'scale' | 'add-pool' | 'remove-pool' | 'reconfigure' | 'repair';
+export type OperationState = 'Running' | 'Succeeded' | 'Failed' | 'Cancelled';
 export type TaskState = 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Skipped';
 
 export interface Task {
@@ -28,6 +28,8 @@ export interface OperationRecord {
   startedAt: string;
   finishedAt?: string;
   error?: string;
+  /** Why the operation runs, when Clusterflow started it itself (self-repair). */
+  reason?: string;
 }
 
 export interface NodeStatus {

@@ -1,4 +1,4 @@
-import type { ActivityOptions, RetryPolicy } from '@temporalio/common';
+import { ActivityCancellationType, type ActivityOptions, type RetryPolicy } from '@temporalio/common';
 import { ActivityInterfaceFor, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 
@@ -30,10 +30,21 @@ function summarized(options: ActivityOptions): ActivityInterfaceFor<Activities> 
  * Single AWS calls (plus their look-ups). The timeout is how long a call lost with a crashed
  * worker goes unnoticed: short, since every activity is safe to run again.
  */
-export const aws = summarized({ startToCloseTimeout: '30 seconds', retry });
+export const aws = summarized({
+  startToCloseTimeout: '30 seconds',
+  retry,
+  // A cancelled operation waits for a call in flight to finish, so its cleanup sees what the
+  // call created instead of racing it.
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+});
 
 /**
  * Calls that wait for AWS to reach a state. They heartbeat every poll, so a crashed worker's
  * wait is noticed within the heartbeat timeout and resumed elsewhere.
  */
-export const awsWait = summarized({ startToCloseTimeout: '30 minutes', heartbeatTimeout: '20 seconds', retry });
+export const awsWait = summarized({
+  startToCloseTimeout: '30 minutes',
+  heartbeatTimeout: '20 seconds',
+  retry,
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+});

@@ -1,6 +1,8 @@
 import {
   ApplicationFailure,
+  CancellationScope,
   condition,
+  isCancellation,
   continueAsNew,
   executeChild,
   setHandler,
@@ -15,9 +17,9 @@ import { SEARCH_ATTRIBUTE_KEYS } from '../common/search-attributes';
 import { aws } from './activities';
 import { ClusterBuild, createCluster, poolStatus } from './create-cluster';
 import { deleteCluster } from './delete-cluster';
-import { addPoolUpdate, deleteClusterUpdate, operationsQuery, reconfigurePoolUpdate, removePoolUpdate, scalePoolUpdate, specQuery, statusQuery } from './messages';
+import { addPoolUpdate, cancelOperationUpdate, deleteClusterUpdate, operationsQuery, reconfigurePoolUpdate, removePoolUpdate, scalePoolUpdate, specQuery, statusQuery } from './messages';
 import { OperationInput, scopeOf } from './operation';
-import { addPool, PoolOperationInput, reconfigurePool, removePool, scalePool } from './pool-operations';
+import { addPool, PoolOperationInput, reconfigurePool, removePool, RepairInput, repairNodes, scalePool } from './pool-operations';
 import { readableError } from './tasks';
 
 /** A request accepted and waiting for the entity's loop: the type, and the spec it leads to. */
@@ -25,12 +27,16 @@ interface Request {
   type: OperationType;
   /** The pool the request is about, as it is to become (absent for create/delete). */
   pool?: PoolSpec;
+  /** Self-repair: the nodes found gone, and why. */
+  repair?: { lost: Record<string, NodeStatus[]>; reason: string };
 }
 
 export interface ClusterEntityInput {
   project: string;
   spec: ClusterSpec;
   profile: ResolvedProfile;
+  /** How often the entity checks that every node still runs (self-repair). */
+  reconcileIntervalS?: number;
   /** Carried across continue-as-new; absent on the first run. */
   carried?: { status: ClusterStatus; operations: OperationRecord[]; pending?: Request };
 }
@@ -65,6 +71,7 @@ export async function clusterEntity(input: ClusterEntityInput): Promise<ClusterS
   const operations: OperationRecord[] = input.carried?.operations ?? [];
   let pending: Request | undefined = input.carried ? input.carried.pending : { type: 'create' };
   let running: OperationRecord | undefined;
+  let runningScope: CancellationScope | undefined;
 
   const nextOperationId = (type: OperationType): string => `op-${operations.length + 1}-${type}`;
 
@@ -125,6 +132,25 @@ export async function clusterEntity(input: ClusterEntityInput): Promise<ClusterS
       rule(() => checkAddPool(spec, pool, status.network.subnets.map((s) => s.az)));
     },
   });
+  setHandler(
+    cancelOperationUpdate,
+    ({ operationId }) => {
+      runningScope?.cancel();
+      return { operationId };
+    },
+    {
+      validator: ({ operationId }) => {
+        if (running?.id !== operationId) {
+          const known = operations.find((o) => o.id === operationId);
+          throw ApplicationFailure.nonRetryable(
+            known ? `operation ${operationId} is ${known.state}, not running` : `no operation ${operationId}`,
+            known ? 'OperationNotRunning' : 'OperationNotFound',
+          );
+        }
+        if (running?.type === 'delete') throw ApplicationFailure.nonRetryable('a delete cannot be cancelled: it would leave half a cluster', 'RuleViolation', { rule: 'delete-runs-to-the-end' });
+      },
+    },
+  );
   setHandler(removePoolUpdate, ({ pool }) => accept({ type: 'remove-pool', pool: poolNamed(pool) }), {
     validator: ({ pool }) => {
       requireRunning();
@@ -151,17 +177,53 @@ export async function clusterEntity(input: ClusterEntityInput): Promise<ClusterS
     status.pools = spec.pools.map((pool) => poolStatus(pool, instances.filter((i) => i.state !== 'terminated' && i.state !== 'shutting-down')));
   }
 
+  /**
+   * Self-repair: a node of an on-demand pool that no longer runs (terminated or stopped
+   * outside Clusterflow) is replaced. Runs only between operations, so it never fights one.
+   */
+  async function reconcile(): Promise<void> {
+    const instances = await aws.listClusterInstances({ scope: scopeOf({ project, spec }) });
+    const live = new Set(instances.filter((i) => i.state === 'pending' || i.state === 'running').map((i) => i.instanceId));
+    const lost: Record<string, NodeStatus[]> = {};
+    const reasons: string[] = [];
+    for (const pool of status.pools) {
+      if (pool.capacity.startsWith('spot')) continue;
+      const gone = pool.nodes.filter((n) => !live.has(n.instanceId));
+      if (gone.length === 0) continue;
+      lost[pool.name] = gone;
+      for (const n of gone) {
+        const seen = instances.find((i) => i.instanceId === n.instanceId);
+        reasons.push(`${n.key} (${n.instanceId}) is ${seen ? seen.state : 'gone'}`);
+      }
+    }
+    if (reasons.length > 0 && pending === undefined && status.phase === 'Running') {
+      pending = { type: 'repair', repair: { lost, reason: reasons.join('; ') } };
+    }
+  }
+
+  const reconcileMs = (input.reconcileIntervalS ?? 300) * 1000;
   setPhase(status.phase);
   for (;;) {
-    await condition(() => pending !== undefined || workflowInfo().continueAsNewSuggested);
+    const woken = await condition(() => pending !== undefined || workflowInfo().continueAsNewSuggested, reconcileMs);
+    if (!woken) {
+      if (status.phase === 'Running') await reconcile().catch(() => undefined);
+      if (pending === undefined) continue;
+    }
     if (pending === undefined) {
       // Only between operations: nothing in flight is lost.
-      await continueAsNew<typeof clusterEntity>({ project, spec, profile, carried: { status, operations } });
+      await continueAsNew<typeof clusterEntity>({ project, spec, profile, reconcileIntervalS: input.reconcileIntervalS, carried: { status, operations } });
     }
     const request = pending as Request;
     const { type } = request;
     const id = nextOperationId(type);
-    const record: OperationRecord = { id, type, state: 'Running', workflowId: operationWorkflowId(project, spec.name, id), startedAt: new Date().toISOString() };
+    const record: OperationRecord = {
+      id,
+      type,
+      state: 'Running',
+      workflowId: operationWorkflowId(project, spec.name, id),
+      startedAt: new Date().toISOString(),
+      reason: request.repair?.reason,
+    };
     operations.push(record);
     running = record;
     pending = undefined;
@@ -179,10 +241,15 @@ export async function clusterEntity(input: ClusterEntityInput): Promise<ClusterS
       staticSummary: `${type}${request.pool ? ` pool ${request.pool.name}` : ''} on cluster ${project}/${spec.name}`,
     };
 
+    runningScope = new CancellationScope();
+    const child = <T>(run: () => Promise<T>): Promise<T> => (runningScope as CancellationScope).run(run);
     try {
       if (type === 'create' || type === 'delete') {
         const operationInput: OperationInput = { project, spec, profile, operationId: id };
-        const build = type === 'create' ? await executeChild(createCluster, { ...childOptions, args: [operationInput] }) : await executeChild(deleteCluster, { ...childOptions, args: [operationInput] });
+        const build =
+          type === 'create'
+            ? await child(() => executeChild(createCluster, { ...childOptions, args: [operationInput] }))
+            : await child(() => executeChild(deleteCluster, { ...childOptions, args: [operationInput] }));
         if (type === 'create') {
           status.network = (build as ClusterBuild).network;
           status.pools = (build as ClusterBuild).pools;
@@ -192,6 +259,21 @@ export async function clusterEntity(input: ClusterEntityInput): Promise<ClusterS
           status.pools = spec.pools.map((pool) => ({ ...poolStatus(pool, []), waiting: undefined }));
           setPhase('Deleted');
         }
+      } else if (type === 'repair') {
+        const lost = request.repair?.lost ?? {};
+        const repairInput: RepairInput = {
+          project,
+          spec,
+          profile,
+          operationId: id,
+          network: status.network,
+          generation: operations.length,
+          reason: request.repair?.reason ?? '',
+          pools: Object.entries(lost).map(([name, gone]) => ({ pool: poolNamed(name), nodes: status.pools.find((p) => p.name === name)?.nodes ?? [], lost: gone })),
+        };
+        const repaired = await child(() => executeChild(repairNodes, { ...childOptions, args: [repairInput] }));
+        status.pools = status.pools.map((p) => ({ ...p, nodes: repaired.find((r) => r.pool === p.name)?.nodes ?? p.nodes }));
+        setPhase('Running');
       } else {
         const pool = request.pool as PoolSpec;
         const poolInput: PoolOperationInput = {
@@ -204,7 +286,7 @@ export async function clusterEntity(input: ClusterEntityInput): Promise<ClusterS
           nodes: status.pools.find((p) => p.name === pool.name)?.nodes ?? [],
           generation: operations.length,
         };
-        const nodes: NodeStatus[] = await executeChild(POOL_OPERATIONS[type as keyof typeof POOL_OPERATIONS], { ...childOptions, args: [poolInput] });
+        const nodes: NodeStatus[] = await child(() => executeChild(POOL_OPERATIONS[type as keyof typeof POOL_OPERATIONS], { ...childOptions, args: [poolInput] }));
         spec = specAfter(request);
         const others = status.pools.filter((p) => p.name !== pool.name);
         status.pools =
@@ -216,9 +298,10 @@ export async function clusterEntity(input: ClusterEntityInput): Promise<ClusterS
       record.state = 'Succeeded';
       status.lastError = undefined;
     } catch (error) {
-      record.state = 'Failed';
-      record.error = readableError(error);
-      status.lastError = `${type} failed: ${record.error}`;
+      const cancelled = isCancellation(error);
+      record.state = cancelled ? 'Cancelled' : 'Failed';
+      record.error = cancelled ? 'cancelled on request; what it had launched was removed' : readableError(error);
+      status.lastError = `${type} ${cancelled ? 'cancelled' : 'failed'}: ${record.error}`;
       if (type === 'create' || type === 'delete') {
         setPhase('Failed');
       } else {
@@ -229,6 +312,7 @@ export async function clusterEntity(input: ClusterEntityInput): Promise<ClusterS
     } finally {
       record.finishedAt = new Date().toISOString();
       running = undefined;
+      runningScope = undefined;
       status.currentOperation = undefined;
     }
     if (status.phase === 'Deleted') return status;

@@ -21,3 +21,4 @@ export const scalePoolUpdate = defineUpdate<Accepted, [{ pool: string; size: num
 export const reconfigurePoolUpdate = defineUpdate<Accepted, [{ pool: string; instanceType: string; size?: number }]>('reconfigurePool');
 export const addPoolUpdate = defineUpdate<Accepted, [{ pool: PoolSpec }]>('addPool');
 export const removePoolUpdate = defineUpdate<Accepted, [{ pool: string }]>('removePool');
+export const cancelOperationUpdate = defineUpdate<Accepted, [{ operationId: string }]>('cancelOperation');

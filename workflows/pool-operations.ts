@@ -1,4 +1,4 @@
-import { setHandler } from '@temporalio/workflow';
+import { CancellationScope, isCancellation, setHandler } from '@temporalio/workflow';
 import type { InstanceInfo } from '../activities/types';
 import type { NetworkStatus, NodeStatus } from '../common/cluster-status';
 import type { PoolSpec } from '../common/cluster-spec';
@@ -68,13 +68,14 @@ async function scaleSteps(input: PoolOperationInput, current: NodeStatus[], task
   const launched: InstanceInfo[] = [];
   if (missing.length > 0) {
     const imageId = await imageFor(input, tasks);
-    await Promise.all(
+    // Cancelled midway: the nodes this operation launched go again, the pool is as it was.
+    await undoOnCancel(input, missing.map((i) => nodeKey(pool.name, i)), () => Promise.all(
       missing.map(async (index) => {
         const node = planFor(pool, index);
         const info = await tasks.run(node.key, () => launchNode(input, scope, node, pool, joiningContext(input.network, imageId, input.generation, node.az)), (i) => `${i.instanceId} ready in ${i.az}`);
         launched.push(info);
       }),
-    );
+    ));
   }
   await Promise.all(surplus.map((node) => tasks.run(`retire ${node.key}`, () => retire(input, node))));
   const gone = new Set(surplus.map((n) => n.instanceId));
@@ -116,8 +117,12 @@ export async function reconfigurePool(input: PoolOperationInput): Promise<NodeSt
       `replace ${previous.key}`,
       async () => {
         const plan = { ...planFor(pool, indexOf(previous)), az: previous.az };
-        const info = await launchNode(input, scope, plan, pool, joiningContext(input.network, imageId, input.generation, previous.az));
-        await retire(input, previous);
+        // Cancelled before the replacement is ready: it goes, the old node stays. Once it is
+        // ready the swap is finished even if a cancellation arrives meanwhile.
+        const info = await undoOnCancel(input, [previous.key], () =>
+          launchNode(input, scope, plan, pool, joiningContext(input.network, imageId, input.generation, previous.az)),
+        );
+        await CancellationScope.nonCancellable(() => retire(input, previous));
         return info;
       },
       (i) => `${previous.instanceId} → ${i.instanceId}`,
@@ -126,4 +131,61 @@ export async function reconfigurePool(input: PoolOperationInput): Promise<NodeSt
   }
   // A size asked with the new type is reached once every node runs it.
   return nodes.length === pool.size ? nodes : scaleSteps(input, nodes, tasks);
+}
+
+/**
+ * Runs `body`; if the operation is cancelled meanwhile, terminates (off the load balancer
+ * first) every instance this operation launched for `keys`, in a scope the cancellation
+ * cannot interrupt, and then lets the cancellation through.
+ */
+async function undoOnCancel<T>(input: PoolOperationInput, keys: string[], body: () => Promise<T>): Promise<T> {
+  try {
+    return await body();
+  } catch (error) {
+    if (!isCancellation(error)) throw error;
+    await CancellationScope.nonCancellable(async () => {
+      const scope = scopeOf(input);
+      const mine = (await aws.listClusterInstances({ scope })).filter((i) => keys.includes(i.key) && i.generation === input.generation);
+      if (input.pool.role === 'control-plane' && input.network.loadBalancerName && mine.length > 0) {
+        await aws.deregisterFromLoadBalancer({ scope, loadBalancerName: input.network.loadBalancerName, instanceIds: mine.map((i) => i.instanceId) });
+      }
+      await Promise.all(keys.map((key) => awsWait.terminateInstance({ scope, key, generation: input.generation })));
+    });
+    throw error;
+  }
+}
+
+/** What self-repair found gone, per pool. */
+export interface RepairInput extends Omit<PoolOperationInput, 'pool' | 'nodes'> {
+  pools: Array<{ pool: PoolSpec; nodes: NodeStatus[]; lost: NodeStatus[] }>;
+  reason: string;
+}
+
+/**
+ * Self-repair: each node that disappeared behind Clusterflow's back is replaced under its own
+ * key (off the load balancer first if it was a control-plane node).
+ */
+export async function repairNodes(input: RepairInput): Promise<Array<{ pool: string; nodes: NodeStatus[] }>> {
+  const tasks = operationTasks(`repair: ${input.reason}`);
+  const lost = input.pools.flatMap((p) => p.lost.map((node) => ({ pool: p.pool, node })));
+  tasks.plan(['image', ...lost.map(({ node }) => `replace ${node.key}`)]);
+  const imageId = await tasks.run('image', async () => (await aws.resolveImage({ scope: scopeOf(input), ...input.profile.image })).imageId, (id) => id);
+  const replaced = await Promise.all(
+    lost.map(({ pool, node }) =>
+      tasks.run(
+        `replace ${node.key}`,
+        async () => {
+          const scope = scopeOf(input);
+          if (pool.role === 'control-plane' && input.network.loadBalancerName) {
+            await aws.deregisterFromLoadBalancer({ scope, loadBalancerName: input.network.loadBalancerName, instanceIds: [node.instanceId] });
+          }
+          const plan = { ...planFor(pool, indexOf(node)), az: node.az };
+          return { old: node.instanceId, fresh: nodeStatus(await launchNode({ ...input }, scope, plan, pool, joiningContext(input.network, imageId, input.generation, node.az))) };
+        },
+        (r) => `${r.old} → ${r.fresh.instanceId}`,
+      ),
+    ),
+  );
+  const swap = new Map(replaced.map((r) => [r.old, r.fresh]));
+  return input.pools.map((p) => ({ pool: p.pool.name, nodes: p.nodes.map((n) => swap.get(n.instanceId) ?? n) }));
 }

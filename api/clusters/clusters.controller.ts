@@ -92,6 +92,15 @@ export class ClustersController {
     return this.clusters.operations(project, name);
   }
 
+  @Post(':name/operations/:id/cancel')
+  @HttpCode(202)
+  @ApiAcceptedResponse({ description: '{operationId}: cancellation requested; cleanup runs, then the operation reads Cancelled' })
+  @ApiConflictResponse({ description: 'the operation is not running' })
+  @ApiUnprocessableEntityResponse({ description: 'a delete cannot be cancelled' })
+  cancel(@Project() project: string, @Param('name') name: string, @Param('id') id: string) {
+    return this.clusters.cancel(project, name, id);
+  }
+
   @Get(':name/operations/:id')
   @ApiNotFoundResponse()
   operation(@Project() project: string, @Param('name') name: string, @Param('id') id: string) {

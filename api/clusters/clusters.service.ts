@@ -28,6 +28,7 @@ export interface OperationView {
   progress?: { completed: number; total: number };
   tasks?: Progress['tasks'];
   error?: string;
+  reason?: string;
 }
 
 function unprocessable(problems: FieldProblem[]): ApiError {
@@ -111,7 +112,7 @@ export class ClustersService {
 
   async create(project: string, dto: ClusterSpecDto): Promise<{ name: string; operationId: string }> {
     const { spec, profile } = await this.admit(project, dto);
-    const input: ClusterEntityInput = { project, spec, profile };
+    const input: ClusterEntityInput = { project, spec, profile, reconcileIntervalS: this.settings.config.reconcileIntervalS };
     try {
       await this.temporal.workflow.start('clusterEntity', {
         taskQueue: this.settings.config.taskQueue,
@@ -203,10 +204,15 @@ export class ClustersService {
         const details = cause.details?.[0] as Record<string, unknown> | undefined;
         if (cause.type === 'RuleViolation') throw new ApiError(422, cause.message, [{ field: 'body', rule: details?.rule, message: cause.message }]);
         if (cause.type === 'ClusterDeleted') throw new ApiError(404, `cluster ${name} not found (deleted)`);
+        if (cause.type === 'OperationNotFound') throw new ApiError(404, cause.message);
         throw new ApiError(409, cause.message, details);
       }
       throw error;
     }
+  }
+
+  async cancel(project: string, name: string, operationId: string): Promise<{ operationId: string }> {
+    return this.update(project, name, 'cancelOperation', { operationId });
   }
 
   async operations(project: string, name: string): Promise<OperationView[]> {
@@ -235,6 +241,7 @@ export class ClustersService {
       progress: progress ? { completed: progress.completed, total: progress.total } : undefined,
       tasks: progress?.tasks,
       error: record.error,
+      reason: record.reason,
     };
   }
 

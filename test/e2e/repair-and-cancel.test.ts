@@ -1,0 +1,121 @@
+import { DescribeInstancesCommand, EC2Client, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { ClusterSpec } from '../../common/cluster-spec';
+import { waitPhase, waitTask } from '../support/clusters';
+import { call } from '../support/http';
+import { inventory, InventoryItem, putSimConfig } from '../support/sim-client';
+import { launchStack, RunningStack, stackEnv, stackPorts } from '../support/stack';
+
+jest.setTimeout(300000);
+
+const KEYS = { accessKeyId: 'AKIAREPAIRCANCEL0001', secretAccessKey: 'repairCancelSecretKeyLongEnough00001' };
+
+/** Cancel an operation midway, and self-repair of a node terminated behind Clusterflow's back. */
+describe('cancel and self-repair (end to end)', () => {
+  let stack: RunningStack;
+  let dataDir: string;
+  let api: string;
+  let sim: string;
+  let token: string;
+  let ec2: EC2Client;
+
+  beforeAll(async () => {
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cf-repair-'));
+    const ports = await stackPorts();
+    stack = await launchStack(
+      stackEnv(ports, dataDir, { CLUSTERFLOW_SIM_CONFIG: JSON.stringify({ delayScale: 0.3 }), CLUSTERFLOW_AWS_POLL_MS: '200', CLUSTERFLOW_RECONCILE_INTERVAL_S: '2' }),
+      ports,
+    );
+    api = `http://127.0.0.1:${ports.api}`;
+    sim = `http://127.0.0.1:${ports.sim}`;
+    token = fs.readFileSync(path.join(dataDir, 'api-token'), 'utf8').trim();
+    ec2 = new EC2Client({ region: 'us-east-1', endpoint: sim, credentials: KEYS });
+    const account = await call(api, 'POST', '/v1/cloud-accounts', { token, body: { name: 'rc', ...KEYS } });
+    const spec: ClusterSpec = {
+      name: 'rc',
+      profile: { id: 'aws-default' },
+      cloud: { accountId: account.body.id, region: 'us-east-1', placement: { type: 'dynamic', vpcCidr: '10.70.0.0/16' } },
+      pools: [
+        { name: 'master', role: 'control-plane', size: 1, instanceType: 'm5.large', azs: ['us-east-1a'] },
+        { name: 'workers', role: 'worker', size: 2, instanceType: 'm5.large', azs: ['us-east-1a', 'us-east-1b'] },
+      ],
+    };
+    expect((await call(api, 'POST', '/v1/clusters', { token, body: spec })).status).toBe(202);
+    expect((await waitPhase(api, token, 'rc', ['Running', 'Failed'])).phase).toBe('Running');
+  });
+
+  afterAll(async () => {
+    ec2?.destroy();
+    await stack?.interrupt();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  const live = (i: InventoryItem) => !['terminated', 'shutting-down'].includes(i.state as string);
+  async function workers(): Promise<InventoryItem[]> {
+    const inv = await inventory(sim, 'clusterflow.io/cluster=default/rc');
+    return inv.instances.filter((i) => live(i) && i.tags?.['clusterflow.io/resource']?.startsWith('node/workers/'));
+  }
+
+  async function operation(id: string, states: string[]) {
+    const deadline = Date.now() + 120000;
+    for (;;) {
+      const op = await call(api, 'GET', `/v1/clusters/rc/operations/${id}`, { token });
+      if (states.includes(op.body.state)) return op.body;
+      if (Date.now() > deadline) throw new Error(`${id} is ${op.body.state}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+
+  it('cancels a scale-up midway: what it launched is terminated, nothing is orphaned', async () => {
+    const before = (await workers()).map((w) => w.id).sort();
+    // AWS's full delays for this one: new nodes take long enough to be caught midway.
+    await putSimConfig(sim, { delayScale: 1 });
+    const scale = await call(api, 'PATCH', '/v1/clusters/rc/pools/workers', { token, body: { size: 5 } });
+    expect(scale.status).toBe(202);
+    const id = scale.body.operationId;
+    await waitTask(api, token, 'rc', id, 'node/workers/3');
+    // Let at least one launch reach AWS before cancelling.
+    for (let i = 0; i < 100 && (await workers()).length === before.length; i++) await new Promise((r) => setTimeout(r, 100));
+    expect((await workers()).length).toBeGreaterThan(before.length);
+    expect((await call(api, 'POST', `/v1/clusters/rc/operations/${id}/cancel`, { token })).status).toBe(202);
+    const op = await operation(id, ['Cancelled', 'Failed', 'Succeeded']);
+    await putSimConfig(sim, { delayScale: 0.3 });
+    expect(op.state).toBe('Cancelled');
+    expect((await workers()).map((w) => w.id).sort()).toEqual(before);
+    // Nothing of this operation's generation runs anywhere, whatever its tags say.
+    const generation = id.split('-')[1];
+    const all = await ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: 'tag:clusterflow.io/generation', Values: [generation] }] }));
+    const states = (all.Reservations ?? []).flatMap((r) => r.Instances ?? []).map((i) => i.State?.Name);
+    expect(states.length).toBeGreaterThan(0);
+    expect(states.every((s) => s === 'terminated' || s === 'shutting-down')).toBe(true);
+    const status = await call(api, 'GET', '/v1/clusters/rc', { token });
+    expect(status.body.phase).toBe('Running');
+    expect(status.body.pools.find((p: { name: string }) => p.name === 'workers').nodes).toHaveLength(2);
+    expect((await call(api, 'POST', `/v1/clusters/rc/operations/${id}/cancel`, { token })).status).toBe(409);
+  });
+
+  it('replaces a node terminated behind its back, recording a repair operation with the reason', async () => {
+    const [victim] = await workers();
+    const key = victim.tags!['clusterflow.io/resource'];
+    await ec2.send(new TerminateInstancesCommand({ InstanceIds: [victim.id as string] }));
+    const deadline = Date.now() + 120000;
+    let repair: { id: string; state: string; reason: string } | undefined;
+    while (!repair || repair.state !== 'Succeeded') {
+      if (Date.now() > deadline) throw new Error(`no repair: ${JSON.stringify(repair)}`);
+      await new Promise((r) => setTimeout(r, 500));
+      const ops = await call(api, 'GET', '/v1/clusters/rc/operations', { token });
+      repair = ops.body.find((o: { type: string }) => o.type === 'repair');
+    }
+    expect(repair.reason).toContain(`${key} (${victim.id}) is`);
+    const now = await workers();
+    expect(now).toHaveLength(2);
+    expect(now.map((w) => w.id)).not.toContain(victim.id);
+    expect(now.map((w) => w.tags!['clusterflow.io/resource'])).toContain(key);
+    const status = await call(api, 'GET', '/v1/clusters/rc', { token });
+    expect(status.body.pools.find((p: { name: string }) => p.name === 'workers').nodes.map((n: { instanceId: string }) => n.instanceId).sort()).toEqual(
+      now.map((w) => w.id).sort(),
+    );
+  });
+});
