@@ -44,9 +44,9 @@ describe('ownership helpers', () => {
     expect(isOwned(undefined, owner)).toBe(false);
   });
 
-  it('reads the poll interval from CLUSTERFLOW_AWS_POLL_MS, defaulting to 2 s', () => {
-    expect(pollIntervalMs({})).toBe(2000);
+  it('reads the poll interval from CLUSTERFLOW_AWS_POLL_MS, defaulting to 1 s', () => {
+    expect(pollIntervalMs({})).toBe(1000);
     expect(pollIntervalMs({ CLUSTERFLOW_AWS_POLL_MS: '150' })).toBe(150);
-    expect(pollIntervalMs({ CLUSTERFLOW_AWS_POLL_MS: 'soon' })).toBe(2000);
+    expect(pollIntervalMs({ CLUSTERFLOW_AWS_POLL_MS: 'soon' })).toBe(1000);
   });
 });

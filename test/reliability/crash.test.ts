@@ -1,3 +1,4 @@
+import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -14,6 +15,8 @@ import { launchStack, RunningStack, stackEnv, stackPorts, StackPorts } from '../
  * exactly what the cluster should own: no duplicate, no orphan.
  */
 jest.setTimeout(300000);
+
+const KEYS = { accessKeyId: 'AKIACRASHTEST0000001', secretAccessKey: 'crashTestSecretKeyThatIsLongEnough01' };
 
 describe('reliability: killed processes', () => {
   let ports: StackPorts;
@@ -38,10 +41,7 @@ describe('reliability: killed processes', () => {
     api = `http://127.0.0.1:${ports.api}`;
     sim = `http://127.0.0.1:${ports.sim}`;
     token = fs.readFileSync(path.join(dataDir, 'api-token'), 'utf8').trim();
-    const account = await call(api, 'POST', '/v1/cloud-accounts', {
-      token,
-      body: { name: 'crash', accessKeyId: 'AKIACRASHTEST0000001', secretAccessKey: 'crashTestSecretKeyThatIsLongEnough01' },
-    });
+    const account = await call(api, 'POST', '/v1/cloud-accounts', { token, body: { name: 'crash', ...KEYS } });
     accountId = account.body.id;
   });
 
@@ -74,6 +74,62 @@ describe('reliability: killed processes', () => {
     await killWorkerDuring('crashy', 'op-2-delete', 'security groups');
     expect((await waitPhase(api, token, 'crashy', ['Deleted', 'Failed'])).phase).toBe('Deleted');
     expect(counts(await inventory(sim, 'clusterflow.io/cluster=default/crashy'))).toEqual(NOTHING);
+  });
+
+  it('a rolling reconfigure survives worker SIGKILLs without a double replacement', async () => {
+    const spec = threeAzSpec('rolling', accountId);
+    spec.pools = [
+      { name: 'master', role: 'control-plane', size: 1, instanceType: 'm5.large', azs: ['us-east-1a'] },
+      { name: 'workers', role: 'worker', size: 2, instanceType: 'm5.large', azs: ['us-east-1a', 'us-east-1b'] },
+    ];
+    expect((await call(api, 'POST', '/v1/clusters', { token, body: spec })).status).toBe(202);
+    expect((await waitPhase(api, token, 'rolling', ['Running', 'Failed'])).phase).toBe('Running');
+    const patch = await call(api, 'PATCH', '/v1/clusters/rolling/pools/workers', { token, body: { instanceType: 'm5.xlarge' } });
+    expect(patch.status).toBe(202);
+    const operationId: string = patch.body.operationId;
+
+    const workers = async () =>
+      (await inventory(sim, 'clusterflow.io/cluster=default/rolling')).instances.filter(
+        (i) => i.tags?.['clusterflow.io/resource']?.startsWith('node/workers/') && !['terminated', 'shutting-down'].includes(i.state as string),
+      );
+    const samples: Array<{ live: number; running: number }> = [];
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        const nodes = await workers().catch(() => undefined);
+        if (nodes) samples.push({ live: nodes.length, running: nodes.filter((n) => n.state === 'running').length });
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    })();
+    await killWorkerDuring('rolling', operationId, 'replace node/workers/0');
+    await killWorkerDuring('rolling', operationId, 'replace node/workers/1');
+    const deadline = Date.now() + 240000;
+    let state = 'Running';
+    while (state === 'Running' && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 500));
+      state = (await call(api, 'GET', `/v1/clusters/rolling/operations/${operationId}`, { token })).body.state;
+    }
+    sampling = false;
+    await sampler;
+    expect(state).toBe('Succeeded');
+    expect((await workers()).map((w) => w.instanceType)).toEqual(['m5.xlarge', 'm5.xlarge']);
+    expect(Math.max(...samples.map((x) => x.live))).toBeLessThanOrEqual(3);
+    expect(Math.min(...samples.map((x) => x.running))).toBeGreaterThanOrEqual(2);
+    // Every instance this operation ever launched, terminated or not: one per replaced node.
+    const ec2 = new EC2Client({ region: 'us-east-1', endpoint: sim, credentials: KEYS });
+    const launched = await ec2.send(
+      new DescribeInstancesCommand({
+        Filters: [
+          { Name: 'tag:clusterflow.io/cluster', Values: ['default/rolling'] },
+          { Name: 'tag:clusterflow.io/generation', Values: [operationId.split('-')[1]] },
+        ],
+      }),
+    );
+    ec2.destroy();
+    expect((launched.Reservations ?? []).flatMap((r) => r.Instances ?? [])).toHaveLength(2);
+
+    await call(api, 'DELETE', '/v1/clusters/rolling', { token });
+    expect((await waitPhase(api, token, 'rolling', ['Deleted', 'Failed'])).phase).toBe('Deleted');
   });
 
   it('create survives the Temporal dev server restarting on the same database', async () => {

@@ -7,59 +7,13 @@ import { resolveProfile } from '../../common/profile';
 import { BUILT_IN_PROFILES } from '../../api/store/built-in-profiles';
 import { clusterWorkflowId, ClusterEntityInput } from '../../workflows/cluster-entity';
 import { startTemporal } from '../support/temporal';
+import { Stub, stubActivities } from '../support/stub-activities';
 import { exampleSpec } from '../unit/fixtures';
 
 /**
  * The cluster entity and its create/delete children on a real dev server, with the AWS
  * activities stubbed (the activity suites and the end-to-end suite use the real ones).
  */
-type Stub = (input: any) => Promise<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-
-function stubActivities(overrides: Record<string, Stub> = {}) {
-  const calls: string[] = [];
-  let n = 0;
-  const id = (prefix: string) => `${prefix}-${String(++n).padStart(8, '0')}`;
-  const launched = new Map<string, object>();
-  const ensureInstance = async (i: { key: string; subnetId: string; instanceType: string }) => {
-    const info = { instanceId: id('i'), key: i.key, az: 'us-east-1a', subnetId: i.subnetId, instanceType: i.instanceType, state: 'pending', lifecycle: 'on-demand' };
-    launched.set(info.instanceId, info);
-    return info;
-  };
-  const waitInstanceReady = async (i: { instanceId: string }) => ({ ...launched.get(i.instanceId), state: 'running' });
-  const base: Record<string, Stub> = {
-    runPreflight: async () => ({ ok: true, checks: [{ name: 'credentials', ok: true, message: 'ok' }], imageId: 'ami-12345678' }),
-    ensureJoinSecret: async () => ({ secretName: 'clusterflow/default/demo/join', secretArn: 'arn:secret' }),
-    ensureVpc: async () => ({ vpcId: id('vpc') }),
-    ensureInternetGateway: async () => ({ internetGatewayId: id('igw') }),
-    ensureSubnet: async () => ({ subnetId: id('subnet') }),
-    ensureElasticIp: async () => ({ allocationId: id('eipalloc'), publicIp: '198.51.100.1' }),
-    ensureNatGateway: async () => ({ natGatewayId: id('nat') }),
-    waitNatGatewayAvailable: async () => undefined,
-    ensureRouteTable: async () => ({ routeTableId: id('rtb') }),
-    ensureSecurityGroup: async () => ({ groupId: id('sg') }),
-    ensureLoadBalancer: async () => ({ name: 'demo-api', dnsName: 'demo-api.elb.example' }),
-    ensureInstance,
-    registerWithLoadBalancer: async () => undefined,
-    waitInstanceReady,
-    terminateClusterInstances: async () => ({ terminated: ['i-1'] }),
-    deleteLoadBalancer: async () => undefined,
-    deleteNatGateway: async () => undefined,
-    releaseElasticIp: async () => undefined,
-    deleteSecurityGroup: async () => undefined,
-    deleteRouteTable: async () => undefined,
-    deleteInternetGateway: async () => undefined,
-    deleteSubnet: async () => undefined,
-    deleteVpc: async () => undefined,
-    deleteJoinSecret: async () => undefined,
-    releaseCloudAccountUsage: async () => undefined,
-    ...overrides,
-  };
-  const recorded = Object.fromEntries(
-    Object.entries(base).map(([name, fn]) => [name, async (input: unknown) => { calls.push(name); return fn(input); }]),
-  );
-  return { activities: recorded, calls };
-}
-
 describe('clusterEntity workflow', () => {
   let env: TestWorkflowEnvironment;
   const profile = resolveProfile('aws-default', BUILT_IN_PROFILES[0].packs, {});

@@ -1,0 +1,69 @@
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import type { ClusterStatus, OperationRecord } from '../../common/cluster-status';
+import { resolveProfile } from '../../common/profile';
+import { BUILT_IN_PROFILES } from '../../api/store/built-in-profiles';
+import { clusterWorkflowId, ClusterEntityInput } from '../../workflows/cluster-entity';
+import { stubActivities } from '../support/stub-activities';
+import { startTemporal } from '../support/temporal';
+import { exampleSpec } from '../unit/fixtures';
+
+/**
+ * A dev server told to suggest continue-as-new after a few dozen history events: the cluster
+ * entity must roll over to new runs between operations and keep its spec, status and log.
+ */
+describe('clusterEntity continue-as-new', () => {
+  let env: TestWorkflowEnvironment;
+
+  beforeAll(async () => {
+    env = await startTemporal(['--dynamic-config-value', 'limit.historyCount.suggestContinueAsNew=40']);
+  });
+
+  afterAll(async () => {
+    await env?.teardown();
+  });
+
+  it('continues as new between operations and keeps spec, status and operation log', async () => {
+    const { activities } = stubActivities();
+    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue: 'can', workflowsPath: require.resolve('../../workflows'), activities });
+    const spec = exampleSpec({ name: 'rolling' });
+    spec.pools = spec.pools.filter((p) => p.name !== 'spot');
+    const input: ClusterEntityInput = { project: 'default', spec, profile: resolveProfile('aws-default', BUILT_IN_PROFILES[0].packs, {}), reconcileIntervalS: 3600 };
+    await worker.runUntil(async () => {
+      const handle = await env.client.workflow.start('clusterEntity', { taskQueue: 'can', workflowId: clusterWorkflowId('default', 'rolling'), args: [input] });
+      const firstRun = handle.firstExecutionRunId;
+      const idle = async () => {
+        for (let i = 0; i < 200; i++) {
+          const status = await handle.query<ClusterStatus>('status').catch(() => undefined);
+          if (status && status.phase === 'Running' && !status.currentOperation) return status;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        throw new Error('never idle');
+      };
+      await idle();
+      const sizes = [4, 2, 5, 3, 4, 1];
+      for (const size of sizes) {
+        await handle.executeUpdate('scalePool', { args: [{ pool: 'workers', size }] });
+        await idle();
+      }
+      const status = await idle();
+      const operations = await handle.query<OperationRecord[]>('operations');
+      const runId = (await handle.describe()).runId;
+
+      expect(runId).not.toBe(firstRun);
+      const first = await env.client.workflow.getHandle(handle.workflowId, firstRun).fetchHistory();
+      expect(first.events?.at(-1)?.workflowExecutionContinuedAsNewEventAttributes).toBeTruthy();
+      expect(operations.map((o) => `${o.id}:${o.state}`)).toEqual([
+        'op-1-create:Succeeded',
+        ...sizes.map((_, i) => `op-${i + 2}-scale:Succeeded`),
+      ]);
+      expect(status.pools.find((p) => p.name === 'workers')?.nodes).toHaveLength(1);
+      expect(status.pools.find((p) => p.name === 'master')?.nodes).toHaveLength(3);
+      const spec2 = await handle.query<{ pools: Array<{ name: string; size: number }> }>('spec');
+      expect(spec2.pools.find((p) => p.name === 'workers')?.size).toBe(1);
+
+      await handle.executeUpdate('deleteCluster');
+      expect((await handle.result()).phase).toBe('Deleted');
+    });
+  });
+});
