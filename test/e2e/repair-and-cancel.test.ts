@@ -1,4 +1,6 @@
 import { DescribeInstancesCommand, EC2Client, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
+import { Client, Connection } from '@temporalio/client';
+import { Worker } from '@temporalio/worker';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -117,5 +119,19 @@ describe('cancel and self-repair (end to end)', () => {
     expect(status.body.pools.find((p: { name: string }) => p.name === 'workers').nodes.map((n: { instanceId: string }) => n.instanceId).sort()).toEqual(
       now.map((w) => w.id).sort(),
     );
+  });
+
+  it('replays the histories of the cancelled and the repair operations', async () => {
+    const temporal = new Client({ connection: await Connection.connect({ address: stack.env.TEMPORAL_ADDRESS! }) });
+    try {
+      const ops = await call(api, 'GET', '/v1/clusters/rc/operations', { token });
+      expect(ops.body.map((o: { type: string; state: string }) => `${o.type}:${o.state}`)).toEqual(['create:Succeeded', 'scale:Cancelled', 'repair:Succeeded']);
+      for (const workflowId of ['cluster/default/rc', ...ops.body.map((o: { id: string }) => `cluster/default/rc/${o.id}`)]) {
+        const history = await temporal.workflow.getHandle(workflowId).fetchHistory();
+        await Worker.runReplayHistory({ workflowsPath: require.resolve('../../workflows') }, history, workflowId);
+      }
+    } finally {
+      await temporal.connection.close();
+    }
   });
 });
