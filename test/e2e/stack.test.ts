@@ -80,7 +80,7 @@ describe('the stack launcher', () => {
     const squatter = http.createServer(() => undefined);
     await new Promise<void>((r) => squatter.listen(ports.api, '127.0.0.1', r));
     try {
-      const refused = await launchStack(stackEnv(ports, dataDir), ports);
+      const refused = await launchStack(stackEnv(ports, dataDir), ports, [], true);
       expect(await refused.exited).toBe(2);
       expect(refused.output()).toContain(`Port ${ports.api} on 127.0.0.1, wanted for the API, is already in use`);
       expect(refused.output()).toContain('CLUSTERFLOW_API_PORT');

@@ -40,8 +40,11 @@ export function stackEnv(ports: StackPorts, dataDir: string, extra: NodeJS.Proce
   };
 }
 
-/** Runs the real launcher (`npm start` minus the build) from dist/, and waits for "ready" or its exit. */
-export async function launchStack(env: NodeJS.ProcessEnv, ports: StackPorts, args: string[] = []): Promise<RunningStack> {
+/**
+ * Runs the real launcher (`npm start` minus the build) from dist/, and waits for "ready".
+ * An exit before ready fails with the launcher's output, unless `mayExit` (a test of refusals).
+ */
+export async function launchStack(env: NodeJS.ProcessEnv, ports: StackPorts, args: string[] = [], mayExit = false): Promise<RunningStack> {
   const child = spawn(process.execPath, [path.join(repoRoot(), 'dist/scripts/stack.js'), ...args], {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -71,9 +74,8 @@ export async function launchStack(env: NodeJS.ProcessEnv, ports: StackPorts, arg
     void exited.then((code) => {
       clearInterval(timer);
       if (/stack +\| ready/.test(output)) return;
-      // Exiting before ready is an answer too (a taken port): let the caller look at it.
-      if (code !== null) resolve();
-      else reject(new Error(`stack died:\n${output}`));
+      if (mayExit && code !== null) resolve();
+      else reject(new Error(`the stack exited (code ${code}) before it was ready:\n${output}`));
     });
   });
   return stack;
