@@ -9,9 +9,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { spawn } from 'node:child_process';
-import { freePort } from '../common/ports';
-import { repoRoot } from '../common/paths';
+import { launchStack, stackEnv, stackPorts } from '../scripts/stack-driver';
 import type { ClusterSpec } from '../common/cluster-spec';
 import { planCluster, PlannedResource } from '../workflows/plan';
 
@@ -69,26 +67,10 @@ async function json(url: string, init: RequestInit = {}): Promise<any> { // esli
 }
 
 async function main(): Promise<void> {
-  const ports = { api: await freePort(), temporal: await freePort(), ui: await freePort(), sim: await freePort(), moto: await freePort() };
+  const ports = await stackPorts();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cf-bench-'));
-  const env = {
-    ...process.env,
-    CLUSTERFLOW_API_PORT: String(ports.api),
-    TEMPORAL_ADDRESS: `127.0.0.1:${ports.temporal}`,
-    CLUSTERFLOW_TEMPORAL_UI_PORT: String(ports.ui),
-    AWS_ENDPOINT_URL: `http://127.0.0.1:${ports.sim}`,
-    CLUSTERFLOW_MOTO_PORT: String(ports.moto),
-    CLUSTERFLOW_DATA_DIR: dataDir,
-  };
-  const stack = spawn(process.execPath, [path.join(repoRoot(), 'dist/scripts/stack.js')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let log = '';
-  stack.stdout.on('data', (c: Buffer) => (log += c.toString()));
-  stack.stderr.on('data', (c: Buffer) => (log += c.toString()));
+  const stack = await launchStack(stackEnv(ports, dataDir), ports);
   try {
-    while (!/stack +\| ready/.test(log)) {
-      if (stack.exitCode !== null) throw new Error(`stack exited:\n${log}`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
     const api = `http://127.0.0.1:${ports.api}`;
     const sim = `http://127.0.0.1:${ports.sim}`;
     const token = fs.readFileSync(path.join(dataDir, 'api-token'), 'utf8').trim();
@@ -163,8 +145,7 @@ async function main(): Promise<void> {
     ];
     process.stdout.write(`${lines.join('\n')}\n`);
   } finally {
-    stack.kill('SIGINT');
-    await new Promise((r) => stack.once('exit', r));
+    await stack.interrupt();
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
 }

@@ -7,7 +7,7 @@ import type { ClusterSpec } from '../../common/cluster-spec';
 import type { ClusterStatus } from '../../common/cluster-status';
 import { call } from '../support/http';
 import { counts, inventory, InventoryItem, resetSimStats, simStats } from '../support/sim-client';
-import { launchStack, RunningStack, stackEnv, stackPorts } from '../support/stack';
+import { launchStack, RunningStack, stackEnv, stackPorts } from '../../scripts/stack-driver';
 
 const KEYS = { accessKeyId: 'AKIAE2ELIFECYCLE0001', secretAccessKey: 'lifecycleSecretKeyThatIsLongEnough0001' };
 const AZS = ['us-east-1a', 'us-east-1b', 'us-east-1c'];

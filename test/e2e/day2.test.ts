@@ -7,7 +7,7 @@ import type { ClusterSpec } from '../../common/cluster-spec';
 import { waitPhase } from '../support/clusters';
 import { call } from '../support/http';
 import { inventory, InventoryItem } from '../support/sim-client';
-import { launchStack, RunningStack, stackEnv, stackPorts } from '../support/stack';
+import { launchStack, RunningStack, stackEnv, stackPorts } from '../../scripts/stack-driver';
 
 jest.setTimeout(300000);
 

@@ -8,7 +8,7 @@ import type { ClusterSpec } from '../../common/cluster-spec';
 import { waitPhase, waitTask } from '../support/clusters';
 import { call } from '../support/http';
 import { inventory, InventoryItem, putSimConfig } from '../support/sim-client';
-import { launchStack, RunningStack, stackEnv, stackPorts } from '../support/stack';
+import { launchStack, RunningStack, stackEnv, stackPorts } from '../../scripts/stack-driver';
 
 jest.setTimeout(300000);
 

@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { isPortTaken } from '../../common/ports';
 import { call } from '../support/http';
-import { launchStack, RunningStack, stackEnv, stackPorts, StackPorts } from '../support/stack';
+import { launchStack, RunningStack, stackEnv, stackPorts, StackPorts } from '../../scripts/stack-driver';
 
 /**
  * `npm start` as an operator runs it: the real launcher starts the Temporal dev server, moto,

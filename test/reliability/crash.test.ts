@@ -6,7 +6,7 @@ import { call } from '../support/http';
 import { NOTHING, THREE_AZ_INVENTORY, threeAzSpec, waitPhase, waitTask } from '../support/clusters';
 import { startWorker, WorkerProcess } from '../support/processes';
 import { counts, inventory } from '../support/sim-client';
-import { launchStack, RunningStack, stackEnv, stackPorts, StackPorts } from '../support/stack';
+import { launchStack, RunningStack, stackEnv, stackPorts, StackPorts } from '../../scripts/stack-driver';
 
 /**
  * Real processes killed at real moments. The worker runs on its own so it can be SIGKILLed

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { call } from '../support/http';
 import { NOTHING, THREE_AZ_INVENTORY, threeAzSpec, waitPhase } from '../support/clusters';
 import { counts, inventory, resetSimStats, simStats } from '../support/sim-client';
-import { launchStack, RunningStack, stackEnv, stackPorts } from '../support/stack';
+import { launchStack, RunningStack, stackEnv, stackPorts } from '../../scripts/stack-driver';
 
 /**
  * AWS on a bad day: EC2's throttling buckets shrunk so a cluster's burst meets

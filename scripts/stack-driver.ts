@@ -1,7 +1,8 @@
+/** Drives the real launcher (dist/scripts/stack.js) as a child process: for end-to-end tests and benchmarks. */
 import { ChildProcess, spawn } from 'node:child_process';
 import * as path from 'node:path';
-import { freePort } from '../../common/ports';
-import { repoRoot } from '../../common/paths';
+import { freePort } from '../common/ports';
+import { repoRoot } from '../common/paths';
 
 export interface StackPorts {
   api: number;
