@@ -48,3 +48,13 @@ export const awsWait = summarized({
   retry,
   cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
 });
+
+/**
+ * Calls of a long-running loop (the spot watcher) that must not stall it: two attempts, then
+ * the loop reports the failure and tries again at its next tick.
+ */
+export const awsOnce = summarized({
+  startToCloseTimeout: '30 seconds',
+  retry: { ...retry, maximumAttempts: 2 },
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+});
