@@ -1,5 +1,5 @@
 import { ActivityCancellationType, type ActivityOptions, type RetryPolicy } from '@temporalio/common';
-import { ActivityInterfaceFor, proxyActivities } from '@temporalio/workflow';
+import { ActivityInterfaceFor, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 
 /**
@@ -57,4 +57,14 @@ export const awsOnce = summarized({
   startToCloseTimeout: '30 seconds',
   retry: { ...retry, maximumAttempts: 2 },
   cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+});
+
+/**
+ * Quick reads of a long-running loop (the spot watcher's prices and listing), as local
+ * activities: each costs a marker event and no extra workflow task, which keeps hundreds of
+ * watchers cheap for the server and short in history. Two attempts; the loop reports the rest.
+ */
+export const awsLocal = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { ...retry, maximumAttempts: 2 },
 });

@@ -13,7 +13,7 @@ import type { InstanceInfo } from '../activities/types';
 import type { NetworkStatus, NodeStatus, SpotPoolStatus } from '../common/cluster-status';
 import type { ClusterSpec, PoolSpec } from '../common/cluster-spec';
 import type { ResolvedProfile } from '../common/profile';
-import { awsOnce, awsWait } from './activities';
+import { awsLocal, awsOnce, awsWait } from './activities';
 import { joiningContext, nodeStatus, startNode } from './nodes';
 import { scopeOf } from './operation';
 import { nodeKey } from './plan';
@@ -123,14 +123,14 @@ export async function spotWatcher(input: SpotWatcherInput): Promise<void> {
     const errors: string[] = [];
     if (state.onDemandPrice === undefined || state.ticks % ON_DEMAND_REFRESH_TICKS === 0) {
       try {
-        state.onDemandPrice = await awsOnce.onDemandPrice({ scope, instanceType: pool.instanceType });
+        state.onDemandPrice = await awsLocal.onDemandPrice({ scope, instanceType: pool.instanceType });
       } catch (error) {
         if (isCancellation(error)) throw error;
         errors.push(`on-demand price: ${readableError(error)}`);
       }
     }
     try {
-      const prices = await awsOnce.spotPrices({ scope, instanceType: pool.instanceType, azs: pool.azs });
+      const prices = await awsLocal.spotPrices({ scope, instanceType: pool.instanceType, azs: pool.azs });
       for (const p of prices) state.spotPrices[p.az] = p.price;
     } catch (error) {
       if (isCancellation(error)) throw error;
@@ -141,8 +141,7 @@ export async function spotWatcher(input: SpotWatcherInput): Promise<void> {
   }
 
   /** The pool's live nodes, noting the ones gone since the last look (interruptions). */
-  async function look(): Promise<InstanceInfo[]> {
-    const all = await awsOnce.listClusterInstances({ scope });
+  function look(all: InstanceInfo[]): InstanceInfo[] {
     const live = all.filter((i) => i.key.startsWith(prefix) && (i.state === 'pending' || i.state === 'running'));
     const now = new Set(live.map((i) => i.instanceId));
     const gone = state.nodes.filter((n) => !now.has(n.instanceId));
@@ -179,15 +178,20 @@ export async function spotWatcher(input: SpotWatcherInput): Promise<void> {
 
   async function tick(): Promise<void> {
     state.ticks++;
-    await readPrices();
-    let live: InstanceInfo[];
-    try {
-      live = await look();
-    } catch (error) {
-      if (isCancellation(error)) throw error;
-      state.lastError = `listing the pool's nodes: ${readableError(error)}`;
+    // Prices and the listing at once: one workflow task per tick.
+    const [, listed] = await Promise.all([
+      readPrices(),
+      awsLocal.listClusterInstances({ scope }).then(
+        (all) => ({ all }),
+        (error: unknown) => ({ error }),
+      ),
+    ]);
+    if ('error' in listed) {
+      if (isCancellation(listed.error)) throw listed.error;
+      state.lastError = `listing the pool's nodes: ${readableError(listed.error)}`;
       return;
     }
+    const live = look(listed.all);
     state.checkedAt = new Date().toISOString();
 
     // Scaled down: the highest indices go.
