@@ -164,6 +164,32 @@ describe('spot pool (end to end)', () => {
     expect(refused.body.details.map((d: { rule: string }) => d.rule)).toContain('spot-pool-reconfigure-unsupported');
   });
 
+  it('adds a spot pool (its watcher fills it) and removes it (its nodes go)', async () => {
+    const pool = { name: 'extra', role: 'worker', size: 1, instanceType: 'm5.large', azs: [AZ_B], capacity: { type: 'spot', maxPricePercent: 40 } };
+    expect((await call(api, 'POST', '/v1/clusters/spotty/pools', { token, body: pool })).status).toBe(202);
+    const extra = async () => (await call(api, 'GET', '/v1/clusters/spotty', { token })).body.pools.find((p: PoolStatus) => p.name === 'extra') as PoolStatus & { spot?: SpotPoolStatus };
+    const deadline = Date.now() + 60000;
+    let seen = await extra();
+    while (!(seen?.spot?.running === 1) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 300));
+      seen = await extra();
+    }
+    expect(seen.spot).toMatchObject({ running: 1, bid: '0.0384' });
+    const inv = await inventory(sim, 'clusterflow.io/cluster=default/spotty');
+    expect(inv.instances.filter((i) => live(i) && i.tags?.['clusterflow.io/resource'] === 'node/extra/0').map((i) => i.lifecycle)).toEqual(['spot']);
+
+    expect((await call(api, 'DELETE', '/v1/clusters/spotty/pools/extra', { token })).status).toBe(202);
+    const gone = Date.now() + 60000;
+    for (;;) {
+      const status = (await call(api, 'GET', '/v1/clusters/spotty', { token })).body;
+      const left = (await inventory(sim, 'clusterflow.io/cluster=default/spotty')).instances.filter((i) => live(i) && i.tags?.['clusterflow.io/resource']?.startsWith('node/extra/'));
+      if (!status.currentOperation && !status.pools.some((p: PoolStatus) => p.name === 'extra') && left.length === 0) break;
+      if (Date.now() > gone) throw new Error(`pool extra not removed: ${JSON.stringify(status.pools)}; ${left.length} nodes left`);
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    expect((await spotNodes()).length).toBe(3);
+  });
+
   it('deletes everything, the spot nodes included', async () => {
     expect((await call(api, 'DELETE', '/v1/clusters/spotty', { token })).status).toBe(202);
     expect((await waitPhase(api, token, 'spotty', ['Deleted', 'Failed'])).phase).toBe('Deleted');
