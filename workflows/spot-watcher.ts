@@ -245,7 +245,11 @@ export async function spotWatcher(input: SpotWatcherInput): Promise<void> {
         await continueAsNew<typeof spotWatcher>({ ...input, carried: state });
       }
       wake = false;
-      await tick();
+      // Whatever fails in a tick (a terminate that kept failing) is reported; the loop goes on.
+      await tick().catch((error: unknown) => {
+        if (isCancellation(error)) throw error;
+        state.lastError = readableError(error);
+      });
       const v = view();
       setCurrentDetails(
         `**${pool.name}**: ${v.running}/${v.desired} spot nodes, bid ${v.bid ? `$${v.bid}` : 'unknown'}` +
