@@ -77,9 +77,10 @@ describe('spot pool (end to end)', () => {
     fs.rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it('creates the cluster without waiting for the spot pool, which waits while outbid and says why', async () => {
+  it('creates the cluster without waiting for the spot pool, which waits (pricing down, then outbid) and says why', async () => {
     // m5.large in us-east-1 is $0.096 on demand: at 50 % the bid is $0.048.
     await setPrices({ [AZ_A]: 0.2, [AZ_B]: 0.2 });
+    await putSimConfig(sim, { faults: { 'pricing:GetProducts': { code: 'ServiceUnavailableException', rate: 1, httpStatus: 503, message: 'pricing is down' } } });
     const account = await call(api, 'POST', '/v1/cloud-accounts', { token, body: { name: 'spot', ...KEYS } });
     const spec: ClusterSpec = {
       name: 'spotty',
@@ -92,6 +93,13 @@ describe('spot pool (end to end)', () => {
     };
     expect((await call(api, 'POST', '/v1/clusters', { token, body: spec })).status).toBe(202);
     expect((await waitPhase(api, token, 'spotty', ['Running', 'Failed'])).phase).toBe('Running');
+
+    // The Pricing API is down: no bid can be made, and the pool says so.
+    const noPrice = await until('waits for the on-demand price', (p) => p.spot?.degraded === true && p.spot.checkedAt !== undefined, 90000);
+    expect(noPrice.spot.bid).toBeUndefined();
+    expect(noPrice.spot.lastError).toContain('on-demand price');
+    expect(noPrice.waiting?.reason).toMatch(/^waiting for the on-demand price of m5\.large/);
+    await putSimConfig(sim, { faults: { 'pricing:GetProducts': null } });
 
     const pool = await until('waits with a reason', (p) => p.spot?.bid !== undefined && p.spot.checkedAt !== undefined);
     expect(pool.spot).toMatchObject({ desired: 2, running: 0, waiting: 2, onDemandPrice: 0.096, bid: '0.0480', spotPrices: { [AZ_A]: 0.2, [AZ_B]: 0.2 } });
