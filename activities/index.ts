@@ -13,6 +13,7 @@ import { regionActivities } from './regions';
 import { routeTableActivities } from './route-tables';
 import { secretActivities } from './secrets';
 import { securityGroupActivities } from './security-groups';
+import { spotPriceActivities } from './spot-prices';
 import { subnetActivities } from './subnets';
 import { vpcActivities } from './vpc';
 
@@ -38,6 +39,7 @@ export function createActivities(deps: AwsDeps) {
     ...imageActivities(deps),
     ...preflightActivities(deps),
     ...pricingActivities(deps),
+    ...spotPriceActivities(deps),
     ...cloudAccountUsageActivities(deps),
   });
 }

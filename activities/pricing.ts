@@ -57,7 +57,7 @@ export interface PriceQuery {
   usageTypeSuffix?: string;
 }
 
-async function lookUp(pricing: PricingClient, query: PriceQuery): Promise<number | undefined> {
+export async function lookUp(pricing: PricingClient, query: PriceQuery): Promise<number | undefined> {
   const cacheKey = JSON.stringify(query);
   const hit = cache.get(cacheKey);
   if (hit && hit.expires > Date.now()) return hit.usd;

@@ -197,3 +197,20 @@ export interface TerminateInstanceInput extends Keyed {
 export interface TerminatedInstances {
   terminated: string[];
 }
+
+export interface OnDemandPriceInput extends ClusterScoped {
+  instanceType: string;
+}
+
+export interface SpotPricesInput extends ClusterScoped {
+  instanceType: string;
+  /** Only these AZs are answered. */
+  azs: string[];
+}
+
+/** A spot price point: USD per hour in an AZ, since `at` (ISO time). */
+export interface SpotPrice {
+  az: string;
+  price: number;
+  at: string;
+}

@@ -52,6 +52,31 @@ export interface PoolStatus {
   nodes: NodeStatus[];
   /** Nodes not running yet and why (spot pools wait for their price). */
   waiting?: { count: number; reason: string };
+  /** Spot pools: what the pool's bidding watcher sees (prices, bid, why it waits). */
+  spot?: SpotPoolStatus;
+}
+
+/** A spot pool's bidding watcher, as its `spotStatus` query answers. */
+export interface SpotPoolStatus {
+  desired: number;
+  /** Live nodes (pending or running). */
+  running: number;
+  waiting: number;
+  reason?: string;
+  /** USD per hour. */
+  onDemandPrice?: number;
+  /** MaxPrice of every launch: maxPricePercent × on-demand, 4 decimals. */
+  bid?: string;
+  /** Newest spot price per AZ of the pool (USD per hour). */
+  spotPrices: Record<string, number>;
+  /** Prices could not be read: the last known ones are used. */
+  degraded?: boolean;
+  lastError?: string;
+  /** Nodes seen gone since the previous look (spot interruptions), in all. */
+  interruptions: number;
+  lastInterruption?: string;
+  nodes: NodeStatus[];
+  checkedAt?: string;
 }
 
 export interface NetworkStatus {

@@ -1,5 +1,5 @@
 import { ActivityCancellationType, type ActivityOptions, type RetryPolicy } from '@temporalio/common';
-import { ActivityInterfaceFor, proxyActivities } from '@temporalio/workflow';
+import { ActivityInterfaceFor, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 
 /**
@@ -47,4 +47,24 @@ export const awsWait = summarized({
   heartbeatTimeout: '20 seconds',
   retry,
   cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+});
+
+/**
+ * Calls of a long-running loop (the spot watcher) that must not stall it: two attempts, then
+ * the loop reports the failure and tries again at its next tick.
+ */
+export const awsOnce = summarized({
+  startToCloseTimeout: '30 seconds',
+  retry: { ...retry, maximumAttempts: 2 },
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+});
+
+/**
+ * Quick reads of a long-running loop (the spot watcher's prices and listing), as local
+ * activities: each costs a marker event and no extra workflow task, which keeps hundreds of
+ * watchers cheap for the server and short in history. Two attempts; the loop reports the rest.
+ */
+export const awsLocal = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { ...retry, maximumAttempts: 2 },
 });

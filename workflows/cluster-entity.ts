@@ -5,7 +5,10 @@ import {
   isCancellation,
   continueAsNew,
   executeChild,
+  getExternalWorkflowHandle,
+  ParentClosePolicy,
   setHandler,
+  startChild,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -20,6 +23,8 @@ import { deleteCluster } from './delete-cluster';
 import { addPoolUpdate, cancelOperationUpdate, deleteClusterUpdate, operationsQuery, reconfigurePoolUpdate, removePoolUpdate, scalePoolUpdate, specQuery, statusQuery } from './messages';
 import { OperationInput, scopeOf } from './operation';
 import { addPool, PoolOperationInput, reconfigurePool, removePool, RepairInput, repairNodes, scalePool } from './pool-operations';
+import { isSpot } from './plan';
+import { resizeSignal, spotWatcher, spotWatcherId } from './spot-watcher';
 import { readableError } from './tasks';
 
 /** A request accepted and waiting for the entity's loop: the type, and the spec it leads to. */
@@ -37,6 +42,8 @@ export interface ClusterEntityInput {
   profile: ResolvedProfile;
   /** How often the entity checks that every node still runs (self-repair). */
   reconcileIntervalS?: number;
+  /** How often each spot pool's bidding watcher looks at prices and nodes. */
+  spotIntervalS?: number;
   /** Carried across continue-as-new; absent on the first run. */
   carried?: { status: ClusterStatus; operations: OperationRecord[]; pending?: Request };
 }
@@ -122,6 +129,11 @@ export async function clusterEntity(input: ClusterEntityInput): Promise<ClusterS
       validator: ({ pool, instanceType, size }) => {
         requireRunning();
         rule(() => checkReconfigure(spec, pool, instanceType));
+        if (isSpot(poolNamed(pool))) {
+          throw ApplicationFailure.nonRetryable(`pool ${pool} is a spot pool: its instance type cannot be changed in place (remove it and add a new one)`, 'RuleViolation', {
+            rule: 'spot-pool-reconfigure-unsupported',
+          });
+        }
         if (size !== undefined && size !== poolNamed(pool).size) rule(() => checkScale(spec, pool, size));
       },
     },
@@ -201,6 +213,30 @@ export async function clusterEntity(input: ClusterEntityInput): Promise<ClusterS
     }
   }
 
+  /**
+   * Each spot pool's bidding watcher outlives the entity's runs (ABANDON: continue-as-new
+   * must not kill it); it stops when its pool is removed or the cluster deleted.
+   */
+  async function startWatcher(pool: PoolSpec): Promise<void> {
+    try {
+      await startChild(spotWatcher, {
+        workflowId: spotWatcherId(project, spec.name, pool.name),
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+        staticSummary: `spot bidding watcher of pool ${pool.name} on cluster ${project}/${spec.name}`,
+        args: [{ project, spec, profile, network: status.network, pool, intervalS: input.spotIntervalS ?? 120 }],
+      });
+    } catch (error) {
+      // Already running (a retried start): nothing to do.
+      if (!(error instanceof Error && error.name === 'WorkflowExecutionAlreadyStartedError')) throw error;
+    }
+  }
+  /** Cancelled, a watcher terminates its pool's nodes; one that does not run is fine. */
+  async function stopWatcher(pool: PoolSpec): Promise<void> {
+    await getExternalWorkflowHandle(spotWatcherId(project, spec.name, pool.name))
+      .cancel()
+      .catch(() => undefined);
+  }
+
   const reconcileMs = (input.reconcileIntervalS ?? 300) * 1000;
   setPhase(status.phase);
   for (;;) {
@@ -211,7 +247,7 @@ export async function clusterEntity(input: ClusterEntityInput): Promise<ClusterS
     }
     if (pending === undefined) {
       // Only between operations: nothing in flight is lost.
-      await continueAsNew<typeof clusterEntity>({ project, spec, profile, reconcileIntervalS: input.reconcileIntervalS, carried: { status, operations } });
+      await continueAsNew<typeof clusterEntity>({ project, spec, profile, reconcileIntervalS: input.reconcileIntervalS, spotIntervalS: input.spotIntervalS, carried: { status, operations } });
     }
     const request = pending as Request;
     const { type } = request;
@@ -244,6 +280,8 @@ export async function clusterEntity(input: ClusterEntityInput): Promise<ClusterS
     runningScope = new CancellationScope();
     const child = <T>(run: () => Promise<T>): Promise<T> => (runningScope as CancellationScope).run(run);
     try {
+      if (type === 'delete') await Promise.all(spec.pools.filter(isSpot).map(stopWatcher));
+      if (type === 'remove-pool' && isSpot(request.pool as PoolSpec)) await stopWatcher(request.pool as PoolSpec);
       if (type === 'create' || type === 'delete') {
         const operationInput: OperationInput = { project, spec, profile, operationId: id };
         const build =
@@ -253,6 +291,7 @@ export async function clusterEntity(input: ClusterEntityInput): Promise<ClusterS
         if (type === 'create') {
           status.network = (build as ClusterBuild).network;
           status.pools = (build as ClusterBuild).pools;
+          await Promise.all(spec.pools.filter(isSpot).map(startWatcher));
           setPhase('Running');
         } else {
           status.network = { placement: status.network.placement, subnets: [], natGateways: [], securityGroups: {} };
@@ -293,6 +332,12 @@ export async function clusterEntity(input: ClusterEntityInput): Promise<ClusterS
           type === 'remove-pool'
             ? others
             : spec.pools.map((p) => (p.name === pool.name ? { ...poolStatus(p, []), nodes } : (others.find((o) => o.name === p.name) ?? poolStatus(p, []))));
+        if (isSpot(pool) && type === 'add-pool') await startWatcher(pool);
+        if (isSpot(pool) && type === 'scale') {
+          await getExternalWorkflowHandle(spotWatcherId(project, spec.name, pool.name))
+            .signal(resizeSignal, pool.size)
+            .catch(() => undefined);
+        }
         setPhase('Running');
       }
       record.state = 'Succeeded';

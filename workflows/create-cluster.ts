@@ -126,7 +126,7 @@ export function poolStatus(pool: PoolSpec, nodes: InstanceInfo[]): PoolStatus {
     nodes: mine,
   };
   if (isSpot(pool)) {
-    status.waiting = { count: pool.size - mine.length, reason: 'spot nodes are launched by the pool’s bidding watcher, which is not available yet' };
+    status.waiting = { count: pool.size - mine.length, reason: 'spot nodes are launched by the pool’s bidding watcher when the spot price is in range' };
   }
   return status;
 }

@@ -4,3 +4,4 @@ export * from './cluster-entity';
 export * from './create-cluster';
 export * from './delete-cluster';
 export * from './pool-operations';
+export * from './spot-watcher';

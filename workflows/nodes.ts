@@ -41,7 +41,26 @@ export function joiningContext(network: NetworkStatus, imageId: string, generati
 /** Launch, join the API load balancer (control plane), and wait until ready. */
 export async function launchNode(input: OperationInput, scope: Scope, node: NodePlan, pool: PoolSpec, ctx: NodeContext): Promise<InstanceInfo> {
   const controlPlane = node.role === 'control-plane';
-  const instance = await aws.ensureInstance({
+  const instance = await startNode(aws, input, scope, node, pool, ctx);
+  if (controlPlane) {
+    await aws.registerWithLoadBalancer({ scope, loadBalancerName: ctx.loadBalancerName, instanceIds: [instance.instanceId] });
+  }
+  return awsWait.waitInstanceReady({ scope, instanceId: instance.instanceId, loadBalancerName: controlPlane ? ctx.loadBalancerName : undefined });
+}
+
+/** Only the launch (RunInstances, or the key's live instance of this generation); spot with a MaxPrice. */
+export function startNode(
+  calls: Pick<typeof aws, 'ensureInstance'>,
+  input: OperationInput,
+  scope: Scope,
+  node: NodePlan,
+  pool: PoolSpec,
+  ctx: NodeContext,
+  spotMaxPrice?: string,
+): Promise<InstanceInfo> {
+  const controlPlane = node.role === 'control-plane';
+  return calls.ensureInstance({
+    spotMaxPrice,
     scope,
     key: node.key,
     generation: ctx.generation,
@@ -62,8 +81,4 @@ export async function launchNode(input: OperationInput, scope: Scope, node: Node
       taintControlPlane: !pool.allowWorkerCapability,
     }),
   });
-  if (controlPlane) {
-    await aws.registerWithLoadBalancer({ scope, loadBalancerName: ctx.loadBalancerName, instanceIds: [instance.instanceId] });
-  }
-  return awsWait.waitInstanceReady({ scope, instanceId: instance.instanceId, loadBalancerName: controlPlane ? ctx.loadBalancerName : undefined });
 }

@@ -94,6 +94,17 @@ async function retire(input: PoolOperationInput, node: NodeStatus): Promise<void
 /** Removes a worker pool: every node of it terminated. */
 export async function removePool(input: PoolOperationInput): Promise<NodeStatus[]> {
   const tasks = operationTasks(`remove pool ${input.pool.name}`);
+  if (isSpot(input.pool)) {
+    // The watcher (stopped by the entity) owns a spot pool's nodes: every one found goes.
+    tasks.plan(['spot nodes']);
+    await tasks.run('spot nodes', async () => {
+      const scope = scopeOf(input);
+      const keys = [...new Set((await aws.listClusterInstances({ scope })).filter((i) => i.key.startsWith(`node/${input.pool.name}/`)).map((i) => i.key))];
+      await Promise.all(keys.map((key) => awsWait.terminateInstance({ scope, key })));
+      return keys.length;
+    }, (n) => `${n} terminated`);
+    return [];
+  }
   tasks.plan(input.nodes.map((n) => `retire ${n.key}`));
   await Promise.all(input.nodes.map((node) => tasks.run(`retire ${node.key}`, () => retire(input, node))));
   return [];

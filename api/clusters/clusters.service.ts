@@ -4,12 +4,13 @@ import { ApplicationFailure, WorkflowExecutionAlreadyStartedError, WorkflowNotFo
 import { createActivities } from '../../activities';
 import type { AwsDeps } from '../../activities/aws-session';
 import type { ClusterSpec, PoolSpec } from '../../common/cluster-spec';
-import type { ClusterStatus, OperationRecord, Progress } from '../../common/cluster-status';
+import type { ClusterStatus, OperationRecord, Progress, SpotPoolStatus } from '../../common/cluster-status';
 import { ProfileError, resolveProfile, ResolvedProfile } from '../../common/profile';
 import { SEARCH_ATTRIBUTE_KEYS } from '../../common/search-attributes';
 import { specRuleProblems } from '../../common/spec-rules';
 import { clusterWorkflowId, ClusterEntityInput } from '../../workflows/cluster-entity';
 import { planCluster } from '../../workflows/plan';
+import { spotWatcherId } from '../../workflows/spot-watcher';
 import { BASTION_INSTANCE_TYPE, preflightNeeds } from '../../workflows/preflight-needs';
 import { ApiError, FieldProblem } from '../common/error-shape';
 import { ApiSettings } from '../common/settings';
@@ -112,7 +113,7 @@ export class ClustersService {
 
   async create(project: string, dto: ClusterSpecDto): Promise<{ name: string; operationId: string }> {
     const { spec, profile } = await this.admit(project, dto);
-    const input: ClusterEntityInput = { project, spec, profile, reconcileIntervalS: this.settings.config.reconcileIntervalS };
+    const input: ClusterEntityInput = { project, spec, profile, reconcileIntervalS: this.settings.config.reconcileIntervalS, spotIntervalS: this.settings.config.spotIntervalS };
     try {
       await this.temporal.workflow.start('clusterEntity', {
         taskQueue: this.settings.config.taskQueue,
@@ -148,7 +149,27 @@ export class ClustersService {
   }
 
   async get(project: string, name: string): Promise<ClusterStatus> {
-    return this.entity(project, name, (handle) => handle.query<ClusterStatus>('status'));
+    const status = await this.entity(project, name, (handle) => handle.query<ClusterStatus>('status'));
+    if (status.phase === 'Deleted' || status.phase === 'Deleting') return status;
+    // A spot pool's nodes are its bidding watcher's: its view replaces the entity's.
+    status.pools = await Promise.all(
+      status.pools.map(async (pool) => {
+        if (!pool.capacity.startsWith('spot')) return pool;
+        const spot = await this.temporal.workflow
+          .getHandle(spotWatcherId(project, name, pool.name))
+          .query<SpotPoolStatus>('spotStatus')
+          .catch(() => undefined);
+        if (!spot) return pool;
+        return {
+          ...pool,
+          desired: spot.desired,
+          nodes: spot.nodes,
+          waiting: spot.waiting > 0 ? { count: spot.waiting, reason: spot.reason ?? 'launching' } : undefined,
+          spot,
+        };
+      }),
+    );
+    return status;
   }
 
   async delete(project: string, name: string): Promise<{ operationId: string }> {

@@ -1,0 +1,199 @@
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import type { SpotPoolStatus } from '../../common/cluster-status';
+import type { PoolSpec } from '../../common/cluster-spec';
+import { resolveProfile } from '../../common/profile';
+import { BUILT_IN_PROFILES } from '../../api/store/built-in-profiles';
+import { SPOT_GENERATION_BASE, SpotWatcherInput, spotWatcherId } from '../../workflows/spot-watcher';
+import { startTemporal } from '../support/temporal';
+import { exampleSpec } from '../unit/fixtures';
+
+jest.setTimeout(120000);
+
+interface FakeInstance {
+  instanceId: string;
+  key: string;
+  az: string;
+  subnetId: string;
+  instanceType: string;
+  state: string;
+  lifecycle: string;
+  generation: number;
+  maxPrice: string;
+}
+
+/** A tiny spot market: prices per AZ, launches refused below the price, instances to interrupt. */
+function fakeMarket() {
+  const prices: Record<string, number> = { 'us-east-1a': 0.2, 'us-east-1b': 0.2 };
+  const instances = new Map<string, FakeInstance>();
+  const launches: Array<{ key: string; generation: number; maxPrice: string; az: string }> = [];
+  const failing = { onDemand: false, spot: false };
+  let n = 0;
+  const azOf: Record<string, string> = { 'subnet-a': 'us-east-1a', 'subnet-b': 'us-east-1b' };
+  const activities = {
+    onDemandPrice: async () => {
+      if (failing.onDemand) throw new Error('ServiceUnavailable: the Pricing API is down');
+      return 0.192;
+    },
+    spotPrices: async (i: { azs: string[] }) => {
+      if (failing.spot) throw new Error('InternalError: DescribeSpotPriceHistory failed');
+      return i.azs.filter((az) => prices[az] !== undefined).map((az) => ({ az, price: prices[az], at: '2026-01-01T00:00:00.000Z' }));
+    },
+    resolveImage: async () => ({ imageId: 'ami-12345678', name: 'ubuntu' }),
+    ensureInstance: async (i: { key: string; subnetId: string; instanceType: string; generation: number; spotMaxPrice: string }) => {
+      const az = azOf[i.subnetId];
+      const existing = [...instances.values()].find((x) => x.key === i.key && x.generation === i.generation);
+      if (existing) return existing;
+      if (Number(i.spotMaxPrice) < prices[az]) throw new Error(`SpotMaxPriceTooLow: ${i.spotMaxPrice} < ${prices[az]}`);
+      const info = { instanceId: `i-${String(++n).padStart(8, '0')}`, key: i.key, az, subnetId: i.subnetId, instanceType: i.instanceType, state: 'pending', lifecycle: 'spot', generation: i.generation, maxPrice: i.spotMaxPrice };
+      instances.set(info.instanceId, info);
+      launches.push({ key: i.key, generation: i.generation, maxPrice: i.spotMaxPrice, az });
+      return info;
+    },
+    listClusterInstances: async () => [...instances.values()].map((i) => ({ ...i, state: 'running' })),
+    terminateInstance: async (i: { key: string; generation?: number }) => {
+      for (const [id, x] of instances) if (x.key === i.key && (i.generation === undefined || x.generation === i.generation)) instances.delete(id);
+    },
+  };
+  /** The market price rises above every bid: every instance is interrupted. */
+  const interruptAll = () => instances.clear();
+  return { prices, instances, launches, failing, activities, interruptAll };
+}
+
+/**
+ * The spot bidding watcher on a dev server that suggests continue-as-new after a few dozen
+ * events, against a fake market: it waits and says why, launches at the bid, replaces
+ * interrupted nodes, survives pricing outages, and keeps its state across runs.
+ */
+describe('spotWatcher', () => {
+  let env: TestWorkflowEnvironment;
+  let queue = 0;
+  const profile = resolveProfile('aws-default', BUILT_IN_PROFILES[0].packs, {});
+  const spec = exampleSpec({ name: 'spotty' });
+  const pool: PoolSpec = { name: 'spot', role: 'worker', size: 2, instanceType: 'm5.xlarge', azs: ['us-east-1a', 'us-east-1b'], capacity: { type: 'spot', maxPricePercent: 50 } };
+  const network = {
+    placement: 'dynamic' as const,
+    subnets: [
+      { az: 'us-east-1a', privateSubnetId: 'subnet-a' },
+      { az: 'us-east-1b', privateSubnetId: 'subnet-b' },
+    ],
+    natGateways: [],
+    securityGroups: { 'sg/nodes': 'sg-1', 'sg/control-plane': 'sg-2' },
+    apiEndpoint: 'api.example:6443',
+    loadBalancerName: 'lb',
+    joinSecretName: 'secret',
+  };
+
+  beforeAll(async () => {
+    env = await startTemporal(['--dynamic-config-value', 'limit.historyCount.suggestContinueAsNew=40']);
+  });
+
+  afterAll(async () => {
+    await env?.teardown();
+  });
+
+  async function run(market: ReturnType<typeof fakeMarket>, name: string, body: (handle: Awaited<ReturnType<typeof env.client.workflow.start>>) => Promise<void>) {
+    const taskQueue = `spot-${++queue}`;
+    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowsPath: require.resolve('../../workflows'), activities: market.activities });
+    const input: SpotWatcherInput = { project: 'default', spec: { ...spec, name }, profile, network, pool, intervalS: 0.1 };
+    await worker.runUntil(async () => {
+      const handle = await env.client.workflow.start('spotWatcher', { taskQueue, workflowId: spotWatcherId('default', name, 'spot'), args: [input] });
+      await body(handle);
+    });
+  }
+
+  async function until(handle: { query: <T>(name: string) => Promise<T> }, what: string, test: (s: SpotPoolStatus) => boolean): Promise<SpotPoolStatus> {
+    let last: SpotPoolStatus | undefined;
+    for (let i = 0; i < 300; i++) {
+      last = await handle.query<SpotPoolStatus>('spotStatus').catch(() => last);
+      if (last && test(last)) return last;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`never ${what}: ${JSON.stringify(last)}`);
+  }
+
+  it('waits while outbid, launches at the bid, replaces interrupted nodes, and keeps its state across runs', async () => {
+    const market = fakeMarket();
+    await run(market, 'spotty', async (handle) => {
+      const outbid = await until(handle, 'outbid', (s) => s.reason !== undefined && s.bid !== undefined);
+      expect(outbid).toMatchObject({ desired: 2, running: 0, waiting: 2, bid: '0.0960', onDemandPrice: 0.192 });
+      expect(outbid.reason).toBe('spot $0.2 > bid $0.096 in us-east-1a; spot $0.2 > bid $0.096 in us-east-1b');
+
+      market.prices['us-east-1a'] = 0.05;
+      market.prices['us-east-1b'] = 0.04;
+      await until(handle, 'two nodes', (s) => s.running === 2);
+      expect(market.launches.map((l) => l.maxPrice)).toEqual(['0.0960', '0.0960']);
+      expect(market.launches.map((l) => l.az).sort()).toEqual(['us-east-1a', 'us-east-1b']);
+
+      market.prices['us-east-1a'] = 0.3;
+      market.prices['us-east-1b'] = 0.3;
+      market.interruptAll();
+      const interrupted = await until(handle, 'interrupted', (s) => s.interruptions === 2 && s.running === 0);
+      expect(interrupted.reason).toContain('spot $0.3 > bid $0.096');
+
+      market.prices['us-east-1b'] = 0.07;
+      await handle.signal('resize', 3);
+      const replaced = await until(handle, 'replaced and resized', (s) => s.running === 3);
+      // Only us-east-1b is in range: every replacement goes there, each round a fresh generation.
+      expect(replaced.nodes.map((n) => n.az)).toEqual(['us-east-1b', 'us-east-1b', 'us-east-1b']);
+      const generations = market.launches.map((l) => l.generation);
+      expect(new Set(generations).size).toBeGreaterThanOrEqual(2);
+      expect(Math.min(...generations)).toBeGreaterThan(SPOT_GENERATION_BASE);
+
+      // Several runs later, the state is still there.
+      const first = handle.firstExecutionRunId;
+      const chain = async (): Promise<string[]> => {
+        const runIds = [first];
+        for (;;) {
+          const h = await env.client.workflow.getHandle(handle.workflowId, runIds.at(-1)).fetchHistory();
+          const next = h.events?.at(-1)?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId;
+          if (!next) return runIds;
+          runIds.push(next);
+        }
+      };
+      for (let i = 0; i < 100 && (await chain()).length < 4; i++) await new Promise((r) => setTimeout(r, 200));
+      expect((await chain()).length).toBeGreaterThanOrEqual(4);
+      const later = await until(handle, 'kept state', (s) => s.running === 3);
+      expect(later).toMatchObject({ desired: 3, interruptions: 2, bid: '0.0960' });
+      const history = await env.client.workflow.getHandle(handle.workflowId, first).fetchHistory();
+      expect(history.events?.at(-1)?.workflowExecutionContinuedAsNewEventAttributes).toBeTruthy();
+      expect(market.launches).toHaveLength(5);
+
+      // Removed: it terminates its nodes and ends.
+      await handle.cancel();
+      await expect(handle.result()).rejects.toThrow();
+      expect(market.instances.size).toBe(0);
+
+      await Worker.runReplayHistory({ workflowsPath: require.resolve('../../workflows') }, history, handle.workflowId);
+      const last = await env.client.workflow.getHandle(handle.workflowId).fetchHistory();
+      await Worker.runReplayHistory({ workflowsPath: require.resolve('../../workflows') }, last, handle.workflowId);
+    });
+  });
+
+  it('reports degraded pricing, keeps the last known prices and carries on', async () => {
+    const market = fakeMarket();
+    market.prices['us-east-1a'] = 0.05;
+    market.prices['us-east-1b'] = 0.06;
+    await run(market, 'outage', async (handle) => {
+      await until(handle, 'running', (s) => s.running === 2);
+      market.failing.spot = true;
+      market.failing.onDemand = true;
+      const degraded = await until(handle, 'degraded', (s) => s.degraded === true);
+      expect(degraded.lastError).toContain('DescribeSpotPriceHistory failed');
+      expect(degraded.spotPrices).toEqual({ 'us-east-1a': 0.05, 'us-east-1b': 0.06 });
+      expect(degraded.bid).toBe('0.0960');
+
+      // Carries on: an interrupted node is replaced at the last known prices.
+      market.interruptAll();
+      const carried = await until(handle, 'replaced while degraded', (s) => s.running === 2 && s.interruptions === 2);
+      expect(carried.degraded).toBe(true);
+
+      market.failing.spot = false;
+      market.failing.onDemand = false;
+      await until(handle, 'recovered', (s) => !s.degraded);
+      await handle.cancel();
+      await expect(handle.result()).rejects.toThrow();
+      expect(market.instances.size).toBe(0);
+    });
+  });
+});

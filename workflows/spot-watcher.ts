@@ -1,0 +1,264 @@
+import {
+  CancellationScope,
+  condition,
+  continueAsNew,
+  defineQuery,
+  defineSignal,
+  isCancellation,
+  setCurrentDetails,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { InstanceInfo } from '../activities/types';
+import type { NetworkStatus, NodeStatus, SpotPoolStatus } from '../common/cluster-status';
+import type { ClusterSpec, PoolSpec } from '../common/cluster-spec';
+import type { ResolvedProfile } from '../common/profile';
+import { awsLocal, awsOnce, awsWait } from './activities';
+import { joiningContext, nodeStatus, startNode } from './nodes';
+import { scopeOf } from './operation';
+import { nodeKey } from './plan';
+import { readableError } from './tasks';
+
+/** The watcher's status (the API merges it into the pool's). */
+export const spotStatusQuery = defineQuery<SpotPoolStatus>('spotStatus');
+/** The pool's new size (a scale of a spot pool). */
+export const resizeSignal = defineSignal<[number]>('resize');
+
+/**
+ * Generations of spot launches start here, far above the entity's operation numbers, so a
+ * key relaunched by the watcher never reuses the ClientToken of an earlier instance.
+ */
+export const SPOT_GENERATION_BASE = 100000;
+
+/** How many ticks the on-demand price is kept before it is asked again (it changes rarely). */
+const ON_DEMAND_REFRESH_TICKS = 30;
+
+/** What survives continue-as-new. */
+export interface SpotWatcherState {
+  desired: number;
+  /** Launch rounds so far: each round launches under a fresh generation. */
+  rounds: number;
+  ticks: number;
+  imageId?: string;
+  onDemandPrice?: number;
+  spotPrices: Record<string, number>;
+  degraded?: boolean;
+  lastError?: string;
+  reason?: string;
+  interruptions: number;
+  lastInterruption?: string;
+  nodes: NodeStatus[];
+  checkedAt?: string;
+}
+
+export interface SpotWatcherInput {
+  project: string;
+  /** The cluster's spec (scope, SSH key, bootstrap). */
+  spec: ClusterSpec;
+  profile: ResolvedProfile;
+  network: NetworkStatus;
+  pool: PoolSpec;
+  /** Seconds between looks at the prices and the pool's nodes. */
+  intervalS: number;
+  carried?: SpotWatcherState;
+}
+
+export function spotWatcherId(project: string, cluster: string, pool: string): string {
+  return `cluster/${project}/${cluster}/spot/${pool}`;
+}
+
+/** maxPricePercent × on-demand, rounded to 4 decimals, as MaxPrice wants it. */
+export function bidOf(onDemand: number, percent: number): string {
+  return (Math.round(((onDemand * percent) / 100) * 10000) / 10000).toFixed(4);
+}
+
+const usd = (price: number) => `$${Number(price.toFixed(6))}`;
+
+function indexOf(key: string): number {
+  return Number(key.split('/').pop());
+}
+
+/**
+ * One per spot pool, for the pool's life (DESIGN §3): every interval it reads the on-demand
+ * and spot prices, and launches the pool's missing nodes with MaxPrice = the bid in the AZs
+ * whose price is in range, cheapest first and spread; otherwise it waits and says why.
+ * Interrupted nodes vanish from the listing and are relaunched under a fresh generation when
+ * the price allows. Price look-ups that fail leave the last known prices in use (degraded).
+ * Cancelled (pool removed, cluster deleted), it terminates its nodes.
+ */
+export async function spotWatcher(input: SpotWatcherInput): Promise<void> {
+  const { pool } = input;
+  const scope = scopeOf(input);
+  const percent = pool.capacity?.type === 'spot' ? pool.capacity.maxPricePercent : 100;
+  const prefix = `node/${pool.name}/`;
+  const state: SpotWatcherState = input.carried ?? { desired: pool.size, rounds: 0, ticks: 0, spotPrices: {}, interruptions: 0, nodes: [] };
+  let wake = false;
+
+  const bid = () => (state.onDemandPrice === undefined ? undefined : bidOf(state.onDemandPrice, percent));
+  const view = (): SpotPoolStatus => {
+    const running = state.nodes.length;
+    return {
+      desired: state.desired,
+      running,
+      waiting: Math.max(0, state.desired - running),
+      reason: state.reason,
+      onDemandPrice: state.onDemandPrice,
+      bid: bid(),
+      spotPrices: state.spotPrices,
+      degraded: state.degraded,
+      lastError: state.lastError,
+      interruptions: state.interruptions,
+      lastInterruption: state.lastInterruption,
+      nodes: state.nodes,
+      checkedAt: state.checkedAt,
+    };
+  };
+  setHandler(spotStatusQuery, view);
+  setHandler(resizeSignal, (size) => {
+    state.desired = size;
+    wake = true;
+  });
+
+  async function readPrices(): Promise<void> {
+    const errors: string[] = [];
+    if (state.onDemandPrice === undefined || state.ticks % ON_DEMAND_REFRESH_TICKS === 0) {
+      try {
+        state.onDemandPrice = await awsLocal.onDemandPrice({ scope, instanceType: pool.instanceType });
+      } catch (error) {
+        if (isCancellation(error)) throw error;
+        errors.push(`on-demand price: ${readableError(error)}`);
+      }
+    }
+    try {
+      const prices = await awsLocal.spotPrices({ scope, instanceType: pool.instanceType, azs: pool.azs });
+      for (const p of prices) state.spotPrices[p.az] = p.price;
+    } catch (error) {
+      if (isCancellation(error)) throw error;
+      errors.push(`spot prices: ${readableError(error)}`);
+    }
+    state.degraded = errors.length > 0 ? true : undefined;
+    state.lastError = errors.length > 0 ? `${errors.join('; ')} (using the last known prices)` : undefined;
+  }
+
+  /** The pool's live nodes, noting the ones gone since the last look (interruptions). */
+  function look(all: InstanceInfo[]): InstanceInfo[] {
+    const live = all.filter((i) => i.key.startsWith(prefix) && (i.state === 'pending' || i.state === 'running'));
+    const now = new Set(live.map((i) => i.instanceId));
+    const gone = state.nodes.filter((n) => !now.has(n.instanceId));
+    if (gone.length > 0) {
+      state.interruptions += gone.length;
+      state.lastInterruption = `${gone.map((n) => `${n.key} (${n.instanceId}, ${n.az})`).join(', ')} gone at ${new Date().toISOString()}`;
+    }
+    state.nodes = live.map(nodeStatus).sort((a, b) => indexOf(a.key) - indexOf(b.key));
+    return live;
+  }
+
+  async function launch(missing: number[], inRange: string[], maxPrice: string): Promise<void> {
+    if (!state.imageId) state.imageId = (await awsOnce.resolveImage({ scope, ...input.profile.image })).imageId;
+    const imageId = state.imageId;
+    const generation = SPOT_GENERATION_BASE + ++state.rounds;
+    const perAz = new Map(inRange.map((az) => [az, state.nodes.filter((n) => n.az === az).length]));
+    const plans = missing.map((index) => {
+      // Fewest nodes first; among equals the cheapest (inRange is sorted by price).
+      const az = [...inRange].sort((a, b) => (perAz.get(a) ?? 0) - (perAz.get(b) ?? 0))[0];
+      perAz.set(az, (perAz.get(az) ?? 0) + 1);
+      return { key: nodeKey(pool.name, index), pool: pool.name, index, az, instanceType: pool.instanceType, role: pool.role };
+    });
+    const operation = { project: input.project, spec: input.spec, profile: input.profile, operationId: 'spot' };
+    const results = await Promise.allSettled(
+      plans.map((plan) => startNode(awsOnce, operation, scope, plan, pool, joiningContext(input.network, imageId, generation, plan.az), maxPrice)),
+    );
+    const failures: string[] = [];
+    results.forEach((r, i) => {
+      if (r.status === 'fulfilled') state.nodes.push(nodeStatus(r.value));
+      else failures.push(`${plans[i].key} in ${plans[i].az}: ${readableError(r.reason)}`);
+    });
+    if (failures.length > 0) state.lastError = `launch failed: ${failures.join('; ')}`;
+  }
+
+  async function tick(): Promise<void> {
+    state.ticks++;
+    // Prices and the listing at once: one workflow task per tick.
+    const [, listed] = await Promise.all([
+      readPrices(),
+      awsLocal.listClusterInstances({ scope }).then(
+        (all) => ({ all }),
+        (error: unknown) => ({ error }),
+      ),
+    ]);
+    if ('error' in listed) {
+      if (isCancellation(listed.error)) throw listed.error;
+      state.lastError = `listing the pool's nodes: ${readableError(listed.error)}`;
+      return;
+    }
+    const live = look(listed.all);
+    state.checkedAt = new Date().toISOString();
+
+    // Scaled down: the highest indices go.
+    const surplus = live.filter((i) => indexOf(i.key) >= state.desired);
+    if (surplus.length > 0) {
+      await Promise.all(surplus.map((i) => awsWait.terminateInstance({ scope, key: i.key, generation: i.generation })));
+      const goneIds = new Set(surplus.map((i) => i.instanceId));
+      state.nodes = state.nodes.filter((n) => !goneIds.has(n.instanceId));
+    }
+
+    const used = new Set(state.nodes.map((n) => indexOf(n.key)));
+    const missing: number[] = [];
+    for (let i = 0; i < state.desired; i++) if (!used.has(i)) missing.push(i);
+    if (missing.length === 0) {
+      state.reason = undefined;
+      return;
+    }
+    const maxPrice = bid();
+    if (maxPrice === undefined) {
+      state.reason = `waiting for the on-demand price of ${pool.instanceType}${state.lastError ? `: ${state.lastError}` : ''}`;
+      return;
+    }
+    const bidUsd = Number(maxPrice);
+    const inRange = pool.azs.filter((az) => state.spotPrices[az] !== undefined && state.spotPrices[az] <= bidUsd).sort((a, b) => state.spotPrices[a] - state.spotPrices[b]);
+    if (inRange.length === 0) {
+      state.reason = pool.azs
+        .map((az) => (state.spotPrices[az] === undefined ? `no spot price known in ${az}` : `spot ${usd(state.spotPrices[az])} > bid ${usd(bidUsd)} in ${az}`))
+        .join('; ');
+      return;
+    }
+    try {
+      await launch(missing, inRange, maxPrice);
+      state.reason = `launched ${missing.length} node(s) at bid ${usd(bidUsd)} in ${inRange.join(', ')}`;
+    } catch (error) {
+      if (isCancellation(error)) throw error;
+      state.lastError = `launch failed: ${readableError(error)}`;
+      state.reason = state.lastError;
+    }
+  }
+
+  /** Pool removed or cluster deleted: every node of the pool goes, whatever its generation. */
+  async function terminateAll(): Promise<void> {
+    const all = await awsOnce.listClusterInstances({ scope });
+    const keys = [...new Set(all.filter((i) => i.key.startsWith(prefix)).map((i) => i.key))];
+    await Promise.all(keys.map((key) => awsWait.terminateInstance({ scope, key })));
+  }
+
+  try {
+    for (;;) {
+      if (workflowInfo().continueAsNewSuggested) {
+        await continueAsNew<typeof spotWatcher>({ ...input, carried: state });
+      }
+      wake = false;
+      // Whatever fails in a tick (a terminate that kept failing) is reported; the loop goes on.
+      await tick().catch((error: unknown) => {
+        if (isCancellation(error)) throw error;
+        state.lastError = readableError(error);
+      });
+      const v = view();
+      setCurrentDetails(
+        `**${pool.name}**: ${v.running}/${v.desired} spot nodes, bid ${v.bid ? `$${v.bid}` : 'unknown'}` +
+          `${v.reason ? `\n\n${v.reason}` : ''}${v.degraded ? `\n\ndegraded: ${v.lastError}` : ''}`,
+      );
+      await condition(() => wake, input.intervalS * 1000);
+    }
+  } catch (error) {
+    if (isCancellation(error)) await CancellationScope.nonCancellable(terminateAll);
+    throw error;
+  }
+}
