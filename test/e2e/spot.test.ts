@@ -7,7 +7,7 @@ import type { PoolStatus, SpotPoolStatus } from '../../common/cluster-status';
 import { waitPhase } from '../support/clusters';
 import { call } from '../support/http';
 import { counts, inventory, InventoryItem, putSimConfig } from '../support/sim-client';
-import { launchStack, RunningStack, stackEnv, stackPorts } from '../support/stack';
+import { launchStack, RunningStack, stackEnv, stackPorts } from '../../scripts/stack-driver';
 
 jest.setTimeout(300000);
 
