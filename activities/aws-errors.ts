@@ -139,7 +139,9 @@ export function classifyAwsError(error: unknown): AwsErrorClass | undefined {
   if (isAwsServiceError(error)) {
     const code = awsErrorCode(error) ?? 'UnknownError';
     const message = error.message && error.message !== code ? error.message : 'no message';
-    return { code, message, retryable: isRetryableCode(code, error.$metadata.httpStatusCode, error.$fault) };
+    // A new IAM instance profile takes seconds to reach EC2: "Invalid IAM Instance Profile".
+    const iamPropagation = code === 'InvalidParameterValue' && /iam instance profile/i.test(message);
+    return { code, message, retryable: iamPropagation || isRetryableCode(code, error.$metadata.httpStatusCode, error.$fault) };
   }
   if (error instanceof Error) {
     const code = (error as { code?: unknown }).code;

@@ -1,5 +1,6 @@
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { ElasticLoadBalancingClient } from '@aws-sdk/client-elastic-load-balancing';
+import { IAMClient } from '@aws-sdk/client-iam';
 import { PricingClient } from '@aws-sdk/client-pricing';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
@@ -100,6 +101,11 @@ export class AwsSession {
 
   get secrets(): SecretsManagerClient {
     return this.client('secrets', () => new SecretsManagerClient(clientConfig(this.deps, this.accountId, this.region)));
+  }
+
+  /** IAM is global; its endpoint answers for every region. */
+  get iam(): IAMClient {
+    return this.client('iam', () => new IAMClient(clientConfig(this.deps, this.accountId, 'us-east-1')));
   }
 
   get quotas(): ServiceQuotasClient {

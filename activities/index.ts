@@ -7,6 +7,7 @@ import { instanceActivities } from './instances';
 import { internetGatewayActivities } from './internet-gateway';
 import { loadBalancerActivities } from './load-balancer';
 import { natGatewayActivities } from './nat-gateways';
+import { nodeRoleActivities } from './node-role';
 import { preflightActivities } from './preflight';
 import { pricingActivities } from './pricing';
 import { regionActivities } from './regions';
@@ -36,6 +37,7 @@ export function createActivities(deps: AwsDeps) {
     ...loadBalancerActivities(deps),
     ...instanceActivities(deps),
     ...secretActivities(deps),
+    ...nodeRoleActivities(deps),
     ...imageActivities(deps),
     ...preflightActivities(deps),
     ...pricingActivities(deps),

@@ -90,6 +90,7 @@ export interface NetworkStatus {
   apiEndpoint?: string;
   loadBalancerName?: string;
   joinSecretName?: string;
+  nodeInstanceProfile?: string;
 }
 
 export interface ClusterStatus {

@@ -37,6 +37,7 @@ export async function createCluster(input: OperationInput): Promise<ClusterBuild
   tasks.plan([
     'preflight',
     'join secret',
+    'node instance profile',
     ...(dynamic ? ['vpc', 'internet gateway', ...plan.azs.flatMap((az) => [`subnets ${az}`, `nat gateway ${az}`, `private route table ${az}`]), 'public route table'] : ['existing network']),
     'security groups',
     'load balancer',
@@ -56,6 +57,9 @@ export async function createCluster(input: OperationInput): Promise<ClusterBuild
   const imageId = preflight.imageId;
 
   const secret = tasks.run('join secret', () => aws.ensureJoinSecret({ scope }), (s) => s.secretName);
+  const nodeProfile = secret.then((s) =>
+    tasks.run('node instance profile', () => aws.ensureNodeInstanceProfile({ scope, secretArn: s.secretArn }), (p) => p.instanceProfileName),
+  );
   const network = dynamic ? buildNetwork(input, scope, tasks) : staticNetwork(input, tasks);
   const vpcId = network.then((n) => n.vpcId);
   const groups = vpcId.then((id) => securityGroups(input, scope, tasks, id));
@@ -86,18 +90,18 @@ export async function createCluster(input: OperationInput): Promise<ClusterBuild
   const cpPool = controlPlanePool(spec);
   const nodes = Promise.all(
     plan.nodes.map(async (node, order) => {
-      const [n, g, lb, s] = await Promise.all([network, groups, loadBalancer, secret]);
+      const [n, g, lb, s, role] = await Promise.all([network, groups, loadBalancer, secret, nodeProfile]);
       await n.routeReady(node.az);
       const pool = spec.pools.find((p) => p.name === node.pool) as PoolSpec;
       return tasks.run(
         node.key,
-        () => launchNode(input, scope, node, pool, { generation: 0, imageId, groups: g, subnetId: n.privateSubnet(node.az), apiEndpoint: `${lb.dnsName}:${API_SERVER_PORT}`, loadBalancerName: lb.name, joinSecretName: s.secretName, initialises: node.pool === cpPool.name && order === 0 }),
+        () => launchNode(input, scope, node, pool, { generation: 0, imageId, groups: g, subnetId: n.privateSubnet(node.az), apiEndpoint: `${lb.dnsName}:${API_SERVER_PORT}`, loadBalancerName: lb.name, joinSecretName: s.secretName, instanceProfileName: role.instanceProfileName, initialises: node.pool === cpPool.name && order === 0 }),
         (i) => `${i.instanceId} ready in ${i.az}`,
       );
     }),
   );
 
-  const [net, g, lb, b, s, launched] = await Promise.all([network, groups, loadBalancer, bastion, secret, nodes]);
+  const [net, g, lb, b, s, nodeRole, launched] = await Promise.all([network, groups, loadBalancer, bastion, secret, nodeProfile, nodes]);
   return {
     network: {
       placement: plan.placement,
@@ -110,6 +114,7 @@ export async function createCluster(input: OperationInput): Promise<ClusterBuild
       apiEndpoint: `${lb.dnsName}:${API_SERVER_PORT}`,
       loadBalancerName: lb.name,
       joinSecretName: s.secretName,
+      nodeInstanceProfile: nodeRole.instanceProfileName,
     },
     pools: spec.pools.map((pool) => poolStatus(pool, launched)),
   };

@@ -24,6 +24,7 @@ export async function deleteCluster(input: OperationInput): Promise<void> {
     ...(dynamic ? plan.azs.map((az) => `nat gateway ${az}`) : []),
     'security groups',
     ...(dynamic ? ['route tables', 'internet gateway', 'subnets', 'vpc'] : []),
+    'node instance profile',
     'join secret',
   ]);
 
@@ -41,6 +42,9 @@ export async function deleteCluster(input: OperationInput): Promise<void> {
   const secret = tasks.run('join secret', () => aws.deleteJoinSecret({ scope }));
 
   await Promise.all([instances, loadBalancer]);
+  // Terminated instances no longer hold the profile.
+  const nodeProfile = tasks.run('node instance profile', () => aws.deleteNodeInstanceProfile({ scope }));
+  nodeProfile.catch(() => undefined);
   await tasks.run('security groups', async () => {
     // Each group's delete revokes its own rules first, so the order among them is free.
     await Promise.all(['sg/control-plane', 'sg/nodes', 'sg/bastion', 'sg/lb'].map((key) => awsWait.deleteSecurityGroup({ scope, key })));
@@ -56,7 +60,7 @@ export async function deleteCluster(input: OperationInput): Promise<void> {
     );
     await tasks.run('vpc', () => awsWait.deleteVpc({ scope, key: 'vpc' }));
   }
-  await secret;
+  await Promise.all([secret, nodeProfile]);
   // Last: the account may be deleted once nothing of the cluster is left.
   await aws.releaseCloudAccountUsage({ project: input.project, cluster: input.spec.name });
 }

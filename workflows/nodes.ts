@@ -15,6 +15,8 @@ export interface NodeContext {
   apiEndpoint: string;
   loadBalancerName: string;
   joinSecretName: string;
+  /** Gives the node read access to its cluster's join secret. */
+  instanceProfileName?: string;
   initialises: boolean;
 }
 
@@ -34,6 +36,7 @@ export function joiningContext(network: NetworkStatus, imageId: string, generati
     apiEndpoint: network.apiEndpoint ?? '',
     loadBalancerName: network.loadBalancerName ?? '',
     joinSecretName: network.joinSecretName ?? '',
+    instanceProfileName: network.nodeInstanceProfile,
     initialises: false,
   };
 }
@@ -63,6 +66,7 @@ export function startNode(
     spotMaxPrice,
     scope,
     key: node.key,
+    iamInstanceProfile: ctx.instanceProfileName,
     generation: ctx.generation,
     subnetId: ctx.subnetId,
     instanceType: node.instanceType,

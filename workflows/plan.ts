@@ -99,6 +99,7 @@ export function planCluster(spec: ClusterSpec): ClusterPlan {
     add('rtb/public', 'route-table', ['igw', ...subnets.map((s) => `subnet/public/${s.az}`)]);
   }
   add('secret/join', 'secret', [], 'kubeadm join token (Secrets Manager)');
+  add('iam/node', 'instance-profile', ['secret/join'], 'IAM role + instance profile: nodes may read the join secret');
   add('sg/lb', 'security-group', vpc, `tcp ${API_SERVER_PORT} from anywhere`);
   add('sg/bastion', 'security-group', vpc, 'tcp 22 from the bastion CIDRs');
   add('sg/nodes', 'security-group', [...vpc, 'sg/bastion'], 'tcp 22 from sg/bastion only; all from sg/nodes');
@@ -107,7 +108,7 @@ export function planCluster(spec: ClusterSpec): ClusterPlan {
   add('bastion', 'instance', [...publicSubnet(azs[0]), 'sg/bastion'], `public subnet in ${azs[0]}`);
   for (const node of nodes) {
     const groups = node.role === 'control-plane' ? ['sg/nodes', 'sg/control-plane'] : ['sg/nodes'];
-    add(node.key, 'instance', [...privateRoute(node.az), ...groups, 'lb/api', 'secret/join'], `${node.instanceType} in ${node.az}`);
+    add(node.key, 'instance', [...privateRoute(node.az), ...groups, 'lb/api', 'secret/join', 'iam/node'], `${node.instanceType} in ${node.az}`);
   }
   return { placement: placement.type, azs, subnets, nodes, spotPools, resources };
 }

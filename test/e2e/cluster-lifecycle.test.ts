@@ -1,4 +1,5 @@
-import { CreateKeyPairCommand, CreateSubnetCommand, CreateVpcCommand, DescribeSubnetsCommand, DescribeVpcsCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { IAMClient, ListInstanceProfilesCommand } from '@aws-sdk/client-iam';
+import { CreateKeyPairCommand, DescribeInstancesCommand, CreateSubnetCommand, CreateVpcCommand, DescribeSubnetsCommand, DescribeVpcsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { Client, Connection } from '@temporalio/client';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -140,6 +141,13 @@ describe('cluster lifecycle (end to end)', () => {
       expect(instance.tags).toMatchObject({ 'clusterflow.io/cluster': 'default/demo', 'kubernetes.io/cluster/demo': 'owned', team: 'infra', Name: expect.stringMatching(/^demo-/) });
     }
     expect([...(inv.loadBalancers[0].instances as string[])].sort()).toEqual(masters.map((m) => m.id).sort());
+    // Nodes carry the instance profile that may read the join secret; the bastion does not.
+    const described = await ec2.send(new DescribeInstancesCommand({ InstanceIds: inv.instances.map((i) => i.id as string) }));
+    const profiles = Object.fromEntries(
+      (described.Reservations ?? []).flatMap((r) => r.Instances ?? []).map((i) => [i.Tags?.find((t) => t.Key === 'clusterflow.io/resource')?.Value, i.IamInstanceProfile?.Arn]),
+    );
+    expect(profiles.bastion).toBeUndefined();
+    for (const node of nodes) expect(profiles[node.tags!['clusterflow.io/resource']]).toContain(`instance-profile/${status.network.nodeInstanceProfile}`);
     expect(inv.loadBalancers[0]).toMatchObject({ scheme: 'internet-facing' });
 
     expect(status.network).toMatchObject({ vpcId: inv.vpcs[0].id, apiEndpoint: `${inv.loadBalancers[0].dnsName}:6443`, bastion: { instanceId: instances.bastion.id } });
@@ -168,6 +176,9 @@ describe('cluster lifecycle (end to end)', () => {
       vpcs: 0, subnets: 0, internetGateways: 0, natGateways: 0, addresses: 0, routeTables: 0, securityGroups: 0, instances: 0, loadBalancers: 0, secrets: 0,
     });
     expect((await call(api, 'GET', '/v1/clusters', { token })).body).toEqual([]);
+    const iam = new IAMClient({ region: 'us-east-1', endpoint: sim, credentials: KEYS });
+    await expect(iam.send(new ListInstanceProfilesCommand({}))).resolves.toMatchObject({ InstanceProfiles: [] });
+    iam.destroy();
   });
 
   it('static placement builds inside an existing VPC and leaves it standing after delete', async () => {

@@ -51,7 +51,7 @@ describe('planCluster', () => {
     expect(keys.filter((k) => k.startsWith('eip/'))).toHaveLength(3);
     expect(keys).toEqual(expect.arrayContaining(['vpc', 'igw', 'rtb/public', 'lb/api', 'bastion', 'secret/join', 'sg/nodes']));
     // Nodes wait for their AZ's NAT route, the API load balancer and the join secret.
-    expect(plan.resources.find((r) => r.key === 'node/master/1')!.dependsOn).toEqual(expect.arrayContaining(['rtb/private/us-east-1b', 'lb/api', 'secret/join']));
+    expect(plan.resources.find((r) => r.key === 'node/master/1')!.dependsOn).toEqual(expect.arrayContaining(['rtb/private/us-east-1b', 'lb/api', 'secret/join', 'iam/node']));
   });
 
   it('creates no network for static placement', () => {
@@ -70,7 +70,7 @@ describe('planCluster', () => {
     );
     const kinds = new Set(staticPlan.resources.map((r) => r.kind));
     for (const kind of ['vpc', 'subnet', 'internet-gateway', 'nat-gateway', 'elastic-ip', 'route-table']) expect(kinds.has(kind)).toBe(false);
-    expect(kinds).toEqual(new Set(['secret', 'security-group', 'load-balancer', 'instance']));
+    expect(kinds).toEqual(new Set(['secret', 'instance-profile', 'security-group', 'load-balancer', 'instance']));
   });
 
   it('keeps node placement stable when a pool grows', () => {
