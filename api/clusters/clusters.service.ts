@@ -142,7 +142,8 @@ export class ClustersService {
     const found: ClusterStatus[] = [];
     const query = `WorkflowType = "clusterEntity" AND ClusterProject = "${project}" AND ClusterPhase != "Deleted"`;
     for await (const execution of this.temporal.workflow.list({ query })) {
-      const status = await this.temporal.workflow.getHandle(execution.workflowId, execution.runId).query<ClusterStatus>('status').catch(() => undefined);
+      const name = execution.typedSearchAttributes.get(SEARCH_ATTRIBUTE_KEYS.ClusterName);
+      const status = typeof name === 'string' ? await this.get(project, name).catch(() => undefined) : undefined;
       if (status) found.push(status);
     }
     return found.sort((a, b) => a.name.localeCompare(b.name));

@@ -106,6 +106,9 @@ describe('spot pool (end to end)', () => {
     expect(pool.nodes).toEqual([]);
     expect(pool.waiting).toEqual({ count: 2, reason: `spot $0.2 > bid $0.048 in ${AZ_A}; spot $0.2 > bid $0.048 in ${AZ_B}` });
     expect(await spotNodes()).toEqual([]);
+    // The list says the same as the cluster's own status.
+    const listed = await call(api, 'GET', '/v1/clusters', { token });
+    expect(listed.body.find((c: { name: string }) => c.name === 'spotty')?.pools.find((p: { spot?: unknown }) => p.spot)?.waiting).toEqual(pool.waiting);
 
     // What the watcher avoids: a launch with MaxPrice below the price fails, as on AWS.
     const master = (await inventory(sim, 'clusterflow.io/cluster=default/spotty')).instances.find((i) => live(i))!;
