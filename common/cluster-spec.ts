@@ -53,6 +53,9 @@ export interface ClusterSpec {
 
 export const CONTROL_PLANE_SIZES = [1, 3, 5] as const;
 
+/** A cluster spans at most 8 AZs: the VPC is carved into 16 subnet blocks, a private and a public per AZ. */
+export const MAX_AZS = 8;
+
 export function controlPlanePool(spec: ClusterSpec): PoolSpec {
   const pool = spec.pools.find((p) => p.role === 'control-plane');
   if (!pool) throw new Error(`cluster ${spec.name} has no control-plane pool`);

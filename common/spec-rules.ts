@@ -3,7 +3,7 @@
  * naming the rule. Pure: the API and the entity workflow's validators both use it.
  */
 import { parseCidr, overlaps } from './cidr';
-import { ClusterSpec, CONTROL_PLANE_SIZES } from './cluster-spec';
+import { ClusterSpec, CONTROL_PLANE_SIZES, MAX_AZS } from './cluster-spec';
 
 export interface RuleProblem {
   field: string;
@@ -11,7 +11,6 @@ export interface RuleProblem {
   message: string;
 }
 
-const MAX_AZS = 8;
 
 export function specRuleProblems(spec: ClusterSpec): RuleProblem[] {
   const problems: RuleProblem[] = [];

@@ -18,7 +18,3 @@ export function ownerOf(project: string, spec: ClusterSpec): Owner {
 export function scopeOf(input: Pick<OperationInput, 'project' | 'spec'>): Scope {
   return { accountId: input.spec.cloud.accountId, region: input.spec.cloud.region, owner: ownerOf(input.project, input.spec) };
 }
-
-export function joinSecretName(project: string, clusterName: string): string {
-  return `clusterflow/${project}/${clusterName}/join`;
-}

@@ -3,10 +3,9 @@
  * Pure functions, called by the workflows, the dry run and the tests alike.
  */
 import { formatCidr, parseCidr, subBlock } from '../common/cidr';
-import { ClusterSpec, clusterAzs, PoolSpec } from '../common/cluster-spec';
+import { ClusterSpec, clusterAzs, MAX_AZS, PoolSpec } from '../common/cluster-spec';
 
-/** Subnets take /(vpc+4) blocks: private ones from the first half, public from the second. Up to 8 AZs. */
-export const MAX_AZS = 8;
+/** Subnets take /(vpc+4) blocks: private ones from the first half, public from the second. */
 export const API_SERVER_PORT = 6443;
 
 export interface SubnetPlan {
