@@ -6,7 +6,9 @@ import type { Activities } from '../activities';
  * Activity stubs by kind of call. AWS errors that retrying cannot fix arrive as
  * non-retryable failures (activities/aws-errors.ts); the rest are retried with backoff.
  */
-const retry: RetryPolicy = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 10 };
+// Attempts, not time, bound a retryable error: AWS's dependency lags during a delete and the
+// timed-out attempts of a killed worker both count, so the budget is generous (≈ 9 min).
+const retry: RetryPolicy = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 20 };
 
 /** What the Web UI shows for each activity: the step and the resource it works on. */
 function summaryOf(activity: string, input: unknown): string {

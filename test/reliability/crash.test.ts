@@ -72,7 +72,9 @@ describe('reliability: killed processes', () => {
     expect((await call(api, 'DELETE', '/v1/clusters/crashy', { token })).status).toBe(202);
     await killWorkerDuring('crashy', 'op-2-delete', 'instances');
     await killWorkerDuring('crashy', 'op-2-delete', 'security groups');
-    expect((await waitPhase(api, token, 'crashy', ['Deleted', 'Failed'])).phase).toBe('Deleted');
+    const deleted = await waitPhase(api, token, 'crashy', ['Deleted', 'Failed']);
+    expect(deleted.lastError).toBeUndefined();
+    expect(deleted.phase).toBe('Deleted');
     expect(counts(await inventory(sim, 'clusterflow.io/cluster=default/crashy'))).toEqual(NOTHING);
   });
 
