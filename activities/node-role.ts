@@ -11,6 +11,7 @@ import {
   IAMClient,
   PutRolePolicyCommand,
   RemoveRoleFromInstanceProfileCommand,
+  Tag,
 } from '@aws-sdk/client-iam';
 import { ApplicationFailure } from '@temporalio/common';
 import { CLUSTER_TAG, Owner, resourceTags } from '../common/tags';
@@ -43,11 +44,25 @@ async function ignoreMissing(call: () => Promise<unknown>): Promise<void> {
   }
 }
 
+/** The answer of a Get call, or undefined when the entity does not exist. */
+async function lookUp<T>(call: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await call();
+  } catch (error) {
+    if (notFound(error)) return undefined;
+    throw error;
+  }
+}
+
+function ownedBy(tags: Tag[] | undefined, owner: Owner): boolean {
+  return tags?.some((t) => t.Key === CLUSTER_TAG && t.Value === owner.cluster) ?? false;
+}
+
 async function ensureRole(iam: IAMClient, owner: Owner, name: string): Promise<void> {
   try {
     const { Role } = await iam.send(new GetRoleCommand({ RoleName: name }));
     // A role of that name that is not ours is not adopted.
-    if (!Role?.Tags?.some((t) => t.Key === CLUSTER_TAG && t.Value === owner.cluster)) {
+    if (!ownedBy(Role?.Tags, owner)) {
       throw ApplicationFailure.nonRetryable(`IAM role ${name} exists and does not belong to cluster ${owner.cluster}`, 'ResourceNotOwned');
     }
     return;
@@ -93,10 +108,13 @@ export function nodeRoleActivities(deps: AwsDeps) {
           }),
         );
         let roles: string[] = [];
-        try {
-          roles = ((await iam.send(new GetInstanceProfileCommand({ InstanceProfileName: name }))).InstanceProfile?.Roles ?? []).map((r) => r.RoleName!);
-        } catch (error) {
-          if (!notFound(error)) throw error;
+        const profile = (await lookUp(() => iam.send(new GetInstanceProfileCommand({ InstanceProfileName: name }))))?.InstanceProfile;
+        if (profile) {
+          if (!ownedBy(profile.Tags, scope.owner)) {
+            throw ApplicationFailure.nonRetryable(`IAM instance profile ${name} exists and does not belong to cluster ${scope.owner.cluster}`, 'ResourceNotOwned');
+          }
+          roles = (profile.Roles ?? []).map((r) => r.RoleName!);
+        } else {
           try {
             await iam.send(new CreateInstanceProfileCommand({ InstanceProfileName: name, Tags: toAwsTags(resourceTags(scope.owner, NODE_ROLE_KEY)) }));
           } catch (created) {
@@ -115,14 +133,27 @@ export function nodeRoleActivities(deps: AwsDeps) {
       });
     },
 
-    /** Undoes ensureNodeInstanceProfile in reverse; whatever is already gone counts as done. */
+    /**
+     * Undoes ensureNodeInstanceProfile in reverse; whatever is already gone counts as done.
+     * It looks before it acts: only roles the profile still holds are removed (a retry after a
+     * crash between two calls goes straight on), and a role or profile of this name that is not
+     * the cluster's (ensure refused to adopt it) is left alone.
+     */
     async deleteNodeInstanceProfile({ scope }: ClusterScoped): Promise<void> {
       const name = nodeRoleName(scope.owner);
       await withSession(deps, scope, async ({ iam }) => {
-        await ignoreMissing(() => iam.send(new RemoveRoleFromInstanceProfileCommand({ InstanceProfileName: name, RoleName: name })));
-        await ignoreMissing(() => iam.send(new DeleteInstanceProfileCommand({ InstanceProfileName: name })));
-        await ignoreMissing(() => iam.send(new DeleteRolePolicyCommand({ RoleName: name, PolicyName: POLICY_NAME })));
-        await ignoreMissing(() => iam.send(new DeleteRoleCommand({ RoleName: name })));
+        const profile = await lookUp(() => iam.send(new GetInstanceProfileCommand({ InstanceProfileName: name })));
+        if (profile?.InstanceProfile && ownedBy(profile.InstanceProfile.Tags, scope.owner)) {
+          for (const role of profile.InstanceProfile.Roles ?? []) {
+            await ignoreMissing(() => iam.send(new RemoveRoleFromInstanceProfileCommand({ InstanceProfileName: name, RoleName: role.RoleName })));
+          }
+          await ignoreMissing(() => iam.send(new DeleteInstanceProfileCommand({ InstanceProfileName: name })));
+        }
+        const role = await lookUp(() => iam.send(new GetRoleCommand({ RoleName: name })));
+        if (role?.Role && ownedBy(role.Role.Tags, scope.owner)) {
+          await ignoreMissing(() => iam.send(new DeleteRolePolicyCommand({ RoleName: name, PolicyName: POLICY_NAME })));
+          await ignoreMissing(() => iam.send(new DeleteRoleCommand({ RoleName: name })));
+        }
       });
     },
   };

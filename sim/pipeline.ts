@@ -2,6 +2,7 @@ import type * as http from 'node:http';
 import type { Ctx, Hook } from './context';
 import { EC2_HOOKS } from './ec2';
 import { ELB_HOOKS, ELBV2_HOOKS } from './elb';
+import { IAM_HOOKS } from './iam';
 import { AwsError, errorResponse, type WireResponse } from './errors';
 import { faultFor, faultMessage, latencyFor } from './faults';
 import { handlePricing } from './pricing/api';
@@ -20,6 +21,7 @@ const HOOKS: Record<string, Record<string, Hook>> = {
   ec2: EC2_HOOKS,
   elb: ELB_HOOKS,
   elbv2: ELBV2_HOOKS,
+  iam: IAM_HOOKS,
   pricing: {},
 };
 

@@ -1,5 +1,14 @@
 import { DescribeInstancesCommand, DescribeSubnetsCommand } from '@aws-sdk/client-ec2';
-import { GetInstanceProfileCommand, GetRoleCommand, GetRolePolicyCommand, IAMClient } from '@aws-sdk/client-iam';
+import {
+  AddRoleToInstanceProfileCommand,
+  CreateInstanceProfileCommand,
+  CreateRoleCommand,
+  GetInstanceProfileCommand,
+  GetRoleCommand,
+  GetRolePolicyCommand,
+  IAMClient,
+  RemoveRoleFromInstanceProfileCommand,
+} from '@aws-sdk/client-iam';
 import { nodeRoleName } from '../../activities/node-role';
 import { Backend, newScope, REGION, SECRET_ACCESS_KEY, startBackend } from './support';
 
@@ -38,6 +47,35 @@ describe('node instance profile activities', () => {
     await aws.run('deleteNodeInstanceProfile', { scope });
     await expect(iam.send(new GetRoleCommand({ RoleName: first.instanceProfileName }))).rejects.toMatchObject({ name: 'NoSuchEntityException' });
     await expect(iam.send(new GetInstanceProfileCommand({ InstanceProfileName: first.instanceProfileName }))).rejects.toMatchObject({ name: 'NoSuchEntityException' });
+  });
+
+  it('finishes a delete whose earlier attempt died after taking the role out of the profile', async () => {
+    const scope = newScope('iamcrash');
+    const secret = await aws.run('ensureJoinSecret', { scope });
+    const { instanceProfileName: name } = await aws.run('ensureNodeInstanceProfile', { scope, secretArn: secret.secretArn });
+    // What a worker killed between the delete's first and second IAM call leaves behind.
+    await iam.send(new RemoveRoleFromInstanceProfileCommand({ InstanceProfileName: name, RoleName: name }));
+
+    await aws.run('deleteNodeInstanceProfile', { scope });
+    await expect(iam.send(new GetInstanceProfileCommand({ InstanceProfileName: name }))).rejects.toMatchObject({ name: 'NoSuchEntityException' });
+    await expect(iam.send(new GetRoleCommand({ RoleName: name }))).rejects.toMatchObject({ name: 'NoSuchEntityException' });
+  });
+
+  it('neither adopts nor deletes a role and profile of its name that are not the cluster\'s', async () => {
+    const scope = newScope('iamforeign');
+    const name = nodeRoleName(scope.owner);
+    const trust = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }] });
+    await iam.send(new CreateRoleCommand({ RoleName: name, AssumeRolePolicyDocument: trust }));
+    await iam.send(new CreateInstanceProfileCommand({ InstanceProfileName: name }));
+    await iam.send(new AddRoleToInstanceProfileCommand({ InstanceProfileName: name, RoleName: name }));
+
+    await expect(aws.run('ensureNodeInstanceProfile', { scope, secretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:x' })).rejects.toMatchObject({
+      message: expect.stringContaining('does not belong to cluster'),
+    });
+    await aws.run('deleteNodeInstanceProfile', { scope });
+    const profile = await iam.send(new GetInstanceProfileCommand({ InstanceProfileName: name }));
+    expect(profile.InstanceProfile?.Roles?.map((r) => r.RoleName)).toEqual([name]);
+    expect((await iam.send(new GetRoleCommand({ RoleName: name }))).Role?.RoleName).toBe(name);
   });
 
   it('keeps clusters of the same name in different projects apart', () => {

@@ -2,6 +2,7 @@ import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import type { Task } from '../../common/cluster-status';
 import { call } from '../support/http';
 import { NOTHING, THREE_AZ_INVENTORY, threeAzSpec, waitPhase, waitTask } from '../support/clusters';
 import { startWorker, WorkerProcess } from '../support/processes';
@@ -58,6 +59,12 @@ describe('reliability: killed processes', () => {
     worker = await startWorker(env);
   }
 
+  /** The operation's tasks that did not succeed: none when all went well, the culprit otherwise. */
+  async function unfinishedTasks(cluster: string, operationId: string): Promise<Task[]> {
+    const operation = await call(api, 'GET', `/v1/clusters/${cluster}/operations/${operationId}`, { token });
+    return (operation.body.tasks as Task[]).filter((task) => task.state !== 'Succeeded');
+  }
+
   it('create survives the worker being SIGKILLed at three points, with no duplicate resource', async () => {
     expect((await call(api, 'POST', '/v1/clusters', { token, body: threeAzSpec('crashy', accountId) })).status).toBe(202);
     await killWorkerDuring('crashy', 'op-1-create', 'vpc');
@@ -66,23 +73,19 @@ describe('reliability: killed processes', () => {
     const status = await waitPhase(api, token, 'crashy', ['Running', 'Failed']);
     expect(status.lastError).toBeUndefined();
     expect(counts(await inventory(sim, 'clusterflow.io/cluster=default/crashy'))).toEqual(THREE_AZ_INVENTORY);
-    // While the delete-under-kills test below is skipped, free the account's quotas here.
-    expect((await call(api, 'DELETE', '/v1/clusters/crashy', { token })).status).toBe(202);
-    expect((await waitPhase(api, token, 'crashy', ['Deleted', 'Failed'])).phase).toBe('Deleted');
   });
 
-  // Known defect, issue 4 stays open: in 2 of the last 4 full CI runs this delete never
-  // finished after the kills (Failed with 10 attempts; still retrying at 300 s with 20), while
-  // it passes locally. Skipped so the rest lands; the next session must find the stuck step.
-  it.skip('delete survives the worker being SIGKILLed at two points, leaving nothing', async () => {
+  it('delete survives the worker being SIGKILLed at two points, leaving nothing', async () => {
     expect((await call(api, 'DELETE', '/v1/clusters/crashy', { token })).status).toBe(202);
     await killWorkerDuring('crashy', 'op-2-delete', 'instances');
     await killWorkerDuring('crashy', 'op-2-delete', 'security groups');
-    const deleted = await waitPhase(api, token, 'crashy', ['Deleted', 'Failed']);
-    expect(deleted.lastError).toBeUndefined();
-    expect(deleted.phase).toBe('Deleted');
+    const deleted = await waitPhase(api, token, 'crashy', ['Deleted', 'Failed'], 240000).catch(() => undefined);
+    // A delete that stalls names its stuck task here rather than as a timeout.
+    expect(await unfinishedTasks('crashy', 'op-2-delete')).toEqual([]);
+    expect(deleted?.lastError).toBeUndefined();
+    expect(deleted?.phase).toBe('Deleted');
     expect(counts(await inventory(sim, 'clusterflow.io/cluster=default/crashy'))).toEqual(NOTHING);
-  });
+  }, 600000);
 
   it('a rolling reconfigure survives worker SIGKILLs without a double replacement', async () => {
     const spec = threeAzSpec('rolling', accountId);
