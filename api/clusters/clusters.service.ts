@@ -18,6 +18,7 @@ import { AWS_DEPS, SETTINGS, STORE, TEMPORAL_CLIENT } from '../common/tokens';
 import { Store } from '../store/store';
 import { ClusterSpecDto } from './cluster-spec.dto';
 import { regionProblems } from './region-checks';
+import { RetryingActivity, retryingActivities } from './retrying-activities';
 import { UpdatePoolDto } from './pool.dto';
 
 export interface OperationView {
@@ -30,6 +31,8 @@ export interface OperationView {
   tasks?: Progress['tasks'];
   error?: string;
   reason?: string;
+  /** While the operation runs: the calls Temporal is retrying, with their last error. */
+  retrying?: RetryingActivity[];
 }
 
 function unprocessable(problems: FieldProblem[]): ApiError {
@@ -250,10 +253,16 @@ export class ClustersService {
   }
 
   private async operationView(record: OperationRecord): Promise<OperationView> {
-    const progress = await this.temporal.workflow
-      .getHandle(record.workflowId)
-      .query<Progress>('progress')
-      .catch(() => undefined);
+    const handle = this.temporal.workflow.getHandle(record.workflowId);
+    const [progress, retrying] = await Promise.all([
+      handle.query<Progress>('progress').catch(() => undefined),
+      record.state === 'Running'
+        ? handle
+            .describe()
+            .then((description) => retryingActivities(description.raw.pendingActivities))
+            .catch(() => undefined)
+        : undefined,
+    ]);
     return {
       id: record.id,
       type: record.type,
@@ -264,6 +273,7 @@ export class ClustersService {
       tasks: progress?.tasks,
       error: record.error,
       reason: record.reason,
+      retrying: retrying?.length ? retrying : undefined,
     };
   }
 

@@ -1,14 +1,11 @@
 import { IAMClient, ListInstanceProfilesCommand } from '@aws-sdk/client-iam';
 import { CreateKeyPairCommand, DescribeInstancesCommand, CreateSubnetCommand, CreateVpcCommand, DescribeSubnetsCommand, DescribeVpcsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { Client, Connection } from '@temporalio/client';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import type { ClusterSpec } from '../../common/cluster-spec';
 import type { ClusterStatus } from '../../common/cluster-status';
 import { call } from '../support/http';
-import { counts, inventory, InventoryItem, resetSimStats, simStats } from '../support/sim-client';
-import { launchStack, RunningStack, stackEnv, stackPorts } from '../../scripts/stack-driver';
+import { counts, inventory, InventoryItem, putSimConfig, resetSimStats, simStats } from '../support/sim-client';
+import { useStack } from '../support/stack';
 
 const KEYS = { accessKeyId: 'AKIAE2ELIFECYCLE0001', secretAccessKey: 'lifecycleSecretKeyThatIsLongEnough0001' };
 const AZS = ['us-east-1a', 'us-east-1b', 'us-east-1c'];
@@ -18,8 +15,8 @@ const AZS = ['us-east-1a', 'us-east-1b', 'us-east-1c'];
  * API, and the simulator with non-zero delays. The simulator's inventory is the judge.
  */
 describe('cluster lifecycle (end to end)', () => {
-  let stack: RunningStack;
-  let dataDir: string;
+  // A fifth of the simulator's default delays: every state still lags, as in AWS.
+  const stack = useStack({ sim: { delayScale: 0.2 } });
   let api: string;
   let sim: string;
   let token: string;
@@ -28,26 +25,18 @@ describe('cluster lifecycle (end to end)', () => {
   let temporal: Client;
 
   beforeAll(async () => {
-    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cf-life-'));
-    const ports = await stackPorts();
-    // A fifth of the simulator's default delays: every state still lags, as in AWS.
-    stack = await launchStack(stackEnv(ports, dataDir, { CLUSTERFLOW_SIM_CONFIG: JSON.stringify({ delayScale: 0.2 }), CLUSTERFLOW_AWS_POLL_MS: '200' }), ports);
-    api = `http://127.0.0.1:${ports.api}`;
-    sim = `http://127.0.0.1:${ports.sim}`;
-    token = fs.readFileSync(path.join(dataDir, 'api-token'), 'utf8').trim();
+    ({ api, sim, token } = stack);
     const account = await call(api, 'POST', '/v1/cloud-accounts', { token, body: { name: 'e2e', ...KEYS } });
     expect(account.status).toBe(201);
     accountId = account.body.id;
     ec2 = new EC2Client({ region: 'us-east-1', endpoint: sim, credentials: KEYS });
     await ec2.send(new CreateKeyPairCommand({ KeyName: 'ops-key' }));
-    temporal = new Client({ connection: await Connection.connect({ address: `127.0.0.1:${ports.temporal}` }) });
+    temporal = new Client({ connection: await Connection.connect({ address: `127.0.0.1:${stack.ports.temporal}` }) });
   });
 
   afterAll(async () => {
     ec2?.destroy();
     await temporal?.connection.close();
-    await stack?.interrupt();
-    fs.rmSync(dataDir, { recursive: true, force: true });
   });
 
   function dynamicSpec(name: string): ClusterSpec {
@@ -165,13 +154,30 @@ describe('cluster lifecycle (end to end)', () => {
     expect((await call(api, 'DELETE', `/v1/cloud-accounts/${accountId}`, { token })).status).toBe(409);
   });
 
-  it('deletes the cluster, leaving nothing with its tag', async () => {
+  it('deletes the cluster, leaving nothing with its tag; a refusal AWS lifts later shows as a retry', async () => {
+    // AWS refuses the route tables' deletes for a while (each of the four tables three times).
+    const refusal = 'The routeTable has dependencies and cannot be deleted.';
+    await putSimConfig(sim, { faults: { 'ec2:DeleteRouteTable': { code: 'DependencyViolation', rate: 1, count: 12, message: refusal } } });
     const deleting = await call(api, 'DELETE', '/v1/clusters/demo', { token });
     expect(deleting).toMatchObject({ status: 202, body: { operationId: 'op-2-delete' } });
     const again = await call(api, 'DELETE', '/v1/clusters/demo', { token });
     expect(again).toMatchObject({ status: 409, body: { details: { operationId: 'op-2-delete' } } });
+    const retries: Array<{ activity: string; attempt: number; lastError: string; nextAttemptAt?: string }> = [];
+    let tasksWhileRetrying: Array<{ name: string; state: string }> = [];
+    const deadline = Date.now() + 180000;
+    while ((await call(api, 'GET', '/v1/clusters/demo', { token })).body?.phase === 'Deleting' && Date.now() < deadline) {
+      const operation = (await call(api, 'GET', '/v1/clusters/demo/operations/op-2-delete', { token })).body;
+      if (operation.retrying?.some((r: { activity: string }) => r.activity === 'deleteRouteTable')) tasksWhileRetrying = operation.tasks;
+      retries.push(...(operation.retrying ?? []));
+      await new Promise((res) => setTimeout(res, 200));
+    }
+    await putSimConfig(sim, { faults: { 'ec2:DeleteRouteTable': null } });
     const status = await waitPhase('demo', ['Deleted', 'Failed']);
     expect(status.phase).toBe('Deleted');
+    expect(retries).toContainEqual(expect.objectContaining({ activity: 'deleteRouteTable', lastError: `DependencyViolation: ${refusal}` }));
+    expect(tasksWhileRetrying.find((t) => t.name === 'route tables')?.state).toBe('Running');
+    for (const retry of retries) expect(retry.attempt).toBeGreaterThan(1);
+    expect((await call(api, 'GET', '/v1/clusters/demo/operations/op-2-delete', { token })).body.retrying).toBeUndefined();
     expect(counts(await inventory(sim, 'clusterflow.io/cluster=default/demo'))).toEqual({
       vpcs: 0, subnets: 0, internetGateways: 0, natGateways: 0, addresses: 0, routeTables: 0, securityGroups: 0, instances: 0, loadBalancers: 0, secrets: 0,
     });
