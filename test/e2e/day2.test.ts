@@ -1,13 +1,10 @@
 import { Client, Connection } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import type { ClusterSpec } from '../../common/cluster-spec';
 import { waitPhase } from '../support/clusters';
 import { call } from '../support/http';
 import { inventory, InventoryItem } from '../support/sim-client';
-import { launchStack, RunningStack, stackEnv, stackPorts } from '../../scripts/stack-driver';
+import { useStack } from '../support/stack';
 
 jest.setTimeout(300000);
 
@@ -16,21 +13,15 @@ jest.setTimeout(300000);
  * after each step: nodes per pool and AZ, instance types, load balancer registrations.
  */
 describe('day-2 operations (end to end)', () => {
-  let stack: RunningStack;
-  let dataDir: string;
+  const stack = useStack({ sim: { delayScale: 0.2 } });
   let api: string;
   let sim: string;
   let token: string;
   let temporal: Client;
 
   beforeAll(async () => {
-    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cf-day2-'));
-    const ports = await stackPorts();
-    stack = await launchStack(stackEnv(ports, dataDir, { CLUSTERFLOW_SIM_CONFIG: JSON.stringify({ delayScale: 0.2 }), CLUSTERFLOW_AWS_POLL_MS: '200' }), ports);
-    api = `http://127.0.0.1:${ports.api}`;
-    sim = `http://127.0.0.1:${ports.sim}`;
-    token = fs.readFileSync(path.join(dataDir, 'api-token'), 'utf8').trim();
-    temporal = new Client({ connection: await Connection.connect({ address: `127.0.0.1:${ports.temporal}` }) });
+    ({ api, sim, token } = stack);
+    temporal = new Client({ connection: await Connection.connect({ address: `127.0.0.1:${stack.ports.temporal}` }) });
     const account = await call(api, 'POST', '/v1/cloud-accounts', {
       token,
       body: { name: 'ops', accessKeyId: 'AKIADAYTWOTEST000001', secretAccessKey: 'dayTwoSecretKeyThatIsLongEnough00001' },
@@ -50,8 +41,6 @@ describe('day-2 operations (end to end)', () => {
 
   afterAll(async () => {
     await temporal?.connection.close();
-    await stack?.interrupt();
-    fs.rmSync(dataDir, { recursive: true, force: true });
   });
 
   const live = (i: InventoryItem) => !['terminated', 'shutting-down'].includes(i.state as string);

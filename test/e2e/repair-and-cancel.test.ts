@@ -1,14 +1,11 @@
 import { DescribeInstancesCommand, EC2Client, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import { Client, Connection } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import type { ClusterSpec } from '../../common/cluster-spec';
 import { waitPhase, waitTask } from '../support/clusters';
 import { call } from '../support/http';
 import { inventory, InventoryItem, putSimConfig } from '../support/sim-client';
-import { launchStack, RunningStack, stackEnv, stackPorts } from '../../scripts/stack-driver';
+import { useStack } from '../support/stack';
 
 jest.setTimeout(300000);
 
@@ -16,23 +13,14 @@ const KEYS = { accessKeyId: 'AKIAREPAIRCANCEL0001', secretAccessKey: 'repairCanc
 
 /** Cancel an operation midway, and self-repair of a node terminated behind Clusterflow's back. */
 describe('cancel and self-repair (end to end)', () => {
-  let stack: RunningStack;
-  let dataDir: string;
+  const stack = useStack({ sim: { delayScale: 0.3 }, env: { CLUSTERFLOW_RECONCILE_INTERVAL_S: '2' } });
   let api: string;
   let sim: string;
   let token: string;
   let ec2: EC2Client;
 
   beforeAll(async () => {
-    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cf-repair-'));
-    const ports = await stackPorts();
-    stack = await launchStack(
-      stackEnv(ports, dataDir, { CLUSTERFLOW_SIM_CONFIG: JSON.stringify({ delayScale: 0.3 }), CLUSTERFLOW_AWS_POLL_MS: '200', CLUSTERFLOW_RECONCILE_INTERVAL_S: '2' }),
-      ports,
-    );
-    api = `http://127.0.0.1:${ports.api}`;
-    sim = `http://127.0.0.1:${ports.sim}`;
-    token = fs.readFileSync(path.join(dataDir, 'api-token'), 'utf8').trim();
+    ({ api, sim, token } = stack);
     ec2 = new EC2Client({ region: 'us-east-1', endpoint: sim, credentials: KEYS });
     const account = await call(api, 'POST', '/v1/cloud-accounts', { token, body: { name: 'rc', ...KEYS } });
     const spec: ClusterSpec = {
@@ -50,8 +38,6 @@ describe('cancel and self-repair (end to end)', () => {
 
   afterAll(async () => {
     ec2?.destroy();
-    await stack?.interrupt();
-    fs.rmSync(dataDir, { recursive: true, force: true });
   });
 
   const live = (i: InventoryItem) => !['terminated', 'shutting-down'].includes(i.state as string);
@@ -122,7 +108,7 @@ describe('cancel and self-repair (end to end)', () => {
   });
 
   it('replays the histories of the cancelled and the repair operations', async () => {
-    const temporal = new Client({ connection: await Connection.connect({ address: stack.env.TEMPORAL_ADDRESS! }) });
+    const temporal = new Client({ connection: await Connection.connect({ address: stack.running.env.TEMPORAL_ADDRESS! }) });
     try {
       const ops = await call(api, 'GET', '/v1/clusters/rc/operations', { token });
       expect(ops.body.map((o: { type: string; state: string }) => `${o.type}:${o.state}`)).toEqual(['create:Succeeded', 'scale:Cancelled', 'repair:Succeeded']);

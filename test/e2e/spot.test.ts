@@ -1,13 +1,10 @@
 import { DescribeInstancesCommand, EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import type { ClusterSpec } from '../../common/cluster-spec';
 import type { PoolStatus, SpotPoolStatus } from '../../common/cluster-status';
 import { waitPhase } from '../support/clusters';
 import { call } from '../support/http';
 import { counts, inventory, InventoryItem, putSimConfig } from '../support/sim-client';
-import { launchStack, RunningStack, stackEnv, stackPorts } from '../../scripts/stack-driver';
+import { useStack } from '../support/stack';
 
 jest.setTimeout(300000);
 
@@ -22,8 +19,7 @@ const AZ_B = 'us-east-1b';
  * outage, and goes with the cluster.
  */
 describe('spot pool (end to end)', () => {
-  let stack: RunningStack;
-  let dataDir: string;
+  const stack = useStack({ sim: { delayScale: 0.2 }, env: { CLUSTERFLOW_SPOT_INTERVAL_S: '1' } });
   let api: string;
   let sim: string;
   let token: string;
@@ -59,22 +55,12 @@ describe('spot pool (end to end)', () => {
   }
 
   beforeAll(async () => {
-    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cf-spot-'));
-    const ports = await stackPorts();
-    stack = await launchStack(
-      stackEnv(ports, dataDir, { CLUSTERFLOW_SIM_CONFIG: JSON.stringify({ delayScale: 0.2 }), CLUSTERFLOW_AWS_POLL_MS: '200', CLUSTERFLOW_SPOT_INTERVAL_S: '1' }),
-      ports,
-    );
-    api = `http://127.0.0.1:${ports.api}`;
-    sim = `http://127.0.0.1:${ports.sim}`;
-    token = fs.readFileSync(path.join(dataDir, 'api-token'), 'utf8').trim();
+    ({ api, sim, token } = stack);
     ec2 = new EC2Client({ region: 'us-east-1', endpoint: sim, credentials: KEYS });
   });
 
   afterAll(async () => {
     ec2?.destroy();
-    await stack?.interrupt();
-    fs.rmSync(dataDir, { recursive: true, force: true });
   });
 
   it('creates the cluster without waiting for the spot pool, which waits (pricing down, then outbid) and says why', async () => {

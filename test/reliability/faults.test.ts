@@ -1,10 +1,7 @@
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { call } from '../support/http';
 import { NOTHING, THREE_AZ_INVENTORY, threeAzSpec, waitPhase } from '../support/clusters';
 import { counts, inventory, resetSimStats, simStats } from '../support/sim-client';
-import { launchStack, RunningStack, stackEnv, stackPorts } from '../../scripts/stack-driver';
+import { useStack } from '../support/stack';
 
 /**
  * AWS on a bad day: EC2's throttling buckets shrunk so a cluster's burst meets
@@ -15,17 +12,8 @@ import { launchStack, RunningStack, stackEnv, stackPorts } from '../../scripts/s
 jest.setTimeout(900000);
 
 describe('reliability: throttling and injected faults', () => {
-  let stack: RunningStack;
-  let dataDir: string;
-  let api: string;
-  let sim: string;
-  let token: string;
-  let accountId: string;
-
-  beforeAll(async () => {
-    const ports = await stackPorts();
-    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cf-faults-'));
-    const simConfig = {
+  const stack = useStack({
+    sim: {
       delayScale: 0.2,
       throttling: { enabled: true, capacityScale: 0.1, rateScale: 0.5 },
       faults: {
@@ -33,11 +21,15 @@ describe('reliability: throttling and injected faults', () => {
         'ec2:RunInstances': { code: 'InternalError', rate: 0.3, httpStatus: 500, phase: 'after' },
         'ec2:CreateNatGateway': { code: 'InternalError', rate: 0.3, httpStatus: 500, phase: 'after' },
       },
-    };
-    stack = await launchStack(stackEnv(ports, dataDir, { CLUSTERFLOW_SIM_CONFIG: JSON.stringify(simConfig), CLUSTERFLOW_AWS_POLL_MS: '200' }), ports);
-    api = `http://127.0.0.1:${ports.api}`;
-    sim = `http://127.0.0.1:${ports.sim}`;
-    token = fs.readFileSync(path.join(dataDir, 'api-token'), 'utf8').trim();
+    },
+  });
+  let api: string;
+  let sim: string;
+  let token: string;
+  let accountId: string;
+
+  beforeAll(async () => {
+    ({ api, sim, token } = stack);
     // The account's own STS check may meet a fault too; the SDK retries it.
     const account = await call(api, 'POST', '/v1/cloud-accounts', {
       token,
@@ -46,11 +38,6 @@ describe('reliability: throttling and injected faults', () => {
     expect(account.status).toBe(201);
     accountId = account.body.id;
     await resetSimStats(sim);
-  });
-
-  afterAll(async () => {
-    await stack?.interrupt();
-    fs.rmSync(dataDir, { recursive: true, force: true });
   });
 
   it('create and delete converge, and the faults really happened', async () => {

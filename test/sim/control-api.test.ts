@@ -18,19 +18,15 @@ import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { configFromEnv, defaultConfig, type SimConfig } from '../../sim/config';
 import type { Inventory } from '../../sim/inventory';
-import { AMI, QUIET, startHarness, type Harness } from './harness';
+import { AMI, QUIET, useHarness } from './harness';
 
 /** Feature 10: the control API — reset, config, stats and inventory. */
 
-let h: Harness;
+const h = useHarness(QUIET);
 let ec2: EC2Client;
-
-beforeAll(async () => {
-  h = await startHarness();
+beforeAll(() => {
   ec2 = h.ec2();
 });
-afterAll(() => h.stop());
-beforeEach(() => h.reset(QUIET));
 
 const CLUSTER = 'clusterflow.io/cluster';
 const tagged = (type: ResourceType, cluster: string): TagSpecification[] => [

@@ -28,18 +28,15 @@ import {
   DescribeTargetHealthCommand,
   RegisterTargetsCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { AMI, eventually, startHarness, type Harness } from './harness';
+import { AMI, eventually, useHarness } from './harness';
 
 /** Feature 4: states that take time, computed at read time from when things happened. */
 
-let h: Harness;
+const h = useHarness();
 let ec2: EC2Client;
-
-beforeAll(async () => {
-  h = await startHarness();
+beforeAll(() => {
   ec2 = h.ec2();
 });
-afterAll(() => h.stop());
 
 async function stateOf(id: string): Promise<string | undefined> {
   const out = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [id] }));

@@ -4,17 +4,11 @@ import { ListRolesCommand, NoSuchEntityException } from '@aws-sdk/client-iam';
 import { GetSecretValueCommand, ResourceNotFoundException } from '@aws-sdk/client-secrets-manager';
 import { GetServiceQuotaCommand, TooManyRequestsException } from '@aws-sdk/client-service-quotas';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
-import { AMI, QUIET, startHarness, type Harness } from './harness';
+import { AMI, QUIET, useHarness } from './harness';
 
 /** Feature 6: injected faults in each protocol's wire shape, and added latency. */
 
-let h: Harness;
-
-beforeAll(async () => {
-  h = await startHarness();
-});
-afterAll(() => h.stop());
-beforeEach(() => h.reset(QUIET));
+const h = useHarness(QUIET);
 
 type SdkError = Error & { $metadata?: { httpStatusCode?: number; attempts?: number }; $fault?: string; $retryable?: unknown };
 

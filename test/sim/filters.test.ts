@@ -21,19 +21,15 @@ import {
   type ResourceType,
   type TagSpecification,
 } from '@aws-sdk/client-ec2';
-import { AMI, QUIET, startHarness, type Harness } from './harness';
+import { AMI, QUIET, useHarness } from './harness';
 
 /** Feature 8: filters that moto drops (DescribeNatGateways tags) or cannot see (delayed states), honoured. */
 
-let h: Harness;
+const h = useHarness(QUIET);
 let ec2: EC2Client;
-
-beforeAll(async () => {
-  h = await startHarness();
+beforeAll(() => {
   ec2 = h.ec2();
 });
-afterAll(() => h.stop());
-beforeEach(() => h.reset(QUIET));
 
 const CLUSTER = 'clusterflow.io/cluster';
 const tagged = (type: ResourceType, cluster: string, extra: Record<string, string> = {}): TagSpecification[] => [

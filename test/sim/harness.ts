@@ -115,3 +115,23 @@ export async function eventually<T>(probe: () => Promise<T>, done: (value: T) =>
 }
 
 export const AMI = 'ami-12345678';
+
+/**
+ * The harness of one test file: started before its tests, stopped after them and, given
+ * `resetTo`, reset to that config before each test. The object answers for the running
+ * harness, so a file can keep it in a constant and use it inside its tests and hooks.
+ */
+export function useHarness(resetTo?: unknown): Harness {
+  let running: Harness | undefined;
+  beforeAll(async () => {
+    running = await startHarness();
+  });
+  afterAll(() => running?.stop());
+  if (resetTo !== undefined) beforeEach(() => running!.reset(resetTo));
+  return new Proxy({} as Harness, {
+    get(_, name: keyof Harness) {
+      if (!running) throw new Error(`the simulator harness is not running (reading ${String(name)} outside a test or hook)`);
+      return running[name];
+    },
+  });
+}

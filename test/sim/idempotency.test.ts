@@ -9,19 +9,15 @@ import {
   type EC2Client,
   type _InstanceType,
 } from '@aws-sdk/client-ec2';
-import { AMI, QUIET, startHarness, type Harness } from './harness';
+import { AMI, QUIET, useHarness } from './harness';
 
 /** Feature 7: ClientToken idempotency on RunInstances and CreateNatGateway, as EC2 defines it. */
 
-let h: Harness;
+const h = useHarness(QUIET);
 let ec2: EC2Client;
-
-beforeAll(async () => {
-  h = await startHarness();
+beforeAll(() => {
   ec2 = h.ec2();
 });
-afterAll(() => h.stop());
-beforeEach(() => h.reset(QUIET));
 
 async function allInstanceIds(): Promise<string[]> {
   const out = await ec2.send(new DescribeInstancesCommand({}));

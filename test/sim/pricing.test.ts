@@ -1,17 +1,14 @@
 import { DescribeServicesCommand, GetAttributeValuesCommand, GetProductsCommand, paginateGetProducts, type PricingClient } from '@aws-sdk/client-pricing';
 import prices from '../../sim/data/aws-prices.json';
-import { startHarness, type Harness } from './harness';
+import { useHarness } from './harness';
 
 /** Feature 1: the Price List Query API, in AWS's response shape, from real published prices. */
 
-let h: Harness;
+const h = useHarness();
 let pricing: PricingClient;
-
-beforeAll(async () => {
-  h = await startHarness();
+beforeAll(() => {
   pricing = h.pricing();
 });
-afterAll(() => h.stop());
 
 interface PriceListEntry {
   product: { productFamily: string; sku: string; attributes: Record<string, string> };

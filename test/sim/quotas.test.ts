@@ -13,19 +13,15 @@ import {
   type EC2Client,
 } from '@aws-sdk/client-ec2';
 import { GetAWSDefaultServiceQuotaCommand, GetServiceQuotaCommand, ListServiceQuotasCommand, NoSuchResourceException } from '@aws-sdk/client-service-quotas';
-import { AMI, QUIET, startHarness, type Harness } from './harness';
+import { AMI, QUIET, useHarness } from './harness';
 
 /** Feature 9: Service Quotas answers the EC2 and VPC quotas, and the simulator enforces them. */
 
-let h: Harness;
+const h = useHarness(QUIET);
 let ec2: EC2Client;
-
-beforeAll(async () => {
-  h = await startHarness();
+beforeAll(() => {
   ec2 = h.ec2();
 });
-afterAll(() => h.stop());
-beforeEach(() => h.reset(QUIET));
 
 describe('Service Quotas', () => {
   it('answers the quotas a preflight reads, with AWS quota codes and the configured values', async () => {

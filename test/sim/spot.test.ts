@@ -8,19 +8,15 @@ import {
   type EC2Client,
 } from '@aws-sdk/client-ec2';
 import { onDemandPrice } from '../../sim/pricing/catalog';
-import { AMI, eventually, startHarness, type Harness } from './harness';
+import { AMI, eventually, useHarness } from './harness';
 
 /** Features 2 and 3: spot prices a test controls, and spot semantics (MaxPrice, interruption). */
 
-let h: Harness;
+const h = useHarness({ throttling: { enabled: false }, delayScale: 0 });
 let ec2: EC2Client;
-
-beforeAll(async () => {
-  h = await startHarness();
+beforeAll(() => {
   ec2 = h.ec2();
 });
-afterAll(() => h.stop());
-beforeEach(() => h.reset({ throttling: { enabled: false }, delayScale: 0 }));
 
 const setPrice = (availabilityZone: string, instanceType: string, price: number) =>
   h.control<{ interrupted: string[] }>('PUT', '/_sim/spot-prices', { region: 'us-east-1', availabilityZone, instanceType, price });

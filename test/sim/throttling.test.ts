@@ -1,15 +1,10 @@
 import { CreateVpcCommand, DescribeInstancesCommand, ModifyVpcAttributeCommand, RunInstancesCommand, type EC2Client } from '@aws-sdk/client-ec2';
 import table from '../../sim/data/ec2-throttling.json';
-import { AMI, CREDENTIALS, startHarness, type Harness } from './harness';
+import { AMI, CREDENTIALS, useHarness } from './harness';
 
 /** Feature 5: EC2's per-account, per-region token buckets, answered as EC2 answers them. */
 
-let h: Harness;
-
-beforeAll(async () => {
-  h = await startHarness();
-});
-afterAll(() => h.stop());
+const h = useHarness();
 
 async function settle<T>(calls: Array<Promise<T>>): Promise<{ ok: number; errors: Array<Error & { $metadata?: { httpStatusCode?: number } }> }> {
   const results = await Promise.allSettled(calls);
