@@ -60,6 +60,7 @@ export function ensureTemporalCli(cacheDir = loadConfig().cacheDir): string {
   }
   // go install into a private directory, then rename: two concurrent bootstraps never
   // see a half-written binary.
+  fs.mkdirSync(cacheDir, { recursive: true });
   const staging = fs.mkdtempSync(path.join(cacheDir, 'temporal-build-'));
   log(`building the Temporal CLI ${TEMPORAL_CLI_VERSION} with go install (first run only; several minutes)`);
   const result = spawnSync(go, ['install', `github.com/temporalio/cli/cmd/temporal@${TEMPORAL_CLI_VERSION}`], {

@@ -49,6 +49,22 @@ describe('tool bootstrap', () => {
     expect(stderr).not.toMatch(/\n\s+at /);
   });
 
+  it('on a machine that never ran it, builds the Temporal CLI into a cache dir it creates', () => {
+    // A stand-in for `go install`: it writes the binary where GOBIN says, as go does.
+    const goDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cf-fakego-'));
+    fs.writeFileSync(path.join(goDir, 'go'), '#!/bin/sh\nprintf \'#!/bin/sh\\n\' > "$GOBIN/temporal"\n/bin/chmod +x "$GOBIN/temporal"\n', { mode: 0o755 });
+    const freshCache = path.join(emptyCache, 'never', 'made');
+    try {
+      const { status, stderr } = runTools({ PATH: goDir, CLUSTERFLOW_CACHE_DIR: freshCache });
+      // The Temporal CLI is in place; the run stops later, at the missing Python.
+      expect(fs.readdirSync(path.join(freshCache, 'bin'))).toEqual([expect.stringMatching(/^temporal-v/)]);
+      expect(stderr).toMatch(/Python 3 .* was not found/);
+      expect(status).toBe(2);
+    } finally {
+      fs.rmSync(goDir, { recursive: true, force: true });
+    }
+  });
+
   it('finds the cached tools on a warm machine, and they run', () => {
     const temporal = ensureTemporalCli();
     const version = spawnSync(temporal, ['--version'], { encoding: 'utf8' });
