@@ -287,7 +287,7 @@ export async function clusterEntity(input: ClusterEntityInput): Promise<ClusterS
         const build =
           type === 'create'
             ? await child(() => executeChild(createCluster, { ...childOptions, args: [operationInput] }))
-            : await child(() => executeChild(deleteCluster, { ...childOptions, args: [operationInput] }));
+            : await child(() => executeChild(deleteCluster, { ...childOptions, args: [{ ...operationInput, network: status.network }] }));
         if (type === 'create') {
           status.network = (build as ClusterBuild).network;
           status.pools = (build as ClusterBuild).pools;

@@ -89,19 +89,22 @@ export async function createCluster(input: OperationInput): Promise<ClusterBuild
 
   const cpPool = controlPlanePool(spec);
   const nodes = Promise.all(
-    plan.nodes.map(async (node, order) => {
+    plan.nodes.map(async (node) => {
       const [n, g, lb, s, role] = await Promise.all([network, groups, loadBalancer, secret, nodeProfile]);
       await n.routeReady(node.az);
       const pool = spec.pools.find((p) => p.name === node.pool) as PoolSpec;
       return tasks.run(
         node.key,
-        () => launchNode(input, scope, node, pool, { generation: 0, imageId, groups: g, subnetId: n.privateSubnet(node.az), apiEndpoint: `${lb.dnsName}:${API_SERVER_PORT}`, loadBalancerName: lb.name, joinSecretName: s.secretName, instanceProfileName: role.instanceProfileName, initialises: node.pool === cpPool.name && order === 0 }),
+        () => launchNode(input, scope, node, pool, { generation: 0, imageId, groups: g, subnetId: n.privateSubnet(node.az), apiEndpoint: `${lb.dnsName}:${API_SERVER_PORT}`, loadBalancerName: lb.name, joinSecretName: s.secretName, instanceProfileName: role.instanceProfileName, initialises: node.pool === cpPool.name && node.index === 0 }),
         (i) => `${i.instanceId} ready in ${i.az}`,
       );
     }),
   );
 
   const [net, g, lb, b, s, nodeRole, launched] = await Promise.all([network, groups, loadBalancer, bastion, secret, nodeProfile, nodes]);
+  // An AZ used only by spot pools has no node above to wait for its NAT route: the cluster
+  // is not built until every AZ can reach out, whoever launches there later.
+  await Promise.all(plan.azs.map((az) => net.routeReady(az)));
   return {
     network: {
       placement: plan.placement,

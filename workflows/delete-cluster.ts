@@ -1,6 +1,7 @@
 import { setHandler } from '@temporalio/workflow';
 import { aws, awsWait } from './activities';
 import { progressQuery } from './messages';
+import type { NetworkStatus } from '../common/cluster-status';
 import { OperationInput, scopeOf } from './operation';
 import { planCluster } from './plan';
 import { TaskList } from './tasks';
@@ -12,16 +13,19 @@ import { TaskList } from './tasks';
  * Every step finds its resources by the cluster's tags and treats "not found" as done, so it
  * also cleans up a create that failed halfway. Static placement leaves the network alone.
  */
-export async function deleteCluster(input: OperationInput): Promise<void> {
+export async function deleteCluster(input: OperationInput & { network?: NetworkStatus }): Promise<void> {
   const plan = planCluster(input.spec);
   const scope = scopeOf(input);
   const dynamic = plan.placement === 'dynamic';
+  // The network keeps the AZs of pools removed since the create: their subnets and NAT
+  // gateways are still there, while the spec's pools no longer name them.
+  const azs = [...new Set([...plan.azs, ...(input.network?.subnets ?? []).map((s) => s.az)])];
   const tasks = new TaskList(`delete cluster ${input.spec.name}`);
   setHandler(progressQuery, () => tasks.progress());
   tasks.plan([
     'instances',
     'load balancer',
-    ...(dynamic ? plan.azs.map((az) => `nat gateway ${az}`) : []),
+    ...(dynamic ? azs.map((az) => `nat gateway ${az}`) : []),
     'security groups',
     ...(dynamic ? ['route tables', 'internet gateway', 'subnets', 'vpc'] : []),
     'node instance profile',
@@ -32,7 +36,7 @@ export async function deleteCluster(input: OperationInput): Promise<void> {
   const instances = tasks.run('instances', () => awsWait.terminateClusterInstances({ scope }), (r) => `${r.terminated.length} terminated`);
   const loadBalancer = tasks.run('load balancer', () => aws.deleteLoadBalancer({ scope, key: 'lb/api' }));
   const nats = dynamic
-    ? plan.azs.map((az) =>
+    ? azs.map((az) =>
         tasks.run(`nat gateway ${az}`, async () => {
           await awsWait.deleteNatGateway({ scope, key: `nat/${az}` });
           await aws.releaseElasticIp({ scope, key: `eip/nat/${az}` });
@@ -40,6 +44,9 @@ export async function deleteCluster(input: OperationInput): Promise<void> {
       )
     : [];
   const secret = tasks.run('join secret', () => aws.deleteJoinSecret({ scope }));
+  // Awaited only later: mark them handled now, or a failure meanwhile counts as an unhandled
+  // rejection and fails the workflow task (retried forever) instead of the operation.
+  for (const pending of [...nats, secret]) pending.catch(() => undefined);
 
   await Promise.all([instances, loadBalancer]);
   // Terminated instances no longer hold the profile.
@@ -52,11 +59,11 @@ export async function deleteCluster(input: OperationInput): Promise<void> {
   await Promise.all(nats);
   if (dynamic) {
     await tasks.run('route tables', () =>
-      Promise.all(['rtb/public', ...plan.azs.map((az) => `rtb/private/${az}`)].map((key) => aws.deleteRouteTable({ scope, key }))).then(() => undefined),
+      Promise.all(['rtb/public', ...azs.map((az) => `rtb/private/${az}`)].map((key) => aws.deleteRouteTable({ scope, key }))).then(() => undefined),
     );
     await tasks.run('internet gateway', () => aws.deleteInternetGateway({ scope, key: 'igw' }));
     await tasks.run('subnets', () =>
-      Promise.all(plan.azs.flatMap((az) => [`subnet/public/${az}`, `subnet/private/${az}`]).map((key) => awsWait.deleteSubnet({ scope, key }))).then(() => undefined),
+      Promise.all(azs.flatMap((az) => [`subnet/public/${az}`, `subnet/private/${az}`]).map((key) => awsWait.deleteSubnet({ scope, key }))).then(() => undefined),
     );
     await tasks.run('vpc', () => awsWait.deleteVpc({ scope, key: 'vpc' }));
   }

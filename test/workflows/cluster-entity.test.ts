@@ -2,6 +2,7 @@ import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
+import type { ClusterSpec } from '../../common/cluster-spec';
 import type { ClusterStatus, OperationRecord, Progress } from '../../common/cluster-status';
 import { resolveProfile } from '../../common/profile';
 import { BUILT_IN_PROFILES } from '../../api/store/built-in-profiles';
@@ -33,8 +34,8 @@ describe('clusterEntity workflow', () => {
     return worker.runUntil(body(taskQueue));
   }
 
-  async function start(taskQueue: string, name: string) {
-    const input: ClusterEntityInput = { project: 'default', spec: exampleSpec({ name }), profile };
+  async function start(taskQueue: string, name: string, spec: Partial<ClusterSpec> = {}) {
+    const input: ClusterEntityInput = { project: 'default', spec: exampleSpec({ name, ...spec }), profile };
     return env.client.workflow.start('clusterEntity', { taskQueue, workflowId: clusterWorkflowId('default', name), args: [input] });
   }
 
@@ -131,6 +132,85 @@ describe('clusterEntity workflow', () => {
       await handle.executeUpdate('deleteCluster');
       expect((await handle.result()).phase).toBe('Deleted');
       expect(calls).toContain('deleteVpc');
+    });
+  });
+
+  it('lets the first control-plane node initialise the cluster whatever the order of the pools', async () => {
+    const joinModes = new Map<string, string>();
+    const { activities } = stubActivities();
+    const launch = activities.ensureInstance;
+    activities.ensureInstance = async (input: unknown) => {
+      const i = input as { key: string; userData: string };
+      joinModes.set(i.key, /JOIN_MODE=([a-z-]+)/.exec(i.userData)?.[1] ?? 'none');
+      return launch(i);
+    };
+    const [master, workers] = exampleSpec().pools;
+    await withWorker(activities, async (taskQueue) => {
+      const handle = await start(taskQueue, 'delta', { pools: [workers, master] });
+      await until(() => handle.query<ClusterStatus>('status'), (s) => s.phase === 'Running', 'Running');
+      expect([...joinModes].filter(([, mode]) => mode === 'init').map(([key]) => key)).toEqual(['node/master/0']);
+      expect(joinModes.get('node/master/1')).toBe('control-plane');
+      await handle.executeUpdate('deleteCluster');
+      expect((await handle.result()).phase).toBe('Deleted');
+    });
+  });
+
+  it('is Running only once an AZ used by spot pools alone has its NAT route', async () => {
+    const routes: string[] = [];
+    const { activities } = stubActivities({
+      ensureRouteTable: async (i: { key: string }) => {
+        // The spot-only AZ's route comes last, well after every on-demand node is ready.
+        if (i.key === 'rtb/private/us-east-1c') await new Promise((r) => setTimeout(r, 1500));
+        routes.push(i.key);
+        return { routeTableId: `rtb-${routes.length}` };
+      },
+    });
+    const [master, , spot] = exampleSpec().pools;
+    await withWorker(activities, async (taskQueue) => {
+      const handle = await start(taskQueue, 'epsilon', { pools: [{ ...master, size: 1, azs: ['us-east-1a'] }, { ...spot, azs: ['us-east-1c'] }] });
+      await until(() => handle.query<ClusterStatus>('status'), (s) => s.phase === 'Running', 'Running');
+      expect(routes).toContain('rtb/private/us-east-1c');
+      await handle.executeUpdate('deleteCluster');
+      expect((await handle.result()).phase).toBe('Deleted');
+    });
+  });
+
+  it('fails a delete whose NAT gateway cannot go, with AWS’s message, instead of hanging', async () => {
+    const { activities } = stubActivities({
+      // The NAT failure lands while the workflow still waits on the instances.
+      terminateClusterInstances: async () => {
+        await new Promise((r) => setTimeout(r, 1500));
+        return { terminated: [] };
+      },
+      deleteNatGateway: async () => {
+        throw ApplicationFailure.create({ message: 'UnauthorizedOperation: You are not authorized to perform this operation.', type: 'UnauthorizedOperation', nonRetryable: true });
+      },
+    });
+    await withWorker(activities, async (taskQueue) => {
+      const handle = await start(taskQueue, 'zeta');
+      await until(() => handle.query<ClusterStatus>('status'), (s) => s.phase === 'Running', 'Running');
+      await handle.executeUpdate('deleteCluster');
+      const failed = await until(() => handle.query<ClusterStatus>('status'), (s) => s.phase === 'Failed', 'Failed');
+      expect(failed.lastError).toContain('UnauthorizedOperation: You are not authorized to perform this operation.');
+    });
+  });
+
+  it('deletes the network of an AZ whose only pool was removed', async () => {
+    const natDeletes: string[] = [];
+    const { activities } = stubActivities({
+      deleteNatGateway: async (i: { key: string }) => {
+        natDeletes.push(i.key);
+      },
+    });
+    const [master, workers] = exampleSpec().pools;
+    await withWorker(activities, async (taskQueue) => {
+      const handle = await start(taskQueue, 'eta', { pools: [{ ...master, size: 1, azs: ['us-east-1a'], allowWorkerCapability: true }, { ...workers, azs: ['us-east-1b'] }] });
+      await until(() => handle.query<ClusterStatus>('status'), (s) => s.phase === 'Running', 'Running');
+      await handle.executeUpdate('removePool', { args: [{ pool: 'workers' }] });
+      await until(() => handle.query<ClusterStatus>('status'), (s) => s.phase === 'Running' && s.pools.length === 1, 'the pool removed');
+      await handle.executeUpdate('deleteCluster');
+      expect((await handle.result()).phase).toBe('Deleted');
+      expect(natDeletes.sort()).toEqual(['nat/us-east-1a', 'nat/us-east-1b']);
     });
   });
 });
