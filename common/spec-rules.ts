@@ -40,7 +40,8 @@ export function specRuleProblems(spec: ClusterSpec): RuleProblem[] {
   const placement = spec.cloud.placement;
   if (placement.type === 'dynamic') {
     const vpc = parseCidr(placement.vpcCidr);
-    if (vpc && (vpc.prefix < 16 || vpc.prefix > 24)) {
+    if (!vpc) add('cloud.placement.vpcCidr', 'cidr', `${placement.vpcCidr} is not an IPv4 network in CIDR notation (e.g. 10.0.0.0/16)`);
+    else if (vpc.prefix < 16 || vpc.prefix > 24) {
       add('cloud.placement.vpcCidr', 'vpc-cidr-size', `the VPC CIDR must be between /16 and /24 (got /${vpc.prefix})`);
     }
   } else {

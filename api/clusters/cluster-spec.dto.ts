@@ -118,6 +118,7 @@ export class CloudDto {
   @ApiPropertyOptional() @IsOptional() @IsString() @Length(1, 255) sshKeyName?: string;
 
   @ApiProperty({ type: PlacementDto })
+  @IsObject({ message: 'placement is required, as an object' })
   @ValidateNested()
   @Type(() => PlacementDto)
   placement!: PlacementDto;
@@ -151,9 +152,17 @@ export class ClusterSpecDto {
   @IsObject({ message: 'tags must be an object of string values' })
   tags?: Record<string, string>;
 
-  @ApiProperty({ type: ProfileRefDto }) @ValidateNested() @Type(() => ProfileRefDto) profile!: ProfileRefDto;
+  @ApiProperty({ type: ProfileRefDto })
+  @IsObject({ message: 'profile is required, as an object' })
+  @ValidateNested()
+  @Type(() => ProfileRefDto)
+  profile!: ProfileRefDto;
 
-  @ApiProperty({ type: CloudDto }) @ValidateNested() @Type(() => CloudDto) cloud!: CloudDto;
+  @ApiProperty({ type: CloudDto })
+  @IsObject({ message: 'cloud is required, as an object' })
+  @ValidateNested()
+  @Type(() => CloudDto)
+  cloud!: CloudDto;
 
   @ApiProperty({ type: [PoolDto] })
   @IsArray({ message: 'pools must be an array' })

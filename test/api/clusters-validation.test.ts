@@ -69,6 +69,22 @@ describe('POST /v1/clusters validation', () => {
     expect(fields(r)).toEqual(expect.arrayContaining(['name', 'pools.1.capacity.maxPricePercent', 'cloud.placement.vpcCidr', 'pools.0.azs']));
   });
 
+  it('400: names the nested objects a body leaves out', async () => {
+    const { cloud, profile, ...rest } = spec();
+    const missing = await post(rest);
+    expect(missing.status).toBe(400);
+    expect(fields(missing)).toEqual(expect.arrayContaining(['cloud', 'profile']));
+    const noPlacement = await post({ ...rest, profile, cloud: { ...cloud, placement: undefined } });
+    expect(noPlacement.status).toBe(400);
+    expect(fields(noPlacement)).toEqual(['cloud.placement']);
+  });
+
+  it('422: a VPC CIDR must be a network', async () => {
+    const r = await post(spec((s) => ((s.cloud.placement as { vpcCidr: string }).vpcCidr = '10.0.0.1/16')));
+    expect(r.status).toBe(422);
+    expect(r.body.details).toEqual([expect.objectContaining({ field: 'cloud.placement.vpcCidr', rule: 'cidr' })]);
+  });
+
   it('400: refuses reserved tag keys', async () => {
     const r = await post(spec((s) => (s.tags = { 'clusterflow.io/cluster': 'default/other' })));
     expect(r.status).toBe(400);

@@ -34,6 +34,13 @@ describe('ClusterSpec rules', () => {
     expect(rules(spec)).toEqual(['cloud.placement.subnets:static-subnets-per-az', 'cloud.placement.subnets:static-subnets-per-az']);
   });
 
+  it('wants the VPC CIDR to be a network, not an address inside one', () => {
+    for (const vpcCidr of ['10.0.0.1/16', '999.0.0.0/16']) {
+      const spec = exampleSpec({ cloud: { accountId: 'a', region: 'us-east-1', placement: { type: 'dynamic', vpcCidr } } });
+      expect(rules(spec)).toEqual(['cloud.placement.vpcCidr:cidr']);
+    }
+  });
+
   it('checks the VPC size and that pods do not share the VPC’s addresses', () => {
     const spec = exampleSpec({
       profile: { id: 'aws-default', overrides: { kubernetes: { podCIDR: '10.0.64.0/18' } } },
