@@ -212,7 +212,8 @@ async function main(): Promise<void> {
   const lines = ['', 'Clusterflow is up (Ctrl-C stops everything):'];
   if (only.includes('api')) {
     lines.push(`  API              http://127.0.0.1:${config.apiPort}   (OpenAPI: http://127.0.0.1:${config.apiPort}/docs)`);
-    lines.push(`  API token        ${resolveApiToken(config).token}`);
+    // A token the operator chose is theirs to know; printing it would put it in every log.
+    lines.push(`  API token        ${config.apiToken ? '(from CLUSTERFLOW_API_TOKEN)' : resolveApiToken(config).token}`);
   }
   if (only.includes('temporal')) {
     lines.push(`  Temporal         ${config.temporalAddress}   namespace ${config.temporalNamespace}, task queue ${config.taskQueue}`);

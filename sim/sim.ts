@@ -173,7 +173,11 @@ export class Sim {
       if (nat.finalized || nat.deletedAt === undefined) continue;
       if (now < nat.deletedAt + this.delay('natGatewayDeleting')) continue;
       nat.finalized = true;
-      await this.releaseNatResources(nat).catch(() => undefined);
+      // If moto fails us, the next request tries again: an Elastic IP left associated would
+      // refuse its release forever.
+      await this.releaseNatResources(nat).catch(() => {
+        nat.finalized = false;
+      });
     }
   }
 

@@ -115,12 +115,17 @@ export class SpotMarket {
     });
     const interrupted: string[] = [];
     for (const record of victims) {
+      // Marked first, so a concurrent request neither sees it running nor interrupts it twice.
       record.terminatedAt = now;
       record.interruptedAt = now;
-      interrupted.push(record.id);
-      await this.sim.moto
-        .query('ec2', { region: record.region, accessKeyId: record.accessKeyId }, 'TerminateInstances', { 'InstanceId.1': record.id })
-        .catch(() => undefined);
+      try {
+        await this.sim.moto.query('ec2', { region: record.region, accessKeyId: record.accessKeyId }, 'TerminateInstances', { 'InstanceId.1': record.id });
+        interrupted.push(record.id);
+      } catch {
+        // Still running in moto: it stays live, and the next price change tries again.
+        record.terminatedAt = undefined;
+        record.interruptedAt = undefined;
+      }
     }
     return interrupted;
   }

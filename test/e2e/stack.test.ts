@@ -51,8 +51,8 @@ describe('the stack launcher', () => {
     });
     expect(created.status).toBe(201);
     expect(created.text).not.toContain(secretAccessKey);
-    // Let the components flush what they log about the request.
-    await new Promise((r) => setTimeout(r, 500));
+    // Wait until the API has logged the request, then look for the secret in everything logged.
+    for (let i = 0; i < 100 && !stack!.output().includes(`cloud account ${created.body.id}`); i++) await new Promise((r) => setTimeout(r, 100));
     expect(stack!.output()).toContain(`cloud account ${created.body.id}`);
     expect(stack!.output()).not.toContain(secretAccessKey);
     const storeFiles = fs.readdirSync(dataDir).filter((f) => f.startsWith('clusterflow.sqlite'));
@@ -72,6 +72,16 @@ describe('the stack launcher', () => {
     expect(stack.output()).toContain(`API token        ${token}`);
     const list = await call(`http://127.0.0.1:${ports.api}`, 'GET', '/v1/cloud-accounts', { token });
     expect(list.body.map((a: { name: string }) => a.name)).toEqual(['e2e']);
+    expect(await stack.interrupt()).toBe(0);
+    stack = undefined;
+  });
+
+  it('does not print a token the operator set in CLUSTERFLOW_API_TOKEN, and accepts it', async () => {
+    const chosen = 'cf_operator_chosen_token_0123456789abcdef';
+    stack = await launchStack(stackEnv(ports, dataDir, { CLUSTERFLOW_API_TOKEN: chosen }), ports);
+    expect(stack.output()).toContain('API token        (from CLUSTERFLOW_API_TOKEN)');
+    expect(stack.output()).not.toContain(chosen);
+    expect((await call(`http://127.0.0.1:${ports.api}`, 'GET', '/v1/cloud-accounts', { token: chosen })).status).toBe(200);
     expect(await stack.interrupt()).toBe(0);
     stack = undefined;
   });
