@@ -162,6 +162,18 @@ export function isRetryableCode(code: string, httpStatus?: number, fault?: strin
   return true;
 }
 
+/**
+ * An error that says nothing about the request itself: throttling, AWS failing (5xx, an
+ * answer that is not AWS's), or no answer at all. Unlike `retryable`, an unknown 4xx is not one.
+ */
+export function isTransient(error: unknown): boolean {
+  const classified = classifyAwsError(error);
+  if (!classified?.retryable) return false;
+  if (!isAwsServiceError(error) || classified.code === 'UnexpectedResponse' || RETRYABLE_CODES.has(classified.code)) return true;
+  const status = error.$metadata.httpStatusCode;
+  return (status !== undefined && status >= 500) || error.$fault === 'server';
+}
+
 /** The Temporal failure for an error, or the error itself when it is not an AWS/network error. */
 export function toFailure(error: unknown): unknown {
   if (error instanceof ApplicationFailure) return error;

@@ -13,7 +13,7 @@ import {
 import { GetAWSDefaultServiceQuotaCommand, GetServiceQuotaCommand, ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { AwsDeps, AwsSession, withSession } from './aws-session';
-import { classifyAwsError, isAwsError } from './aws-errors';
+import { classifyAwsError, isAwsError, isTransient } from './aws-errors';
 import { findNewestImage, noImageMessage } from './images';
 import { PreflightCheck, PreflightInput, PreflightResult } from './types';
 
@@ -64,13 +64,16 @@ export async function readQuota(quotas: ServiceQuotasClient, spec: QuotaSpec): P
     if (applied.Quota?.Value !== undefined) return { value: applied.Quota.Value };
     reason = 'GetServiceQuota returned no value';
   } catch (error) {
+    // Throttled or AWS down: try again later rather than judge the account by a default.
+    if (isTransient(error)) throw error;
     reason = errorText(error);
   }
   try {
     const fallback = await quotas.send(new GetAWSDefaultServiceQuotaCommand(request));
     if (fallback.Quota?.Value !== undefined) return { value: fallback.Quota.Value, note: `AWS default; the applied value was not available (${reason})` };
-  } catch {
-    // Same cause as above, most likely; the first reason is the informative one.
+  } catch (error) {
+    if (isTransient(error)) throw error;
+    // Otherwise the same cause as above, most likely; the first reason is the informative one.
   }
   return { value: spec.documentedDefault, note: `assumed AWS's documented default: Service Quotas could not answer (${reason})` };
 }

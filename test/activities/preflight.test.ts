@@ -120,6 +120,20 @@ describe('resolveImage and runPreflight', () => {
     }
   });
 
+  it('leaves a quota it could not read because Service Quotas is down to a retry, not to a default', async () => {
+    if (aws.kind !== 'sim') return; // bare moto cannot be made to fail
+    await aws.configureSim({ faults: { 'servicequotas:*': { code: 'ServiceUnavailableException', rate: 1, httpStatus: 503, message: 'Service Quotas is unavailable' } } });
+    try {
+      const needs = { elasticIps: 1, vpcs: 0, natGatewaysPerAz: {}, onDemandVcpus: 0, instanceTypes: [] };
+      await expect(aws.run('runPreflight', { scope: newScope(), image: AMAZON_LINUX, needs })).rejects.toMatchObject({
+        type: 'ServiceUnavailableException',
+        nonRetryable: false,
+      });
+    } finally {
+      await aws.configureSim({ faults: { 'servicequotas:*': null } });
+    }
+  });
+
   it('fails for good when the cloud account does not exist', async () => {
     const scope = { ...newScope(), accountId: 'no-such-account' };
     await expect(aws.run('runPreflight', { scope, image: AMAZON_LINUX, needs: { elasticIps: 0, vpcs: 0, natGatewaysPerAz: {}, onDemandVcpus: 0, instanceTypes: [] } })).rejects.toMatchObject({
