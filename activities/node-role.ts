@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import {
   AddRoleToInstanceProfileCommand,
   CreateInstanceProfileCommand,
@@ -11,13 +10,12 @@ import {
   IAMClient,
   PutRolePolicyCommand,
   RemoveRoleFromInstanceProfileCommand,
-  Tag,
 } from '@aws-sdk/client-iam';
 import { ApplicationFailure } from '@temporalio/common';
-import { CLUSTER_TAG, Owner, resourceTags } from '../common/tags';
+import { Owner, resourceTags } from '../common/tags';
 import { AwsDeps, withSession } from './aws-session';
 import { isAwsError } from './aws-errors';
-import { toAwsTags } from './ownership';
+import { isOwned, shortHash, toAwsTags } from './ownership';
 import { ClusterScoped } from './types';
 
 export const NODE_ROLE_KEY = 'iam/node';
@@ -28,7 +26,7 @@ const POLICY_NAME = 'read-join-secret';
  * projects' clusters of the same name apart, within IAM's 64 characters.
  */
 export function nodeRoleName(owner: Owner): string {
-  const hash = createHash('sha256').update(owner.cluster).digest('hex').slice(0, 8);
+  const hash = shortHash(owner.cluster);
   return `clusterflow-${owner.clusterName.slice(0, 40)}-${hash}-node`;
 }
 
@@ -54,20 +52,14 @@ async function lookUp<T>(call: () => Promise<T>): Promise<T | undefined> {
   }
 }
 
-function ownedBy(tags: Tag[] | undefined, owner: Owner): boolean {
-  return tags?.some((t) => t.Key === CLUSTER_TAG && t.Value === owner.cluster) ?? false;
-}
-
 async function ensureRole(iam: IAMClient, owner: Owner, name: string): Promise<void> {
-  try {
-    const { Role } = await iam.send(new GetRoleCommand({ RoleName: name }));
+  const existing = (await lookUp(() => iam.send(new GetRoleCommand({ RoleName: name }))))?.Role;
+  if (existing) {
     // A role of that name that is not ours is not adopted.
-    if (!ownedBy(Role?.Tags, owner)) {
+    if (!isOwned(existing.Tags, owner, NODE_ROLE_KEY)) {
       throw ApplicationFailure.nonRetryable(`IAM role ${name} exists and does not belong to cluster ${owner.cluster}`, 'ResourceNotOwned');
     }
     return;
-  } catch (error) {
-    if (!notFound(error)) throw error;
   }
   try {
     await iam.send(
@@ -110,7 +102,7 @@ export function nodeRoleActivities(deps: AwsDeps) {
         let roles: string[] = [];
         const profile = (await lookUp(() => iam.send(new GetInstanceProfileCommand({ InstanceProfileName: name }))))?.InstanceProfile;
         if (profile) {
-          if (!ownedBy(profile.Tags, scope.owner)) {
+          if (!isOwned(profile.Tags, scope.owner, NODE_ROLE_KEY)) {
             throw ApplicationFailure.nonRetryable(`IAM instance profile ${name} exists and does not belong to cluster ${scope.owner.cluster}`, 'ResourceNotOwned');
           }
           roles = (profile.Roles ?? []).map((r) => r.RoleName!);
@@ -143,14 +135,14 @@ export function nodeRoleActivities(deps: AwsDeps) {
       const name = nodeRoleName(scope.owner);
       await withSession(deps, scope, async ({ iam }) => {
         const profile = await lookUp(() => iam.send(new GetInstanceProfileCommand({ InstanceProfileName: name })));
-        if (profile?.InstanceProfile && ownedBy(profile.InstanceProfile.Tags, scope.owner)) {
+        if (profile?.InstanceProfile && isOwned(profile.InstanceProfile.Tags, scope.owner, NODE_ROLE_KEY)) {
           for (const role of profile.InstanceProfile.Roles ?? []) {
             await ignoreMissing(() => iam.send(new RemoveRoleFromInstanceProfileCommand({ InstanceProfileName: name, RoleName: role.RoleName })));
           }
           await ignoreMissing(() => iam.send(new DeleteInstanceProfileCommand({ InstanceProfileName: name })));
         }
         const role = await lookUp(() => iam.send(new GetRoleCommand({ RoleName: name })));
-        if (role?.Role && ownedBy(role.Role.Tags, scope.owner)) {
+        if (role?.Role && isOwned(role.Role.Tags, scope.owner, NODE_ROLE_KEY)) {
           await ignoreMissing(() => iam.send(new DeleteRolePolicyCommand({ RoleName: name, PolicyName: POLICY_NAME })));
           await ignoreMissing(() => iam.send(new DeleteRoleCommand({ RoleName: name })));
         }
