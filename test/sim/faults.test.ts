@@ -4,6 +4,8 @@ import { ListRolesCommand, NoSuchEntityException } from '@aws-sdk/client-iam';
 import { GetSecretValueCommand, ResourceNotFoundException } from '@aws-sdk/client-secrets-manager';
 import { GetServiceQuotaCommand, TooManyRequestsException } from '@aws-sdk/client-service-quotas';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
+import { latencyFor } from '../../sim/faults';
+import type { AwsCall } from '../../sim/protocol';
 import { AMI, QUIET, useHarness } from './harness';
 
 /** Feature 6: injected faults in each protocol's wire shape, and added latency. */
@@ -111,14 +113,15 @@ it('a rate of 0 never fires, and faults are scoped to their action', async () =>
   expect(stats.totals.faulted).toBe(0);
 });
 
-it('adds the configured latency to the configured action only', async () => {
-  await h.control('PUT', '/_sim/config', { latency: { 'ec2:DescribeVpcs': 400 } });
-  const ec2 = h.ec2();
-  const started = Date.now();
-  await ec2.send(new DescribeVpcsCommand({}));
-  expect(Date.now() - started).toBeGreaterThanOrEqual(400);
+it('adds the configured latency to the configured action only, the most specific entry winning', async () => {
+  await h.control('PUT', '/_sim/config', { latency: { 'ec2:DescribeVpcs': 400, 'ec2:*': 50 } });
   const config = await h.control<{ latency: Record<string, number> }>('GET', '/_sim/config');
-  expect(config.latency).toEqual({ 'ec2:DescribeVpcs': 400 });
+  expect(config.latency).toEqual({ 'ec2:DescribeVpcs': 400, 'ec2:*': 50 });
+  // What the pipeline waits before each call (read from the running simulator's config).
+  const wait = (service: string, action: string) => latencyFor(h.sim.config, { service, action } as AwsCall);
+  expect(wait('ec2', 'DescribeVpcs')).toBe(400);
+  expect(wait('ec2', 'DescribeSubnets')).toBe(50);
+  expect(wait('iam', 'ListRoles')).toBe(0);
 });
 
 it('rejects a malformed fault', async () => {
