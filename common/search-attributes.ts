@@ -16,3 +16,11 @@ export const SEARCH_ATTRIBUTE_KEYS = {
 export function devServerSearchAttributeArgs(): string[] {
   return Object.keys(SEARCH_ATTRIBUTE_KEYS).flatMap((name) => ['--search-attribute', `${name}=Keyword`]);
 }
+
+/**
+ * The project's live clusters in visibility: each cluster's current entity run only (the runs
+ * it closed by continuing as new keep their attributes, and would list it again).
+ */
+export function clusterListQuery(project: string): string {
+  return `WorkflowType = "clusterEntity" AND ExecutionStatus = "Running" AND ClusterProject = "${project}" AND ClusterPhase != "Deleted"`;
+}

@@ -6,7 +6,7 @@ import type { AwsDeps } from '../../activities/aws-session';
 import type { ClusterSpec, PoolSpec } from '../../common/cluster-spec';
 import type { ClusterStatus, OperationRecord, Progress, SpotPoolStatus } from '../../common/cluster-status';
 import { ProfileError, resolveProfile, ResolvedProfile } from '../../common/profile';
-import { SEARCH_ATTRIBUTE_KEYS } from '../../common/search-attributes';
+import { clusterListQuery, SEARCH_ATTRIBUTE_KEYS } from '../../common/search-attributes';
 import { specRuleProblems } from '../../common/spec-rules';
 import { clusterWorkflowId, ClusterEntityInput } from '../../workflows/cluster-entity';
 import { planCluster } from '../../workflows/plan';
@@ -143,8 +143,7 @@ export class ClustersService {
 
   async list(project: string): Promise<ClusterStatus[]> {
     const found: ClusterStatus[] = [];
-    const query = `WorkflowType = "clusterEntity" AND ClusterProject = "${project}" AND ClusterPhase != "Deleted"`;
-    for await (const execution of this.temporal.workflow.list({ query })) {
+    for await (const execution of this.temporal.workflow.list({ query: clusterListQuery(project) })) {
       const name = execution.typedSearchAttributes.get(SEARCH_ATTRIBUTE_KEYS.ClusterName);
       const status = typeof name === 'string' ? await this.get(project, name).catch(() => undefined) : undefined;
       if (status) found.push(status);

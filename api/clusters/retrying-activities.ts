@@ -40,7 +40,7 @@ function messageOf(failure: Failure): string {
   return message;
 }
 
-/** The pending activities of an operation that have failed at least once, oldest first. */
+/** The pending activities of an operation that have failed at least once, in the order Temporal lists them. */
 export function retryingActivities(pending: PendingActivity[] | null | undefined): RetryingActivity[] {
   return (pending ?? [])
     .filter((activity) => activity.lastFailure)

@@ -3,6 +3,7 @@ import { Worker } from '@temporalio/worker';
 import type { ClusterStatus, OperationRecord } from '../../common/cluster-status';
 import { resolveProfile } from '../../common/profile';
 import { BUILT_IN_PROFILES } from '../../api/store/built-in-profiles';
+import { clusterListQuery, SEARCH_ATTRIBUTE_KEYS } from '../../common/search-attributes';
 import { clusterWorkflowId, ClusterEntityInput } from '../../workflows/cluster-entity';
 import { stubActivities } from '../support/stub-activities';
 import { startTemporal } from '../support/temporal';
@@ -23,6 +24,12 @@ describe('clusterEntity continue-as-new', () => {
     await env?.teardown();
   });
 
+  async function listed(query: string): Promise<string[]> {
+    const runs: string[] = [];
+    for await (const execution of env.client.workflow.list({ query })) runs.push(execution.runId);
+    return runs;
+  }
+
   it('continues as new between operations and keeps spec, status and operation log', async () => {
     const { activities } = stubActivities();
     const worker = await Worker.create({ connection: env.nativeConnection, taskQueue: 'can', workflowsPath: require.resolve('../../workflows'), activities });
@@ -30,7 +37,16 @@ describe('clusterEntity continue-as-new', () => {
     spec.pools = spec.pools.filter((p) => p.name !== 'spot');
     const input: ClusterEntityInput = { project: 'default', spec, profile: resolveProfile('aws-default', BUILT_IN_PROFILES[0].packs, {}), reconcileIntervalS: 3600 };
     await worker.runUntil(async () => {
-      const handle = await env.client.workflow.start('clusterEntity', { taskQueue: 'can', workflowId: clusterWorkflowId('default', 'rolling'), args: [input] });
+      const handle = await env.client.workflow.start('clusterEntity', {
+        taskQueue: 'can',
+        workflowId: clusterWorkflowId('default', 'rolling'),
+        args: [input],
+        // As the API starts it.
+        typedSearchAttributes: [
+          { key: SEARCH_ATTRIBUTE_KEYS.ClusterName, value: 'rolling' },
+          { key: SEARCH_ATTRIBUTE_KEYS.ClusterProject, value: 'default' },
+        ],
+      });
       const firstRun = handle.firstExecutionRunId;
       const idle = async () => {
         for (let i = 0; i < 200; i++) {
@@ -53,6 +69,11 @@ describe('clusterEntity continue-as-new', () => {
       expect(runId).not.toBe(firstRun);
       const first = await env.client.workflow.getHandle(handle.workflowId, firstRun).fetchHistory();
       expect(first.events?.at(-1)?.workflowExecutionContinuedAsNewEventAttributes).toBeTruthy();
+      // GET /v1/clusters lists the cluster once: its current run, not the runs it continued from.
+      const everyRun = `WorkflowId = "${handle.workflowId}"`;
+      for (let i = 0; i < 100 && !(await listed(clusterListQuery('default'))).includes(runId); i++) await new Promise((r) => setTimeout(r, 100));
+      expect((await listed(everyRun)).length).toBeGreaterThan(1);
+      expect(await listed(clusterListQuery('default'))).toEqual([runId]);
       expect(operations.map((o) => `${o.id}:${o.state}`)).toEqual([
         'op-1-create:Succeeded',
         ...sizes.map((_, i) => `op-${i + 2}-scale:Succeeded`),
