@@ -3,21 +3,20 @@ import { DescribeInstanceHealthCommand, DescribeLoadBalancersCommand, DescribeTa
 import { loadBalancerName } from '../../activities/load-balancer';
 import type { Scope } from '../../activities/types';
 import { GENERATION_TAG } from '../../activities/instances';
-import { Backend, ec2TagsOf, expectedTags, newScope, ownedBy, startBackend } from './support';
+import { ec2TagsOf, expectedTags, newScope, ownedBy, useBackend } from './support';
 
 /**
  * The API load balancer and instances against a real AWS stand-in (through the simulator,
  * states lag as on AWS: pending, status checks initializing, OutOfService).
  */
 describe('load balancer and instance activities', () => {
-  let aws: Backend;
+  const aws = useBackend();
   let scope: Scope;
   let imageId: string;
   let subnets: { public: string; private: string };
   let groupId: string;
 
   beforeAll(async () => {
-    aws = await startBackend();
     scope = newScope('i');
     const { vpcId } = await aws.run('ensureVpc', { scope, key: 'vpc', cidr: '10.0.0.0/16' });
     await aws.run('ensureInternetGateway', { scope, key: 'igw', vpcId });
@@ -31,10 +30,6 @@ describe('load balancer and instance activities', () => {
     subnets = { public: pub.subnetId, private: priv.subnetId };
     groupId = sg.groupId;
     imageId = image.imageId;
-  });
-
-  afterAll(async () => {
-    await aws?.stop();
   });
 
   async function liveInstances(filterScope: Scope, key?: string): Promise<Instance[]> {

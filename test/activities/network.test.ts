@@ -9,21 +9,14 @@ import {
   DescribeVpcsCommand,
 } from '@aws-sdk/client-ec2';
 import type { Scope } from '../../activities/types';
-import { Backend, ec2TagsOf, expectedTags, newScope, ownedBy, startBackend } from './support';
+import { ec2TagsOf, expectedTags, newScope, ownedBy, useBackend } from './support';
 
 /**
  * The network activities against a real AWS stand-in: each ensure twice gives one resource
  * with every tag; each delete twice, and a delete of what never existed, succeed.
  */
 describe('network activities', () => {
-  let aws: Backend;
-
-  beforeAll(async () => {
-    aws = await startBackend();
-  });
-  afterAll(async () => {
-    await aws?.stop();
-  });
+  const aws = useBackend();
 
   async function vpcOf(scope: Scope): Promise<string> {
     return (await aws.run('ensureVpc', { scope, key: 'vpc', cidr: '10.0.0.0/16' })).vpcId;

@@ -10,20 +10,18 @@ import {
   RemoveRoleFromInstanceProfileCommand,
 } from '@aws-sdk/client-iam';
 import { nodeRoleName } from '../../activities/node-role';
-import { Backend, newScope, REGION, SECRET_ACCESS_KEY, startBackend } from './support';
+import { Backend, newScope, REGION, SECRET_ACCESS_KEY, useBackend } from './support';
 
 /** The nodes' IAM identity: may read the cluster's join secret, nothing else; idempotent both ways. */
 describe('node instance profile activities', () => {
-  let aws: Backend;
+  const aws = useBackend();
   let iam: IAMClient;
 
   beforeAll(async () => {
-    aws = await startBackend();
     iam = new IAMClient({ region: REGION, endpoint: aws.url, credentials: { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: SECRET_ACCESS_KEY } });
   });
   afterAll(async () => {
     iam?.destroy();
-    await aws?.stop();
   });
 
   it('creates one role and profile allowed only the join secret, and finds them again', async () => {

@@ -2,7 +2,7 @@ import { CreateKeyPairCommand, DescribeImagesCommand, EC2Client, RunInstancesCom
 import { findNewestImage } from '../../activities/images';
 import { createActivities } from '../../activities';
 import type { PreflightInput, PreflightResult } from '../../activities/types';
-import { Backend, newScope, REGION, startBackend } from './support';
+import { newScope, REGION, useBackend } from './support';
 import { startRecorder } from './recorder';
 
 const AMAZON_LINUX = { owner: '137112412989', namePattern: 'amzn2-ami-hvm-*-x86_64-gp2' };
@@ -14,14 +14,12 @@ function check(result: PreflightResult, name: string) {
 }
 
 describe('resolveImage and runPreflight', () => {
-  let aws: Backend;
+  const aws = useBackend();
 
   beforeAll(async () => {
-    aws = await startBackend();
     await aws.ec2.send(new CreateKeyPairCommand({ KeyName: 'ops-key' }));
   });
   afterAll(async () => {
-    await aws?.stop();
   });
 
   it('resolveImage picks the newest matching image and fails clearly when none matches', async () => {

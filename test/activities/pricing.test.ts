@@ -1,5 +1,5 @@
 import { clearPriceCache, hourlyUsd, parsePriceList } from '../../activities/pricing';
-import { Backend, newScope, startBackend } from './support';
+import { newScope, useBackend } from './support';
 
 /** One GetProducts PriceList entry exactly as AWS returns it (a JSON string), for m5.large in us-east-1. */
 const M5_LARGE = JSON.stringify({
@@ -73,14 +73,7 @@ describe('price list parsing', () => {
 });
 
 describe('estimateCost', () => {
-  let aws: Backend;
-
-  beforeAll(async () => {
-    aws = await startBackend();
-  });
-  afterAll(async () => {
-    await aws?.stop();
-  });
+  const aws = useBackend();
   beforeEach(() => clearPriceCache());
 
   const input = () => ({

@@ -1,16 +1,9 @@
 import { DescribeSecretCommand, GetSecretValueCommand, ListSecretsCommand } from '@aws-sdk/client-secrets-manager';
 import { generateJoinCredentials, joinSecretName } from '../../activities/secrets';
-import { Backend, expectedTags, newScope, startBackend } from './support';
+import { expectedTags, newScope, useBackend } from './support';
 
 describe('join secret activities', () => {
-  let aws: Backend;
-
-  beforeAll(async () => {
-    aws = await startBackend();
-  });
-  afterAll(async () => {
-    await aws?.stop();
-  });
+  const aws = useBackend();
 
   it('generates kubeadm-shaped credentials, different each time', () => {
     const a = generateJoinCredentials();

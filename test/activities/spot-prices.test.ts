@@ -1,16 +1,9 @@
 import { clearPriceCache } from '../../activities/pricing';
-import { Backend, newScope, startBackend } from './support';
+import { newScope, useBackend } from './support';
 
 /** The spot watcher's price reads against the simulator: on-demand from the Pricing API, spot per AZ. */
 describe('spot price activities', () => {
-  let aws: Backend;
-
-  beforeAll(async () => {
-    aws = await startBackend();
-  });
-  afterAll(async () => {
-    await aws?.stop();
-  });
+  const aws = useBackend();
   beforeEach(() => clearPriceCache());
 
   it('reads the on-demand price of an instance type from the Pricing API', async () => {

@@ -48,6 +48,24 @@ export interface Backend {
   stop(): Promise<void>;
 }
 
+/**
+ * The backend of one activity suite: started before its tests, stopped after them. The
+ * object answers for the running backend inside tests and hooks.
+ */
+export function useBackend(): Backend {
+  let running: Backend | undefined;
+  beforeAll(async () => {
+    running = await startBackend();
+  });
+  afterAll(() => running?.stop());
+  return new Proxy({} as Backend, {
+    get(_, name: keyof Backend) {
+      if (!running) throw new Error(`the AWS backend is not running (reading ${String(name)} outside a test or hook)`);
+      return running[name];
+    },
+  });
+}
+
 export async function startBackend(): Promise<Backend> {
   process.env.CLUSTERFLOW_AWS_POLL_MS ??= '200';
   const moto: RunningMoto = await startMoto();
