@@ -14,19 +14,11 @@ import { resolveProfile } from '../common/profile';
 import { SEARCH_ATTRIBUTE_KEYS } from '../common/search-attributes';
 import { BUILT_IN_PROFILES } from '../api/store/built-in-profiles';
 import { ensureTemporalCli } from '../scripts/tools';
+import type { InstanceInfo } from '../activities/types';
 import type { SpotWatcherInput } from '../workflows/spot-watcher';
 import { spotWatcherId } from '../workflows/spot-watcher';
 
-interface FakeInstance {
-  instanceId: string;
-  key: string;
-  az: string;
-  subnetId: string;
-  instanceType: string;
-  state: string;
-  lifecycle: string;
-  generation: number;
-}
+type FakeInstance = InstanceInfo & { generation: number };
 
 const AZS = ['us-east-1a', 'us-east-1b'];
 
@@ -48,7 +40,7 @@ function fakeActivities() {
     },
     resolveImage: async () => ({ imageId: 'ami-12345678', name: 'ubuntu' }),
     ensureInstance: async (i: { scope: { owner: { cluster: string } }; key: string; subnetId: string; instanceType: string; generation: number }) => {
-      const info = { instanceId: `i-${(++n).toString(16).padStart(17, '0')}`, key: i.key, az: i.subnetId === 'subnet-b' ? AZS[1] : AZS[0], subnetId: i.subnetId, instanceType: i.instanceType, state: 'pending', lifecycle: 'spot', generation: i.generation };
+      const info: FakeInstance = { instanceId: `i-${(++n).toString(16).padStart(17, '0')}`, key: i.key, az: i.subnetId === 'subnet-b' ? AZS[1] : AZS[0], subnetId: i.subnetId, instanceType: i.instanceType, state: 'pending', lifecycle: 'spot', generation: i.generation };
       instancesOf(i.scope).set(info.instanceId, info);
       return info;
     },

@@ -2,7 +2,7 @@ import { IAMClient, ListInstanceProfilesCommand } from '@aws-sdk/client-iam';
 import { CreateKeyPairCommand, DescribeInstancesCommand, CreateSubnetCommand, CreateVpcCommand, DescribeSubnetsCommand, DescribeVpcsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { Client, Connection } from '@temporalio/client';
 import type { ClusterSpec } from '../../common/cluster-spec';
-import type { ClusterStatus } from '../../common/cluster-status';
+import { waitPhase } from '../support/clusters';
 import { call } from '../support/http';
 import { counts, inventory, InventoryItem, putSimConfig, resetSimStats, simStats } from '../support/sim-client';
 import { useStack } from '../support/stack';
@@ -53,15 +53,6 @@ describe('cluster lifecycle (end to end)', () => {
     };
   }
 
-  async function waitPhase(name: string, phases: string[], timeoutMs = 180000): Promise<ClusterStatus> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const r = await call(api, 'GET', `/v1/clusters/${name}`, { token });
-      if (phases.includes(r.body?.phase)) return r.body;
-      if (Date.now() > deadline) throw new Error(`cluster ${name} stayed ${r.body?.phase}: ${r.text}`);
-      await new Promise((res) => setTimeout(res, 500));
-    }
-  }
 
   const byResource = (items: InventoryItem[]) => Object.fromEntries(items.map((i) => [i.tags?.['clusterflow.io/resource'], i]));
 
@@ -92,7 +83,7 @@ describe('cluster lifecycle (end to end)', () => {
     const provisioning = temporal.workflow.list({ query: 'ClusterPhase = "Provisioning" AND ClusterName = "demo"' });
     const seen: string[] = [];
     for await (const w of provisioning) seen.push(w.workflowId);
-    const status = await waitPhase('demo', ['Running', 'Failed']);
+    const status = await waitPhase(api, token, 'demo', ['Running', 'Failed']);
     expect(status.lastError).toBeUndefined();
     expect(status.phase).toBe('Running');
 
@@ -172,7 +163,7 @@ describe('cluster lifecycle (end to end)', () => {
       await new Promise((res) => setTimeout(res, 200));
     }
     await putSimConfig(sim, { faults: { 'ec2:DeleteRouteTable': null } });
-    const status = await waitPhase('demo', ['Deleted', 'Failed']);
+    const status = await waitPhase(api, token, 'demo', ['Deleted', 'Failed']);
     expect(status.phase).toBe('Deleted');
     expect(retries).toContainEqual(expect.objectContaining({ activity: 'deleteRouteTable', lastError: `DependencyViolation: ${refusal}` }));
     expect(tasksWhileRetrying.find((t) => t.name === 'route tables')?.state).toBe('Running');
@@ -198,7 +189,7 @@ describe('cluster lifecycle (end to end)', () => {
     const spec = dynamicSpec('placed');
     spec.cloud.placement = { type: 'static', vpcId: vpc, subnets };
     expect((await call(api, 'POST', '/v1/clusters', { token, body: spec })).status).toBe(202);
-    expect((await waitPhase('placed', ['Running', 'Failed'])).phase).toBe('Running');
+    expect((await waitPhase(api, token, 'placed', ['Running', 'Failed'])).phase).toBe('Running');
 
     const inv = await inventory(sim, 'clusterflow.io/cluster=default/placed');
     expect(counts(inv)).toEqual({ vpcs: 0, subnets: 0, internetGateways: 0, natGateways: 0, addresses: 0, routeTables: 0, securityGroups: 4, instances: 9, loadBalancers: 1, secrets: 1 });
@@ -207,7 +198,7 @@ describe('cluster lifecycle (end to end)', () => {
     }
 
     await call(api, 'DELETE', '/v1/clusters/placed', { token });
-    expect((await waitPhase('placed', ['Deleted', 'Failed'])).phase).toBe('Deleted');
+    expect((await waitPhase(api, token, 'placed', ['Deleted', 'Failed'])).phase).toBe('Deleted');
     expect(counts(await inventory(sim, 'clusterflow.io/cluster=default/placed')).instances).toBe(0);
     expect((await ec2.send(new DescribeVpcsCommand({ VpcIds: [vpc] }))).Vpcs).toHaveLength(1);
     const left = await ec2.send(new DescribeSubnetsCommand({ SubnetIds: subnets.flatMap((s) => [s.publicSubnetId, s.privateSubnetId]) }));

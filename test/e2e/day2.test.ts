@@ -3,7 +3,7 @@ import { Worker } from '@temporalio/worker';
 import type { ClusterSpec } from '../../common/cluster-spec';
 import { waitPhase } from '../support/clusters';
 import { call } from '../support/http';
-import { inventory, InventoryItem } from '../support/sim-client';
+import { inventory, InventoryItem, isLive } from '../support/sim-client';
 import { useStack } from '../support/stack';
 
 jest.setTimeout(300000);
@@ -43,10 +43,9 @@ describe('day-2 operations (end to end)', () => {
     await temporal?.connection.close();
   });
 
-  const live = (i: InventoryItem) => !['terminated', 'shutting-down'].includes(i.state as string);
   async function pool(name: string): Promise<InventoryItem[]> {
     const inv = await inventory(sim, 'clusterflow.io/cluster=default/ops');
-    return inv.instances.filter((i) => live(i) && i.tags?.['clusterflow.io/resource']?.startsWith(`node/${name}/`));
+    return inv.instances.filter((i) => isLive(i) && i.tags?.['clusterflow.io/resource']?.startsWith(`node/${name}/`));
   }
   const azsOf = (nodes: InventoryItem[]) => nodes.map((n) => n.availabilityZone as string).sort();
   async function registered(): Promise<string[]> {

@@ -4,7 +4,7 @@ import { Worker } from '@temporalio/worker';
 import type { ClusterSpec } from '../../common/cluster-spec';
 import { waitPhase, waitTask } from '../support/clusters';
 import { call } from '../support/http';
-import { inventory, InventoryItem, putSimConfig } from '../support/sim-client';
+import { inventory, InventoryItem, putSimConfig, isLive } from '../support/sim-client';
 import { useStack } from '../support/stack';
 
 jest.setTimeout(300000);
@@ -40,10 +40,9 @@ describe('cancel and self-repair (end to end)', () => {
     ec2?.destroy();
   });
 
-  const live = (i: InventoryItem) => !['terminated', 'shutting-down'].includes(i.state as string);
   async function workers(): Promise<InventoryItem[]> {
     const inv = await inventory(sim, 'clusterflow.io/cluster=default/rc');
-    return inv.instances.filter((i) => live(i) && i.tags?.['clusterflow.io/resource']?.startsWith('node/workers/'));
+    return inv.instances.filter((i) => isLive(i) && i.tags?.['clusterflow.io/resource']?.startsWith('node/workers/'));
   }
 
   async function operation(id: string, states: string[]) {

@@ -3,7 +3,7 @@ import type { ClusterSpec } from '../../common/cluster-spec';
 import type { PoolStatus, SpotPoolStatus } from '../../common/cluster-status';
 import { waitPhase } from '../support/clusters';
 import { call } from '../support/http';
-import { counts, inventory, InventoryItem, putSimConfig } from '../support/sim-client';
+import { counts, inventory, InventoryItem, putSimConfig, isLive } from '../support/sim-client';
 import { useStack } from '../support/stack';
 
 jest.setTimeout(300000);
@@ -48,10 +48,9 @@ describe('spot pool (end to end)', () => {
     }
   }
 
-  const live = (i: InventoryItem) => !['terminated', 'shutting-down'].includes(i.state as string);
   async function spotNodes(): Promise<InventoryItem[]> {
     const inv = await inventory(sim, 'clusterflow.io/cluster=default/spotty');
-    return inv.instances.filter((i) => live(i) && i.tags?.['clusterflow.io/resource']?.startsWith('node/spot/'));
+    return inv.instances.filter((i) => isLive(i) && i.tags?.['clusterflow.io/resource']?.startsWith('node/spot/'));
   }
 
   beforeAll(async () => {
@@ -97,7 +96,7 @@ describe('spot pool (end to end)', () => {
     expect(listed.body.find((c: { name: string }) => c.name === 'spotty')?.pools.find((p: { spot?: unknown }) => p.spot)?.waiting).toEqual(pool.waiting);
 
     // What the watcher avoids: a launch with MaxPrice below the price fails, as on AWS.
-    const master = (await inventory(sim, 'clusterflow.io/cluster=default/spotty')).instances.find((i) => live(i))!;
+    const master = (await inventory(sim, 'clusterflow.io/cluster=default/spotty')).instances.find((i) => isLive(i))!;
     const described = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [master.id as string] }));
     const template = described.Reservations![0].Instances![0];
     await expect(
@@ -173,13 +172,13 @@ describe('spot pool (end to end)', () => {
     }
     expect(seen.spot).toMatchObject({ running: 1, bid: '0.0384' });
     const inv = await inventory(sim, 'clusterflow.io/cluster=default/spotty');
-    expect(inv.instances.filter((i) => live(i) && i.tags?.['clusterflow.io/resource'] === 'node/extra/0').map((i) => i.lifecycle)).toEqual(['spot']);
+    expect(inv.instances.filter((i) => isLive(i) && i.tags?.['clusterflow.io/resource'] === 'node/extra/0').map((i) => i.lifecycle)).toEqual(['spot']);
 
     expect((await call(api, 'DELETE', '/v1/clusters/spotty/pools/extra', { token })).status).toBe(202);
     const gone = Date.now() + 60000;
     for (;;) {
       const status = (await call(api, 'GET', '/v1/clusters/spotty', { token })).body;
-      const left = (await inventory(sim, 'clusterflow.io/cluster=default/spotty')).instances.filter((i) => live(i) && i.tags?.['clusterflow.io/resource']?.startsWith('node/extra/'));
+      const left = (await inventory(sim, 'clusterflow.io/cluster=default/spotty')).instances.filter((i) => isLive(i) && i.tags?.['clusterflow.io/resource']?.startsWith('node/extra/'));
       if (!status.currentOperation && !status.pools.some((p: PoolStatus) => p.name === 'extra') && left.length === 0) break;
       if (Date.now() > gone) throw new Error(`pool extra not removed: ${JSON.stringify(status.pools)}; ${left.length} nodes left`);
       await new Promise((r) => setTimeout(r, 300));

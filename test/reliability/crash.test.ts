@@ -6,7 +6,7 @@ import type { Task } from '../../common/cluster-status';
 import { call } from '../support/http';
 import { NOTHING, THREE_AZ_INVENTORY, threeAzSpec, waitPhase, waitTask } from '../support/clusters';
 import { startWorker, WorkerProcess } from '../support/processes';
-import { counts, inventory } from '../support/sim-client';
+import { counts, inventory, isLive } from '../support/sim-client';
 import { launchStack, RunningStack, stackEnv, stackPorts, StackPorts } from '../../scripts/stack-driver';
 
 /**
@@ -101,7 +101,7 @@ describe('reliability: killed processes', () => {
 
     const workers = async () =>
       (await inventory(sim, 'clusterflow.io/cluster=default/rolling')).instances.filter(
-        (i) => i.tags?.['clusterflow.io/resource']?.startsWith('node/workers/') && !['terminated', 'shutting-down'].includes(i.state as string),
+        (i) => i.tags?.['clusterflow.io/resource']?.startsWith('node/workers/') && isLive(i),
       );
     const samples: Array<{ live: number; running: number }> = [];
     let sampling = true;

@@ -27,6 +27,20 @@ async function subnetIn(az: string): Promise<string> {
   return subnet.Subnet?.SubnetId as string;
 }
 
+/** One one-time m5.large spot instance bidding `maxPrice`. */
+function launchSpot(subnet: string, maxPrice: string) {
+  return ec2.send(
+    new RunInstancesCommand({
+      ImageId: AMI,
+      InstanceType: 'm5.large',
+      MinCount: 1,
+      MaxCount: 1,
+      SubnetId: subnet,
+      InstanceMarketOptions: { MarketType: 'spot', SpotOptions: { MaxPrice: maxPrice, SpotInstanceType: 'one-time' } },
+    }),
+  );
+}
+
 describe('DescribeSpotPriceHistory', () => {
   it('by default holds a stable price per type and AZ below the on-demand price', async () => {
     const out = await ec2.send(new DescribeSpotPriceHistoryCommand({ InstanceTypes: ['m5.large'], ProductDescriptions: ['Linux/UNIX'] }));
@@ -102,17 +116,7 @@ describe('spot instances', () => {
   it('refuses a launch whose MaxPrice is below the current spot price in that AZ, like EC2', async () => {
     const subnet = await subnetIn('us-east-1a');
     await setPrice('us-east-1a', 'm5.large', 0.04);
-    const launch = (maxPrice: string) =>
-      ec2.send(
-        new RunInstancesCommand({
-          ImageId: AMI,
-          InstanceType: 'm5.large',
-          MinCount: 1,
-          MaxCount: 1,
-          SubnetId: subnet,
-          InstanceMarketOptions: { MarketType: 'spot', SpotOptions: { MaxPrice: maxPrice, SpotInstanceType: 'one-time' } },
-        }),
-      );
+    const launch = (maxPrice: string) => launchSpot(subnet, maxPrice);
     const refused = await launch('0.03').then(
       () => undefined,
       (e: Error & { $metadata?: { httpStatusCode?: number } }) => e,
@@ -128,17 +132,7 @@ describe('spot instances', () => {
   it('interrupts a spot instance when the price rises above its MaxPrice, and only that one', async () => {
     const subnet = await subnetIn('us-east-1a');
     await setPrice('us-east-1a', 'm5.large', 0.03);
-    const launch = (maxPrice: string) =>
-      ec2.send(
-        new RunInstancesCommand({
-          ImageId: AMI,
-          InstanceType: 'm5.large',
-          MinCount: 1,
-          MaxCount: 1,
-          SubnetId: subnet,
-          InstanceMarketOptions: { MarketType: 'spot', SpotOptions: { MaxPrice: maxPrice } },
-        }),
-      );
+    const launch = (maxPrice: string) => launchSpot(subnet, maxPrice);
     const cheap = (await launch('0.04')).Instances?.[0]?.InstanceId as string;
     const generous = (await launch('0.09')).Instances?.[0]?.InstanceId as string;
     const onDemand = (await ec2.send(new RunInstancesCommand({ ImageId: AMI, InstanceType: 'm5.large', MinCount: 1, MaxCount: 1, SubnetId: subnet })))

@@ -32,3 +32,8 @@ export async function putSimConfig(simUrl: string, config: unknown): Promise<voi
   const response = await fetch(`${simUrl}/_sim/config`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(config) });
   if (!response.ok) throw new Error(`sim config: ${response.status} ${await response.text()}`);
 }
+
+/** An instance that is still there for the cluster: neither shutting down nor terminated. */
+export function isLive(instance: InventoryItem): boolean {
+  return !['terminated', 'shutting-down'].includes(instance.state as string);
+}

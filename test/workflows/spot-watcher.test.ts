@@ -1,5 +1,6 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
+import type { InstanceInfo } from '../../activities/types';
 import type { SpotPoolStatus } from '../../common/cluster-status';
 import type { PoolSpec } from '../../common/cluster-spec';
 import { resolveProfile } from '../../common/profile';
@@ -10,17 +11,7 @@ import { exampleSpec } from '../unit/fixtures';
 
 jest.setTimeout(120000);
 
-interface FakeInstance {
-  instanceId: string;
-  key: string;
-  az: string;
-  subnetId: string;
-  instanceType: string;
-  state: string;
-  lifecycle: string;
-  generation: number;
-  maxPrice: string;
-}
+type FakeInstance = InstanceInfo & { generation: number; maxPrice: string };
 
 /** A tiny spot market: prices per AZ, launches refused below the price, instances to interrupt. */
 function fakeMarket() {
@@ -45,7 +36,7 @@ function fakeMarket() {
       const existing = [...instances.values()].find((x) => x.key === i.key && x.generation === i.generation);
       if (existing) return existing;
       if (Number(i.spotMaxPrice) < prices[az]) throw new Error(`SpotMaxPriceTooLow: ${i.spotMaxPrice} < ${prices[az]}`);
-      const info = { instanceId: `i-${String(++n).padStart(8, '0')}`, key: i.key, az, subnetId: i.subnetId, instanceType: i.instanceType, state: 'pending', lifecycle: 'spot', generation: i.generation, maxPrice: i.spotMaxPrice };
+      const info: FakeInstance = { instanceId: `i-${String(++n).padStart(8, '0')}`, key: i.key, az, subnetId: i.subnetId, instanceType: i.instanceType, state: 'pending', lifecycle: 'spot', generation: i.generation, maxPrice: i.spotMaxPrice };
       instances.set(info.instanceId, info);
       launches.push({ key: i.key, generation: i.generation, maxPrice: i.spotMaxPrice, az });
       return info;
