@@ -81,20 +81,23 @@ async function chunks<T>(list: T[], size: number, fn: (chunk: T[]) => Promise<vo
   for (let i = 0; i < list.length; i += size) await fn(list.slice(i, i + size));
 }
 
+/** Tags by load balancer name (classic) or ARN (v2), 20 per DescribeTags as ELB allows. */
+async function loadBalancerTags(sim: Sim, caller: Caller, service: 'elb' | 'elbv2', ids: string[]): Promise<Map<string, Tags>> {
+  const [param, idField] = service === 'elb' ? ['LoadBalancerNames', 'LoadBalancerName'] : ['ResourceArns', 'ResourceArn'];
+  const tags = new Map<string, Tags>();
+  await chunks(ids, 20, async (chunk) => {
+    const params = Object.fromEntries(chunk.map((id, i) => [`${param}.member.${i + 1}`, id]));
+    const root = await sim.moto.query(service, caller, 'DescribeTags', params).catch(() => undefined);
+    for (const d of members(child(root, 'DescribeTagsResult'), 'TagDescriptions')) tags.set(text(d, idField) ?? '', memberTags(d));
+  });
+  return tags;
+}
+
 async function loadBalancers(sim: Sim, caller: Caller, region: string, account: string): Promise<Inventory['loadBalancers']> {
   const out: Inventory['loadBalancers'] = [];
   const classicRoot = await sim.moto.query('elb', caller, 'DescribeLoadBalancers').catch(() => undefined);
   const classic = members(child(classicRoot, 'DescribeLoadBalancersResult'), 'LoadBalancerDescriptions');
-  const classicTags = new Map<string, Tags>();
-  await chunks(
-    classic.map((lb) => text(lb, 'LoadBalancerName') ?? ''),
-    20,
-    async (names) => {
-      const params = Object.fromEntries(names.map((n, i) => [`LoadBalancerNames.member.${i + 1}`, n]));
-      const root = await sim.moto.query('elb', caller, 'DescribeTags', params).catch(() => undefined);
-      for (const d of members(child(root, 'DescribeTagsResult'), 'TagDescriptions')) classicTags.set(text(d, 'LoadBalancerName') ?? '', memberTags(d));
-    },
-  );
+  const classicTags = await loadBalancerTags(sim, caller, 'elb', classic.map((lb) => text(lb, 'LoadBalancerName') ?? ''));
   for (const lb of classic) {
     const name = text(lb, 'LoadBalancerName') ?? '';
     out.push({
@@ -127,16 +130,7 @@ async function loadBalancers(sim: Sim, caller: Caller, region: string, account: 
         .filter((t) => sim.instances.get(t.id)?.terminatedAt === undefined),
     );
   }
-  const arnTags = new Map<string, Tags>();
-  await chunks(
-    v2.map((lb) => text(lb, 'LoadBalancerArn') ?? ''),
-    20,
-    async (arns) => {
-      const params = Object.fromEntries(arns.map((a, i) => [`ResourceArns.member.${i + 1}`, a]));
-      const root = await sim.moto.query('elbv2', caller, 'DescribeTags', params).catch(() => undefined);
-      for (const d of members(child(root, 'DescribeTagsResult'), 'TagDescriptions')) arnTags.set(text(d, 'ResourceArn') ?? '', memberTags(d));
-    },
-  );
+  const arnTags = await loadBalancerTags(sim, caller, 'elbv2', v2.map((lb) => text(lb, 'LoadBalancerArn') ?? ''));
   for (const lb of v2) {
     const arn = text(lb, 'LoadBalancerArn') ?? '';
     const kind = (text(lb, 'Type') ?? 'application') as 'network' | 'application' | 'gateway';
