@@ -46,6 +46,18 @@ export function stackEnv(ports: StackPorts, dataDir: string, extra: NodeJS.Proce
  * An exit before ready fails with the launcher's output, unless `mayExit` (a test of refusals).
  */
 export async function launchStack(env: NodeJS.ProcessEnv, ports: StackPorts, args: string[] = [], mayExit = false): Promise<RunningStack> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await launchOnce(env, ports, args, mayExit);
+    } catch (error) {
+      // The Temporal CLI picks its HTTP API port itself (free when picked, bound a moment
+      // later): on a busy machine another process can take it in between. A new start picks anew.
+      if (attempt >= 3 || !/bind: address already in use/.test((error as Error).message)) throw error;
+    }
+  }
+}
+
+async function launchOnce(env: NodeJS.ProcessEnv, ports: StackPorts, args: string[], mayExit: boolean): Promise<RunningStack> {
   const child = spawn(process.execPath, [path.join(repoRoot(), 'dist/scripts/stack.js'), ...args], {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
