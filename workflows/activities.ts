@@ -1,6 +1,7 @@
 import { ActivityCancellationType, type ActivityOptions, type RetryPolicy } from '@temporalio/common';
 import { ActivityInterfaceFor, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import { activityIdForCurrentTask } from './tasks';
 
 /**
  * Activity stubs by kind of call. AWS errors that retrying cannot fix arrive as
@@ -17,13 +18,14 @@ function summaryOf(activity: string, input: unknown): string {
   return target ? `${activity} ${target}` : activity;
 }
 
-/** proxyActivities, with every call carrying a summary for the Web UI. */
+/** proxyActivities, with every call carrying a summary for the Web UI and an id naming its task. */
 function summarized(options: ActivityOptions): ActivityInterfaceFor<Activities> {
   const base = proxyActivities<Activities>(options);
   return new Proxy(base, {
     get(target, name: string) {
       const activity = target[name as keyof Activities];
-      return (input: unknown) => activity.executeWithOptions({ ...options, summary: summaryOf(name, input) }, [input as never]);
+      return (input: unknown) =>
+        activity.executeWithOptions({ ...options, summary: summaryOf(name, input), activityId: activityIdForCurrentTask() }, [input as never]);
     },
   });
 }

@@ -1,4 +1,5 @@
-import { setCurrentDetails } from '@temporalio/workflow';
+import { AsyncLocalStorage, patched, setCurrentDetails } from '@temporalio/workflow';
+import { taskActivityId } from '../common/task-activity-id';
 import type { Progress, Task } from '../common/cluster-status';
 
 /**
@@ -7,6 +8,7 @@ import type { Progress, Task } from '../common/cluster-status';
  */
 export class TaskList {
   private readonly tasks: Task[] = [];
+  private calls = 0;
 
   constructor(private readonly title: string) {}
 
@@ -24,7 +26,7 @@ export class TaskList {
     task.message = undefined;
     this.publish();
     try {
-      const result = await body();
+      const result = await runningTask.run({ list: this, name }, body);
       task.state = 'Succeeded';
       task.message = describe?.(result);
       return result;
@@ -36,6 +38,11 @@ export class TaskList {
       task.finishedAt = new Date().toISOString();
       this.publish();
     }
+  }
+
+  /** The next activity id of task `name`: see activityIdForCurrentTask. */
+  nextActivityId(name: string): string {
+    return taskActivityId(name, ++this.calls);
   }
 
   skip(name: string, why: string): void {
@@ -82,3 +89,20 @@ export function readableError(error: unknown): string {
   }
   return message;
 }
+
+/** The task whose body is running, through every await of that body (and of its activities). */
+const runningTask = new AsyncLocalStorage<{ list: TaskList; name: string }>();
+
+/**
+ * The activity id for a call made now: it names the task that makes the call, so the API can
+ * show each retried call under its own task, from Temporal's pending activities alone.
+ * Undefined (Temporal numbers the call) outside a task, and in runs begun before ids named
+ * their task, which must replay the ids they recorded.
+ */
+export function activityIdForCurrentTask(): string | undefined {
+  const task = runningTask.getStore();
+  if (!task || !patched(TASK_ACTIVITY_IDS)) return undefined;
+  return task.list.nextActivityId(task.name);
+}
+
+const TASK_ACTIVITY_IDS = 'activity-ids-name-their-task';

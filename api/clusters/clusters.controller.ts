@@ -102,7 +102,7 @@ export class ClustersController {
   }
 
   @Get(':name/operations/:id')
-  @ApiOkResponse({ description: '{id, type, state, startedAt, finishedAt, progress, tasks, error?, retrying?: [{activity, attempt, lastError, nextAttemptAt}] while calls are being retried}' })
+  @ApiOkResponse({ description: '{id, type, state, startedAt, finishedAt, progress, tasks, error?, retrying?: [{task, activity, attempt, lastError, nextAttemptAt}] while calls of a Running task are being retried}' })
   @ApiNotFoundResponse()
   operation(@Project() project: string, @Param('name') name: string, @Param('id') id: string) {
     return this.clusters.operation(project, name, id);

@@ -18,7 +18,7 @@ import { AWS_DEPS, SETTINGS, STORE, TEMPORAL_CLIENT } from '../common/tokens';
 import { Store } from '../store/store';
 import { ClusterSpecDto } from './cluster-spec.dto';
 import { regionProblems } from './region-checks';
-import { RetryingActivity, retryingActivities } from './retrying-activities';
+import { RetryingActivity, retryingActivities, retryingForRunningTasks } from './retrying-activities';
 import { UpdatePoolDto } from './pool.dto';
 
 export interface OperationView {
@@ -253,7 +253,7 @@ export class ClustersService {
 
   private async operationView(record: OperationRecord): Promise<OperationView> {
     const handle = this.temporal.workflow.getHandle(record.workflowId);
-    const [progress, retrying] = await Promise.all([
+    const [progress, pending] = await Promise.all([
       handle.query<Progress>('progress').catch(() => undefined),
       record.state === 'Running'
         ? handle
@@ -262,6 +262,7 @@ export class ClustersService {
             .catch(() => undefined)
         : undefined,
     ]);
+    const retrying = pending && retryingForRunningTasks(pending, progress?.tasks);
     return {
       id: record.id,
       type: record.type,
