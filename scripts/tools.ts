@@ -95,6 +95,16 @@ export function ensureMoto(cacheDir = loadConfig().cacheDir): MotoInstall {
   const wanted = fs.readFileSync(MOTO_REQUIREMENTS, 'utf8');
   if (fs.existsSync(ready) && fs.readFileSync(ready, 'utf8') === wanted) return { server, python, env: motoEnv(python, venv) };
 
+  return withLock(`${venv}.lock`, () => {
+    // Another bootstrap may have finished it while this one waited for the lock.
+    if (fs.existsSync(ready) && fs.readFileSync(ready, 'utf8') === wanted) return { server, python, env: motoEnv(python, venv) };
+    installMoto(venv, python);
+    fs.writeFileSync(ready, wanted);
+    return { server, python, env: motoEnv(python, venv) };
+  });
+}
+
+function installMoto(venv: string, python: string): void {
   const python3 = onPath('python3');
   if (!python3) {
     throw new MissingPrerequisite('Python 3 (3.9 or newer, with the venv module) is needed for moto and was not found: install python3.');
@@ -112,8 +122,54 @@ export function ensureMoto(cacheDir = loadConfig().cacheDir): MotoInstall {
   } catch {
     throw new MissingPrerequisite(`pip could not install moto ${MOTO_VERSION}; see the output above.`);
   }
-  fs.writeFileSync(ready, wanted);
-  return { server, python, env: motoEnv(python, venv) };
+}
+
+/**
+ * Runs `body` holding a lock directory, so that two bootstraps started at once (a test run
+ * beside `npm start`) never install into the same virtualenv together. A lock whose holder
+ * is gone is taken over.
+ */
+export function withLock<T>(lock: string, body: () => T, timeoutMs = 15 * 60_000): T {
+  fs.mkdirSync(path.dirname(lock), { recursive: true });
+  const deadline = Date.now() + timeoutMs;
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (;;) {
+    try {
+      fs.mkdirSync(lock);
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    if (!holderAlive(lock)) {
+      fs.rmSync(lock, { recursive: true, force: true });
+      continue;
+    }
+    if (Date.now() > deadline) throw new MissingPrerequisite(`another bootstrap has held ${lock} for ${timeoutMs / 60_000} minutes; remove it if no bootstrap runs.`);
+    Atomics.wait(pause, 0, 0, 500);
+  }
+  fs.writeFileSync(path.join(lock, 'pid'), String(process.pid));
+  try {
+    return body();
+  } finally {
+    fs.rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+function holderAlive(lock: string): boolean {
+  let pid: number;
+  try {
+    pid = Number(fs.readFileSync(path.join(lock, 'pid'), 'utf8'));
+  } catch {
+    // Just made, its pid not written yet: give it a moment rather than take it over.
+    const age = Date.now() - (fs.statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? 0);
+    return age < 10_000;
+  }
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /**

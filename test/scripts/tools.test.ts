@@ -1,9 +1,9 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { repoRoot } from '../../common/paths';
-import { ensureMoto, ensureTemporalCli } from '../../scripts/tools';
+import { ensureMoto, ensureTemporalCli, withLock } from '../../scripts/tools';
 
 /** The bootstrap as `npm run tools` runs it, on a machine stripped of one prerequisite at a time. */
 describe('tool bootstrap', () => {
@@ -72,5 +72,45 @@ describe('tool bootstrap', () => {
     const { python } = ensureMoto();
     const moto = spawnSync(python, ['-c', 'import moto; print(moto.__version__)'], { encoding: 'utf8' });
     expect(moto.stdout.trim()).toBe('5.2.5');
+  });
+
+  it('lets one bootstrap at a time install, and takes over a lock whose holder is gone', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cf-lock-'));
+    const lock = path.join(dir, 'venv.lock');
+    const log = path.join(dir, 'log');
+    // Each process holds the lock while it writes start, waits on its own event file, writes end.
+    const holder = (name: string) =>
+      `const fs=require('fs');const {withLock}=require(${JSON.stringify(path.join(repoRoot(), 'dist/scripts/tools.js'))});` +
+      `fs.appendFileSync(${JSON.stringify(log)},'asks ${name}\\n');withLock(${JSON.stringify(lock)},()=>{fs.appendFileSync(${JSON.stringify(log)},'start ${name}\\n');` +
+      `while(!fs.existsSync(${JSON.stringify(path.join(dir, 'go-'))}+'${name}'))Atomics.wait(new Int32Array(new SharedArrayBuffer(4)),0,0,20);` +
+      `fs.appendFileSync(${JSON.stringify(log)},'end ${name}\\n');});`;
+    const run = (name: string) => new Promise<number | null>((resolve) => spawn(process.execPath, ['-e', holder(name)], { stdio: 'inherit' }).on('exit', resolve));
+    const all = () => (fs.existsSync(log) ? fs.readFileSync(log, 'utf8').trim().split('\n') : []);
+    const lines = () => all().filter((line) => !line.startsWith('asks'));
+    const until = async (ok: () => boolean) => {
+      for (let i = 0; i < 600 && !ok(); i++) await new Promise((r) => setTimeout(r, 50));
+      expect(ok()).toBe(true);
+    };
+    try {
+      const a = run('a');
+      await until(() => lines().length === 1);
+      const b = run('b');
+      await until(() => all().includes('asks b'));
+      const first = lines()[0].split(' ')[1];
+      const second = first === 'a' ? 'b' : 'a';
+      fs.writeFileSync(path.join(dir, `go-${first}`), '');
+      fs.writeFileSync(path.join(dir, `go-${second}`), '');
+      expect(await Promise.all([a, b])).toEqual([0, 0]);
+      expect(lines()).toEqual([`start ${first}`, `end ${first}`, `start ${second}`, `end ${second}`]);
+      expect(fs.existsSync(lock)).toBe(false);
+
+      // A lock left by a process that died is taken over.
+      fs.mkdirSync(lock);
+      const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+      fs.writeFileSync(path.join(lock, 'pid'), dead.stdout);
+      expect(withLock(lock, () => 'taken')).toBe('taken');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
