@@ -4,6 +4,16 @@
  */
 export type Stub = (input: any) => Promise<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
+/**
+ * A stub awaits `opened`; the test calls `open()` once it has seen the state it needs. This
+ * orders events explicitly, where a sleep would only make the wanted order likely.
+ */
+export function gate(): { opened: Promise<void>; open: () => void } {
+  let open!: () => void;
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  return { opened, open };
+}
+
 export function stubActivities(overrides: Record<string, Stub> = {}) {
   const calls: string[] = [];
   let n = 0;

@@ -6,9 +6,9 @@ import type { ClusterSpec } from '../../common/cluster-spec';
 import type { ClusterStatus, OperationRecord, Progress } from '../../common/cluster-status';
 import { resolveProfile } from '../../common/profile';
 import { BUILT_IN_PROFILES } from '../../api/store/built-in-profiles';
-import { clusterWorkflowId, ClusterEntityInput } from '../../workflows/cluster-entity';
+import { clusterWorkflowId, ClusterEntityInput, operationWorkflowId } from '../../workflows/cluster-entity';
 import { startTemporal } from '../support/temporal';
-import { Stub, stubActivities } from '../support/stub-activities';
+import { gate, Stub, stubActivities } from '../support/stub-activities';
 import { exampleSpec } from '../unit/fixtures';
 
 /**
@@ -28,10 +28,19 @@ describe('clusterEntity workflow', () => {
     await env?.teardown();
   });
 
+  /** Gates the stubs await to order events; a test's body that ends, even failing, opens them. */
+  const gates: Array<ReturnType<typeof gate>> = [];
+  function held() {
+    const g = gate();
+    gates.push(g);
+    return g;
+  }
+
   async function withWorker<T>(activities: Record<string, Stub>, body: (taskQueue: string) => Promise<T>): Promise<T> {
     const taskQueue = `entity-${++taskQueueN}`;
     const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowsPath: require.resolve('../../workflows'), activities });
-    return worker.runUntil(body(taskQueue));
+    // A stub still held would keep the worker from shutting down.
+    return worker.runUntil(body(taskQueue).finally(() => gates.splice(0).forEach((g) => g.open())));
   }
 
   async function start(taskQueue: string, name: string, spec: Partial<ClusterSpec> = {}) {
@@ -93,10 +102,16 @@ describe('clusterEntity workflow', () => {
     });
   });
 
+  /** An operation's `progress`, polled until it shows what `ok` wants; a failed query (no child yet) counts as not yet. */
+  async function progressUntil(name: string, operationId: string, ok: (p: Progress) => boolean, what: string): Promise<Progress> {
+    const operation = env.client.workflow.getHandle(operationWorkflowId('default', name, operationId));
+    const probe = () => operation.query<Progress>('progress').catch((e: Error) => `query failed: ${e.message}`);
+    return (await until(probe, (p) => typeof p !== 'string' && ok(p), what)) as Progress;
+  }
+
   it('refuses a delete while the create runs, naming the running operation', async () => {
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
-    const { activities } = stubActivities({ ensureVpc: async () => { await gate; return { vpcId: 'vpc-1' }; } });
+    const vpc = held();
+    const { activities } = stubActivities({ ensureVpc: async () => { await vpc.opened; return { vpcId: 'vpc-1' }; } });
     await withWorker(activities, async (taskQueue) => {
       const handle = await start(taskQueue, 'beta');
       await until(() => handle.query<OperationRecord[]>('operations'), (ops) => ops.length === 1, 'the create');
@@ -105,7 +120,7 @@ describe('clusterEntity workflow', () => {
       const cause = (refused as WorkflowUpdateFailedError).cause as ApplicationFailure;
       expect(cause.type).toBe('OperationInProgress');
       expect(cause.message).toBe('operation op-1-create (create) is running');
-      release();
+      vpc.open();
       await until(() => handle.query<ClusterStatus>('status'), (s) => s.phase === 'Running', 'Running');
       await handle.executeUpdate('deleteCluster');
       expect((await handle.result()).phase).toBe('Deleted');
@@ -157,10 +172,11 @@ describe('clusterEntity workflow', () => {
 
   it('is Running only once an AZ used by spot pools alone has its NAT route', async () => {
     const routes: string[] = [];
+    const spotRoute = held();
     const { activities } = stubActivities({
       ensureRouteTable: async (i: { key: string }) => {
-        // The spot-only AZ's route comes last, well after every on-demand node is ready.
-        if (i.key === 'rtb/private/us-east-1c') await new Promise((r) => setTimeout(r, 1500));
+        // The spot-only AZ's route comes last: held until the test has seen everything else done.
+        if (i.key === 'rtb/private/us-east-1c') await spotRoute.opened;
         routes.push(i.key);
         return { routeTableId: `rtb-${routes.length}` };
       },
@@ -168,18 +184,29 @@ describe('clusterEntity workflow', () => {
     const [master, , spot] = exampleSpec().pools;
     await withWorker(activities, async (taskQueue) => {
       const handle = await start(taskQueue, 'epsilon', { pools: [{ ...master, size: 1, azs: ['us-east-1a'] }, { ...spot, azs: ['us-east-1c'] }] });
+      const spotOnly = 'private route table us-east-1c';
+      const rest = await progressUntil('epsilon', 'op-1-create', (p) => p.tasks.every((t) => t.name === spotOnly || t.state === 'Succeeded'), 'every task but the spot-only route done');
+      expect(rest.tasks.filter((t) => t.name.startsWith('node/')).map((t) => t.state)).toEqual(['Succeeded']);
+      expect(rest.tasks.find((t) => t.name === spotOnly)?.state).toBe('Running');
+      // The create has taken in its ready node (the query saw it) and still waits for the route.
+      const create = env.client.workflow.getHandle(operationWorkflowId('default', 'epsilon', 'op-1-create'));
+      expect((await create.describe()).status.name).toBe('RUNNING');
+      expect((await handle.query<ClusterStatus>('status')).phase).toBe('Provisioning');
+      spotRoute.open();
       await until(() => handle.query<ClusterStatus>('status'), (s) => s.phase === 'Running', 'Running');
-      expect(routes).toContain('rtb/private/us-east-1c');
+      expect(routes.at(-1)).toBe('rtb/private/us-east-1c');
       await handle.executeUpdate('deleteCluster');
       expect((await handle.result()).phase).toBe('Deleted');
     });
   });
 
   it('fails a delete whose NAT gateway cannot go, with AWS’s message, instead of hanging', async () => {
+    const instances = held();
     const { activities } = stubActivities({
-      // The NAT failure lands while the workflow still waits on the instances.
+      // The NAT failure lands while the workflow still waits on the instances: they go only
+      // once the test has seen it.
       terminateClusterInstances: async () => {
-        await new Promise((r) => setTimeout(r, 1500));
+        await instances.opened;
         return { terminated: [] };
       },
       deleteNatGateway: async () => {
@@ -190,6 +217,9 @@ describe('clusterEntity workflow', () => {
       const handle = await start(taskQueue, 'zeta');
       await until(() => handle.query<ClusterStatus>('status'), (s) => s.phase === 'Running', 'Running');
       await handle.executeUpdate('deleteCluster');
+      const natFailed = await progressUntil('zeta', 'op-2-delete', (p) => p.tasks.some((t) => t.name.startsWith('nat gateway') && t.state === 'Failed'), 'a NAT gateway delete failed');
+      expect(natFailed.tasks.find((t) => t.name === 'instances')?.state).toBe('Running');
+      instances.open();
       const failed = await until(() => handle.query<ClusterStatus>('status'), (s) => s.phase === 'Failed', 'Failed');
       expect(failed.lastError).toContain('UnauthorizedOperation: You are not authorized to perform this operation.');
     });

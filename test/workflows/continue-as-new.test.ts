@@ -48,21 +48,23 @@ describe('clusterEntity continue-as-new', () => {
         ],
       });
       const firstRun = handle.firstExecutionRunId;
-      const idle = async () => {
+      /** Idle after the `count`th operation: it has finished, not merely not started yet. */
+      const idle = async (count: number) => {
         for (let i = 0; i < 200; i++) {
           const status = await handle.query<ClusterStatus>('status').catch(() => undefined);
-          if (status && status.phase === 'Running' && !status.currentOperation) return status;
+          const operations = await handle.query<OperationRecord[]>('operations').catch(() => []);
+          if (status?.phase === 'Running' && !status.currentOperation && operations.length === count && operations.every((o) => o.finishedAt)) return status;
           await new Promise((r) => setTimeout(r, 100));
         }
-        throw new Error('never idle');
+        throw new Error(`never idle after ${count} operations`);
       };
-      await idle();
+      await idle(1);
       const sizes = [4, 2, 5, 3, 4, 1];
-      for (const size of sizes) {
+      for (const [i, size] of sizes.entries()) {
         await handle.executeUpdate('scalePool', { args: [{ pool: 'workers', size }] });
-        await idle();
+        await idle(i + 2);
       }
-      const status = await idle();
+      const status = await idle(1 + sizes.length);
       const operations = await handle.query<OperationRecord[]>('operations');
       const runId = (await handle.describe()).runId;
 
@@ -71,7 +73,8 @@ describe('clusterEntity continue-as-new', () => {
       expect(first.events?.at(-1)?.workflowExecutionContinuedAsNewEventAttributes).toBeTruthy();
       // GET /v1/clusters lists the cluster once: its current run, not the runs it continued from.
       const everyRun = `WorkflowId = "${handle.workflowId}"`;
-      for (let i = 0; i < 100 && !(await listed(clusterListQuery('default'))).includes(runId); i++) await new Promise((r) => setTimeout(r, 100));
+      // Visibility lags the runs: poll until the list settles on the current run alone.
+      for (let i = 0; i < 100 && (await listed(clusterListQuery('default'))).join() !== runId; i++) await new Promise((r) => setTimeout(r, 100));
       expect((await listed(everyRun)).length).toBeGreaterThan(1);
       expect(await listed(clusterListQuery('default'))).toEqual([runId]);
       expect(operations.map((o) => `${o.id}:${o.state}`)).toEqual([

@@ -1,3 +1,5 @@
+import { WorkflowFailedError } from '@temporalio/client';
+import { ActivityFailure } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import * as fs from 'node:fs';
@@ -72,16 +74,18 @@ describe('discoverRegion workflow', () => {
     ).resolves.toBeUndefined();
   });
 
-  it('fails with a readable error for an account that does not exist', async () => {
-    const handle = await env.client.workflow.start(discoverRegion, {
-      taskQueue,
-      workflowId: 'discover-missing-account',
-      args: [{ accountId: 'missing', region: 'us-east-1' }],
-      workflowExecutionTimeout: '20 seconds',
-    });
-    await withWorker(() => expect(handle.result()).rejects.toThrow());
-    const history = await handle.fetchHistory();
-    const failure = JSON.stringify(history.events?.filter((e) => e.activityTaskFailedEventAttributes));
-    expect(failure).toContain('cloud account missing does not exist');
+  it('fails with a readable error for an account that does not exist, without retrying', async () => {
+    const workflowId = 'discover-missing-account';
+    // No execution timeout: the workflow must fail on its own, whatever time the worker takes to start.
+    const failed = await withWorker(() =>
+      env.client.workflow.execute(discoverRegion, { taskQueue, workflowId, args: [{ accountId: 'missing', region: 'us-east-1' }] }).catch((e: unknown) => e),
+    );
+    expect(failed).toBeInstanceOf(WorkflowFailedError);
+    const activity = (failed as WorkflowFailedError).cause;
+    expect(activity).toBeInstanceOf(ActivityFailure);
+    expect((activity as ActivityFailure).cause).toMatchObject({ type: 'CloudAccountNotFound', nonRetryable: true, message: 'cloud account missing does not exist (was it deleted?)' });
+    const history = await env.client.workflow.getHandle(workflowId).fetchHistory();
+    // Retrying cannot bring the account back: one attempt.
+    expect(history.events?.filter((e) => e.activityTaskStartedEventAttributes).map((e) => e.activityTaskStartedEventAttributes?.attempt)).toEqual([1]);
   });
 });
