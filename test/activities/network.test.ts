@@ -9,7 +9,7 @@ import {
   DescribeVpcsCommand,
 } from '@aws-sdk/client-ec2';
 import type { Scope } from '../../activities/types';
-import { ec2TagsOf, expectedTags, newScope, ownedBy, useBackend } from './support';
+import { ec2TagsOf, expectedTags, newScope, ownedBy, simOnly, useBackend } from './support';
 
 /**
  * The network activities against a real AWS stand-in: each ensure twice gives one resource
@@ -112,26 +112,24 @@ describe('network activities', () => {
     expect((await aws.ec2.send(new DescribeAddressesCommand({ Filters: ownedBy(scope) }))).Addresses).toEqual([]);
   });
 
-  it('NAT gateway: one per key even with racing ensures, waits until available, delete waits until deleted', async () => {
+  /** A scope with a VPC, internet gateway, public subnet and Elastic IP: what a NAT gateway needs. */
+  async function natPrerequisites() {
     const scope = newScope();
     const vpcId = await vpcOf(scope);
     await aws.run('ensureInternetGateway', { scope, key: 'igw', vpcId });
     const { subnetId } = await aws.run('ensureSubnet', { scope, key: 'subnet/public/us-east-1a', vpcId, cidr: '10.0.0.0/20', az: 'us-east-1a', public: true });
     const { allocationId } = await aws.run('ensureElasticIp', { scope, key: 'eip/nat/us-east-1a' });
+    return { scope, subnetId, allocationId };
+  }
+
+  it('NAT gateway: one per key, waits until available, delete waits until deleted', async () => {
+    const { scope, subnetId, allocationId } = await natPrerequisites();
     const input = { scope, key: 'nat/us-east-1a', subnetId, allocationId };
 
-    // Two attempts racing (a retry after a lost response): the ClientToken makes them one
-    // gateway. Bare moto ignores ClientToken, so there only the sequential retry is checked.
-    const [a, b] =
-      aws.kind === 'sim'
-        ? await Promise.all([aws.run('ensureNatGateway', input), aws.run('ensureNatGateway', input)])
-        : [await aws.run('ensureNatGateway', input), await aws.run('ensureNatGateway', input)];
-    const c = await aws.run('ensureNatGateway', input);
+    const a = await aws.run('ensureNatGateway', input);
+    const b = await aws.run('ensureNatGateway', input);
     expect(b.natGatewayId).toBe(a.natGatewayId);
-    expect(c.natGatewayId).toBe(a.natGatewayId);
-    const { heartbeats } = await aws.runWatched('waitNatGatewayAvailable', { scope, natGatewayId: a.natGatewayId });
-    // The simulator keeps a new gateway pending for a while: the activity must have polled.
-    if (aws.kind === 'sim') expect(heartbeats.length).toBeGreaterThan(0);
+    await aws.run('waitNatGatewayAvailable', { scope, natGatewayId: a.natGatewayId });
     const nats = (await aws.ec2.send(new DescribeNatGatewaysCommand({ Filter: [{ Name: 'subnet-id', Values: [subnetId] }] }))).NatGateways ?? [];
     expect(nats.map((n) => [n.NatGatewayId, n.State])).toEqual([[a.natGatewayId, 'available']]);
     expect(nats[0].NatGatewayAddresses?.[0]?.AllocationId).toBe(allocationId);
@@ -145,6 +143,25 @@ describe('network activities', () => {
     // Deleted means the address is free again.
     await aws.run('releaseElasticIp', { scope, key: 'eip/nat/us-east-1a' });
     expect((await aws.ec2.send(new DescribeAddressesCommand({ Filters: ownedBy(scope) }))).Addresses).toEqual([]);
+  });
+
+  simOnly('racing NAT gateway ensures give one gateway, and the wait polls while it is pending', 'bare moto ignores ClientToken and has no pending state', async () => {
+    const { scope, subnetId, allocationId } = await natPrerequisites();
+    const input = { scope, key: 'nat/us-east-1a', subnetId, allocationId };
+    // Two attempts racing (a retry after a lost response): the ClientToken makes them one gateway.
+    const [a, b] = await Promise.all([aws.run('ensureNatGateway', input), aws.run('ensureNatGateway', input)]);
+    expect(b.natGatewayId).toBe(a.natGatewayId);
+    const nats = (await aws.ec2.send(new DescribeNatGatewaysCommand({ Filter: [{ Name: 'subnet-id', Values: [subnetId] }] }))).NatGateways ?? [];
+    expect(nats.map((n) => n.NatGatewayId)).toEqual([a.natGatewayId]);
+    // The simulator keeps a new gateway pending for a while: the activity must have polled.
+    const { heartbeats } = await aws.runWatched('waitNatGatewayAvailable', { scope, natGatewayId: a.natGatewayId });
+    expect(heartbeats.length).toBeGreaterThan(0);
+    // Everything goes again: the account's VPC quota is small and the other tests need theirs.
+    await aws.run('deleteNatGateway', { scope, key: 'nat/us-east-1a' });
+    await aws.run('releaseElasticIp', { scope, key: 'eip/nat/us-east-1a' });
+    await aws.run('deleteSubnet', { scope, key: 'subnet/public/us-east-1a' });
+    await aws.run('deleteInternetGateway', { scope, key: 'igw' });
+    await aws.run('deleteVpc', { scope, key: 'vpc' });
   });
 
   it('ensureRouteTable routes and associates idempotently, replaces a changed route; delete disassociates', async () => {
@@ -211,11 +228,8 @@ describe('network activities', () => {
     expect(bastionSsh.flatMap((p) => p.UserIdGroupPairs?.map((pair) => pair.GroupId) ?? [])).toEqual([nodesId]);
     expect(await ec2TagsOf(aws.ec2, nodesId)).toEqual(expectedTags(scope, 'sg/nodes'));
 
-    // Bastion first, although nodes still references it. Through the simulator, AWS also
-    // answers DependencyViolation twice (an ENI letting go): the delete waits it out.
-    await aws.configureSim({ faults: { 'ec2:DeleteSecurityGroup': { code: 'DependencyViolation', count: 2 } } });
-    const { heartbeats } = await aws.runWatched('deleteSecurityGroup', { scope, key: 'sg/bastion' });
-    if (aws.kind === 'sim') expect(heartbeats).toEqual([expect.objectContaining({ round: 1 }), expect.objectContaining({ round: 2 })]);
+    // Bastion first, although nodes still references it.
+    await aws.run('deleteSecurityGroup', { scope, key: 'sg/bastion' });
     // AWS refuses to delete a group another group's rule references (moto does not check):
     // the nodes group's grant to the bastion went first; its other rules stay.
     const remaining = (await aws.ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [nodesId] }))).SecurityGroups![0];
@@ -225,6 +239,22 @@ describe('network activities', () => {
     await aws.run('deleteSecurityGroup', { scope, key: 'sg/nodes' });
     await aws.run('deleteSecurityGroup', { scope, key: 'sg/never' });
     expect((await aws.ec2.send(new DescribeSecurityGroupsCommand({ Filters: ownedBy(scope) }))).SecurityGroups).toEqual([]);
+    await aws.run('deleteVpc', { scope, key: 'vpc' });
+  });
+
+  simOnly('deleteSecurityGroup waits out DependencyViolation, heartbeating each round', 'bare moto cannot be made to fail', async () => {
+    const scope = newScope();
+    const vpcId = await vpcOf(scope);
+    await aws.run('ensureSecurityGroup', { scope, key: 'sg/busy', vpcId, description: 'busy', ingress: [] });
+    // AWS answers DependencyViolation twice (an ENI letting go): the delete waits it out.
+    await aws.configureSim({ faults: { 'ec2:DeleteSecurityGroup': { code: 'DependencyViolation', count: 2 } } });
+    try {
+      const { heartbeats } = await aws.runWatched('deleteSecurityGroup', { scope, key: 'sg/busy' });
+      expect(heartbeats).toEqual([expect.objectContaining({ round: 1 }), expect.objectContaining({ round: 2 })]);
+      expect((await aws.ec2.send(new DescribeSecurityGroupsCommand({ Filters: ownedBy(scope) }))).SecurityGroups).toEqual([]);
+    } finally {
+      await aws.configureSim({ faults: { 'ec2:DeleteSecurityGroup': null } });
+    }
     await aws.run('deleteVpc', { scope, key: 'vpc' });
   });
 });

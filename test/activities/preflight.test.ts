@@ -2,7 +2,7 @@ import { CreateKeyPairCommand, DescribeImagesCommand, EC2Client, RunInstancesCom
 import { findNewestImage } from '../../activities/images';
 import { createActivities } from '../../activities';
 import type { PreflightInput, PreflightResult } from '../../activities/types';
-import { newScope, REGION, useBackend } from './support';
+import { newScope, REGION, simOnly, useBackend } from './support';
 import { startRecorder } from './recorder';
 
 const AMAZON_LINUX = { owner: '137112412989', namePattern: 'amzn2-ami-hvm-*-x86_64-gp2' };
@@ -18,8 +18,6 @@ describe('resolveImage and runPreflight', () => {
 
   beforeAll(async () => {
     await aws.ec2.send(new CreateKeyPairCommand({ KeyName: 'ops-key' }));
-  });
-  afterAll(async () => {
   });
 
   it('resolveImage picks the newest matching image and fails clearly when none matches', async () => {
@@ -40,7 +38,11 @@ describe('resolveImage and runPreflight', () => {
     });
   });
 
-  it('passes for a feasible cluster, using only read-only calls', async () => {
+  // Every quota read ends in GetAWSDefaultServiceQuota on bare moto, which moto 5.2 has not
+  // implemented: its HTTP 500 is, rightly, a transient error to preflight.
+  const NO_QUOTAS = 'bare moto has no EC2 quotas and answers GetAWSDefaultServiceQuota with HTTP 500';
+
+  simOnly('passes for a feasible cluster, using only read-only calls', NO_QUOTAS, async () => {
     const recorder = await startRecorder(aws.url);
     try {
       const recorded = createActivities({ ...aws.deps, config: { ...aws.deps.config, awsEndpointUrl: recorder.url } });
@@ -69,48 +71,48 @@ describe('resolveImage and runPreflight', () => {
     }
   });
 
-  it('reports a missing key pair, image, instance type and a short quota as failed checks, with remedies', async () => {
+  it('reports a missing key pair and image as failed checks, with remedies', async () => {
+    const result = await aws.run('runPreflight', {
+      scope: newScope(),
+      sshKeyName: 'missing-key',
+      image: { owner: '099720109477', namePattern: 'no-such-image-*' },
+      needs: { elasticIps: 0, vpcs: 0, natGatewaysPerAz: {}, onDemandVcpus: 0, instanceTypes: [] },
+    });
+    expect(result.ok).toBe(false);
+    expect(result.imageId).toBeUndefined();
+    expect(check(result, 'credentials').ok).toBe(true);
+    expect(check(result, 'ssh key pair')).toEqual({
+      name: 'ssh key pair',
+      ok: false,
+      message: `key pair missing-key does not exist in ${REGION}: import it there (aws ec2 import-key-pair --key-name missing-key --region ${REGION}) or name another`,
+    });
+    expect(check(result, 'image')).toMatchObject({ ok: false, message: expect.stringContaining(`no AMI named no-such-image-* from owner 099720109477 in ${REGION}`) });
+    // Needs of zero are not checked at all: no quota is read (instance types would draw on the vCPU quota).
+    expect(result.checks.map((c) => c.name).sort()).toEqual(['credentials', 'image', 'instance types', 'ssh key pair']);
+  });
+
+  simOnly('reports an unknown instance type and short quotas, counting what is in use, with remedies', NO_QUOTAS, async () => {
     const scope = newScope();
-    await aws.run('ensureElasticIp', { scope, key: 'eip/existing' });
-    // Through the simulator the account's quota is 2 (Service Quotas answers); bare moto has
-    // no EC2 quotas, so the documented default of 5 applies.
     await aws.configureSim({ quotas: { elasticIps: 2, onDemandStandardVcpus: 4 } });
-    const quota = aws.kind === 'sim' ? 2 : 5;
-    const vcpuQuota = aws.kind === 'sim' ? 4 : 5;
+    await aws.run('ensureElasticIp', { scope, key: 'eip/existing' });
     // Someone else's running t3.medium (2 vCPUs) counts against the vCPU quota.
     const image = await aws.run('resolveImage', { scope, ...AMAZON_LINUX });
     const other = await aws.ec2.send(new RunInstancesCommand({ ImageId: image.imageId, InstanceType: 't3.medium', MinCount: 1, MaxCount: 1 }));
     try {
-      const result = await aws.run('runPreflight', {
-        scope,
-        sshKeyName: 'missing-key',
-        image: { owner: '099720109477', namePattern: 'no-such-image-*' },
-        needs: { elasticIps: quota, vpcs: 0, natGatewaysPerAz: {}, onDemandVcpus: vcpuQuota - 1, instanceTypes: ['m5.large', 'm5.notatype'] },
-      });
-      expect(check(result, 'on-demand vCPU quota')).toMatchObject({
-        ok: false,
-        message: expect.stringMatching(
-          new RegExp(`^needs ${vcpuQuota - 1} on-demand standard vCPUs; 2 of ${vcpuQuota} in use in ${REGION}: stop or terminate instances or raise quota L-1216C47A`),
-        ),
-      });
+      const needs = { elasticIps: 2, vpcs: 0, natGatewaysPerAz: {}, onDemandVcpus: 3, instanceTypes: ['m5.large', 'm5.notatype'] };
+      const result = await aws.run('runPreflight', { scope, image: AMAZON_LINUX, needs });
       expect(result.ok).toBe(false);
-      expect(result.imageId).toBeUndefined();
-      expect(check(result, 'credentials').ok).toBe(true);
-      expect(check(result, 'ssh key pair')).toEqual({
-        name: 'ssh key pair',
-        ok: false,
-        message: `key pair missing-key does not exist in ${REGION}: import it there (aws ec2 import-key-pair --key-name missing-key --region ${REGION}) or name another`,
-      });
-      expect(check(result, 'image')).toMatchObject({ ok: false, message: expect.stringContaining(`no AMI named no-such-image-* from owner 099720109477 in ${REGION}`) });
       expect(check(result, 'instance types')).toMatchObject({ ok: false, message: expect.stringContaining('m5.notatype') });
-      const eips = check(result, 'Elastic IP quota');
-      expect(eips.ok).toBe(false);
-      expect(eips.message).toMatch(
-        new RegExp(`^needs ${quota} Elastic IPs; 1 of ${quota} in use in ${REGION}: release some or raise quota L-0263D0A3`),
-      );
-      if (aws.kind === 'moto') expect(eips.message).toContain("assumed AWS's documented default");
-      // Needs of zero are not checked at all.
-      expect(result.checks.some((c) => c.name === 'VPC quota' || c.name.startsWith('NAT gateway quota'))).toBe(false);
+      expect(check(result, 'Elastic IP quota')).toEqual({
+        name: 'Elastic IP quota',
+        ok: false,
+        message: `needs 2 Elastic IPs; 1 of 2 in use in ${REGION}: release some or raise quota L-0263D0A3 (EC2-VPC Elastic IPs)`,
+      });
+      expect(check(result, 'on-demand vCPU quota')).toEqual({
+        name: 'on-demand vCPU quota',
+        ok: false,
+        message: `needs 3 on-demand standard vCPUs; 2 of 4 in use in ${REGION}: stop or terminate instances or raise quota L-1216C47A (Running On-Demand Standard instances (vCPUs))`,
+      });
     } finally {
       await aws.ec2.send(new TerminateInstancesCommand({ InstanceIds: [other.Instances![0].InstanceId!] }));
       await aws.configureSim({ quotas: { elasticIps: 5, onDemandStandardVcpus: 32 } });
@@ -118,8 +120,21 @@ describe('resolveImage and runPreflight', () => {
     }
   });
 
-  it('leaves a quota it could not read because Service Quotas is down to a retry, not to a default', async () => {
-    if (aws.kind !== 'sim') return; // bare moto cannot be made to fail
+  simOnly('assumes AWS’s documented default quota, and says so, when Service Quotas refuses to answer', 'bare moto cannot be made to refuse', async () => {
+    // Not allowed (no servicequotas:Get* permission) is no transient error: preflight goes on.
+    await aws.configureSim({ faults: { 'servicequotas:*': { code: 'AccessDeniedException', httpStatus: 400, message: 'not authorized to perform servicequotas:GetServiceQuota' } } });
+    try {
+      const needs = { elasticIps: 1, vpcs: 0, natGatewaysPerAz: {}, onDemandVcpus: 2, instanceTypes: [] };
+      const result = await aws.run('runPreflight', { scope: newScope(), image: AMAZON_LINUX, needs });
+      const assumed = ` [quota assumed AWS's documented default: Service Quotas could not answer (AccessDeniedException: not authorized to perform servicequotas:GetServiceQuota)]`;
+      expect(check(result, 'Elastic IP quota')).toEqual({ name: 'Elastic IP quota', ok: true, message: `needs 1 Elastic IP; 0 of 5 in use in ${REGION}${assumed}` });
+      expect(check(result, 'on-demand vCPU quota')).toEqual({ name: 'on-demand vCPU quota', ok: true, message: `needs 2 on-demand standard vCPUs; 0 of 5 in use in ${REGION}${assumed}` });
+    } finally {
+      await aws.configureSim({ faults: { 'servicequotas:*': null } });
+    }
+  });
+
+  simOnly('leaves a quota it could not read because Service Quotas is down to a retry, not to a default', 'bare moto cannot be made to fail', async () => {
     await aws.configureSim({ faults: { 'servicequotas:*': { code: 'ServiceUnavailableException', rate: 1, httpStatus: 503, message: 'Service Quotas is unavailable' } } });
     try {
       const needs = { elasticIps: 1, vpcs: 0, natGatewaysPerAz: {}, onDemandVcpus: 0, instanceTypes: [] };

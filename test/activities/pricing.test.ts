@@ -1,5 +1,5 @@
 import { clearPriceCache, hourlyUsd, parsePriceList } from '../../activities/pricing';
-import { newScope, useBackend } from './support';
+import { motoOnly, newScope, simOnly, useBackend } from './support';
 
 /** One GetProducts PriceList entry exactly as AWS returns it (a JSON string), for m5.large in us-east-1. */
 const M5_LARGE = JSON.stringify({
@@ -87,8 +87,7 @@ describe('estimateCost', () => {
     loadBalancers: 1,
   });
 
-  it('prices nodes, spot at the bid ceiling, NAT gateways and the load balancer (simulator’s Pricing API)', async () => {
-    if (aws.kind !== 'sim') return; // bare moto has no Pricing API; the next test covers that
+  simOnly('prices nodes, spot at the bid ceiling, NAT gateways and the load balancer', 'bare moto has no Pricing API', async () => {
     const estimate = await aws.run('estimateCost', input());
     expect(estimate.missing).toEqual([]);
     expect(estimate.lines).toEqual([
@@ -101,19 +100,35 @@ describe('estimateCost', () => {
     expect(estimate.currency).toBe('USD');
   });
 
-  it('lists what it could not price and goes on', async () => {
+  /** The request of `input()` plus an instance type no price list knows, so no backend can price it. */
+  function withUnknownType() {
     const request = input();
-    // An instance type no price list knows, so even the simulator has no price for it.
     request.nodes.push({ instanceType: 'zz9.plural', count: 1 });
-    const estimate = await aws.run('estimateCost', request);
+    return request;
+  }
+
+  it('lists what it could not price and goes on', async () => {
+    const estimate = await aws.run('estimateCost', withUnknownType());
     expect(estimate.missing).toEqual(expect.arrayContaining([expect.stringMatching(/^zz9\.plural on-demand: /)]));
-    if (aws.kind === 'moto') {
-      expect(estimate.lines).toEqual([]);
-      expect(estimate.usdPerHour).toBe(0);
-      expect(estimate.missing).toHaveLength(5);
-    } else {
-      expect(estimate.missing).toEqual(['zz9.plural on-demand: no price published for us-east-1']);
-      expect(estimate.lines).toHaveLength(4);
-    }
+    // Every item of the request is either priced or listed as missing, never dropped: five in
+    // all (two node pools and the unknown type; t3.micro ×0 is no item), NAT gateways, the load balancer.
+    expect(estimate.lines.length + estimate.missing.length).toBe(5);
+    expect(estimate.usdPerHour).toBeCloseTo(
+      estimate.lines.reduce((sum, line) => sum + line.usdPerHour, 0),
+      6,
+    );
+  });
+
+  simOnly('names the one price the Pricing API does not publish', 'bare moto has no Pricing API', async () => {
+    const estimate = await aws.run('estimateCost', withUnknownType());
+    expect(estimate.missing).toEqual(['zz9.plural on-demand: no price published for us-east-1']);
+    expect(estimate.lines).toHaveLength(4);
+  });
+
+  motoOnly('without a Pricing API, prices nothing and lists every item as missing', 'the simulator serves a Pricing API', async () => {
+    const estimate = await aws.run('estimateCost', withUnknownType());
+    expect(estimate.lines).toEqual([]);
+    expect(estimate.usdPerHour).toBe(0);
+    expect(estimate.missing).toHaveLength(5);
   });
 });

@@ -21,7 +21,27 @@ import { RunningMoto, startMoto } from '../support/moto';
 /**
  * A real AWS stand-in for activity tests: moto, behind the simulator unless
  * CLUSTERFLOW_TEST_BACKEND=moto. Activities get a seeded cloud account, like the worker's.
+ *
+ * Tests do not branch on the backend: a test that needs one backend says so up front with
+ * `simOnly` or `motoOnly`, and jest lists it as skipped, with the reason, under the other.
  */
+
+type BackendKind = 'sim' | 'moto';
+
+/** Read when the suite is defined, so tests can be declared for one backend before it starts. */
+const KIND: BackendKind = process.env.CLUSTERFLOW_TEST_BACKEND === 'moto' ? 'moto' : 'sim';
+
+type TestBody = () => Promise<unknown>;
+
+/** A test only the simulator can run (fault injection, set quotas and prices, state lag); skipped under bare moto. */
+export function simOnly(title: string, reason: string, body: TestBody): void {
+  (KIND === 'sim' ? it : it.skip)(`${title} (simulator only: ${reason})`, body);
+}
+
+/** A test of how bare moto answers where the simulator answers otherwise; skipped through the simulator. */
+export function motoOnly(title: string, reason: string, body: TestBody): void {
+  (KIND === 'moto' ? it : it.skip)(`${title} (bare moto only: ${reason})`, body);
+}
 
 export const ACCOUNT_ID = 'acct-test';
 export const REGION = 'us-east-1';
@@ -30,7 +50,6 @@ export const SECRET_ACCESS_KEY = 'testSecretAccessKeyThatMustNeverLeak000000';
 export type ActivityName = keyof Activities;
 
 export interface Backend {
-  kind: 'sim' | 'moto';
   /** What AWS_ENDPOINT_URL points at. */
   url: string;
   motoUrl: string;
@@ -43,7 +62,7 @@ export interface Backend {
   ec2: EC2Client;
   elb: ElasticLoadBalancingClient;
   secrets: SecretsManagerClient;
-  /** PUT /_sim/config (sim only). */
+  /** PUT /_sim/config; throws under bare moto, so a fault a test relies on is never silently missing. */
   configureSim(patch: unknown): Promise<void>;
   stop(): Promise<void>;
 }
@@ -58,6 +77,8 @@ export function useBackend(): Backend {
     running = await startBackend();
   });
   afterAll(() => running?.stop());
+  // A test against the backend that asserts nothing proves nothing: fail it.
+  beforeEach(() => expect.hasAssertions());
   return new Proxy({} as Backend, {
     get(_, name: keyof Backend) {
       if (!running) throw new Error(`the AWS backend is not running (reading ${String(name)} outside a test or hook)`);
@@ -69,10 +90,9 @@ export function useBackend(): Backend {
 export async function startBackend(): Promise<Backend> {
   process.env.CLUSTERFLOW_AWS_POLL_MS ??= '200';
   const moto: RunningMoto = await startMoto();
-  const kind = process.env.CLUSTERFLOW_TEST_BACKEND === 'moto' ? 'moto' : 'sim';
   let sim: http.Server | undefined;
   let url = moto.url;
-  if (kind === 'sim') {
+  if (KIND === 'sim') {
     sim = createSimServer({ motoUrl: moto.url });
     await new Promise<void>((resolve) => sim!.listen(0, '127.0.0.1', resolve));
     url = `http://127.0.0.1:${(sim.address() as AddressInfo).port}`;
@@ -85,7 +105,6 @@ export async function startBackend(): Promise<Backend> {
   const elb = new ElasticLoadBalancingClient(clientConfig);
   const secrets = new SecretsManagerClient(clientConfig);
   const backend: Backend = {
-    kind,
     url,
     motoUrl: moto.url,
     deps,
@@ -106,7 +125,7 @@ export async function startBackend(): Promise<Backend> {
     elb,
     secrets,
     async configureSim(patch) {
-      if (kind !== 'sim') return;
+      if (!sim) throw new Error('configureSim needs the simulator: declare the test with simOnly');
       const answer = await fetch(`${url}/_sim/config`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(patch) });
       if (!answer.ok) throw new Error(`PUT /_sim/config: ${answer.status} ${await answer.text()}`);
     },
@@ -122,7 +141,7 @@ export async function startBackend(): Promise<Backend> {
     },
   };
   // Short delays, so the lag is there but the suite stays fast.
-  await backend.configureSim({ delayScale: 0.1 });
+  if (sim) await backend.configureSim({ delayScale: 0.1 });
   return backend;
 }
 

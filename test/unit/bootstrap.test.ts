@@ -56,9 +56,13 @@ describe('node bootstrap (cloud-init)', () => {
     expect(renderUserData(base)).not.toMatch(/[a-z0-9]{6}\.[a-z0-9]{16}/);
   });
 
-  const cloudInit = spawnSync('cloud-init', ['--version'], { encoding: 'utf8' });
-  const schemaIt = cloudInit.status === 0 ? it : it.skip;
-  schemaIt('passes `cloud-init schema` (Debian’s cloud-init)', () => {
+  // CI installs Debian's cloud-init (.ci/run): there a missing checker fails this test rather
+  // than skipping it unnoticed. Elsewhere it is skipped, and its title says why.
+  const hasCloudInit = spawnSync('cloud-init', ['--version'], { encoding: 'utf8' }).status === 0;
+  const runSchema = hasCloudInit || process.env.CI === 'true';
+  const skipped = runSchema ? '' : ' (skipped: cloud-init is not installed; Debian: apt-get install cloud-init)';
+  (runSchema ? it : it.skip)(`passes \`cloud-init schema\` (Debian’s cloud-init)${skipped}`, () => {
+    if (!hasCloudInit) throw new Error('cloud-init is not on PATH, and CI must validate the node bootstrap with it: install cloud-init (Debian: apt-get install cloud-init)');
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cf-ci-'));
     try {
       for (const input of [base, { ...base, role: 'worker' as const, initialises: false }]) {
