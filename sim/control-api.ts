@@ -1,9 +1,11 @@
 import type * as http from 'node:http';
 import { ConfigError, mergeConfig } from './config';
 import { AwsError } from './errors';
+import { HoldError } from './holds';
 import { inventory } from './inventory';
 import type { Sim } from './sim';
 import type { SpotPriceInput } from './spot/market';
+import { transitions } from './transitions';
 
 /**
  * The simulator's own API, under /_sim/ (JSON in, JSON out):
@@ -18,6 +20,14 @@ import type { SpotPriceInput } from './spot/market';
  *   GET  /_sim/stats                   calls, ok, errors, throttled, faulted per service:Action, and totals incl. `mutating`
  *   DELETE /_sim/stats, POST /_sim/stats/reset   start counting afresh
  *   GET  /_sim/inventory[?region=&tag=k=v&includeDefault=true]   live resources by type
+ *   GET  /_sim/transitions[?region=&tag=k=v]   {now, instances:[{id, tags, …, transitions:[{state, at}]}]}, terminated ones too
+ *   GET  /_sim/clock                   {now, iso, frozen}: the clock every delayed state is computed against (clock.ts)
+ *   PUT  /_sim/clock                   {frozen: true|false}: stop the clock where it is, or let it run on from there
+ *   POST /_sim/clock/advance           {ms}: move the clock ahead (frozen or not); answers {now, iso, frozen}
+ *   POST /_sim/holds                   {action: 'ec2:CreateVpc', count?: 1, withValue?}: park the next calls of that action
+ *                                      (with a parameter of that value, when given) until released (holds.ts)
+ *   GET  /_sim/holds                   the holds armed, with how many calls each has parked
+ *   POST /_sim/holds/:id/release       let its parked calls go on, and disarm it
  */
 
 interface JsonAnswer {
@@ -32,6 +42,18 @@ function parseJson(body: Buffer): unknown {
   } catch (error) {
     throw new ConfigError(`the body is not valid JSON: ${(error as Error).message}`);
   }
+}
+
+function clockChange(body: unknown): { frozen: boolean } {
+  const frozen = (body as { frozen?: unknown } | null)?.frozen;
+  if (typeof frozen !== 'boolean') throw new ConfigError('the body must be {"frozen": true} or {"frozen": false}');
+  return { frozen };
+}
+
+function advanceBy(body: unknown): number {
+  const ms = (body as { ms?: unknown } | null)?.ms;
+  if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) throw new ConfigError('the body must be {"ms": N} with N a number ≥ 0');
+  return ms;
 }
 
 function spotInputs(body: unknown): SpotPriceInput[] {
@@ -80,8 +102,31 @@ async function route(sim: Sim, method: string, url: URL, body: Buffer): Promise<
       return { status: 200, body: sim.stats.snapshot() };
     case 'GET /_sim/inventory':
       return { status: 200, body: await inventory(sim, url.searchParams) };
-    default:
+    case 'GET /_sim/transitions':
+      return { status: 200, body: await transitions(sim, url.searchParams) };
+    case 'GET /_sim/clock':
+      return { status: 200, body: sim.clock.reading() };
+    case 'PUT /_sim/clock':
+      if (clockChange(parseJson(body)).frozen) sim.clock.freeze();
+      else sim.clock.unfreeze();
+      return { status: 200, body: sim.clock.reading() };
+    case 'POST /_sim/clock/advance':
+      sim.clock.advance(advanceBy(parseJson(body)));
+      return { status: 200, body: sim.clock.reading() };
+    case 'POST /_sim/holds': {
+      const { action, count, withValue } = (parseJson(body) ?? {}) as { action?: unknown; count?: unknown; withValue?: unknown };
+      return { status: 201, body: sim.holds.arm(String(action ?? ''), count === undefined ? 1 : (count as number), withValue as string | undefined) };
+    }
+    case 'GET /_sim/holds':
+      return { status: 200, body: { holds: sim.holds.list() } };
+    default: {
+      const release = /^\/_sim\/holds\/(\d+)\/release$/.exec(path);
+      if (method === 'POST' && release) {
+        const released = sim.holds.release(Number(release[1]));
+        return released ? { status: 200, body: released } : { status: 404, body: { error: `no hold ${release[1]}` } };
+      }
       return { status: 404, body: { error: `no such simulator route: ${method} ${url.pathname}` } };
+    }
   }
 }
 
@@ -91,7 +136,7 @@ export async function handleControl(sim: Sim, req: http.IncomingMessage, body: B
   try {
     answer = await route(sim, req.method ?? 'GET', url, body);
   } catch (error) {
-    if (error instanceof ConfigError || (error instanceof AwsError && error.code === 'ValidationError')) {
+    if (error instanceof ConfigError || error instanceof HoldError || (error instanceof AwsError && error.code === 'ValidationError')) {
       answer = { status: 400, body: { error: error.message } };
     } else {
       answer = { status: 500, body: { error: (error as Error).message } };

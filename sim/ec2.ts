@@ -204,6 +204,7 @@ const runInstances: Hook = (ctx) => {
             region: call.region,
             accessKeyId: call.accessKeyId,
             launchedAt: now,
+            events: [{ kind: 'launch', at: now }],
             availabilityZone: text(child(node, 'placement'), 'availabilityZone') ?? az,
             instanceType: text(node, 'instanceType') ?? type,
             spot: spot && maxPrice !== undefined ? { maxPrice } : undefined,
@@ -242,15 +243,22 @@ function instanceTransition(kind: 'terminate' | 'stop' | 'start'): Hook {
     for (const id of ids) {
       let record = sim.instances.get(id);
       if (!record) {
-        record = { id, region: call.region, accessKeyId: call.accessKeyId, launchedAt: 0 };
+        record = { id, region: call.region, accessKeyId: call.accessKeyId, launchedAt: 0, events: [] };
         sim.instances.set(id, record);
       }
       const was = before.get(id)?.name;
-      if (kind === 'terminate' && record.terminatedAt === undefined && was !== 'terminated') record.terminatedAt = now;
-      if (kind === 'stop' && was !== 'stopped' && was !== 'stopping') record.stoppedAt = now;
+      if (kind === 'terminate' && record.terminatedAt === undefined && was !== 'terminated') {
+        record.terminatedAt = now;
+        record.events.push({ kind: 'terminate', at: now });
+      }
+      if (kind === 'stop' && was !== 'stopped' && was !== 'stopping') {
+        record.stoppedAt = now;
+        record.events.push({ kind: 'stop', at: now });
+      }
       if (kind === 'start' && was !== 'running' && was !== 'pending') {
         record.launchedAt = now;
         record.stoppedAt = undefined;
+        record.events.push({ kind: 'launch', at: now });
       }
     }
     return rewriteXml(answer, (root) => {

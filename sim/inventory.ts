@@ -60,7 +60,7 @@ export interface Inventory {
   secrets: Array<{ region: string; account: string; name: string; arn: string; tags: Tags }>;
 }
 
-function matches(tags: Tags, filters: TagFilter[]): boolean {
+export function matches(tags: Tags, filters: TagFilter[]): boolean {
   return filters.every((f) => f.key in tags && (f.value === undefined || tags[f.key] === f.value));
 }
 
@@ -175,14 +175,34 @@ async function secrets(sim: Sim, caller: Caller, region: string, account: string
   return out;
 }
 
-export async function inventory(sim: Sim, query: URLSearchParams): Promise<Inventory> {
-  await sim.settle();
-  const includeDefault = query.get('includeDefault') === 'true';
-  const tagFilters: TagFilter[] = query.getAll('tag').map((raw) => {
+/** `tag=key=value` or `tag=key`, repeatable. */
+export function tagFiltersOf(query: URLSearchParams): TagFilter[] {
+  return query.getAll('tag').map((raw) => {
     const i = raw.indexOf('=');
     return i < 0 ? { key: raw } : { key: raw.slice(0, i), value: raw.slice(i + 1) };
   });
-  const regions = query.getAll('region').length ? query.getAll('region') : sim.seen.size ? [...sim.seen.keys()].sort() : ['us-east-1'];
+}
+
+/** `region` (repeatable); by default every region clients have used, else us-east-1. */
+export function regionsOf(sim: Sim, query: URLSearchParams): string[] {
+  return query.getAll('region').length ? query.getAll('region') : sim.seen.size ? [...sim.seen.keys()].sort() : ['us-east-1'];
+}
+
+/** One caller per account that used `region` (account id → caller). */
+export async function accountsIn(sim: Sim, region: string): Promise<Map<string, Caller>> {
+  const byAccount = new Map<string, Caller>();
+  for (const accessKeyId of sim.seen.get(region) ?? new Set(['sim'])) {
+    const account = await sim.moto.accountOf(accessKeyId);
+    if (!byAccount.has(account)) byAccount.set(account, { region, accessKeyId });
+  }
+  return byAccount;
+}
+
+export async function inventory(sim: Sim, query: URLSearchParams): Promise<Inventory> {
+  await sim.settle();
+  const includeDefault = query.get('includeDefault') === 'true';
+  const tagFilters = tagFiltersOf(query);
+  const regions = regionsOf(sim, query);
   const inv: Inventory = {
     regions,
     vpcs: [],
@@ -198,14 +218,7 @@ export async function inventory(sim: Sim, query: URLSearchParams): Promise<Inven
   };
 
   for (const region of regions) {
-    // One access key per account that used this region.
-    const byAccount = new Map<string, string>();
-    for (const key of sim.seen.get(region) ?? new Set(['sim'])) {
-      const account = await sim.moto.accountOf(key);
-      if (!byAccount.has(account)) byAccount.set(account, key);
-    }
-    for (const [account, accessKeyId] of byAccount) {
-      const caller = { region, accessKeyId };
+    for (const [account, caller] of await accountsIn(sim, region)) {
       const ec2 = (action: string, set: string): Promise<XmlNode[]> => sim.moto.ec2All(caller, action, set);
 
       const vpcs = await ec2('DescribeVpcs', 'vpcSet');

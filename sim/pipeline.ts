@@ -65,6 +65,9 @@ export async function handleAws(sim: Sim, call: AwsCall, req: http.IncomingMessa
       return errorResponse(call, before.code, faultMessage(before, call), before.httpStatus);
     }
 
+    // A held call has passed AWS's front door: it counts, it is not throttled or faulted again.
+    await sim.holds.park(call);
+
     const ctx: Ctx = {
       sim,
       call,

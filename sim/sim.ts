@@ -1,4 +1,6 @@
+import { SimClock } from './clock';
 import { defaultConfig, delayOf, type Delays, type SimConfig } from './config';
+import { Holds } from './holds';
 import { Idempotency } from './idempotency';
 import { Moto } from './moto';
 import { SpotMarket } from './spot/market';
@@ -10,7 +12,21 @@ import { items, text } from './xml';
  * The simulator's state beside moto's: when each resource was created or deleted (so its
  * apparent state can be computed at read time), spot prices and bids, ClientTokens, token
  * buckets, call statistics and the live config. Nothing here runs in the background.
+ *
+ * "When" is always the simulator's clock (`clock.ts`), which a test may freeze and advance.
  */
+
+/** What a client did to an instance (or the spot market did to it), and when. */
+export interface InstanceEvent {
+  kind: 'launch' | 'stop' | 'terminate';
+  at: number;
+}
+
+/** A state a client saw the instance enter, and when. */
+export interface Transition {
+  state: string;
+  at: number;
+}
 
 export interface InstanceRecord {
   id: string;
@@ -25,6 +41,8 @@ export interface InstanceRecord {
   spot?: { maxPrice: number };
   /** Set when the simulator interrupted it because the spot price rose above its MaxPrice. */
   interruptedAt?: number;
+  /** Every launch/start, stop and termination, oldest first: its history, for GET /_sim/transitions. */
+  events: InstanceEvent[];
 }
 
 export interface NatRecord {
@@ -59,11 +77,14 @@ export function stateOf(name: string): ApparentState {
 
 export class Sim {
   config: SimConfig;
+  readonly clock = new SimClock();
   readonly moto: Moto;
   readonly stats = new Stats();
   readonly throttler = new Throttler();
   readonly idempotency = new Idempotency();
   readonly spot = new SpotMarket(this);
+  /** Calls a test has asked to park (holds.ts). */
+  readonly holds = new Holds();
   readonly instances = new Map<string, InstanceRecord>();
   readonly nats = new Map<string, NatRecord>();
   /** Classic ELB: `${region}|${loadBalancerName}|${instanceId}` → registration. */
@@ -89,7 +110,7 @@ export class Sim {
   }
 
   now(): number {
-    return Date.now();
+    return this.clock.now();
   }
 
   noteCaller(region: string, accessKeyId: string): void {
@@ -141,6 +162,31 @@ export class Sim {
   runningSince(id: string): number {
     const record = this.instances.get(id);
     return record ? record.launchedAt + this.delay('instancePending') : 0;
+  }
+
+  /**
+   * The states a client saw the instance go through up to `now`, oldest first, by the same
+   * rules as `instanceState`: each event begins a state (`pending`, `stopping`,
+   * `shutting-down`) that turns into the next (`running`, `stopped`, `terminated`) once its
+   * delay has passed, unless another event came first.
+   */
+  instanceTransitions(id: string, now = this.now()): Transition[] {
+    const record = this.instances.get(id);
+    if (!record) return [];
+    const FOLLOW = {
+      launch: ['pending', 'running', this.delay('instancePending')],
+      stop: ['stopping', 'stopped', this.delay('instanceStopping')],
+      terminate: ['shutting-down', 'terminated', this.delay('instanceShuttingDown')],
+    } as const;
+    const out: Transition[] = [];
+    record.events.forEach((event, i) => {
+      if (event.at > now) return;
+      const [begins, becomes, delay] = FOLLOW[event.kind];
+      out.push({ state: begins, at: event.at });
+      const until = Math.min(now, record.events[i + 1]?.at ?? Infinity);
+      if (event.at + delay <= until) out.push({ state: becomes, at: event.at + delay });
+    });
+    return out;
   }
 
   natState(id: string, motoState: string, now = this.now()): string {
@@ -203,7 +249,7 @@ export class Sim {
 
   // ---- reset ----------------------------------------------------------------------------
 
-  /** moto's reset, and every piece of simulator state; the config returns to the one the simulator started with. */
+  /** moto's reset, and every piece of simulator state; the config returns to the one the simulator started with, the clock to real time. */
   async reset(): Promise<void> {
     await this.moto.reset();
     this.config = structuredClone(this.initialConfig);
@@ -211,11 +257,13 @@ export class Sim {
     this.throttler.reset();
     this.idempotency.reset();
     this.spot.reset();
+    this.holds.releaseAll();
     this.instances.clear();
     this.nats.clear();
     this.elbRegistrations.clear();
     this.targetRegistrations.clear();
     this.targetDeregistrations.clear();
     this.seen.clear();
+    this.clock.reset();
   }
 }

@@ -120,6 +120,7 @@ export class SpotMarket {
       record.interruptedAt = now;
       try {
         await this.sim.moto.query('ec2', { region: record.region, accessKeyId: record.accessKeyId }, 'TerminateInstances', { 'InstanceId.1': record.id });
+        record.events.push({ kind: 'terminate', at: now });
         interrupted.push(record.id);
       } catch {
         // Still running in moto: it stays live, and the next price change tries again.

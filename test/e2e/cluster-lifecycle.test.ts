@@ -2,7 +2,8 @@ import { IAMClient, ListInstanceProfilesCommand } from '@aws-sdk/client-iam';
 import { CreateKeyPairCommand, DescribeInstancesCommand, CreateSubnetCommand, CreateVpcCommand, DescribeSubnetsCommand, DescribeVpcsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { Client, Connection } from '@temporalio/client';
 import type { ClusterSpec } from '../../common/cluster-spec';
-import { waitPhase } from '../support/clusters';
+import { eventuallyListed, waitPhase } from '../support/clusters';
+import { armHold, releaseHold, waitParked } from '../support/sim-holds';
 import { call } from '../support/http';
 import { counts, inventory, InventoryItem, putSimConfig, resetSimStats, simStats } from '../support/sim-client';
 import { useStack } from '../support/stack';
@@ -54,6 +55,12 @@ describe('cluster lifecycle (end to end)', () => {
   }
 
 
+  async function listed(query: string): Promise<string[]> {
+    const ids: string[] = [];
+    for await (const w of temporal.workflow.list({ query })) ids.push(w.workflowId);
+    return ids;
+  }
+
   const byResource = (items: InventoryItem[]) => Object.fromEntries(items.map((i) => [i.tags?.['clusterflow.io/resource'], i]));
 
   it('dry run: plan, preflight and cost, without one mutating AWS call', async () => {
@@ -75,14 +82,17 @@ describe('cluster lifecycle (end to end)', () => {
   });
 
   it('creates a 3-AZ cluster with every resource where the rules put it', async () => {
+    // The create stays inside its `vpc` step until the listing below has been checked.
+    const vpcHold = await armHold(sim, 'ec2:CreateVpc');
     const created = await call(api, 'POST', '/v1/clusters', { token, body: dynamicSpec('demo') });
     expect(created).toMatchObject({ status: 202, body: { name: 'demo', operationId: 'op-1-create' } });
     expect((await call(api, 'POST', '/v1/clusters', { token, body: dynamicSpec('demo') })).status).toBe(409);
 
-    // The Web UI's filter: ClusterPhase="Provisioning" finds the cluster while it is created.
-    const provisioning = temporal.workflow.list({ query: 'ClusterPhase = "Provisioning" AND ClusterName = "demo"' });
-    const seen: string[] = [];
-    for await (const w of provisioning) seen.push(w.workflowId);
+    // The Web UI's filter: ClusterPhase="Provisioning" finds the cluster while it is created
+    // (once Temporal's visibility has caught up: list queries are eventually consistent).
+    await waitParked(sim, vpcHold);
+    await eventuallyListed(() => listed('ClusterPhase = "Provisioning" AND ClusterName = "demo"'), ['cluster/default/demo']);
+    await releaseHold(sim, vpcHold);
     const status = await waitPhase(api, token, 'demo', ['Running', 'Failed']);
     expect(status.lastError).toBeUndefined();
     expect(status.phase).toBe('Running');
@@ -135,10 +145,7 @@ describe('cluster lifecycle (end to end)', () => {
     const op = await call(api, 'GET', '/v1/clusters/demo/operations/op-1-create', { token });
     expect(op.body).toMatchObject({ type: 'create', state: 'Succeeded', progress: { completed: op.body.progress.total } });
     expect(op.body.tasks.every((t: { state: string }) => t.state === 'Succeeded')).toBe(true);
-    expect(seen).toEqual(['cluster/default/demo']);
-    const running: string[] = [];
-    for await (const w of temporal.workflow.list({ query: 'ClusterPhase = "Running" AND ClusterName = "demo"' })) running.push(w.workflowId);
-    expect(running).toEqual(['cluster/default/demo']);
+    await eventuallyListed(() => listed('ClusterPhase = "Running" AND ClusterName = "demo"'), ['cluster/default/demo']);
   });
 
   it('refuses to delete the cloud account while the cluster uses it', async () => {
@@ -153,26 +160,27 @@ describe('cluster lifecycle (end to end)', () => {
     expect(deleting).toMatchObject({ status: 202, body: { operationId: 'op-2-delete' } });
     const again = await call(api, 'DELETE', '/v1/clusters/demo', { token });
     expect(again).toMatchObject({ status: 409, body: { details: { operationId: 'op-2-delete' } } });
-    const retries: Array<{ activity: string; attempt: number; lastError: string; nextAttemptAt?: string }> = [];
-    let tasksWhileRetrying: Array<{ name: string; state: string }> = [];
+    const retries: Array<{ task?: string; activity: string; attempt: number; lastError: string; nextAttemptAt?: string }> = [];
     const deadline = Date.now() + 180000;
     while ((await call(api, 'GET', '/v1/clusters/demo', { token })).body?.phase === 'Deleting' && Date.now() < deadline) {
       const operation = (await call(api, 'GET', '/v1/clusters/demo/operations/op-2-delete', { token })).body;
-      if (operation.retrying?.some((r: { activity: string }) => r.activity === 'deleteRouteTable')) tasksWhileRetrying = operation.tasks;
+      // Every answer agrees with itself: a call shown as retried belongs to a task shown Running.
+      for (const retry of operation.retrying ?? []) {
+        expect(operation.tasks.find((t: { name: string }) => t.name === retry.task)?.state).toBe('Running');
+      }
       retries.push(...(operation.retrying ?? []));
       await new Promise((res) => setTimeout(res, 200));
     }
     await putSimConfig(sim, { faults: { 'ec2:DeleteRouteTable': null } });
     const status = await waitPhase(api, token, 'demo', ['Deleted', 'Failed']);
     expect(status.phase).toBe('Deleted');
-    expect(retries).toContainEqual(expect.objectContaining({ activity: 'deleteRouteTable', lastError: `DependencyViolation: ${refusal}` }));
-    expect(tasksWhileRetrying.find((t) => t.name === 'route tables')?.state).toBe('Running');
+    expect(retries).toContainEqual(expect.objectContaining({ task: 'route tables', activity: 'deleteRouteTable', lastError: `DependencyViolation: ${refusal}` }));
     for (const retry of retries) expect(retry.attempt).toBeGreaterThan(1);
     expect((await call(api, 'GET', '/v1/clusters/demo/operations/op-2-delete', { token })).body.retrying).toBeUndefined();
     expect(counts(await inventory(sim, 'clusterflow.io/cluster=default/demo'))).toEqual({
       vpcs: 0, subnets: 0, internetGateways: 0, natGateways: 0, addresses: 0, routeTables: 0, securityGroups: 0, instances: 0, loadBalancers: 0, secrets: 0,
     });
-    expect((await call(api, 'GET', '/v1/clusters', { token })).body).toEqual([]);
+    await eventuallyListed(async () => (await call(api, 'GET', '/v1/clusters', { token })).body.map((c: { name: string }) => c.name), []);
     const iam = new IAMClient({ region: 'us-east-1', endpoint: sim, credentials: KEYS });
     await expect(iam.send(new ListInstanceProfilesCommand({}))).resolves.toMatchObject({ InstanceProfiles: [] });
     iam.destroy();

@@ -3,7 +3,7 @@ import { Worker } from '@temporalio/worker';
 import type { ClusterSpec } from '../../common/cluster-spec';
 import { waitPhase } from '../support/clusters';
 import { call } from '../support/http';
-import { inventory, InventoryItem, isLive } from '../support/sim-client';
+import { extremes, inventory, InventoryItem, isLive, simNow, transitions } from '../support/sim-client';
 import { useStack } from '../support/stack';
 
 jest.setTimeout(300000);
@@ -124,19 +124,18 @@ describe('day-2 operations (end to end)', () => {
 
   it('reconfigures a pool node by node: never fewer running than its size, never more than size + 1', async () => {
     await finished(await accepted('PATCH', '/v1/clusters/ops/pools/workers', { size: 2 }));
-    const op = await accepted('PATCH', '/v1/clusters/ops/pools/workers', { instanceType: 'm5.xlarge' });
-    const samples: Array<{ live: number; running: number }> = [];
-    let done = false;
-    const finishing = finished(op).finally(() => (done = true));
-    while (!done) {
-      const nodes = await pool('workers');
-      samples.push({ live: nodes.length, running: nodes.filter((n) => n.state === 'running').length });
-      await new Promise((r) => setTimeout(r, 150));
-    }
-    await finishing;
-    expect(samples.length).toBeGreaterThan(5);
-    expect(Math.max(...samples.map((s) => s.live))).toBe(3);
-    expect(Math.min(...samples.map((s) => s.running))).toBeGreaterThanOrEqual(2);
+    // The simulator's clock brackets the operation, and its record of every state each
+    // instance entered says what held at every instant in between: no sampling, no moment missed.
+    const from = await simNow(sim);
+    await finished(await accepted('PATCH', '/v1/clusters/ops/pools/workers', { instanceType: 'm5.xlarge' }));
+    const to = await simNow(sim);
+    const { instances } = await transitions(sim, 'clusterflow.io/cluster=default/ops');
+    const workers = instances.filter((i) => i.tags['clusterflow.io/resource']?.startsWith('node/workers/'));
+    const launched = workers.filter((w) => w.transitions[0] !== undefined && w.transitions[0].at >= from);
+    expect(launched.map((w) => w.instanceType)).toEqual(['m5.xlarge', 'm5.xlarge']);
+    const { maxLive, minRunning } = extremes(workers, from, to);
+    expect(maxLive).toBe(3);
+    expect(minRunning).toBeGreaterThanOrEqual(2);
     const after = await pool('workers');
     expect(after.map((n) => n.instanceType)).toEqual(['m5.xlarge', 'm5.xlarge']);
     expect(azsOf(after)).toEqual(['us-east-1a', 'us-east-1b']);

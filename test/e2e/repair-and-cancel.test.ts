@@ -57,18 +57,21 @@ describe('cancel and self-repair (end to end)', () => {
 
   it('cancels a scale-up midway: what it launched is terminated, nothing is orphaned', async () => {
     const before = (await workers()).map((w) => w.id).sort();
-    // AWS's full delays for this one: new nodes take long enough to be caught midway.
-    await putSimConfig(sim, { delayScale: 1 });
+    // New instances stay pending until the cancel: the scale-up cannot finish before it.
+    const { delays } = (await (await fetch(`${sim}/_sim/config`)).json()) as { delays: Record<string, number> };
+    await putSimConfig(sim, { delays: { instancePending: 3_600_000 } });
     const scale = await call(api, 'PATCH', '/v1/clusters/rc/pools/workers', { token, body: { size: 5 } });
     expect(scale.status).toBe(202);
     const id = scale.body.operationId;
     await waitTask(api, token, 'rc', id, 'node/workers/3');
-    // Let at least one launch reach AWS before cancelling.
-    for (let i = 0; i < 100 && (await workers()).length === before.length; i++) await new Promise((r) => setTimeout(r, 100));
-    expect((await workers()).length).toBeGreaterThan(before.length);
+    // Midway: every launch has reached AWS, none can be ready.
+    const deadline = Date.now() + 120000;
+    while ((await workers()).length < 5 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect((await workers()).length).toBe(5);
+    expect((await call(api, 'GET', `/v1/clusters/rc/operations/${id}`, { token })).body.state).toBe('Running');
     expect((await call(api, 'POST', `/v1/clusters/rc/operations/${id}/cancel`, { token })).status).toBe(202);
     const op = await operation(id, ['Cancelled', 'Failed', 'Succeeded']);
-    await putSimConfig(sim, { delayScale: 0.3 });
+    await putSimConfig(sim, { delays: { instancePending: delays.instancePending } });
     expect(op.state).toBe('Cancelled');
     expect((await workers()).map((w) => w.id).sort()).toEqual(before);
     // Nothing of this operation's generation runs anywhere, whatever its tags say.

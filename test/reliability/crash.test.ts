@@ -4,9 +4,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Task } from '../../common/cluster-status';
 import { call } from '../support/http';
-import { NOTHING, THREE_AZ_INVENTORY, threeAzSpec, waitPhase, waitTask } from '../support/clusters';
+import { NOTHING, THREE_AZ_INVENTORY, threeAzSpec, waitPhase } from '../support/clusters';
+import { armHold, releaseHold, waitParked } from '../support/sim-holds';
 import { startWorker, WorkerProcess } from '../support/processes';
-import { counts, inventory, isLive } from '../support/sim-client';
+import { counts, extremes, inventory, isLive, simNow, transitions } from '../support/sim-client';
 import { launchStack, RunningStack, stackEnv, stackPorts, StackPorts } from '../../scripts/stack-driver';
 
 /**
@@ -53,10 +54,30 @@ describe('reliability: killed processes', () => {
     fs.rmSync(dataDir, { recursive: true, force: true });
   });
 
-  async function killWorkerDuring(cluster: string, operationId: string, task: string): Promise<void> {
-    await waitTask(api, token, cluster, operationId, task);
+  /**
+   * SIGKILLs the worker inside a step: the simulator parks the step's next `action` call (one
+   * carrying `withValue`, such as the resource key in its tags, when given), so
+   * the worker dies with that call under way (AWS then performs it, and its answer is lost),
+   * and a new worker takes over.
+   */
+  async function killWorkerDuring(cluster: string, operationId: string, action: string, withValue?: string): Promise<string> {
+    const hold = await armHold(sim, action, { withValue });
+    await waitParked(sim, hold).catch(async (error: Error) => {
+      // Say where the operation is instead of only that the call never came.
+      const operation = await call(api, 'GET', `/v1/clusters/${cluster}/operations/${operationId}`, { token });
+      throw new Error(`${error.message}\noperation: ${operation.text}\nworker output (end):\n${worker!.output().slice(-4000)}`);
+    });
+    const running = await runningTasks(cluster, operationId);
     await worker!.kill('SIGKILL');
+    await releaseHold(sim, hold);
     worker = await startWorker(env);
+    expect(running).not.toEqual([]);
+    return running.join(', ');
+  }
+
+  async function runningTasks(cluster: string, operationId: string): Promise<string[]> {
+    const operation = await call(api, 'GET', `/v1/clusters/${cluster}/operations/${operationId}`, { token });
+    return (operation.body.tasks as Task[]).filter((task) => task.state === 'Running').map((task) => task.name);
   }
 
   /** The operation's tasks that did not succeed: none when all went well, the culprit otherwise. */
@@ -67,9 +88,9 @@ describe('reliability: killed processes', () => {
 
   it('create survives the worker being SIGKILLed at three points, with no duplicate resource', async () => {
     expect((await call(api, 'POST', '/v1/clusters', { token, body: threeAzSpec('crashy', accountId) })).status).toBe(202);
-    await killWorkerDuring('crashy', 'op-1-create', 'vpc');
-    await killWorkerDuring('crashy', 'op-1-create', 'nat gateway us-east-1b');
-    await killWorkerDuring('crashy', 'op-1-create', 'node/master/1');
+    expect(await killWorkerDuring('crashy', 'op-1-create', 'ec2:CreateVpc')).toContain('vpc');
+    expect(await killWorkerDuring('crashy', 'op-1-create', 'ec2:CreateNatGateway', 'nat/us-east-1b')).toContain('nat gateway us-east-1b');
+    expect(await killWorkerDuring('crashy', 'op-1-create', 'ec2:RunInstances', 'node/master/1')).toContain('node/master/1');
     const status = await waitPhase(api, token, 'crashy', ['Running', 'Failed']);
     expect(status.lastError).toBeUndefined();
     expect(counts(await inventory(sim, 'clusterflow.io/cluster=default/crashy'))).toEqual(THREE_AZ_INVENTORY);
@@ -77,8 +98,8 @@ describe('reliability: killed processes', () => {
 
   it('delete survives the worker being SIGKILLed at two points, leaving nothing', async () => {
     expect((await call(api, 'DELETE', '/v1/clusters/crashy', { token })).status).toBe(202);
-    await killWorkerDuring('crashy', 'op-2-delete', 'instances');
-    await killWorkerDuring('crashy', 'op-2-delete', 'security groups');
+    expect(await killWorkerDuring('crashy', 'op-2-delete', 'ec2:TerminateInstances')).toContain('instances');
+    expect(await killWorkerDuring('crashy', 'op-2-delete', 'ec2:DeleteSecurityGroup')).toContain('security groups');
     const deleted = await waitPhase(api, token, 'crashy', ['Deleted', 'Failed'], 240000).catch(() => undefined);
     // A delete that stalls names its stuck task here rather than as a timeout.
     expect(await unfinishedTasks('crashy', 'op-2-delete')).toEqual([]);
@@ -103,30 +124,26 @@ describe('reliability: killed processes', () => {
       (await inventory(sim, 'clusterflow.io/cluster=default/rolling')).instances.filter(
         (i) => i.tags?.['clusterflow.io/resource']?.startsWith('node/workers/') && isLive(i),
       );
-    const samples: Array<{ live: number; running: number }> = [];
-    let sampling = true;
-    const sampler = (async () => {
-      while (sampling) {
-        const nodes = await workers().catch(() => undefined);
-        if (nodes) samples.push({ live: nodes.length, running: nodes.filter((n) => n.state === 'running').length });
-        await new Promise((r) => setTimeout(r, 200));
-      }
-    })();
-    await killWorkerDuring('rolling', operationId, 'replace node/workers/0');
-    await killWorkerDuring('rolling', operationId, 'replace node/workers/1');
+    const from = await simNow(sim);
+    expect(await killWorkerDuring('rolling', operationId, 'ec2:RunInstances', 'node/workers/0')).toContain('replace node/workers/0');
+    expect(await killWorkerDuring('rolling', operationId, 'ec2:RunInstances', 'node/workers/1')).toContain('replace node/workers/1');
     const deadline = Date.now() + 240000;
     let state = 'Running';
     while (state === 'Running' && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 500));
       state = (await call(api, 'GET', `/v1/clusters/rolling/operations/${operationId}`, { token })).body.state;
     }
-    sampling = false;
-    await sampler;
+    const to = await simNow(sim);
     expect(state).toBe('Succeeded');
-    expect((await workers()).map((w) => w.instanceType)).toEqual(['m5.xlarge', 'm5.xlarge']);
-    expect(samples.length).toBeGreaterThan(5);
-    expect(Math.max(...samples.map((x) => x.live))).toBeLessThanOrEqual(3);
-    expect(Math.min(...samples.map((x) => x.running))).toBeGreaterThanOrEqual(2);
+    // Named by key and generation, so that a duplicate says which node and which launch it is.
+    const left = (await workers()).map((w) => `${w.tags?.['clusterflow.io/resource']} ${w.instanceType} generation ${w.tags?.['clusterflow.io/generation']} (${w.id})`);
+    expect(left).toHaveLength(2);
+    expect(left.map((line) => line.split(' ').slice(0, 2).join(' ')).sort()).toEqual(['node/workers/0 m5.xlarge', 'node/workers/1 m5.xlarge']);
+    // What held at every instant of the operation, from the simulator's record of each state change.
+    const history = (await transitions(sim, 'clusterflow.io/cluster=default/rolling')).instances.filter((i) => i.tags['clusterflow.io/resource']?.startsWith('node/workers/'));
+    const { maxLive, minRunning } = extremes(history, from, to);
+    expect(maxLive).toBe(3);
+    expect(minRunning).toBeGreaterThanOrEqual(2);
     // Every instance this operation ever launched, terminated or not: one per replaced node.
     const ec2 = new EC2Client({ region: 'us-east-1', endpoint: sim, credentials: KEYS });
     const launched = await ec2.send(
@@ -146,9 +163,13 @@ describe('reliability: killed processes', () => {
 
   it('create survives the Temporal dev server restarting on the same database', async () => {
     expect((await call(api, 'POST', '/v1/clusters', { token, body: threeAzSpec('restarted', accountId) })).status).toBe(202);
-    await waitTask(api, token, 'restarted', 'op-1-create', 'nat gateway us-east-1a');
+    // The server stops while a NAT gateway's create is under way, and is back before it answers.
+    const hold = await armHold(sim, 'ec2:CreateNatGateway', { withValue: 'nat/us-east-1a' });
+    await waitParked(sim, hold);
+    expect(await runningTasks('restarted', 'op-1-create')).toEqual(expect.arrayContaining([expect.stringMatching(/^nat gateway us-east-1/)]));
     expect(await temporal!.interrupt()).toBe(0);
     temporal = await launchStack(env, ports, ['--only', 'temporal']);
+    await releaseHold(sim, hold);
     const status = await waitPhase(api, token, 'restarted', ['Running', 'Failed']);
     expect(status.lastError).toBeUndefined();
     expect(counts(await inventory(sim, 'clusterflow.io/cluster=default/restarted'))).toEqual(THREE_AZ_INVENTORY);

@@ -8,6 +8,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
 import { STSClient } from '@aws-sdk/client-sts';
 import { startMoto, type RunningMoto } from '../support/moto';
+import type { ClockReading } from '../../sim/clock';
 import { createSim } from '../../sim/server';
 import type { Sim } from '../../sim/sim';
 import type { StatsSnapshot } from '../../sim/stats';
@@ -41,6 +42,10 @@ export interface Harness {
   /** POST /_sim/reset then PUT /_sim/config with `config` (test defaults: no throttling, short delays). */
   reset(config?: unknown): Promise<void>;
   stats(): Promise<StatsSnapshot>;
+  /** Stops the simulator's clock: delayed states change only when a test advances it. */
+  freezeClock(): Promise<ClockReading>;
+  /** Moves the simulator's clock `ms` ahead. */
+  advanceClock(ms: number): Promise<ClockReading>;
   stop(): Promise<void>;
 }
 
@@ -91,6 +96,8 @@ export async function startHarness(): Promise<Harness> {
       await control('PUT', '/_sim/config', config);
     },
     stats: () => control<StatsSnapshot>('GET', '/_sim/stats'),
+    freezeClock: () => control<ClockReading>('PUT', '/_sim/clock', { frozen: true }),
+    advanceClock: (ms) => control<ClockReading>('POST', '/_sim/clock/advance', { ms }),
     stop: async () => {
       for (const client of clients) client.destroy();
       server.closeAllConnections();

@@ -159,8 +159,11 @@ describe('spot instances', () => {
     expect(bySpot.Reservations?.flatMap((r) => r.Instances ?? []).map((i) => i.InstanceId)).toEqual([generous]);
   });
 
-  it('shows the interruption as shutting-down first when that delay is set', async () => {
-    await h.control('PUT', '/_sim/config', { delayScale: 1, delays: { instancePending: 0, instanceShuttingDown: 2000 } });
+  it('shows the interruption as shutting-down first when that delay is set, until it has passed', async () => {
+    // Ten minutes on a frozen clock: the state holds until the test moves the clock past them.
+    const shuttingDown = 600_000;
+    await h.control('PUT', '/_sim/config', { delayScale: 1, delays: { instancePending: 0, instanceShuttingDown: shuttingDown } });
+    await h.freezeClock();
     const subnet = await subnetIn('us-east-1c');
     const run = await ec2.send(
       new RunInstancesCommand({
@@ -176,7 +179,10 @@ describe('spot instances', () => {
     await h.control('PUT', '/_sim/spot-prices', [{ region: 'us-east-1', availabilityZone: 'us-east-1c', instanceType: 'c5.large', price: 0.06 }]);
     const state = async () => (await ec2.send(new DescribeInstancesCommand({ InstanceIds: [id] }))).Reservations?.[0]?.Instances?.[0]?.State?.Name;
     expect(await state()).toBe('shutting-down');
-    expect(await eventually(state, (s) => s === 'terminated')).toBe('terminated');
+    await h.advanceClock(shuttingDown - 1);
+    expect(await state()).toBe('shutting-down');
+    await h.advanceClock(1);
+    expect(await state()).toBe('terminated');
   });
 
   it('rejects bad spot price input on the control API', async () => {

@@ -33,14 +33,31 @@ export async function waitPhase(api: string, token: string, name: string, phases
   }
 }
 
-/** Resolves once the operation's task `name` is Running (or done), polling the API. */
-export async function waitTask(api: string, token: string, cluster: string, operationId: string, task: string, timeoutMs = 120000): Promise<string> {
+/**
+ * Resolves once the operation's task `name` is Running, polling the API. A task seen finished
+ * first is an error: whatever the caller meant to do during the step would land after it.
+ * Steps too short to be seen running are held inside an AWS call instead (test/support/sim-holds).
+ */
+export async function waitTask(api: string, token: string, cluster: string, operationId: string, task: string, timeoutMs = 120000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const r = await call(api, 'GET', `/v1/clusters/${cluster}/operations/${operationId}`, { token }).catch(() => undefined);
     const state = r?.body?.tasks?.find((t: { name: string }) => t.name === task)?.state as string | undefined;
-    if (state && state !== 'Pending') return state;
+    if (state === 'Running') return;
+    if (state && state !== 'Pending') throw new Error(`task ${task} of ${operationId} was ${state} before it was seen Running`);
     if (Date.now() > deadline) throw new Error(`task ${task} of ${operationId} never started: ${r?.text}`);
     await new Promise((res) => setTimeout(res, 100));
+  }
+}
+
+/** Polls a Temporal list query until its answer is `expected`: visibility is eventually consistent. */
+export async function eventuallyListed(list: () => Promise<string[]>, expected: string[], timeoutMs = 30000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last: string[] = [];
+  for (;;) {
+    last = await list();
+    if (JSON.stringify(last) === JSON.stringify(expected)) return;
+    if (Date.now() > deadline) throw new Error(`the list never became ${JSON.stringify(expected)}; last: ${JSON.stringify(last)}`);
+    await new Promise((res) => setTimeout(res, 200));
   }
 }
