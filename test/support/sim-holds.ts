@@ -1,12 +1,7 @@
+import type { HoldView } from '../../sim/holds';
+
 /** The simulator's holds (sim/holds.ts), as tests use them to stop a step inside an AWS call. */
-export interface Hold {
-  id: number;
-  action: string;
-  withValue?: string;
-  remaining: number;
-  parked: number;
-  caught: number;
-}
+export type Hold = HoldView;
 
 async function control<T>(simUrl: string, method: string, path: string, body?: unknown): Promise<T> {
   const response = await fetch(`${simUrl}${path}`, {
