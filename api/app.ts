@@ -1,10 +1,11 @@
 import 'reflect-metadata';
-import { INestApplication, LogLevel } from '@nestjs/common';
+import { INestApplication, Logger, LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { ExpressAdapter } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { ClusterflowConfig } from '../common/config';
 import { ensureDataDir, resolveApiToken, resolveSecretBox } from '../common/data-dir';
-import { json, NextFunction, Request, Response } from 'express';
+import express, { json, NextFunction, Request, Response } from 'express';
 import { AppModule } from './app.module';
 import { bodyParserErrorBody } from './common/error-shape';
 import { contractValidationPipe } from './common/validation';
@@ -18,11 +19,21 @@ export interface ApiApp {
 
 /** Builds the API (not yet listening): used by main.ts and by tests that want it in-process. */
 export async function createApiApp(config: ClusterflowConfig, logLevels: LogLevel[] = ['log', 'warn', 'error']): Promise<ApiApp> {
-  ensureDataDir(config);
-  const { token, generated } = resolveApiToken(config);
-  const store = new SqliteStore(config.dataDir);
-  const settings = { config, apiToken: token, secretBox: resolveSecretBox(config) };
-  const app = await NestFactory.create(AppModule.with(settings, store), { logger: logLevels, bodyParser: false });
+  const logger = new Logger('api');
+  const warn = (message: string): void => {
+    if (logLevels.includes('warn')) logger.warn(message);
+  };
+  ensureDataDir(config, warn);
+  const { token, generated } = resolveApiToken(config, warn);
+  const store = new SqliteStore(config.dataDir, warn);
+  const settings = { config, apiToken: token, secretBox: resolveSecretBox(config, warn) };
+  // One spelling per route: `/V1/...` and `/v1/clusters/` match nothing (404) instead of
+  // reaching a handler under a spelling that other layers may not recognise. Set before Nest
+  // registers anything, since Express reads both when it first builds its router.
+  const server = express();
+  server.set('case sensitive routing', true);
+  server.set('strict routing', true);
+  const app = await NestFactory.create(AppModule.with(settings, store), new ExpressAdapter(server), { logger: logLevels, bodyParser: false });
   // Our own JSON parser and its error handler, so a malformed body gets the contract's 400.
   app.use(json({ limit: '1mb' }));
   app.use((error: unknown, _req: Request, res: Response, next: NextFunction) => {

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import * as readline from 'node:readline';
 import { Connection } from '@temporalio/client';
 import { ClusterflowConfig, DEFAULT_AWS_ENDPOINT, loadConfig } from '../common/config';
-import { ensureDataDir, resolveApiToken } from '../common/data-dir';
+import { apiTokenRefusal, ensureDataDir, resolveApiToken } from '../common/data-dir';
 import { repoRoot } from '../common/paths';
 import { isPortTaken, waitFor } from '../common/ports';
 import { devServerSearchAttributeArgs } from '../common/search-attributes';
@@ -190,7 +190,10 @@ async function main(): Promise<void> {
       throw new MissingPrerequisite(`Port ${port} on 127.0.0.1, wanted for ${what}, is already in use: stop whatever holds it, or choose another port with ${variable}.`);
     }
   }
-  ensureDataDir(config);
+  ensureDataDir(config, (message) => out(`stack   | warning: ${message}`));
+  // A token the API would refuse stops us here, before anything is started.
+  const tokenRefusal = only.includes('api') ? apiTokenRefusal(config) : undefined;
+  if (tokenRefusal) throw new MissingPrerequisite(tokenRefusal);
   // Bootstrap before starting anything, so a missing tool stops us with nothing to clean up.
   if (only.includes('temporal')) ensureTemporalCli(config.cacheDir);
   if (only.includes('moto')) ensureMoto(config.cacheDir);

@@ -1,6 +1,7 @@
 import { Controller, Get, HttpCode, Inject } from '@nestjs/common';
 import { ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { Connection } from '@temporalio/client';
+import { Public } from '../auth/public.decorator';
 import { ApiError } from '../common/error-shape';
 import { ApiSettings } from '../common/settings';
 import { SETTINGS, STORE, TEMPORAL_CONNECTION } from '../common/tokens';
@@ -8,6 +9,8 @@ import { Store } from '../store/store';
 
 const TEMPORAL_CHECK_MS = 2000;
 
+/** Probes answer without the token: orchestrators call them unauthenticated. */
+@Public()
 @ApiTags('health')
 @Controller()
 export class HealthController {

@@ -1,5 +1,7 @@
 import Database from 'better-sqlite3';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { keepPrivate, Warn } from '../../common/data-dir';
 import { BUILT_IN_PROFILES } from './built-in-profiles';
 import { CloudAccountRecord, NameTakenError, ProfileRecord, Store } from './store';
 
@@ -7,8 +9,15 @@ import { CloudAccountRecord, NameTakenError, ProfileRecord, Store } from './stor
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
 
-  constructor(dataDir: string) {
-    this.db = new Database(path.join(dataDir, 'clusterflow.sqlite'));
+  constructor(dataDir: string, warn?: Warn) {
+    const file = path.join(dataDir, 'clusterflow.sqlite');
+    // SQLite would create the file 0644 and gives its -wal and -shm the file's mode: create it
+    // 0600 first, and tighten whatever an older start left looser.
+    fs.closeSync(fs.openSync(file, 'a', 0o600));
+    for (const part of [file, `${file}-wal`, `${file}-shm`]) {
+      if (fs.existsSync(part)) keepPrivate(part, 0o600, warn);
+    }
+    this.db = new Database(file);
     // WAL lets the worker read credentials while the API writes.
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('busy_timeout = 5000');
