@@ -1,6 +1,7 @@
-import { CreateVpcCommand, DescribeVpcsCommand, type EC2Client } from '@aws-sdk/client-ec2';
+import { CreateVpcCommand, DescribeInstancesCommand, DescribeVpcsCommand, RunInstancesCommand, type EC2Client } from '@aws-sdk/client-ec2';
 import type { HoldView } from '../../sim/holds';
-import { QUIET, useHarness } from './harness';
+import { waitParked } from '../support/sim-holds';
+import { AMI, QUIET, useHarness } from './harness';
 
 /** Holds: a call parked inside the simulator until the test lets it go (used to kill a worker mid-step). */
 
@@ -14,13 +15,10 @@ async function holds(): Promise<HoldView[]> {
   return (await h.control<{ holds: HoldView[] }>('GET', '/_sim/holds')).holds;
 }
 
-async function untilParked(id: number): Promise<HoldView> {
-  for (;;) {
-    const hold = (await holds()).find((x) => x.id === id);
-    if (!hold) throw new Error(`hold ${id} is gone`);
-    if (hold.parked > 0) return hold;
-    await new Promise((r) => setTimeout(r, 20));
-  }
+async function untilParked(id: number, count = 1): Promise<HoldView> {
+  const hold = (await holds()).find((x) => x.id === id)!;
+  await waitParked(h.url, hold, 30000, count);
+  return (await holds()).find((x) => x.id === id)!;
 }
 
 it('parks the next call of the action until released, then lets it act as usual', async () => {
@@ -50,11 +48,7 @@ it('parks only the action named, and only as many calls as asked', async () => {
   await expect(ec2.send(new DescribeVpcsCommand({}))).resolves.toBeDefined();
   const first = ec2.send(new CreateVpcCommand({ CidrBlock: '10.11.0.0/16' }));
   const second = ec2.send(new CreateVpcCommand({ CidrBlock: '10.12.0.0/16' }));
-  for (;;) {
-    const now = (await holds()).find((x) => x.id === hold.id)!;
-    if (now.parked === 2) break;
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  expect(await untilParked(hold.id, 2)).toMatchObject({ parked: 2, remaining: 0 });
   await h.control('POST', `/_sim/holds/${hold.id}/release`);
   await expect(Promise.all([first, second])).resolves.toHaveLength(2);
 });
@@ -88,8 +82,6 @@ it('with withValue, parks only the calls that carry that value', async () => {
 });
 
 it('a held RunInstances whose client has gone still acts once: its ClientToken and tags find it afterwards', async () => {
-  const { RunInstancesCommand, DescribeInstancesCommand: Describe } = await import('@aws-sdk/client-ec2');
-  const { AMI } = await import('./harness');
   const hold = await h.control<HoldView>('POST', '/_sim/holds', { action: 'ec2:RunInstances' });
   const abort = new AbortController();
   const request = {
@@ -104,7 +96,7 @@ it('a held RunInstances whose client has gone still acts once: its ClientToken a
   // The retry: the tag lookup, then the same token.
   let found: string[] = [];
   for (let i = 0; i < 100 && found.length === 0; i++) {
-    const out = await ec2.send(new Describe({ Filters: [{ Name: 'tag:k', Values: ['held-1'] }] }));
+    const out = await ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: 'tag:k', Values: ['held-1'] }] }));
     found = (out.Reservations ?? []).flatMap((r) => r.Instances ?? []).map((x) => x.InstanceId!);
     if (found.length === 0) await new Promise((r) => setTimeout(r, 50));
   }

@@ -21,14 +21,14 @@ export function armHold(simUrl: string, action: string, options: { count?: numbe
   return control(simUrl, 'POST', '/_sim/holds', { action, ...options });
 }
 
-/** Resolves once the hold has parked a call: that call's step is now inside AWS. */
-export async function waitParked(simUrl: string, hold: Hold, timeoutMs = 120000): Promise<void> {
+/** Resolves once the hold has parked `atLeast` calls (one by default): their steps are now inside AWS. */
+export async function waitParked(simUrl: string, hold: Hold, timeoutMs = 120000, atLeast = 1): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const { holds } = await control<{ holds: Hold[] }>(simUrl, 'GET', '/_sim/holds');
     const now = holds.find((h) => h.id === hold.id);
     if (!now) throw new Error(`hold ${hold.id} on ${hold.action} is gone`);
-    if (now.parked > 0) return;
+    if (now.parked >= atLeast) return;
     if (Date.now() > deadline) throw new Error(`no ${hold.action} call reached the simulator within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 50));
   }
