@@ -49,12 +49,10 @@ const NON_RETRYABLE_CODES = new Set([
   'InvalidInput',
   'InvalidAction',
   'UnauthorizedOperation',
-  'AuthFailure',
   'AccessDenied',
   'AccessDeniedException',
-  'InvalidClientTokenId',
-  'SignatureDoesNotMatch',
-  'UnrecognizedClientException',
+  'IncompleteSignature',
+  'MissingAuthenticationToken',
   'OptInRequired',
   'Blocked',
   'InvalidKeyPair.NotFound',
@@ -73,6 +71,43 @@ const NON_RETRYABLE_CODES = new Set([
   'SpotMaxPriceTooLow',
   'MaxSpotInstanceCountExceeded',
 ]);
+
+/**
+ * AWS refusing the keys themselves: wrong, revoked or expired. Every call with them fails the
+ * same way until someone rotates them, so neither the SDK nor Temporal may retry. The names
+ * per protocol: EC2 says AuthFailure and, for expired temporary keys, RequestExpired; the
+ * query APIs (STS, IAM, ELB) InvalidClientTokenId and ExpiredToken; the JSON APIs (Secrets
+ * Manager, Service Quotas, Pricing) UnrecognizedClientException and ExpiredTokenException; a
+ * wrong secret gives SignatureDoesNotMatch or InvalidSignatureException; S3 InvalidAccessKeyId.
+ */
+export const KEYS_REFUSED_CODES: ReadonlySet<string> = new Set([
+  'AuthFailure',
+  'RequestExpired',
+  'InvalidClientTokenId',
+  'ExpiredToken',
+  'ExpiredTokenException',
+  'UnrecognizedClientException',
+  'SignatureDoesNotMatch',
+  'InvalidSignatureException',
+  'InvalidAccessKeyId',
+]);
+
+/** True when AWS refused the keys a call was signed with (see KEYS_REFUSED_CODES). */
+export function isKeysRefused(error: unknown): boolean {
+  if (!isAwsServiceError(error)) return false;
+  const code = awsErrorCode(error);
+  return (code !== undefined && KEYS_REFUSED_CODES.has(code)) || KEYS_REFUSED_CODES.has(error.name);
+}
+
+/**
+ * What an operator reads when AWS refused a cloud account's keys: what AWS said, which account,
+ * and the one thing that helps. Names the account, never a key.
+ */
+export function keysRefusedMessage(code: string, awsMessage: string, cloudAccountId?: string): string {
+  const account = cloudAccountId ? `cloud account ${cloudAccountId}` : 'the cloud account';
+  const route = `PATCH /v1/cloud-accounts/${cloudAccountId ?? '<id>'}`;
+  return `${code}: AWS refused the keys of ${account} (${awsMessage}): they are wrong, expired or revoked; rotate them with ${route}, then run the operation again`;
+}
 
 /** Code families that are never retryable, whatever the suffix. */
 const NON_RETRYABLE_PATTERNS = [/\.Malformed$/, /^InvalidAMIID\./, /^InvalidKeyPair\./];
@@ -153,6 +188,7 @@ export function classifyAwsError(error: unknown): AwsErrorClass | undefined {
 
 export function isRetryableCode(code: string, httpStatus?: number, fault?: string): boolean {
   if (RETRYABLE_CODES.has(code)) return true;
+  if (KEYS_REFUSED_CODES.has(code)) return false;
   if (NON_RETRYABLE_CODES.has(code) || NON_RETRYABLE_PATTERNS.some((pattern) => pattern.test(code))) return false;
   // A quota: *LimitExceeded (and Secrets Manager's LimitExceededException), but not throttling.
   if (/LimitExceeded(Exception)?$/.test(code)) return false;
@@ -174,14 +210,17 @@ export function isTransient(error: unknown): boolean {
   return (status !== undefined && status >= 500) || error.$fault === 'server';
 }
 
-/** The Temporal failure for an error, or the error itself when it is not an AWS/network error. */
-export function toFailure(error: unknown): unknown {
+/**
+ * The Temporal failure for an error, or the error itself when it is not an AWS/network error.
+ * `cloudAccountId` is the account whose keys signed the call: a refusal of the keys names it.
+ */
+export function toFailure(error: unknown, cloudAccountId?: string): unknown {
   if (error instanceof ApplicationFailure) return error;
   const classified = classifyAwsError(error);
   if (!classified) return error;
   // Only code and message cross into Temporal: the SDK error also carries the raw response.
   return ApplicationFailure.create({
-    message: `${classified.code}: ${classified.message}`,
+    message: isKeysRefused(error) ? keysRefusedMessage(classified.code, classified.message, cloudAccountId) : `${classified.code}: ${classified.message}`,
     type: classified.code,
     nonRetryable: !classified.retryable,
   });
@@ -190,13 +229,20 @@ export function toFailure(error: unknown): unknown {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AsyncFn = (...args: any[]) => Promise<unknown>;
 
+/** The cloud account an activity works for: every AWS activity's input names it, in its scope or at the top. */
+export function cloudAccountOf(input: unknown): string | undefined {
+  const i = input as { accountId?: unknown; scope?: { accountId?: unknown } } | null | undefined;
+  const id = i?.scope?.accountId ?? i?.accountId;
+  return typeof id === 'string' ? id : undefined;
+}
+
 /** Wraps one activity so AWS errors leave it as readable, correctly retryable failures. */
 export function guard<F extends AsyncFn>(fn: F): F {
   const guarded = async function (this: unknown, ...args: Parameters<F>) {
     try {
       return await fn.apply(this, args);
     } catch (error) {
-      throw toFailure(error);
+      throw toFailure(error, cloudAccountOf(args[0]));
     }
   };
   Object.defineProperty(guarded, 'name', { value: fn.name });

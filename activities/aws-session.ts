@@ -9,6 +9,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { ClusterflowConfig } from '../common/config';
 import { SecretBox } from '../common/secret-box';
 import { Store } from '../api/store/store';
+import { refusedKeysAreFinal } from './aws-retry';
 
 /** What activities need to reach AWS; workflows only ever carry the account id. */
 export interface AwsDeps {
@@ -36,17 +37,32 @@ export function credentialsFor(deps: AwsDeps, accountId: string): AwsKeys {
 }
 
 /**
+ * The account's keys as the SDK asks for them: read from the store at every call, so a
+ * client made before a rotation (a long wait's) signs its next call with the new keys. The
+ * SDK keeps keys without an expiry for the client's lifetime; these say they expire now,
+ * which makes it ask again for every request.
+ */
+export function currentCredentials(deps: AwsDeps, accountId: string): () => Promise<AwsKeys & { expiration: Date }> {
+  // A deleted account fails here, where the client is made, as it always has; one deleted
+  // later fails the call that finds it gone.
+  credentialsFor(deps, accountId);
+  return async () => ({ ...credentialsFor(deps, accountId), expiration: new Date() });
+}
+
+/**
  * Settings every SDK client shares. AWS throttles bursts (RequestLimitExceeded) and the
  * standard retry mode backs off on exactly those, so a throttled call costs time, not an
- * activity attempt. The timeouts keep a hung connection from outliving the activity.
+ * activity attempt; refused keys are never retried (aws-retry.ts). The timeouts keep a hung
+ * connection from outliving the activity.
  */
 export function clientConfig(deps: AwsDeps, accountId: string, region: string) {
   return {
     region,
     endpoint: deps.config.awsEndpointUrl,
-    credentials: credentialsFor(deps, accountId),
+    credentials: currentCredentials(deps, accountId),
     maxAttempts: 8,
     retryMode: 'standard',
+    extensions: [refusedKeysAreFinal],
     requestHandler: { connectionTimeout: 5_000, requestTimeout: 60_000 },
   };
 }
@@ -63,8 +79,8 @@ interface Destroyable {
 }
 
 /**
- * The clients one activity call uses, made on first use with the account's keys and closed
- * together when the call ends (`withSession`).
+ * The clients one activity call uses, made on first use and closed together when the call
+ * ends (`withSession`). Each of their calls signs with the account's keys as stored then.
  */
 export class AwsSession {
   private readonly made: Destroyable[] = [];

@@ -11,6 +11,7 @@ import {
 import { DescribeInstanceHealthCommand } from '@aws-sdk/client-elastic-load-balancing';
 import { ApplicationFailure } from '@temporalio/common';
 import { Owner, RESOURCE_TAG } from '../common/tags';
+import { DEFAULT_METADATA_HOP_LIMIT } from '../common/cluster-spec';
 import { AwsDeps, withSession } from './aws-session';
 import { isNotFound } from './aws-errors';
 import { byId, clientToken, clusterFilters, isOwned, ownedFilters, tagsOf, tagSpecifications, toAwsTags } from './ownership';
@@ -134,6 +135,7 @@ export function instanceActivities(deps: AwsDeps) {
           userData: input.userData,
           spotMaxPrice: input.spotMaxPrice,
           iamInstanceProfile: input.iamInstanceProfile,
+          metadataHopLimit: input.metadataHopLimit ?? DEFAULT_METADATA_HOP_LIMIT,
         };
         const answer = await ec2.send(
           new RunInstancesCommand({
@@ -148,6 +150,9 @@ export function instanceActivities(deps: AwsDeps) {
             SecurityGroupIds: input.securityGroupIds,
             KeyName: input.keyName,
             IamInstanceProfile: input.iamInstanceProfile ? { Name: input.iamInstanceProfile } : undefined,
+            // IMDSv2 only: a session token is needed, and it travels no further than the hop
+            // limit, so a pod's SSRF cannot read the node role's credentials with a bare GET.
+            MetadataOptions: { HttpEndpoint: 'enabled', HttpTokens: 'required', HttpPutResponseHopLimit: launch.metadataHopLimit },
             UserData: input.userData === undefined ? undefined : Buffer.from(input.userData, 'utf8').toString('base64'),
             TagSpecifications: tags,
             InstanceMarketOptions: input.spotMaxPrice

@@ -1,10 +1,12 @@
 import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
 import { awsErrorCode, isAwsError } from './aws-errors';
 
 /**
  * Waiting inside an activity: AWS state changes take seconds to minutes. Each round
  * heartbeats (so a dead worker is noticed and a cancellation reaches us) and sleeps with the
- * activity's cancellable sleep. The activity's own timeouts bound the wait.
+ * activity's cancellable sleep. Every wait gives up at an overall deadline, counted from the
+ * activity's first attempt (a worker crash does not restart the clock), saying what it last saw.
  */
 
 const DEFAULT_POLL_MS = 1000;
@@ -15,15 +17,36 @@ export function pollIntervalMs(env: NodeJS.ProcessEnv = process.env): number {
   return Number.isFinite(value) && value > 0 ? value : DEFAULT_POLL_MS;
 }
 
+const DEFAULT_WAIT_DEADLINE_S = 15 * 60;
+
+/**
+ * How long any wait for AWS may last: CLUSTERFLOW_WAIT_DEADLINE_S, read per call. AWS's
+ * slowest transitions here (status checks, NAT gateways) take minutes, not a quarter hour.
+ */
+export function waitDeadlineMs(env: NodeJS.ProcessEnv = process.env): number {
+  const value = Number(env.CLUSTERFLOW_WAIT_DEADLINE_S);
+  return (Number.isFinite(value) && value > 0 ? value : DEFAULT_WAIT_DEADLINE_S) * 1000;
+}
+
+function spelled(ms: number): string {
+  const seconds = Math.round(ms / 1000);
+  return seconds % 60 === 0 ? `${seconds / 60} minute${seconds === 60 ? '' : 's'}` : `${seconds} s`;
+}
+
 export type Probe<T> = { done: true; value: T } | { done: false; status: string };
 
-/** Calls `probe` until it reports done; heartbeats its status each round. */
+/** Calls `probe` until it reports done; heartbeats its status each round; fails for good at the deadline. */
 export async function pollUntil<T>(what: string, probe: () => Promise<Probe<T>>): Promise<T> {
   const context = Context.current();
   const interval = pollIntervalMs();
+  const deadline = waitDeadlineMs();
+  const since = context.info.scheduledTimestampMs || Date.now();
   for (let round = 1; ; round++) {
     const result = await probe();
     if (result.done) return result.value;
+    if (Date.now() - since >= deadline) {
+      throw ApplicationFailure.nonRetryable(`gave up waiting for ${what} after ${spelled(deadline)}: ${result.status}`, 'WaitDeadlineExceeded');
+    }
     context.heartbeat({ waitingFor: what, status: result.status, round });
     await context.sleep(interval);
   }

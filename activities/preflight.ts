@@ -13,7 +13,7 @@ import {
 import { GetAWSDefaultServiceQuotaCommand, GetServiceQuotaCommand, ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { AwsDeps, AwsSession, withSession } from './aws-session';
-import { classifyAwsError, isAwsError, isTransient } from './aws-errors';
+import { classifyAwsError, isAwsError, isKeysRefused, isTransient, keysRefusedMessage } from './aws-errors';
 import { findNewestImage, noImageMessage } from './images';
 import { PreflightCheck, PreflightInput, PreflightResult } from './types';
 
@@ -140,7 +140,8 @@ function checkCredentials(session: AwsSession): Promise<PreflightCheck> {
     (error) => {
       const classified = classifyAwsError(error);
       if (classified?.retryable) throw error;
-      return { name: 'credentials', ok: false, message: `the cloud account's keys do not work: ${errorText(error)}` };
+      const message = isKeysRefused(error) && classified ? keysRefusedMessage(classified.code, classified.message, session.accountId) : `the cloud account's keys do not work: ${errorText(error)}`;
+      return { name: 'credentials', ok: false, message };
     },
   );
 }

@@ -15,9 +15,19 @@ import { isOwned, toAwsTags } from './ownership';
 import { ClusterScoped, JoinSecretInfo } from './types';
 
 export const JOIN_SECRET_KEY = 'secret/join';
+export const CONTROL_PLANE_SECRET_KEY = 'secret/control-plane';
 
+/** Every node reads this one: the kubeadm bootstrap token, all a worker needs to join. */
 export function joinSecretName(owner: Owner): string {
   return `clusterflow/${owner.cluster}/join`;
+}
+
+/**
+ * Only control-plane nodes read this one: the key that decrypts the certificates kubeadm
+ * uploads. A worker that held it could join as a control-plane node.
+ */
+export function controlPlaneSecretName(owner: Owner): string {
+  return `clusterflow/${owner.cluster}/control-plane`;
 }
 
 const TOKEN_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
@@ -42,57 +52,72 @@ async function describe(secrets: SecretsManagerClient, name: string): Promise<De
   }
 }
 
+/** The cluster's secret `key` under `name`, made with `value()` when it does not exist yet; its ARN. */
+async function ensureSecret(secrets: SecretsManagerClient, owner: Owner, name: string, key: string, description: string, value: () => string): Promise<string> {
+  let current = await describe(secrets, name);
+  if (!current) {
+    try {
+      const created = await secrets.send(
+        new CreateSecretCommand({ Name: name, Description: description, SecretString: value(), Tags: toAwsTags(resourceTags(owner, key)) }),
+      );
+      return created.ARN!;
+    } catch (error) {
+      // An earlier attempt created it after our describe: use that one.
+      if (!isAwsError(error, 'ResourceExistsException')) throw error;
+      current = await describe(secrets, name);
+      if (!current) throw error;
+    }
+  }
+  if (!isOwned(current.Tags, owner, key)) {
+    throw ApplicationFailure.nonRetryable(`secret ${name} exists and is not cluster ${owner.cluster}'s`, 'JoinSecretNameTaken');
+  }
+  if (current.DeletedDate) {
+    // Scheduled for deletion (not by us: we delete without recovery); bring it back.
+    await secrets.send(new RestoreSecretCommand({ SecretId: name }));
+  }
+  return current.ARN!;
+}
+
+async function deleteSecret(secrets: SecretsManagerClient, owner: Owner, name: string, key: string): Promise<void> {
+  const current = await describe(secrets, name);
+  // Gone already, or not ours: nothing of this cluster's to delete.
+  if (!current || !isOwned(current.Tags, owner, key)) return;
+  try {
+    await secrets.send(new DeleteSecretCommand({ SecretId: name, ForceDeleteWithoutRecovery: true }));
+  } catch (error) {
+    if (!isAwsError(error, 'ResourceNotFoundException')) throw error;
+  }
+}
+
 /**
- * The cluster's join credentials, kept in Secrets Manager for the nodes to read at boot
- * (through an instance profile allowed this one secret). The value is made here and never
- * leaves: the activity returns only where it is.
+ * The cluster's join credentials, kept in Secrets Manager for the nodes to read at boot with
+ * their instance roles: the bootstrap token for every node, the certificate key apart, for
+ * control-plane nodes only. The values are made here and never leave: the activity returns
+ * only where they are.
  */
 export function secretActivities(deps: AwsDeps) {
   return {
     async ensureJoinSecret({ scope }: ClusterScoped): Promise<JoinSecretInfo> {
-      const name = joinSecretName(scope.owner);
+      const { owner } = scope;
       return withSession(deps, scope, async ({ secrets }) => {
-        let current = await describe(secrets, name);
-        if (!current) {
-          try {
-            const created = await secrets.send(
-              new CreateSecretCommand({
-                Name: name,
-                Description: `kubeadm join credentials of cluster ${scope.owner.cluster} (Clusterflow)`,
-                SecretString: JSON.stringify(generateJoinCredentials()),
-                Tags: toAwsTags(resourceTags(scope.owner, JOIN_SECRET_KEY)),
-              }),
-            );
-            return { secretName: name, secretArn: created.ARN! };
-          } catch (error) {
-            // An earlier attempt created it after our describe: use that one.
-            if (!isAwsError(error, 'ResourceExistsException')) throw error;
-            current = await describe(secrets, name);
-            if (!current) throw error;
-          }
-        }
-        if (!isOwned(current.Tags, scope.owner, JOIN_SECRET_KEY)) {
-          throw ApplicationFailure.nonRetryable(`secret ${name} exists and is not this cluster's`, 'JoinSecretNameTaken');
-        }
-        if (current.DeletedDate) {
-          // Scheduled for deletion (not by us: we delete without recovery); bring it back.
-          await secrets.send(new RestoreSecretCommand({ SecretId: name }));
-        }
-        return { secretName: name, secretArn: current.ARN! };
+        // Both values are made together, so the token and the key always belong to one cluster.
+        const credentials = generateJoinCredentials();
+        const secretName = joinSecretName(owner);
+        const secretArn = await ensureSecret(secrets, owner, secretName, JOIN_SECRET_KEY, `kubeadm bootstrap token of cluster ${owner.cluster} (Clusterflow)`, () =>
+          JSON.stringify({ bootstrapToken: credentials.bootstrapToken }),
+        );
+        const cpName = controlPlaneSecretName(owner);
+        const cpArn = await ensureSecret(secrets, owner, cpName, CONTROL_PLANE_SECRET_KEY, `kubeadm certificate key of cluster ${owner.cluster}, for control-plane nodes (Clusterflow)`, () =>
+          JSON.stringify({ certificateKey: credentials.certificateKey }),
+        );
+        return { secretName, secretArn, controlPlaneSecretName: cpName, controlPlaneSecretArn: cpArn };
       });
     },
 
     async deleteJoinSecret({ scope }: ClusterScoped): Promise<void> {
-      const name = joinSecretName(scope.owner);
       await withSession(deps, scope, async ({ secrets }) => {
-        const current = await describe(secrets, name);
-        // Gone already, or not ours: nothing of this cluster's to delete.
-        if (!current || !isOwned(current.Tags, scope.owner, JOIN_SECRET_KEY)) return;
-        try {
-          await secrets.send(new DeleteSecretCommand({ SecretId: name, ForceDeleteWithoutRecovery: true }));
-        } catch (error) {
-          if (!isAwsError(error, 'ResourceNotFoundException')) throw error;
-        }
+        await deleteSecret(secrets, scope.owner, controlPlaneSecretName(scope.owner), CONTROL_PLANE_SECRET_KEY);
+        await deleteSecret(secrets, scope.owner, joinSecretName(scope.owner), JOIN_SECRET_KEY);
       });
     },
   };

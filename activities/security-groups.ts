@@ -9,7 +9,7 @@ import {
   SecurityGroup,
 } from '@aws-sdk/client-ec2';
 import { ApplicationFailure } from '@temporalio/common';
-import { resourceTags } from '../common/tags';
+import { Owner, resourceTags } from '../common/tags';
 import { AwsDeps, withSession } from './aws-session';
 import { isAwsError, isNotFound } from './aws-errors';
 import { byId, clusterFilters, isOwned, ownedFilters, tagSpecifications } from './ownership';
@@ -114,6 +114,16 @@ async function releaseReferences(ec2: EC2Client, scope: Scope, group: SecurityGr
   }
 }
 
+/**
+ * A group's name: its Name tag (unique per cluster and key, and group names are unique per
+ * VPC), except that EC2 refuses names that look like group ids, so a cluster called `sg-…`
+ * gets its groups named `cf-sg-…`.
+ */
+export function securityGroupName(owner: Owner, key: string): string {
+  const name = resourceTags(owner, key).Name;
+  return /^sg-/i.test(name) ? `cf-${name}` : name;
+}
+
 /** Security groups of the bastion, the nodes and the load balancer. */
 export function securityGroupActivities(deps: AwsDeps) {
   return {
@@ -121,8 +131,7 @@ export function securityGroupActivities(deps: AwsDeps) {
       return withSession(deps, input.scope, async ({ ec2 }) => {
         let [group] = await findGroups(ec2, input, input.vpcId);
         if (!group) {
-          // Group names are unique per VPC; the Name tag's value is unique per cluster and key.
-          const groupName = resourceTags(input.scope.owner, input.key).Name;
+          const groupName = securityGroupName(input.scope.owner, input.key);
           try {
             const created = await ec2.send(
               new CreateSecurityGroupCommand({

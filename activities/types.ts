@@ -90,6 +90,8 @@ export interface EnsureInstanceInput extends Keyed {
   generation?: number;
   /** Name of the IAM instance profile the instance runs with (its role lets a node read the join secret). */
   iamInstanceProfile?: string;
+  /** IMDSv2 hop limit (EC2 HttpPutResponseHopLimit); tokens are always required. Default 2. */
+  metadataHopLimit?: number;
 }
 
 export interface InstanceInfo {
@@ -185,8 +187,12 @@ export interface ImageInfo {
 
 /** Where the kubeadm join credentials live; never their value. */
 export interface JoinSecretInfo {
+  /** The bootstrap token: every node reads it. */
   secretName: string;
   secretArn: string;
+  /** The certificate key: control-plane nodes only. Absent in results recorded before it was split out. */
+  controlPlaneSecretName?: string;
+  controlPlaneSecretArn?: string;
 }
 
 export interface TerminateInstanceInput extends Keyed {

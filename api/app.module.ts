@@ -4,6 +4,7 @@ import { BearerTokenGuard } from './auth/bearer-token.guard';
 import { CloudAccountsModule } from './cloud-accounts/cloud-accounts.module';
 import { ClusterProfilesModule } from './cluster-profiles/cluster-profiles.module';
 import { ClustersModule } from './clusters/clusters.module';
+import { CodecModule } from './codec/codec.module';
 import { ContractErrorFilter } from './common/error-shape';
 import { ApiSettings } from './common/settings';
 import { SETTINGS, STORE } from './common/tokens';
@@ -38,7 +39,7 @@ export class AppModule {
   static with(settings: ApiSettings, store: Store): DynamicModule {
     return {
       module: AppModule,
-      imports: [CoreModule.with(settings, store), TemporalModule, HealthModule, CloudAccountsModule, ClusterProfilesModule, ClustersModule],
+      imports: [CoreModule.with(settings, store), TemporalModule, HealthModule, CloudAccountsModule, ClusterProfilesModule, ClustersModule, CodecModule],
       providers: [
         { provide: APP_GUARD, useClass: BearerTokenGuard },
         { provide: APP_FILTER, useClass: ContractErrorFilter },

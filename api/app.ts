@@ -7,6 +7,7 @@ import { ClusterflowConfig } from '../common/config';
 import { ensureDataDir, resolveApiToken, resolveSecretBox } from '../common/data-dir';
 import express, { json, NextFunction, Request, Response } from 'express';
 import { AppModule } from './app.module';
+import { bodyShapeGuard, MAX_BODY_BYTES } from './common/body-limits';
 import { bodyParserErrorBody } from './common/error-shape';
 import { contractValidationPipe } from './common/validation';
 import { SqliteStore } from './store/sqlite-store';
@@ -34,8 +35,10 @@ export async function createApiApp(config: ClusterflowConfig, logLevels: LogLeve
   server.set('case sensitive routing', true);
   server.set('strict routing', true);
   const app = await NestFactory.create(AppModule.with(settings, store), new ExpressAdapter(server), { logger: logLevels, bodyParser: false });
-  // Our own JSON parser and its error handler, so a malformed body gets the contract's 400.
-  app.use(json({ limit: '1mb' }));
+  // Our own JSON parser, shape guard and error handler, so a malformed, oversized or too
+  // deeply nested body gets the contract's 400 or 413 before anything recurses into it.
+  app.use(json({ limit: MAX_BODY_BYTES }));
+  app.use(bodyShapeGuard);
   app.use((error: unknown, _req: Request, res: Response, next: NextFunction) => {
     const body = bodyParserErrorBody(error);
     if (!body) return next(error);

@@ -7,9 +7,12 @@
  *
  *   npm run build && node dist/bench/spot-watchers.js [watchers=500] [seconds=60] [intervalS=1] [suggestContinueAsNewAt=500]
  */
+import { Client } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { randomBytes } from 'node:crypto';
 import { Worker } from '@temporalio/worker';
 import type { PoolSpec } from '../common/cluster-spec';
+import { EncryptedPayloadCodec } from '../common/payload-codec';
 import { resolveProfile } from '../common/profile';
 import { SEARCH_ATTRIBUTE_KEYS } from '../common/search-attributes';
 import { BUILT_IN_PROFILES } from '../api/store/built-in-profiles';
@@ -66,9 +69,13 @@ async function main(): Promise<void> {
   });
   const fake = fakeActivities();
   const taskQueue = 'spot-bench';
+  // Encrypted like the stack's payloads (common/payload-codec.ts), so the figures include it.
+  const dataConverter = { payloadCodecs: [new EncryptedPayloadCodec(randomBytes(32))] };
+  const client = new Client({ connection: env.connection, dataConverter });
   const worker = await Worker.create({
     connection: env.nativeConnection,
     taskQueue,
+    dataConverter,
     workflowsPath: require.resolve('../workflows'),
     activities: fake.activities,
     // Every watcher stays cached: the steady state of a worker that owns them all.
@@ -107,7 +114,7 @@ async function main(): Promise<void> {
           };
           const workflowId = spotWatcherId('bench', name, 'spot');
           ids.push(workflowId);
-          await env.client.workflow.start('spotWatcher', { taskQueue, workflowId, args: [input] });
+          await client.workflow.start('spotWatcher', { taskQueue, workflowId, args: [input] });
         }),
       );
     }
@@ -137,8 +144,8 @@ async function main(): Promise<void> {
     const closedRuns: number[] = [];
     let currentEvents = 0;
     for (const workflowId of sample) {
-      for await (const execution of env.client.workflow.list({ query: `WorkflowId = "${workflowId}"` })) {
-        const history = await env.client.workflow.getHandle(workflowId, execution.runId).fetchHistory();
+      for await (const execution of client.workflow.list({ query: `WorkflowId = "${workflowId}"` })) {
+        const history = await client.workflow.getHandle(workflowId, execution.runId).fetchHistory();
         const events = history.events?.length ?? 0;
         if (execution.status.name === 'RUNNING') currentEvents += events;
         else closedRuns.push(events);
@@ -150,7 +157,7 @@ async function main(): Promise<void> {
     console.log(`history events per watcher run (continued as new, ${closedRuns.length} runs of ${sample.length} watchers): avg ${avg(closedRuns)}, max ${Math.max(0, ...closedRuns)}`);
     console.log(`history events in the current runs: avg ${avg([currentEvents / sample.length])}`);
     console.log(`RSS per watcher: ~${((rssMb() - baseline) / watchers).toFixed(2)} MB`);
-    await Promise.all(ids.map((id) => env.client.workflow.getHandle(id).terminate('bench over').catch(() => undefined)));
+    await Promise.all(ids.map((id) => client.workflow.getHandle(id).terminate('bench over').catch(() => undefined)));
   });
   await env.teardown();
 }

@@ -16,6 +16,31 @@ export function parseCidr(text: string): Cidr | undefined {
   return { base, prefix };
 }
 
+/**
+ * Why `text` is not an IPv4 network in CIDR notation, in words; undefined when it is one.
+ * Stricter than parseCidr in one way: leading zeros (`010.0.0.0/16`) are refused here, at
+ * admission, because tools disagree on whether they are octal; parseCidr keeps accepting
+ * them so that specs admitted before this check still plan the same way.
+ */
+export function cidrProblem(text: string): string | undefined {
+  const match = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(text);
+  if (!match) return `${text} is not in CIDR notation a.b.c.d/n (e.g. 10.0.0.0/16)`;
+  const parts = match.slice(1, 6);
+  const padded = parts.find((part) => part.length > 1 && part.startsWith('0'));
+  if (padded) return `${text} writes ${padded} with a leading zero, which some tools read as octal: write each number without one`;
+  const bigOctet = parts.slice(0, 4).find((part) => Number(part) > 255);
+  if (bigOctet) return `${text} has ${bigOctet} as an address byte; each of the four is 0–255`;
+  const prefix = Number(parts[4]);
+  if (prefix > 32) return `${text} has the prefix length /${prefix}; an IPv4 prefix is /0–/32`;
+  const base = parts.slice(0, 4).reduce((acc, o) => acc * 256 + Number(o), 0);
+  const size = 2 ** (32 - prefix);
+  if (base % size !== 0) {
+    const network = formatCidr({ base: base - (base % size), prefix });
+    return `${text} is an address inside the network ${network}, not a network: write ${network} for the network or ${parts.slice(0, 4).join('.')}/32 for the one address`;
+  }
+  return undefined;
+}
+
 export function formatCidr({ base, prefix }: Cidr): string {
   const octets = [24, 16, 8, 0].map((shift) => Math.floor(base / 2 ** shift) % 256);
   return `${octets.join('.')}/${prefix}`;

@@ -14,6 +14,8 @@ export interface PoolSpec {
   azs: string[];
   allowWorkerCapability?: boolean;
   capacity?: Capacity;
+  /** IMDSv2 hop limit of the pool's instances (default DEFAULT_METADATA_HOP_LIMIT). */
+  metadataHopLimit?: number;
 }
 
 export interface DynamicPlacement {
@@ -50,6 +52,9 @@ export interface ClusterSpec {
   cloud: CloudSpec;
   pools: PoolSpec[];
 }
+
+/** Two hops: node agents running in pods (CNI, CSI, cloud controller) still reach IMDSv2. */
+export const DEFAULT_METADATA_HOP_LIMIT = 2;
 
 export const CONTROL_PLANE_SIZES = [1, 3, 5] as const;
 

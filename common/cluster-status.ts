@@ -1,3 +1,5 @@
+import type { PoolSpec } from './cluster-spec';
+
 /** What the API reports about a cluster and its operations (DESIGN.md §4). Plain data. */
 export type ClusterPhase = 'Provisioning' | 'Running' | 'Updating' | 'Deleting' | 'Deleted' | 'Failed';
 
@@ -30,6 +32,12 @@ export interface OperationRecord {
   error?: string;
   /** Why the operation runs, when Clusterflow started it itself (self-repair). */
   reason?: string;
+  /** A failed or cancelled create: the child workflow that removed what it had made. */
+  rollbackWorkflowId?: string;
+  /** A pool operation: the pool as the request wanted it (what a retry asks again). */
+  pool?: PoolSpec;
+  /** The failed or cancelled operation this one runs again. */
+  retryOf?: string;
 }
 
 export interface NodeStatus {
@@ -90,7 +98,11 @@ export interface NetworkStatus {
   apiEndpoint?: string;
   loadBalancerName?: string;
   joinSecretName?: string;
+  /** Readable by control-plane nodes only; absent for clusters created before it was split out. */
+  controlPlaneSecretName?: string;
+  /** The worker nodes' instance profile (every node's, for clusters created before the split). */
   nodeInstanceProfile?: string;
+  controlPlaneInstanceProfile?: string;
 }
 
 export interface ClusterStatus {
@@ -102,4 +114,6 @@ export interface ClusterStatus {
   pools: PoolStatus[];
   currentOperation?: { id: string; type: OperationType };
   lastError?: string;
+  /** When the cluster was asked for (its entity's first run): older operation workflows of the same name belong to an earlier cluster. */
+  createdAt?: string;
 }

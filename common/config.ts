@@ -9,16 +9,24 @@ export interface ClusterflowConfig {
   apiPort: number;
   apiToken?: string;
   secretKey?: string;
+  /** Current key of the Temporal payload codec (base64, 32 bytes); generated into the data dir when unset. */
+  payloadKey?: string;
+  /** Earlier payload keys, kept only to decrypt histories they sealed (rotation). */
+  payloadKeysOld: string[];
   dataDir: string;
   temporalAddress: string;
   temporalNamespace: string;
   taskQueue: string;
   temporalUiPort: number;
+  /** Browser origins of the Temporal Web UI, allowed to call the API's codec endpoint. */
+  temporalUiOrigins: string[];
   awsEndpointUrl?: string;
   simPort: number;
   motoPort: number;
   reconcileIntervalS: number;
   spotIntervalS: number;
+  /** How many operations each cluster's entity keeps in its log; older ones are read from Temporal's visibility. */
+  operationLogLimit: number;
   cacheDir: string;
 }
 
@@ -41,26 +49,53 @@ function portOf(url: string, fallback: number): number {
   }
 }
 
+/** A comma- or space-separated list, empty entries dropped. */
+function listFrom(env: NodeJS.ProcessEnv, name: string): string[] {
+  return (env[name] ?? '').split(/[\s,]+/).filter(Boolean);
+}
+
+function originsFrom(env: NodeJS.ProcessEnv, name: string, fallback: string[]): string[] {
+  const listed = listFrom(env, name);
+  for (const origin of listed) {
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(origin);
+    } catch {
+      parsed = undefined;
+    }
+    if (!parsed || parsed.origin !== origin) {
+      throw new Error(`${name} must list origins such as http://127.0.0.1:8233 (scheme, host and port, no path or trailing slash), got "${origin}"`);
+    }
+  }
+  return listed.length > 0 ? listed : fallback;
+}
+
 export const DEFAULT_AWS_ENDPOINT = 'http://127.0.0.1:4566';
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): ClusterflowConfig {
   const temporalAddress = env.TEMPORAL_ADDRESS || '127.0.0.1:7233';
   const temporalPort = Number(temporalAddress.split(':').pop()) || 7233;
   const awsEndpointUrl = env.AWS_ENDPOINT_URL || undefined;
+  const temporalUiPort = intFrom(env, 'CLUSTERFLOW_TEMPORAL_UI_PORT', temporalPort + 1000);
   return {
     apiPort: intFrom(env, 'CLUSTERFLOW_API_PORT', 8080),
     apiToken: env.CLUSTERFLOW_API_TOKEN || undefined,
     secretKey: env.CLUSTERFLOW_SECRET_KEY || undefined,
+    payloadKey: env.CLUSTERFLOW_PAYLOAD_KEY || undefined,
+    payloadKeysOld: listFrom(env, 'CLUSTERFLOW_PAYLOAD_KEYS_OLD'),
     dataDir: path.resolve(env.CLUSTERFLOW_DATA_DIR || '.data'),
     temporalAddress,
     temporalNamespace: env.TEMPORAL_NAMESPACE || 'default',
     taskQueue: env.CLUSTERFLOW_TASK_QUEUE || 'clusterflow',
-    temporalUiPort: intFrom(env, 'CLUSTERFLOW_TEMPORAL_UI_PORT', temporalPort + 1000),
+    temporalUiPort,
+    // The Web UI as the browser reaches it: the launcher prints 127.0.0.1, and localhost is the same UI.
+    temporalUiOrigins: originsFrom(env, 'CLUSTERFLOW_TEMPORAL_UI_ORIGINS', [`http://127.0.0.1:${temporalUiPort}`, `http://localhost:${temporalUiPort}`]),
     awsEndpointUrl,
     simPort: portOf(awsEndpointUrl ?? DEFAULT_AWS_ENDPOINT, 4566),
     motoPort: intFrom(env, 'CLUSTERFLOW_MOTO_PORT', 4567),
     reconcileIntervalS: intFrom(env, 'CLUSTERFLOW_RECONCILE_INTERVAL_S', 300),
     spotIntervalS: intFrom(env, 'CLUSTERFLOW_SPOT_INTERVAL_S', 120),
+    operationLogLimit: intFrom(env, 'CLUSTERFLOW_OPERATION_LOG_LIMIT', 100),
     cacheDir: path.resolve(env.CLUSTERFLOW_CACHE_DIR || path.join(os.homedir(), '.cache', 'clusterflow')),
   };
 }

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ClusterflowConfig } from './config';
+import { EncryptedPayloadCodec, generatePayloadKey, OLD_PAYLOAD_KEYS_VARIABLE, PAYLOAD_KEY_VARIABLE, payloadKeyFromBase64 } from './payload-codec';
 import { SecretBox } from './secret-box';
 
 /**
@@ -107,4 +108,23 @@ export function resolveApiToken(config: ClusterflowConfig, warn: Warn = warnOnSt
 export function resolveSecretBox(config: ClusterflowConfig, warn: Warn = warnOnStderr): SecretBox {
   if (config.secretKey) return SecretBox.fromBase64(config.secretKey);
   return SecretBox.fromBase64(readOrCreate(config, 'secret.key', () => SecretBox.generateKey(), warn).value);
+}
+
+export const PAYLOAD_KEY_FILE = 'payload.key';
+
+/**
+ * The codec every Temporal client and worker of this deployment shares: the current key from
+ * CLUSTERFLOW_PAYLOAD_KEY, else the data dir's `payload.key` (generated once, 0600); earlier
+ * keys from CLUSTERFLOW_PAYLOAD_KEYS_OLD decrypt what they sealed.
+ */
+export function resolvePayloadCodec(config: ClusterflowConfig, warn: Warn = warnOnStderr): EncryptedPayloadCodec {
+  let current: Buffer;
+  if (config.payloadKey) {
+    current = payloadKeyFromBase64(config.payloadKey, PAYLOAD_KEY_VARIABLE);
+  } else {
+    const { value, file } = readOrCreate(config, PAYLOAD_KEY_FILE, generatePayloadKey, warn);
+    current = payloadKeyFromBase64(value, file);
+  }
+  const old = config.payloadKeysOld.map((key, i) => payloadKeyFromBase64(key, `${OLD_PAYLOAD_KEYS_VARIABLE} entry ${i + 1}`));
+  return new EncryptedPayloadCodec(current, old);
 }

@@ -17,6 +17,11 @@ export function devServerSearchAttributeArgs(): string[] {
   return Object.keys(SEARCH_ATTRIBUTE_KEYS).flatMap((name) => ['--search-attribute', `${name}=Keyword`]);
 }
 
+/** Every operation workflow ever run under a cluster's name (the entity sets these attributes on each). */
+export function operationHistoryQuery(project: string, name: string): string {
+  return `ClusterProject = "${project}" AND ClusterName = "${name}" AND WorkflowType != "clusterEntity" AND OperationType IS NOT NULL`;
+}
+
 /**
  * The project's live clusters in visibility: each cluster's current entity run only (the runs
  * it closed by continuing as new keep their attributes, and would list it again).

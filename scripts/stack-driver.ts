@@ -10,6 +10,8 @@ export interface StackPorts {
   ui: number;
   sim: number;
   moto: number;
+  temporalHttp: number;
+  temporalMetrics: number;
 }
 
 export interface RunningStack {
@@ -25,7 +27,27 @@ export interface RunningStack {
 }
 
 export async function stackPorts(): Promise<StackPorts> {
-  return { api: await freePort(), temporal: await freePort(), ui: await freePort(), sim: await freePort(), moto: await freePort() };
+  // Every port the stack binds, the Temporal CLI's HTTP API and metrics included: two picked
+  // by the CLI itself could land on one of ours between its pick and our bind.
+  const picked = new Set<number>();
+  const distinct = async (): Promise<number> => {
+    for (;;) {
+      const port = await freePort();
+      if (!picked.has(port)) {
+        picked.add(port);
+        return port;
+      }
+    }
+  };
+  return {
+    api: await distinct(),
+    temporal: await distinct(),
+    ui: await distinct(),
+    sim: await distinct(),
+    moto: await distinct(),
+    temporalHttp: await distinct(),
+    temporalMetrics: await distinct(),
+  };
 }
 
 export function stackEnv(ports: StackPorts, dataDir: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
@@ -36,6 +58,8 @@ export function stackEnv(ports: StackPorts, dataDir: string, extra: NodeJS.Proce
     CLUSTERFLOW_TEMPORAL_UI_PORT: String(ports.ui),
     AWS_ENDPOINT_URL: `http://127.0.0.1:${ports.sim}`,
     CLUSTERFLOW_MOTO_PORT: String(ports.moto),
+    CLUSTERFLOW_TEMPORAL_HTTP_PORT: String(ports.temporalHttp),
+    CLUSTERFLOW_TEMPORAL_METRICS_PORT: String(ports.temporalMetrics),
     CLUSTERFLOW_DATA_DIR: dataDir,
     ...extra,
   };
@@ -52,7 +76,7 @@ export async function launchStack(env: NodeJS.ProcessEnv, ports: StackPorts, arg
     } catch (error) {
       // The Temporal CLI picks its HTTP API port itself (free when picked, bound a moment
       // later): on a busy machine another process can take it in between. A new start picks anew.
-      if (attempt >= 3 || !/bind: address already in use/.test((error as Error).message)) throw error;
+      if (attempt >= 3 || !/bind: address already in use|EADDRINUSE/.test((error as Error).message)) throw error;
     }
   }
 }

@@ -34,7 +34,12 @@ function out(message: string): void {
   process.stdout.write(`${message}\n`);
 }
 
-function components(config: ClusterflowConfig, root: string): Component[] {
+/** Where the Web UI, in the browser, sends payloads to be decrypted: the API's codec endpoint. */
+function codecEndpoint(config: ClusterflowConfig): string {
+  return `http://127.0.0.1:${config.apiPort}/codec`;
+}
+
+function components(config: ClusterflowConfig, root: string, only: ComponentName[]): Component[] {
   const temporalPort = Number(config.temporalAddress.split(':').pop());
   const node = process.execPath;
   const simUrl = `http://127.0.0.1:${config.simPort}`;
@@ -56,7 +61,13 @@ function components(config: ClusterflowConfig, root: string): Component[] {
           // `default` always exists; another namespace is created at start.
           ...(config.temporalNamespace === 'default' ? [] : ['--namespace', config.temporalNamespace]),
           '--log-level', 'warn',
+          // Left to the CLI, these two are random free ports, free when picked and bound a
+          // moment later: a test stack's simulator could take one first. Tests set both.
+          ...(process.env.CLUSTERFLOW_TEMPORAL_HTTP_PORT ? ['--http-port', process.env.CLUSTERFLOW_TEMPORAL_HTTP_PORT] : []),
+          ...(process.env.CLUSTERFLOW_TEMPORAL_METRICS_PORT ? ['--metrics-port', process.env.CLUSTERFLOW_TEMPORAL_METRICS_PORT] : []),
           ...devServerSearchAttributeArgs(),
+          // Payloads are encrypted (common/payload-codec.ts); the UI shows them decrypted via the API.
+          ...(only.includes('api') ? ['--ui-codec-endpoint', codecEndpoint(config)] : []),
         ],
       }),
       ready: async () => {
@@ -183,7 +194,7 @@ async function main(): Promise<void> {
   const config = loadConfig(env);
   env.CLUSTERFLOW_DATA_DIR = config.dataDir;
   const only = parseOnly(process.argv.slice(2));
-  const chosen = components(config, root).filter((c) => only.includes(c.name));
+  const chosen = components(config, root, only).filter((c) => only.includes(c.name));
 
   for (const { port, what, variable } of chosen.flatMap((c) => c.ports)) {
     if (await isPortTaken(port)) {
@@ -221,6 +232,9 @@ async function main(): Promise<void> {
   if (only.includes('temporal')) {
     lines.push(`  Temporal         ${config.temporalAddress}   namespace ${config.temporalNamespace}, task queue ${config.taskQueue}`);
     lines.push(`  Temporal Web UI  http://127.0.0.1:${config.temporalUiPort}`);
+    if (only.includes('api')) {
+      lines.push(`  payloads         encrypted; to read them in the Web UI, sign in at ${codecEndpoint(config)}/sign-in`);
+    }
   }
   if (only.includes('sim')) lines.push(`  AWS (simulator)  ${env.AWS_ENDPOINT_URL}   (control API under /_sim/)`);
   if (only.includes('moto')) lines.push(`  moto             http://127.0.0.1:${config.motoPort}`);

@@ -105,6 +105,11 @@ export interface SimConfig {
   /** Quota enforcement on or off (the Service Quotas API answers either way). */
   enforceQuotas: boolean;
   spot: SpotConfig;
+  /**
+   * Instances whose status checks fail once running, by instance id: `instance` (the
+   * instance's own check) or `system` (AWS's side). Their checks read `impaired`.
+   */
+  impairedStatus: Record<string, 'instance' | 'system'>;
 }
 
 export function defaultConfig(): SimConfig {
@@ -124,6 +129,7 @@ export function defaultConfig(): SimConfig {
     latency: {},
     throttling: { enabled: true, rateScale: 1, capacityScale: 1, buckets: {} },
     faults: {},
+    impairedStatus: {},
     // AWS's defaults for a fresh account, except the vCPU quotas, which AWS sets per
     // account (5 for some brand-new accounts, 32 or more for most): 32 lets a 3+3 node
     // m5.large cluster with a bastion start, and a test can lower it.
@@ -247,6 +253,12 @@ export function mergeConfig(base: SimConfig, patch: unknown): SimConfig {
       }
       case 'faults':
         mergeMap('faults', next.faults, value, checkFault);
+        break;
+      case 'impairedStatus':
+        mergeMap('impairedStatus', next.impairedStatus, value, (path, check) => {
+          if (check !== 'instance' && check !== 'system') throw new ConfigError(`${path} must be "instance" or "system"`);
+          return check;
+        });
         break;
       case 'quotas':
         mergeNumbers('quotas', next.quotas, value);

@@ -1,5 +1,6 @@
 import type * as http from 'node:http';
 import { ConfigError, mergeConfig } from './config';
+import { credentialsRoute, CredentialsError } from './credentials';
 import { AwsError } from './errors';
 import { HoldError } from './holds';
 import { inventory } from './inventory';
@@ -28,6 +29,8 @@ import { transitions } from './transitions';
  *                                      (with a parameter of that value, when given) until released (holds.ts)
  *   GET  /_sim/holds                   the holds armed, with how many calls each has parked
  *   POST /_sim/holds/:id/release       let its parked calls go on, and disarm it
+ *   GET  /_sim/credentials             every key that signed a call or has settings: {accessKeyId, account?, status, calls, refused}
+ *   PUT  /_sim/credentials/:key        {account?: '12 digits' | null, status?: 'active'|'revoked'|'expired'} (credentials.ts)
  */
 
 interface JsonAnswer {
@@ -120,6 +123,8 @@ async function route(sim: Sim, method: string, url: URL, body: Buffer): Promise<
     case 'GET /_sim/holds':
       return { status: 200, body: { holds: sim.holds.list() } };
     default: {
+      const credentials = credentialsRoute(sim.credentials, method, path, () => parseJson(body));
+      if (credentials) return credentials;
       const release = /^\/_sim\/holds\/(\d+)\/release$/.exec(path);
       if (method === 'POST' && release) {
         const released = sim.holds.release(Number(release[1]));
@@ -136,7 +141,7 @@ export async function handleControl(sim: Sim, req: http.IncomingMessage, body: B
   try {
     answer = await route(sim, req.method ?? 'GET', url, body);
   } catch (error) {
-    if (error instanceof ConfigError || error instanceof HoldError || (error instanceof AwsError && error.code === 'ValidationError')) {
+    if (error instanceof ConfigError || error instanceof HoldError || error instanceof CredentialsError || (error instanceof AwsError && error.code === 'ValidationError')) {
       answer = { status: 400, body: { error: error.message } };
     } else {
       answer = { status: 500, body: { error: (error as Error).message } };

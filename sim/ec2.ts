@@ -4,6 +4,7 @@ import { matchesAll, type Extractor } from './filters';
 import { onDemandPrice } from './pricing/catalog';
 import { filtersOf, fingerprint, listParam, withoutFilters, type QueryFilter } from './protocol';
 import { instanceNodes, instancesAllowed, vcpuLimitError } from './quotas';
+import { EC2_NAME_HOOKS } from './name-limits';
 import { stateOf, type ApparentState } from './sim';
 import { describeSpotPriceHistory } from './spot/history';
 import { formatSpotPrice } from './spot/market';
@@ -142,18 +143,20 @@ const describeInstanceStatus: Hook = async (ctx) => {
         const okAt = ctx.sim.runningSince(id) + ctx.sim.delay('instanceStatusChecks');
         status = now < okAt ? 'initializing' : 'ok';
       }
-      const detail = status === 'ok' ? 'passed' : status;
-      for (const field of ['instanceStatus', 'systemStatus']) {
-        node[field] =
-          status === 'not-applicable' ? { status } : { details: { item: [{ name: 'reachability', status: detail }] }, status };
+      const impaired = state.name === 'running' ? ctx.sim.config.impairedStatus[id] : undefined;
+      const statusOf = (check: 'instance' | 'system') => (impaired === check ? 'impaired' : status);
+      const detailOf = (value: string) => (value === 'ok' ? 'passed' : value === 'impaired' ? 'failed' : value);
+      for (const [field, check] of [['instanceStatus', 'instance'], ['systemStatus', 'system']] as const) {
+        const value = statusOf(check);
+        node[field] = value === 'not-applicable' ? { status: value } : { details: { item: [{ name: 'reachability', status: detailOf(value) }] }, status: value };
       }
       const extractors: Record<string, Extractor> = {
         'instance-state-name': () => [state.name],
         'instance-state-code': () => [String(state.code)],
-        'instance-status.status': () => [status],
-        'system-status.status': () => [status],
-        'instance-status.reachability': () => [detail],
-        'system-status.reachability': () => [detail],
+        'instance-status.status': () => [statusOf('instance')],
+        'system-status.status': () => [statusOf('system')],
+        'instance-status.reachability': () => [detailOf(statusOf('instance'))],
+        'system-status.reachability': () => [detailOf(statusOf('system'))],
       };
       if (matchesAll(node, ours, extractors)) kept.push(node);
     }
@@ -512,6 +515,7 @@ const describeRouteTables = postFiltered('routeTableSet', {
 });
 
 export const EC2_HOOKS: Record<string, Hook> = {
+  ...EC2_NAME_HOOKS,
   RunInstances: runInstances,
   TerminateInstances: instanceTransition('terminate'),
   StopInstances: instanceTransition('stop'),

@@ -1,5 +1,6 @@
 import { rewriteXml, type Ctx, type Hook } from './context';
 import { items, setItems, text, type XmlNode } from './xml';
+import { ELB_NAME_HOOKS } from './name-limits';
 
 /**
  * Load balancer health that takes time, as on AWS: a registered instance is OutOfService
@@ -175,6 +176,7 @@ const describeTargetHealth: Hook = async (ctx) => {
 };
 
 export const ELB_HOOKS: Record<string, Hook> = {
+  ...ELB_NAME_HOOKS,
   RegisterInstancesWithLoadBalancer: registerInstances,
   DeregisterInstancesFromLoadBalancer: deregisterInstances,
   DescribeInstanceHealth: describeInstanceHealth,

@@ -1,5 +1,6 @@
 import type { Hook } from './context';
 import { AwsError } from './errors';
+import { IAM_NAME_HOOKS } from './name-limits';
 import { child, items, text } from './xml';
 
 /**
@@ -26,5 +27,6 @@ const removeRoleFromInstanceProfile: Hook = async (ctx) => {
 };
 
 export const IAM_HOOKS: Record<string, Hook> = {
+  ...IAM_NAME_HOOKS,
   RemoveRoleFromInstanceProfile: removeRoleFromInstanceProfile,
 };

@@ -58,6 +58,9 @@ export interface Inventory {
     tags: Tags;
   }>;
   secrets: Array<{ region: string; account: string; name: string; arn: string; tags: Tags }>;
+  /** IAM is global: roles and instance profiles are listed once per account, whatever the regions asked. */
+  roles: Array<{ account: string; name: string; arn: string; tags: Tags }>;
+  instanceProfiles: Array<{ account: string; name: string; arn: string; roles: string[]; tags: Tags }>;
 }
 
 export function matches(tags: Tags, filters: TagFilter[]): boolean {
@@ -175,6 +178,41 @@ async function secrets(sim: Sim, caller: Caller, region: string, account: string
   return out;
 }
 
+/** Every page of an IAM List call: the `member` entries of `listName`, following Marker. */
+async function iamAll(sim: Sim, caller: Caller, action: string, listName: string, params: Record<string, string> = {}): Promise<XmlNode[]> {
+  const out: XmlNode[] = [];
+  let marker: string | undefined;
+  for (let page = 0; page < 1000; page++) {
+    const root = await sim.moto.query('iam', { ...caller, region: 'us-east-1' }, action, marker ? { ...params, Marker: marker } : params);
+    const result = child(root, `${action}Result`);
+    out.push(...items(result, listName, 'member'));
+    marker = text(result, 'IsTruncated') === 'true' ? text(result, 'Marker') : undefined;
+    if (!marker) break;
+  }
+  return out;
+}
+
+/** The account's roles and instance profiles with their tags (List calls do not carry tags; the per-entity ones do). */
+async function iamEntities(sim: Sim, caller: Caller, account: string): Promise<Pick<Inventory, 'roles' | 'instanceProfiles'>> {
+  const tagsFrom = (members: XmlNode[]): Tags => Object.fromEntries(members.map((t) => [text(t, 'Key') ?? '', text(t, 'Value') ?? '']));
+  const roles: Inventory['roles'] = [];
+  for (const role of await iamAll(sim, caller, 'ListRoles', 'Roles')) {
+    const name = text(role, 'RoleName') ?? '';
+    const tags = tagsFrom(await iamAll(sim, caller, 'ListRoleTags', 'Tags', { RoleName: name }));
+    roles.push({ account, name, arn: text(role, 'Arn') ?? '', tags });
+  }
+  const instanceProfiles: Inventory['instanceProfiles'] = [];
+  for (const profile of await iamAll(sim, caller, 'ListInstanceProfiles', 'InstanceProfiles')) {
+    const name = text(profile, 'InstanceProfileName') ?? '';
+    // moto has no ListInstanceProfileTags; GetInstanceProfile carries the tags on AWS and moto alike.
+    const got = await sim.moto.query('iam', { ...caller, region: 'us-east-1' }, 'GetInstanceProfile', { InstanceProfileName: name });
+    const tags = tagsFrom(items(child(child(got, 'GetInstanceProfileResult'), 'InstanceProfile'), 'Tags', 'member'));
+    const held = items(profile, 'Roles', 'member').map((r) => text(r, 'RoleName') ?? '');
+    instanceProfiles.push({ account, name, arn: text(profile, 'Arn') ?? '', roles: held, tags });
+  }
+  return { roles, instanceProfiles };
+}
+
 /** `tag=key=value` or `tag=key`, repeatable. */
 export function tagFiltersOf(query: URLSearchParams): TagFilter[] {
   return query.getAll('tag').map((raw) => {
@@ -215,7 +253,10 @@ export async function inventory(sim: Sim, query: URLSearchParams): Promise<Inven
     instances: [],
     loadBalancers: [],
     secrets: [],
+    roles: [],
+    instanceProfiles: [],
   };
+  const iamListed = new Set<string>();
 
   for (const region of regions) {
     for (const [account, caller] of await accountsIn(sim, region)) {
@@ -337,6 +378,12 @@ export async function inventory(sim: Sim, query: URLSearchParams): Promise<Inven
       }
       for (const lb of await loadBalancers(sim, caller, region, account)) if (matches(lb.tags, tagFilters)) inv.loadBalancers.push(lb);
       for (const s of await secrets(sim, caller, region, account)) if (matches(s.tags, tagFilters)) inv.secrets.push(s);
+      if (!iamListed.has(account)) {
+        iamListed.add(account);
+        const iam = await iamEntities(sim, caller, account);
+        inv.roles.push(...iam.roles.filter((r) => matches(r.tags, tagFilters)));
+        inv.instanceProfiles.push(...iam.instanceProfiles.filter((p) => matches(p.tags, tagFilters)));
+      }
     }
   }
   return inv;

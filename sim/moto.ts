@@ -1,3 +1,4 @@
+import type { Credentials } from './credentials';
 import { AwsError } from './errors';
 import { callMoto } from './proxy';
 import { child, items, parseXml, rootOf, text, type XmlNode } from './xml';
@@ -29,16 +30,20 @@ export class Moto {
   private readonly accounts = new Map<string, Promise<string>>();
   private readonly zones = new Map<string, Promise<string[]>>();
 
-  constructor(url: string | URL) {
+  constructor(
+    url: string | URL,
+    /** The accounts the simulator assigns keys to (credentials.ts): its own look-ups land where the caller's calls do. */
+    private readonly credentials: Pick<Credentials, 'accountOf' | 'motoHeaders'> = { accountOf: () => undefined, motoHeaders: (_, headers) => headers },
+  ) {
     this.url = new URL(url);
   }
 
   private headers(caller: Caller, signingName: string, extra: Record<string, string>): Record<string, string> {
-    return {
+    return this.credentials.motoHeaders(caller.accessKeyId, {
       authorization: `AWS4-HMAC-SHA256 Credential=${caller.accessKeyId}/20200101/${caller.region}/${signingName}/aws4_request, SignedHeaders=host, Signature=0`,
       host: this.url.host,
       ...extra,
-    };
+    });
   }
 
   /** A query-protocol call; answers the response's root element, throws AwsError on an error answer. */
@@ -93,8 +98,10 @@ export class Moto {
     return parsed;
   }
 
-  /** The account moto maps an access key to (cached until reset). */
+  /** The account of an access key: the simulator's mapping, else moto's (cached until reset). */
   accountOf(accessKeyId: string): Promise<string> {
+    const assigned = this.credentials.accountOf(accessKeyId);
+    if (assigned) return Promise.resolve(assigned);
     let known = this.accounts.get(accessKeyId);
     if (!known) {
       known = this.query('sts', { region: 'us-east-1', accessKeyId }, 'GetCallerIdentity')

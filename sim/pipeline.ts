@@ -53,6 +53,13 @@ export async function handleAws(sim: Sim, call: AwsCall, req: http.IncomingMessa
     const latency = latencyFor(sim.config, call);
     if (latency > 0) await sleep(latency);
 
+    // AWS authenticates first: a refused key is not throttled, faulted or held.
+    const refused = sim.credentials.admit(call);
+    if (refused) {
+      sim.stats.record(call.key, mutating, 'error');
+      return errorResponse(call, refused.code, refused.message, refused.status);
+    }
+
     const account = await sim.moto.accountOf(call.accessKeyId);
     if (!sim.throttler.admit(call, account, sim.config.throttling)) {
       sim.stats.record(call.key, mutating, 'throttled');
@@ -74,8 +81,9 @@ export async function handleAws(sim: Sim, call: AwsCall, req: http.IncomingMessa
       account,
       caller: { region: call.region, accessKeyId: call.accessKeyId },
       forward: (params) => {
-        if (!params) return callMoto(sim.moto.url, { method: req.method ?? 'POST', path: req.url ?? '/', headers: req.headers }, body);
-        const headers: http.IncomingHttpHeaders = { ...req.headers, 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' };
+        const callerHeaders = sim.credentials.motoHeaders(call.accessKeyId, req.headers);
+        if (!params) return callMoto(sim.moto.url, { method: req.method ?? 'POST', path: req.url ?? '/', headers: callerHeaders }, body);
+        const headers: http.IncomingHttpHeaders = { ...callerHeaders, 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' };
         return callMoto(sim.moto.url, { method: 'POST', path: '/', headers }, Buffer.from(params.toString()));
       },
     };

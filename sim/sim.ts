@@ -1,5 +1,6 @@
 import { SimClock } from './clock';
 import { defaultConfig, delayOf, type Delays, type SimConfig } from './config';
+import { Credentials } from './credentials';
 import { Holds } from './holds';
 import { Idempotency } from './idempotency';
 import { Moto } from './moto';
@@ -85,6 +86,8 @@ export class Sim {
   readonly spot = new SpotMarket(this);
   /** Calls a test has asked to park (holds.ts). */
   readonly holds = new Holds();
+  /** Keys' accounts and whether they still work (credentials.ts). */
+  readonly credentials = new Credentials();
   readonly instances = new Map<string, InstanceRecord>();
   readonly nats = new Map<string, NatRecord>();
   /** Classic ELB: `${region}|${loadBalancerName}|${instanceId}` → registration. */
@@ -101,7 +104,7 @@ export class Sim {
     motoUrl: string,
     private readonly initialConfig: SimConfig = defaultConfig(),
   ) {
-    this.moto = new Moto(motoUrl);
+    this.moto = new Moto(motoUrl, this.credentials);
     this.config = structuredClone(initialConfig);
   }
 
@@ -258,6 +261,7 @@ export class Sim {
     this.idempotency.reset();
     this.spot.reset();
     this.holds.releaseAll();
+    this.credentials.reset();
     this.instances.clear();
     this.nats.clear();
     this.elbRegistrations.clear();

@@ -8,6 +8,8 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { loadConfig } from '../common/config';
+import { resolvePayloadCodec } from '../common/data-dir';
 import { repoRoot } from '../common/paths';
 import { SEARCH_ATTRIBUTE_KEYS } from '../common/search-attributes';
 import { ComposeCommand, ensureDockerCompose } from '../scripts/compose-tool';
@@ -22,9 +24,11 @@ const SECRETS = {
   POSTGRES_PASSWORD: `pg-${randomBytes(12).toString('hex')}`,
   CLUSTERFLOW_API_TOKEN: `cf_${randomBytes(18).toString('base64url')}`,
   CLUSTERFLOW_SECRET_KEY: randomBytes(32).toString('base64'),
+  CLUSTERFLOW_PAYLOAD_KEY: randomBytes(32).toString('base64'),
+  CLUSTERFLOW_PAYLOAD_KEYS_OLD: `${randomBytes(32).toString('base64')},${randomBytes(32).toString('base64')}`,
 };
 /** Environment names that carry a secret. */
-const SECRET_NAME = /(PASSWORD|PWD|TOKEN|SECRET|_KEY)$/;
+const SECRET_NAME = /(PASSWORD|PWD|TOKEN|SECRET|_KEY|_KEYS_OLD)$/;
 
 interface Port {
   host_ip?: string;
@@ -250,11 +254,37 @@ describe('docker-compose.yml, as docker compose reads it', () => {
     expect(envOf('api').CLUSTERFLOW_API_TOKEN).toBe(SECRETS.CLUSTERFLOW_API_TOKEN);
     expect(envOf('api').CLUSTERFLOW_SECRET_KEY).toBe(SECRETS.CLUSTERFLOW_SECRET_KEY);
     expect(envOf('worker').CLUSTERFLOW_SECRET_KEY).toBe(SECRETS.CLUSTERFLOW_SECRET_KEY);
+    for (const name of ['worker', 'api']) {
+      expect(envOf(name).CLUSTERFLOW_PAYLOAD_KEY).toBe(SECRETS.CLUSTERFLOW_PAYLOAD_KEY);
+      expect(envOf(name).CLUSTERFLOW_PAYLOAD_KEYS_OLD).toBe(SECRETS.CLUSTERFLOW_PAYLOAD_KEYS_OLD);
+    }
     // The worker serves no HTTP: it has no business holding the API token.
     expect(envOf('worker')).not.toHaveProperty('CLUSTERFLOW_API_TOKEN');
 
     const dockerfile = fs.readFileSync(DOCKERFILE, 'utf8');
     expect(dockerfile).not.toMatch(/^\s*(ENV|ARG)\b.*(PASSWORD|TOKEN|SECRET)/im);
+  });
+
+  test('encrypts payloads with one key in worker and API, and has the Web UI decode through the API', () => {
+    // What one process encrypts the other decrypts: the same key, from the same place.
+    const keysOf = (name: string) => {
+      const codec = resolvePayloadCodec(loadConfig({ ...envOf(name), CLUSTERFLOW_DATA_DIR: tmp }));
+      return codec.keyIds;
+    };
+    expect(keysOf('worker')).toHaveLength(3);
+    expect(keysOf('api')).toEqual(keysOf('worker'));
+
+    // The browser calls the codec: the UI names the API as published, with the cookie along.
+    const published = (name: string, target: number) => (service(name).ports ?? []).find((port) => port.target === target);
+    const api = published('api', Number(envOf('api').CLUSTERFLOW_API_PORT));
+    const ui = published('temporal-ui', 8080);
+    expect(envOf('temporal-ui')).toMatchObject({
+      TEMPORAL_CODEC_ENDPOINT: `http://${api?.host_ip}:${api?.published}/codec`,
+      TEMPORAL_CODEC_INCLUDE_CREDENTIALS: 'true',
+    });
+    // ... and the API lets exactly the UI's origins in.
+    const origins = loadConfig(envOf('api')).temporalUiOrigins;
+    expect(origins).toEqual([`http://${ui?.host_ip}:${ui?.published}`, `http://localhost:${ui?.published}`]);
   });
 
   test('refuses to render without a PostgreSQL password', () => {

@@ -1,7 +1,7 @@
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { ClusterflowConfig } from '../common/config';
-import { ensureDataDir, resolveSecretBox } from '../common/data-dir';
+import { ensureDataDir, resolvePayloadCodec, resolveSecretBox } from '../common/data-dir';
 import { SqliteStore } from '../api/store/sqlite-store';
 import { DEFAULT_PROJECT } from '../api/common/tokens';
 
@@ -21,6 +21,8 @@ export async function createWorker(config: ClusterflowConfig, connection?: Nativ
     namespace: config.temporalNamespace,
     taskQueue: config.taskQueue,
     workflowsPath: require.resolve('../workflows'),
+    // Inputs, results and details reach Temporal encrypted; the API decrypts with the same key.
+    dataConverter: { payloadCodecs: [resolvePayloadCodec(config)] },
     activities: createActivities({ config, store, secretBox: resolveSecretBox(config), project: DEFAULT_PROJECT }),
   });
   return { worker, connection: conn, store };

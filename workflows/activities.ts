@@ -18,6 +18,27 @@ function summaryOf(activity: string, input: unknown): string {
   return target ? `${activity} ${target}` : activity;
 }
 
+/** This workflow's activity calls that have not settled yet (workflow globals are per execution). */
+const inFlight = new Set<Promise<unknown>>();
+
+/**
+ * Resolves once every activity call this workflow made has settled, including calls made
+ * while waiting. An operation that fails or is cancelled waits for this before it ends, so
+ * nothing it asked AWS for can land after the cleanup that follows it.
+ */
+export async function activitiesSettled(): Promise<void> {
+  while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+}
+
+function tracked<T>(call: Promise<T>): Promise<T> {
+  inFlight.add(call);
+  call.then(
+    () => inFlight.delete(call),
+    () => inFlight.delete(call),
+  );
+  return call;
+}
+
 /** proxyActivities, with every call carrying a summary for the Web UI and an id naming its task. */
 function summarized(options: ActivityOptions): ActivityInterfaceFor<Activities> {
   const base = proxyActivities<Activities>(options);
@@ -25,7 +46,7 @@ function summarized(options: ActivityOptions): ActivityInterfaceFor<Activities> 
     get(target, name: string) {
       const activity = target[name as keyof Activities];
       return (input: unknown) =>
-        activity.executeWithOptions({ ...options, summary: summaryOf(name, input), activityId: activityIdForCurrentTask() }, [input as never]);
+        tracked<unknown>(activity.executeWithOptions({ ...options, summary: summaryOf(name, input), activityId: activityIdForCurrentTask() }, [input as never]));
     },
   });
 }

@@ -4,6 +4,7 @@ import {
   condition,
   isCancellation,
   continueAsNew,
+  patched,
   executeChild,
   getExternalWorkflowHandle,
   ParentClosePolicy,
@@ -20,12 +21,24 @@ import { SEARCH_ATTRIBUTE_KEYS } from '../common/search-attributes';
 import { aws } from './activities';
 import { ClusterBuild, createCluster, poolStatus } from './create-cluster';
 import { deleteCluster } from './delete-cluster';
-import { addPoolUpdate, cancelOperationUpdate, deleteClusterUpdate, operationsQuery, reconfigurePoolUpdate, removePoolUpdate, scalePoolUpdate, specQuery, statusQuery } from './messages';
+import {
+  addPoolUpdate,
+  cancelOperationUpdate,
+  deleteClusterUpdate,
+  operationsQuery,
+  reconfigurePoolUpdate,
+  removePoolUpdate,
+  retryOperationUpdate,
+  scalePoolUpdate,
+  specQuery,
+  statusQuery,
+} from './messages';
 import { OperationInput, scopeOf } from './operation';
 import { addPool, PoolOperationInput, reconfigurePool, removePool, RepairInput, repairNodes, scalePool } from './pool-operations';
 import { isSpot } from './plan';
 import { resizeSignal, spotWatcher, spotWatcherId } from './spot-watcher';
 import { readableError } from './tasks';
+import { PATCHES } from './patches';
 
 /** A request accepted and waiting for the entity's loop: the type, and the spec it leads to. */
 interface Request {
@@ -34,6 +47,8 @@ interface Request {
   pool?: PoolSpec;
   /** Self-repair: the nodes found gone, and why. */
   repair?: { lost: Record<string, NodeStatus[]>; reason: string };
+  /** A retry: the operation it runs again. */
+  retryOf?: string;
 }
 
 export interface ClusterEntityInput {
@@ -44,8 +59,12 @@ export interface ClusterEntityInput {
   reconcileIntervalS?: number;
   /** How often each spot pool's bidding watcher looks at prices and nodes. */
   spotIntervalS?: number;
+  /** A create that fails keeps what it made for the operator to look at (`?keepOnFailure=true`). */
+  keepOnFailure?: boolean;
+  /** How many operations the log keeps (default OPERATION_LOG_LIMIT). */
+  operationLogLimit?: number;
   /** Carried across continue-as-new; absent on the first run. */
-  carried?: { status: ClusterStatus; operations: OperationRecord[]; pending?: Request };
+  carried?: { status: ClusterStatus; operations: OperationRecord[]; pending?: Request; operationCount?: number };
 }
 
 export function clusterWorkflowId(project: string, name: string): string {
@@ -55,6 +74,14 @@ export function clusterWorkflowId(project: string, name: string): string {
 /** The operation's child workflow id: the entity's id, then the operation's own. */
 export function operationWorkflowId(project: string, name: string, operationId: string): string {
   return `${clusterWorkflowId(project, name)}/${operationId}`;
+}
+
+/** How many operations the entity keeps in its log (and carries across continue-as-new). */
+export const OPERATION_LOG_LIMIT = 100;
+
+/** An operation's number (`op-7-scale` → 7); 0 for none. */
+export function numberOf(record: Pick<OperationRecord, 'id'> | undefined): number {
+  return record ? Number(/^op-(\d+)-/.exec(record.id)?.[1] ?? 0) : 0;
 }
 
 const POOL_OPERATIONS = { scale: scalePool, reconfigure: reconfigurePool, 'add-pool': addPool, 'remove-pool': removePool } as const;
@@ -74,25 +101,37 @@ export async function clusterEntity(input: ClusterEntityInput): Promise<ClusterS
     phase: 'Provisioning',
     network: { placement: spec.cloud.placement.type, subnets: [], natGateways: [], securityGroups: {} },
     pools: spec.pools.map((pool) => poolStatus(pool, [])),
+    createdAt: new Date().toISOString(),
   };
+  // The most recent operations only: a cluster that lives for years would otherwise carry an
+  // ever longer log into every query and continue-as-new. Older ones stay readable from
+  // Temporal's visibility of the operation workflows (the API pages into them).
   const operations: OperationRecord[] = input.carried?.operations ?? [];
+  /** How many operations the cluster has had: the next one's number. */
+  let operationCount = input.carried?.operationCount ?? numberOf(operations.at(-1));
   let pending: Request | undefined = input.carried ? input.carried.pending : { type: 'create' };
   let running: OperationRecord | undefined;
   let runningScope: CancellationScope | undefined;
 
-  const nextOperationId = (type: OperationType): string => `op-${operations.length + 1}-${type}`;
+  const nextOperationId = (type: OperationType): string => `op-${operationCount + 1}-${type}`;
 
-  /** Every request is refused while another operation runs or waits: nothing queues silently. */
-  function refuseWhileBusy(): void {
-    const busy = running ?? (pending ? { id: nextOperationId(pending.type), type: pending.type } : undefined);
+  /**
+   * Every request is refused while another operation runs or waits: nothing queues silently.
+   * An operator's request is the exception to a running self-repair: housekeeping yields
+   * (the repair is cancelled, takes back its launches, and the request runs next).
+   */
+  function refuseWhileBusy(preemptsRepair = false): void {
+    const yields = preemptsRepair && running?.type === 'repair' && pending === undefined;
+    const busy = yields ? undefined : (running ?? (pending ? { id: nextOperationId(pending.type), type: pending.type } : undefined));
     if (busy) throw ApplicationFailure.nonRetryable(`operation ${busy.id} (${busy.type}) is running`, 'OperationInProgress', { operationId: busy.id });
     if (status.phase === 'Deleted') throw ApplicationFailure.nonRetryable('the cluster is deleted', 'ClusterDeleted');
   }
 
-  /** Day-2 changes need a cluster that runs; a failed create is only deleted. */
+  /** Day-2 changes need a cluster that runs (a self-repair yields to them); a failed create is only deleted. */
   function requireRunning(): void {
-    refuseWhileBusy();
-    if (status.phase !== 'Running') {
+    refuseWhileBusy(true);
+    const repairing = running?.type === 'repair';
+    if (status.phase !== 'Running' && !repairing) {
       throw ApplicationFailure.nonRetryable(`the cluster is ${status.phase}; only a Running cluster takes day-2 changes`, 'ClusterNotRunning');
     }
   }
@@ -106,8 +145,14 @@ export async function clusterEntity(input: ClusterEntityInput): Promise<ClusterS
     }
   }
 
+  /** Why the running repair was cancelled, when an operator's request preempted it. */
+  let preemptedBy: OperationType | undefined;
   const accept = (request: Request) => {
     pending = request;
+    if (running?.type === 'repair') {
+      preemptedBy = request.type;
+      runningScope?.cancel();
+    }
     return { operationId: nextOperationId(request.type) };
   };
   const poolNamed = (name: string) => spec.pools.find((p) => p.name === name) as PoolSpec;
@@ -115,7 +160,7 @@ export async function clusterEntity(input: ClusterEntityInput): Promise<ClusterS
   setHandler(statusQuery, () => status);
   setHandler(operationsQuery, () => operations);
   setHandler(specQuery, () => spec);
-  setHandler(deleteClusterUpdate, () => accept({ type: 'delete' }), { validator: refuseWhileBusy });
+  setHandler(deleteClusterUpdate, () => accept({ type: 'delete' }), { validator: () => refuseWhileBusy(true) });
   setHandler(scalePoolUpdate, ({ pool, size }) => accept({ type: 'scale', pool: { ...poolNamed(pool), size } }), {
     validator: ({ pool, size }) => {
       requireRunning();
@@ -169,6 +214,47 @@ export async function clusterEntity(input: ClusterEntityInput): Promise<ClusterS
       rule(() => checkRemovePool(spec, pool));
     },
   });
+  setHandler(
+    retryOperationUpdate,
+    ({ operationId }) => {
+      const failed = operations.find((o) => o.id === operationId) as OperationRecord;
+      return accept({ type: failed.type, pool: failed.pool, retryOf: failed.id });
+    },
+    { validator: ({ operationId }) => checkRetry(operationId) },
+  );
+
+  /**
+   * A retry runs the cluster's latest failed or cancelled operation again, as it was asked,
+   * when nothing else runs and its rules still hold: every step finds what the first run made.
+   */
+  function checkRetry(operationId: string): void {
+    refuseWhileBusy(true);
+    const failed = operations.find((o) => o.id === operationId);
+    if (!failed) throw ApplicationFailure.nonRetryable(`no operation ${operationId}`, 'OperationNotFound');
+    if (failed.state !== 'Failed' && failed.state !== 'Cancelled') {
+      throw ApplicationFailure.nonRetryable(`operation ${operationId} is ${failed.state}; only a Failed or Cancelled operation can be retried`, 'OperationNotRetryable');
+    }
+    const violation = (ruleName: string, message: string) => ApplicationFailure.nonRetryable(message, 'RuleViolation', { rule: ruleName });
+    if (failed.type === 'repair') throw violation('repair-not-retried', `${operationId} is a self-repair: the next check repairs again by itself`);
+    const latest = operations.filter((o) => o.type !== 'repair').at(-1);
+    if (latest && latest.id !== operationId) {
+      throw violation('retry-latest-only', `${latest.id} (${latest.type}) ran after ${operationId}: only the latest operation can be retried; ask for the change again instead`);
+    }
+    if (failed.type === 'create' || failed.type === 'delete') return;
+    requireRunning();
+    const pool = failed.pool;
+    if (!pool) throw violation('retry-recorded-request', `${operationId} was recorded before retries were possible: ask for the change again instead`);
+    const subnetAzs = status.network.subnets.map((s) => s.az);
+    rule(() => {
+      if (failed.type === 'scale') checkScale(spec, pool.name, pool.size);
+      if (failed.type === 'reconfigure') {
+        checkReconfigure(spec, pool.name, pool.instanceType);
+        if (pool.size !== poolNamed(pool.name).size) checkScale(spec, pool.name, pool.size);
+      }
+      if (failed.type === 'add-pool') checkAddPool(spec, pool, subnetAzs);
+      if (failed.type === 'remove-pool') checkRemovePool(spec, pool.name);
+    });
+  }
 
   function setPhase(phase: ClusterPhase): void {
     status.phase = phase;
@@ -237,6 +323,32 @@ export async function clusterEntity(input: ClusterEntityInput): Promise<ClusterS
       .catch(() => undefined);
   }
 
+  /**
+   * A create that failed or was cancelled: unless the operator asked to keep what it made,
+   * the delete runs as its rollback (not cancellable: half a rollback is worse than none),
+   * keeping the account in use since the failed cluster still exists. Says what happened.
+   */
+  async function afterFailedCreate(record: OperationRecord, cause: string): Promise<string> {
+    if (input.keepOnFailure) return `${cause}; what it created is kept (keepOnFailure): DELETE the cluster to remove it`;
+    const workflowId = `${record.workflowId}/rollback`;
+    record.rollbackWorkflowId = workflowId;
+    setPhase('Deleting');
+    try {
+      await CancellationScope.nonCancellable(() =>
+        executeChild(deleteCluster, {
+          workflowId,
+          staticSummary: `rollback of the failed create of cluster ${project}/${spec.name}`,
+          args: [{ project, spec, profile, operationId: record.id, network: status.network, keepAccountUsage: true }],
+        }),
+      );
+    } catch (failure) {
+      return `${cause}; the rollback failed too (${readableError(failure)}): DELETE the cluster to remove what is left`;
+    }
+    status.network = { placement: status.network.placement, subnets: [], natGateways: [], securityGroups: {} };
+    status.pools = spec.pools.map((pool) => poolStatus(pool, []));
+    return `${cause}; rolled back: everything it had created was removed`;
+  }
+
   const reconcileMs = (input.reconcileIntervalS ?? 300) * 1000;
   setPhase(status.phase);
   for (;;) {
@@ -247,7 +359,15 @@ export async function clusterEntity(input: ClusterEntityInput): Promise<ClusterS
     }
     if (pending === undefined) {
       // Only between operations: nothing in flight is lost.
-      await continueAsNew<typeof clusterEntity>({ project, spec, profile, reconcileIntervalS: input.reconcileIntervalS, spotIntervalS: input.spotIntervalS, carried: { status, operations } });
+      await continueAsNew<typeof clusterEntity>({
+        project,
+        spec,
+        profile,
+        reconcileIntervalS: input.reconcileIntervalS,
+        spotIntervalS: input.spotIntervalS,
+        operationLogLimit: input.operationLogLimit,
+        carried: { status, operations, operationCount },
+      });
     }
     const request = pending as Request;
     const { type } = request;
@@ -259,8 +379,11 @@ export async function clusterEntity(input: ClusterEntityInput): Promise<ClusterS
       workflowId: operationWorkflowId(project, spec.name, id),
       startedAt: new Date().toISOString(),
       reason: request.repair?.reason,
+      pool: request.type === 'repair' ? undefined : request.pool,
+      retryOf: request.retryOf,
     };
     operations.push(record);
+    operationCount += 1;
     running = record;
     pending = undefined;
     status.currentOperation = { id, type };
@@ -306,7 +429,7 @@ export async function clusterEntity(input: ClusterEntityInput): Promise<ClusterS
           profile,
           operationId: id,
           network: status.network,
-          generation: operations.length,
+          generation: operationCount,
           reason: request.repair?.reason ?? '',
           pools: Object.entries(lost).map(([name, gone]) => ({ pool: poolNamed(name), nodes: status.pools.find((p) => p.name === name)?.nodes ?? [], lost: gone })),
         };
@@ -323,7 +446,7 @@ export async function clusterEntity(input: ClusterEntityInput): Promise<ClusterS
           network: status.network,
           pool,
           nodes: status.pools.find((p) => p.name === pool.name)?.nodes ?? [],
-          generation: operations.length,
+          generation: operationCount,
         };
         const nodes: NodeStatus[] = await child(() => executeChild(POOL_OPERATIONS[type as keyof typeof POOL_OPERATIONS], { ...childOptions, args: [poolInput] }));
         spec = specAfter(request);
@@ -344,8 +467,16 @@ export async function clusterEntity(input: ClusterEntityInput): Promise<ClusterS
       status.lastError = undefined;
     } catch (error) {
       const cancelled = isCancellation(error);
+      let message = cancelled ? 'cancelled on request; what it had launched was removed' : readableError(error);
+      if (cancelled && type === 'repair' && preemptedBy) {
+        message = `cancelled: the operator's ${preemptedBy} request comes first; what it had launched was removed, and the next check repairs again`;
+      }
+      if (type === 'create' && patched(PATCHES.createRollsBack)) {
+        // The operation still runs while it rolls back: it settles once that is over.
+        message = await afterFailedCreate(record, cancelled ? 'cancelled on request' : readableError(error));
+      }
       record.state = cancelled ? 'Cancelled' : 'Failed';
-      record.error = cancelled ? 'cancelled on request; what it had launched was removed' : readableError(error);
+      record.error = message;
       status.lastError = `${type} ${cancelled ? 'cancelled' : 'failed'}: ${record.error}`;
       if (type === 'create' || type === 'delete') {
         setPhase('Failed');
@@ -356,6 +487,9 @@ export async function clusterEntity(input: ClusterEntityInput): Promise<ClusterS
       }
     } finally {
       record.finishedAt = new Date().toISOString();
+      const keep = input.operationLogLimit ?? OPERATION_LOG_LIMIT;
+      if (operations.length > keep) operations.splice(0, operations.length - keep);
+      preemptedBy = undefined;
       running = undefined;
       runningScope = undefined;
       status.currentOperation = undefined;

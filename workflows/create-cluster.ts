@@ -1,10 +1,11 @@
-import { ApplicationFailure, setHandler } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, patched, setHandler } from '@temporalio/workflow';
 import type { InstanceInfo, Scope } from '../activities/types';
 import type { NetworkStatus, NodeStatus, PoolStatus } from '../common/cluster-status';
 import { controlPlanePool, PoolSpec } from '../common/cluster-spec';
-import { aws, awsWait } from './activities';
+import { activitiesSettled, aws, awsWait } from './activities';
+import { PATCHES } from './patches';
 import { progressQuery } from './messages';
-import { launchNode, nodeStatus } from './nodes';
+import { launchNode, nodeIdentities, nodeStatus } from './nodes';
 import { OperationInput, scopeOf } from './operation';
 import { API_SERVER_PORT, isSpot, planCluster } from './plan';
 import { BASTION_INSTANCE_TYPE, preflightNeeds } from './preflight-needs';
@@ -28,6 +29,21 @@ interface SubnetIds {
  * parallel; each step is idempotent, so a retried or replayed step finds what it made.
  */
 export async function createCluster(input: OperationInput): Promise<ClusterBuild> {
+  const steps = new CancellationScope();
+  try {
+    return await steps.run(() => buildCluster(input));
+  } catch (error) {
+    // Failed or cancelled: the steps still running are stopped, and the calls in flight land
+    // before the create ends, so the rollback that follows sees everything they made.
+    if (patched(PATCHES.createSettlesBeforeFailing)) {
+      steps.cancel();
+      await activitiesSettled();
+    }
+    throw error;
+  }
+}
+
+async function buildCluster(input: OperationInput): Promise<ClusterBuild> {
   const { spec, profile } = input;
   const plan = planCluster(spec);
   const scope = scopeOf(input);
@@ -58,7 +74,11 @@ export async function createCluster(input: OperationInput): Promise<ClusterBuild
 
   const secret = tasks.run('join secret', () => aws.ensureJoinSecret({ scope }), (s) => s.secretName);
   const nodeProfile = secret.then((s) =>
-    tasks.run('node instance profile', () => aws.ensureNodeInstanceProfile({ scope, secretArn: s.secretArn }), (p) => p.instanceProfileName),
+    tasks.run(
+      'node instance profile',
+      () => aws.ensureNodeInstanceProfile({ scope, secretArn: s.secretArn, controlPlaneSecretArn: s.controlPlaneSecretArn }),
+      (p) => (p.controlPlaneInstanceProfileName ? `${p.instanceProfileName}, ${p.controlPlaneInstanceProfileName}` : p.instanceProfileName),
+    ),
   );
   const network = dynamic ? buildNetwork(input, scope, tasks) : staticNetwork(input, tasks);
   const vpcId = network.then((n) => n.vpcId);
@@ -82,6 +102,8 @@ export async function createCluster(input: OperationInput): Promise<ClusterBuild
           imageId,
           securityGroupIds: [g['sg/bastion']],
           keyName: spec.cloud.sshKeyName,
+          // Nothing on the bastion runs in a container: the token need not travel a hop.
+          metadataHopLimit: 1,
         }),
       (i) => `${i.instanceId} in ${i.az}`,
     ),
@@ -95,7 +117,7 @@ export async function createCluster(input: OperationInput): Promise<ClusterBuild
       const pool = spec.pools.find((p) => p.name === node.pool) as PoolSpec;
       return tasks.run(
         node.key,
-        () => launchNode(input, scope, node, pool, { generation: 0, imageId, groups: g, subnetId: n.privateSubnet(node.az), apiEndpoint: `${lb.dnsName}:${API_SERVER_PORT}`, loadBalancerName: lb.name, joinSecretName: s.secretName, instanceProfileName: role.instanceProfileName, initialises: node.pool === cpPool.name && node.index === 0 }),
+        () => launchNode(input, scope, node, pool, { generation: 0, imageId, groups: g, subnetId: n.privateSubnet(node.az), apiEndpoint: `${lb.dnsName}:${API_SERVER_PORT}`, loadBalancerName: lb.name, ...nodeIdentities(s, role), initialises: node.pool === cpPool.name && node.index === 0 }),
         (i) => `${i.instanceId} ready in ${i.az}`,
       );
     }),
@@ -117,7 +139,9 @@ export async function createCluster(input: OperationInput): Promise<ClusterBuild
       apiEndpoint: `${lb.dnsName}:${API_SERVER_PORT}`,
       loadBalancerName: lb.name,
       joinSecretName: s.secretName,
+      controlPlaneSecretName: s.controlPlaneSecretName,
       nodeInstanceProfile: nodeRole.instanceProfileName,
+      controlPlaneInstanceProfile: nodeRole.controlPlaneInstanceProfileName,
     },
     pools: spec.pools.map((pool) => poolStatus(pool, launched)),
   };

@@ -11,9 +11,10 @@ import { TaskList } from './tasks';
  * wait: instances terminated before their security groups and the load balancer's subnets
  * go; NAT gateways deleted before their Elastic IPs are released and their subnets removed.
  * Every step finds its resources by the cluster's tags and treats "not found" as done, so it
- * also cleans up a create that failed halfway. Static placement leaves the network alone.
+ * also cleans up a create that failed halfway (and is a failed create's rollback). Static
+ * placement leaves the network alone.
  */
-export async function deleteCluster(input: OperationInput & { network?: NetworkStatus }): Promise<void> {
+export async function deleteCluster(input: OperationInput & { network?: NetworkStatus; keepAccountUsage?: boolean }): Promise<void> {
   const plan = planCluster(input.spec);
   const scope = scopeOf(input);
   const dynamic = plan.placement === 'dynamic';
@@ -68,6 +69,7 @@ export async function deleteCluster(input: OperationInput & { network?: NetworkS
     await tasks.run('vpc', () => awsWait.deleteVpc({ scope, key: 'vpc' }));
   }
   await Promise.all([secret, nodeProfile]);
-  // Last: the account may be deleted once nothing of the cluster is left.
-  await aws.releaseCloudAccountUsage({ project: input.project, cluster: input.spec.name });
+  // Last: the account may be deleted once nothing of the cluster is left. A create's rollback
+  // keeps it: the failed cluster still exists, and its delete needs the account's keys.
+  if (!input.keepAccountUsage) await aws.releaseCloudAccountUsage({ project: input.project, cluster: input.spec.name });
 }

@@ -22,3 +22,5 @@ export const reconfigurePoolUpdate = defineUpdate<Accepted, [{ pool: string; ins
 export const addPoolUpdate = defineUpdate<Accepted, [{ pool: PoolSpec }]>('addPool');
 export const removePoolUpdate = defineUpdate<Accepted, [{ pool: string }]>('removePool');
 export const cancelOperationUpdate = defineUpdate<Accepted, [{ operationId: string }]>('cancelOperation');
+/** Runs the latest failed or cancelled operation again, as it was requested, under a new operation id. */
+export const retryOperationUpdate = defineUpdate<Accepted, [{ operationId: string }]>('retryOperation');

@@ -15,9 +15,30 @@ export interface NodeContext {
   apiEndpoint: string;
   loadBalancerName: string;
   joinSecretName: string;
-  /** Gives the node read access to its cluster's join secret. */
+  /** The certificate key's secret, for control-plane nodes only. */
+  controlPlaneSecretName?: string;
+  /** Workers' instance profile: read access to the join secret only. */
   instanceProfileName?: string;
+  /** Control-plane nodes' instance profile: the join secret and the control-plane secret. */
+  controlPlaneInstanceProfileName?: string;
   initialises: boolean;
+}
+
+/**
+ * Where a cluster's nodes find their join secrets and which instance profiles read them.
+ * Clusters created before the control-plane secret and role were split out have neither:
+ * their nodes keep the single shared profile and secret.
+ */
+export function nodeIdentities(
+  secrets: { secretName: string; controlPlaneSecretName?: string },
+  profiles: { instanceProfileName?: string; controlPlaneInstanceProfileName?: string },
+): Pick<NodeContext, 'joinSecretName' | 'controlPlaneSecretName' | 'instanceProfileName' | 'controlPlaneInstanceProfileName'> {
+  return {
+    joinSecretName: secrets.secretName,
+    controlPlaneSecretName: secrets.controlPlaneSecretName,
+    instanceProfileName: profiles.instanceProfileName,
+    controlPlaneInstanceProfileName: profiles.controlPlaneInstanceProfileName,
+  };
 }
 
 export function nodeStatus(n: InstanceInfo): NodeStatus {
@@ -35,8 +56,10 @@ export function joiningContext(network: NetworkStatus, imageId: string, generati
     subnetId: subnet.privateSubnetId,
     apiEndpoint: network.apiEndpoint ?? '',
     loadBalancerName: network.loadBalancerName ?? '',
-    joinSecretName: network.joinSecretName ?? '',
-    instanceProfileName: network.nodeInstanceProfile,
+    ...nodeIdentities(
+      { secretName: network.joinSecretName ?? '', controlPlaneSecretName: network.controlPlaneSecretName },
+      { instanceProfileName: network.nodeInstanceProfile, controlPlaneInstanceProfileName: network.controlPlaneInstanceProfile },
+    ),
     initialises: false,
   };
 }
@@ -66,7 +89,8 @@ export function startNode(
     spotMaxPrice,
     scope,
     key: node.key,
-    iamInstanceProfile: ctx.instanceProfileName,
+    iamInstanceProfile: controlPlane ? (ctx.controlPlaneInstanceProfileName ?? ctx.instanceProfileName) : ctx.instanceProfileName,
+    metadataHopLimit: pool.metadataHopLimit,
     generation: ctx.generation,
     subnetId: ctx.subnetId,
     instanceType: node.instanceType,
@@ -82,6 +106,7 @@ export function startNode(
       profile: input.profile,
       apiEndpoint: ctx.apiEndpoint,
       joinSecretName: ctx.joinSecretName,
+      controlPlaneSecretName: controlPlane ? ctx.controlPlaneSecretName : undefined,
       taintControlPlane: !pool.allowWorkerCapability,
     }),
   });

@@ -1,13 +1,14 @@
-import { CancellationScope, isCancellation, setHandler } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, isCancellation, patched, setHandler } from '@temporalio/workflow';
 import type { InstanceInfo } from '../activities/types';
 import type { NetworkStatus, NodeStatus } from '../common/cluster-status';
-import type { PoolSpec } from '../common/cluster-spec';
+import { controlPlanePool, type PoolSpec } from '../common/cluster-spec';
 import { aws, awsWait } from './activities';
 import { progressQuery } from './messages';
 import { joiningContext, launchNode, nodeStatus } from './nodes';
 import { OperationInput, scopeOf } from './operation';
 import { isSpot, nodeKey, NodePlan } from './plan';
-import { TaskList } from './tasks';
+import { PATCHES } from './patches';
+import { readableError, TaskList } from './tasks';
 
 /** What a pool operation knows of the running cluster, from the entity's status. */
 export interface PoolOperationInput extends OperationInput {
@@ -68,14 +69,16 @@ async function scaleSteps(input: PoolOperationInput, current: NodeStatus[], task
   const launched: InstanceInfo[] = [];
   if (missing.length > 0) {
     const imageId = await imageFor(input, tasks);
-    // Cancelled midway: the nodes this operation launched go again, the pool is as it was.
-    await undoOnCancel(input, missing.map((i) => nodeKey(pool.name, i)), () => Promise.all(
-      missing.map(async (index) => {
+    // Cancelled or failed midway: the nodes this operation launched go again, the pool is as it was.
+    await launchAllOrNone(
+      input,
+      missing.map((i) => nodeKey(pool.name, i)),
+      missing.map((index) => async () => {
         const node = planFor(pool, index);
         const info = await tasks.run(node.key, () => launchNode(input, scope, node, pool, joiningContext(input.network, imageId, input.generation, node.az)), (i) => `${i.instanceId} ready in ${i.az}`);
         launched.push(info);
       }),
-    ));
+    );
   }
   await Promise.all(surplus.map((node) => tasks.run(`retire ${node.key}`, () => retire(input, node))));
   const gone = new Set(surplus.map((n) => n.instanceId));
@@ -128,11 +131,11 @@ export async function reconfigurePool(input: PoolOperationInput): Promise<NodeSt
       `replace ${previous.key}`,
       async () => {
         const plan = { ...planFor(pool, indexOf(previous)), az: previous.az };
-        // Cancelled before the replacement is ready: it goes, the old node stays. Once it is
-        // ready the swap is finished even if a cancellation arrives meanwhile.
-        const info = await undoOnCancel(input, [previous.key], () =>
-          launchNode(input, scope, plan, pool, joiningContext(input.network, imageId, input.generation, previous.az)),
-        );
+        // Cancelled or failed before the replacement is ready: it goes, the old node stays.
+        // Once it is ready the swap is finished even if a cancellation arrives meanwhile.
+        const [info] = await launchAllOrNone(input, [previous.key], [
+          () => launchNode(input, scope, plan, pool, joiningContext(input.network, imageId, input.generation, previous.az)),
+        ]);
         await CancellationScope.nonCancellable(() => retire(input, previous));
         return info;
       },
@@ -145,25 +148,52 @@ export async function reconfigurePool(input: PoolOperationInput): Promise<NodeSt
 }
 
 /**
- * Runs `body`; if the operation is cancelled meanwhile, terminates (off the load balancer
- * first) every instance this operation launched for `keys`, in a scope the cancellation
- * cannot interrupt, and then lets the cancellation through.
+ * Runs the launches; if one fails or the operation is cancelled, the others are stopped and
+ * every instance this operation launched for `keys` is terminated (off the load balancer
+ * first), in a scope the cancellation cannot interrupt. A cancellation then goes on as it
+ * was; a failure says what it had launched and that it is gone.
  */
-async function undoOnCancel<T>(input: PoolOperationInput, keys: string[], body: () => Promise<T>): Promise<T> {
+async function launchAllOrNone<T>(
+  input: LaunchingOperation,
+  keys: string[],
+  launches: Array<() => Promise<T>>,
+  options: { undoCancelled?: () => boolean } = {},
+): Promise<T[]> {
+  const launching = new CancellationScope();
+  const pending = launches.map((launch) => launching.run(launch));
   try {
-    return await body();
+    return await Promise.all(pending);
   } catch (error) {
-    if (!isCancellation(error)) throw error;
-    await CancellationScope.nonCancellable(async () => {
-      const scope = scopeOf(input);
-      const mine = (await aws.listClusterInstances({ scope })).filter((i) => keys.includes(i.key) && i.generation === input.generation);
-      if (input.pool.role === 'control-plane' && input.network.loadBalancerName && mine.length > 0) {
-        await aws.deregisterFromLoadBalancer({ scope, loadBalancerName: input.network.loadBalancerName, instanceIds: mine.map((i) => i.instanceId) });
-      }
-      await Promise.all(keys.map((key) => awsWait.terminateInstance({ scope, key, generation: input.generation })));
-    });
-    throw error;
+    const cancelled = isCancellation(error);
+    if (cancelled && options.undoCancelled && !options.undoCancelled()) throw error;
+    // Histories recorded before failures were undone replay the cancellation-only path.
+    const undoFailures = patched(PATCHES.undoLaunchesOnFailure);
+    if (!cancelled && !undoFailures) throw error;
+    if (undoFailures) {
+      // A launch still in flight could land after the sweep: stop them all and let them settle.
+      launching.cancel();
+      await Promise.allSettled(pending);
+    }
+    const terminated = await CancellationScope.nonCancellable(() => terminateLaunched(input, keys));
+    if (cancelled) throw error;
+    const what = terminated.length === 0 ? 'it had launched no instance' : `what it had launched was terminated (${terminated.map((i) => `${i.key} ${i.instanceId}`).join(', ')})`;
+    throw ApplicationFailure.nonRetryable(`${readableError(error)}; ${what}`, 'LaunchesUndone');
   }
+}
+
+/** What undoing an operation's launches needs: the cluster, its load balancer, the operation's generation. */
+type LaunchingOperation = Pick<PoolOperationInput, 'project' | 'spec' | 'network' | 'generation'>;
+
+/** Every instance of this operation's generation for `keys`: off the load balancer (control plane), terminated. */
+async function terminateLaunched(input: LaunchingOperation, keys: string[]): Promise<InstanceInfo[]> {
+  const scope = scopeOf(input);
+  const mine = (await aws.listClusterInstances({ scope })).filter((i) => keys.includes(i.key) && i.generation === input.generation);
+  const controlPlane = mine.filter((i) => i.key.startsWith(`node/${controlPlanePool(input.spec).name}/`));
+  if (input.network.loadBalancerName && controlPlane.length > 0) {
+    await aws.deregisterFromLoadBalancer({ scope, loadBalancerName: input.network.loadBalancerName, instanceIds: controlPlane.map((i) => i.instanceId) });
+  }
+  await Promise.all(keys.map((key) => awsWait.terminateInstance({ scope, key, generation: input.generation })));
+  return mine;
 }
 
 /** What self-repair found gone, per pool. */
@@ -181,8 +211,12 @@ export async function repairNodes(input: RepairInput): Promise<Array<{ pool: str
   const lost = input.pools.flatMap((p) => p.lost.map((node) => ({ pool: p.pool, node })));
   tasks.plan(['image', ...lost.map(({ node }) => `replace ${node.key}`)]);
   const imageId = await tasks.run('image', async () => (await aws.resolveImage({ scope: scopeOf(input), ...input.profile.image })).imageId, (id) => id);
-  const replaced = await Promise.all(
-    lost.map(({ pool, node }) =>
+  // Cancelled (an operator's request comes first) or failed: what it launched goes again,
+  // once every launch has landed; the next check repairs what is still missing.
+  const replaced = await launchAllOrNone(
+    input,
+    lost.map(({ node }) => node.key),
+    lost.map(({ pool, node }) => () =>
       tasks.run(
         `replace ${node.key}`,
         async () => {
@@ -191,11 +225,17 @@ export async function repairNodes(input: RepairInput): Promise<Array<{ pool: str
             await aws.deregisterFromLoadBalancer({ scope, loadBalancerName: input.network.loadBalancerName, instanceIds: [node.instanceId] });
           }
           const plan = { ...planFor(pool, indexOf(node)), az: node.az };
-          return { old: node.instanceId, fresh: nodeStatus(await launchNode({ ...input }, scope, plan, pool, joiningContext(input.network, imageId, input.generation, node.az))) };
+          const fresh = nodeStatus(await launchNode({ ...input }, scope, plan, pool, joiningContext(input.network, imageId, input.generation, node.az)));
+          // A stopped node still holds its key (and bills for its volumes): once its
+          // replacement is ready, it goes for good.
+          if (patched(PATCHES.repairTerminatesReplaced)) await awsWait.terminateInstance({ scope, key: node.key, generation: node.generation ?? 0 });
+          return { old: node.instanceId, fresh };
         },
         (r) => `${r.old} → ${r.fresh.instanceId}`,
       ),
     ),
+    // Repairs cancelled before this change ended without undoing anything: they replay so.
+    { undoCancelled: () => patched(PATCHES.repairUndoesLaunches) },
   );
   const swap = new Map(replaced.map((r) => [r.old, r.fresh]));
   return input.pools.map((p) => ({ pool: p.pool.name, nodes: p.nodes.map((n) => swap.get(n.instanceId) ?? n) }));

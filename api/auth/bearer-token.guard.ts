@@ -3,6 +3,7 @@ import { Reflector } from '@nestjs/core';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Request } from 'express';
 import { apiTokenProblem, MIN_OPERATOR_TOKEN_LENGTH } from '../../common/data-dir';
+import { ACCEPTS_CODEC_SESSION, CodecSessions } from '../codec/codec-session';
 import { ApiError } from '../common/error-shape';
 import { ApiSettings } from '../common/settings';
 import { DEFAULT_PROJECT, SETTINGS } from '../common/tokens';
@@ -22,6 +23,7 @@ export interface AuthenticatedRequest extends Request {
 @Injectable()
 export class BearerTokenGuard implements CanActivate {
   private readonly expected: Buffer;
+  private readonly codecSessions: CodecSessions;
 
   constructor(
     @Inject(SETTINGS) settings: ApiSettings,
@@ -31,11 +33,21 @@ export class BearerTokenGuard implements CanActivate {
     const problem = apiTokenProblem(settings.apiToken, MIN_OPERATOR_TOKEN_LENGTH);
     if (problem) throw new Error(`the API token ${problem}`);
     this.expected = createHash('sha256').update(settings.apiToken).digest();
+    this.codecSessions = new CodecSessions(settings.apiToken);
   }
 
   canActivate(context: ExecutionContext): boolean {
     if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [context.getHandler(), context.getClass()])) return true;
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
+    // The Web UI's codec requests can carry a cookie but no token (api/codec/codec-session.ts).
+    if (
+      request.headers.authorization === undefined &&
+      this.reflector.getAllAndOverride<boolean>(ACCEPTS_CODEC_SESSION, [context.getHandler(), context.getClass()]) &&
+      this.codecSessions.accepts(request.headers.cookie, Date.now())
+    ) {
+      request.project = DEFAULT_PROJECT;
+      return true;
+    }
     const header = request.headers.authorization ?? '';
     // Visible ASCII only, nothing trimmed: a blank or Unicode-space "token" never gets compared.
     const match = /^Bearer +([\x21-\x7e]+)$/i.exec(header);

@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, OmitType } from '@nestjs/swagger';
 import { IsOptional, IsString, Length, Matches } from 'class-validator';
 
 export class CreateCloudAccountDto {
@@ -25,6 +25,12 @@ export class CreateCloudAccountDto {
   @Length(1, 8192, { message: 'sessionToken must be 1–8192 characters' })
   sessionToken?: string;
 }
+
+/**
+ * New keys for an existing account (rotation): the same rules as at creation. The session
+ * token is replaced too: left out, the account has none afterwards.
+ */
+export class RotateCloudAccountKeysDto extends OmitType(CreateCloudAccountDto, ['name'] as const) {}
 
 export class CloudAccountView {
   @ApiProperty() id!: string;

@@ -1,8 +1,19 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiConflictResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
+import {
+  ApiBadGatewayResponse,
+  ApiBadRequestResponse,
+  ApiBearerAuth,
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+  ApiUnprocessableEntityResponse,
+} from '@nestjs/swagger';
 import { Project } from '../auth/project.decorator';
 import { CloudAccountsService } from './cloud-accounts.service';
-import { CloudAccountView, CreateCloudAccountDto } from './cloud-account.dto';
+import { CloudAccountView, CreateCloudAccountDto, RotateCloudAccountKeysDto } from './cloud-account.dto';
 
 @ApiTags('cloud accounts')
 @ApiBearerAuth()
@@ -28,6 +39,22 @@ export class CloudAccountsController {
   @ApiNotFoundResponse()
   get(@Project() project: string, @Param('id') id: string): CloudAccountView {
     return this.accounts.get(project, id);
+  }
+
+  @Patch(':id')
+  @ApiOperation({
+    summary: 'Rotate the keys',
+    description:
+      'Replaces the access key, secret and session token (left out: none) with new keys of the same AWS account, verified with STS first. ' +
+      'Running clusters sign their next AWS call with the new keys; an operation that failed because AWS refused the old ones can then be run again.',
+  })
+  @ApiOkResponse({ type: CloudAccountView, description: 'the new keys are stored encrypted; the view shows the new key masked, never the secret' })
+  @ApiBadRequestResponse({ description: 'a field breaks its rule, or STS rejected the keys; `details` names the field and rule' })
+  @ApiNotFoundResponse({ description: 'no cloud account with this id' })
+  @ApiUnprocessableEntityResponse({ description: 'the keys belong to another AWS account than the account’s (rule `same-aws-account`); the message names both' })
+  @ApiBadGatewayResponse({ description: 'STS could not be reached to verify the keys; nothing changed' })
+  rotateKeys(@Project() project: string, @Param('id') id: string, @Body() dto: RotateCloudAccountKeysDto): Promise<CloudAccountView> {
+    return this.accounts.rotateKeys(project, id, dto);
   }
 
   @Delete(':id')

@@ -4,8 +4,8 @@ import { ApiError } from '../common/error-shape';
 import { ApiSettings } from '../common/settings';
 import { SETTINGS, STORE, STS_VERIFIER } from '../common/tokens';
 import { CloudAccountRecord, NameTakenError, Store } from '../store/store';
-import { CloudAccountView, CreateCloudAccountDto } from './cloud-account.dto';
-import { StsVerifier } from './sts-verifier';
+import { CloudAccountView, CreateCloudAccountDto, RotateCloudAccountKeysDto } from './cloud-account.dto';
+import { AwsKeys, StsVerifier } from './sts-verifier';
 
 /** Shows the first and last four characters of an access key id, enough to recognise it. */
 export function maskAccessKeyId(id: string): string {
@@ -36,15 +36,7 @@ export class CloudAccountsService {
     if (this.store.listCloudAccounts(project).some((a) => a.name === dto.name)) {
       throw new ApiError(409, `name: a cloud account named "${dto.name}" already exists`);
     }
-    const verification = await this.verifier.verify(dto);
-    if (!verification.ok && verification.reason === 'rejected') {
-      throw new ApiError(400, `secretAccessKey: AWS STS rejected these credentials (${verification.message})`, [
-        { field: 'secretAccessKey', rule: 'sts', message: verification.message },
-      ]);
-    }
-    if (!verification.ok) {
-      throw new ApiError(502, `could not verify the credentials with AWS STS: ${verification.message}`);
-    }
+    const awsAccountId = await this.awsAccountOf(dto);
     const id = randomUUID();
     const record: CloudAccountRecord = {
       id,
@@ -55,7 +47,7 @@ export class CloudAccountsService {
         JSON.stringify({ secretAccessKey: dto.secretAccessKey, sessionToken: dto.sessionToken }),
         id,
       ),
-      awsAccountId: verification.awsAccountId,
+      awsAccountId,
       createdAt: new Date().toISOString(),
     };
     try {
@@ -68,6 +60,31 @@ export class CloudAccountsService {
     return toView(record);
   }
 
+  /**
+   * Key rotation: new keys, verified with STS, of the same AWS account (the clusters' resources
+   * live there). Running clusters sign their next AWS call with them: activities read the keys
+   * from the store at every call.
+   */
+  async rotateKeys(project: string, id: string, dto: RotateCloudAccountKeysDto): Promise<CloudAccountView> {
+    const record = this.store.getCloudAccount(project, id);
+    if (!record) throw new ApiError(404, `cloud account ${id} not found`);
+    const awsAccountId = await this.awsAccountOf(dto);
+    if (record.awsAccountId !== undefined && awsAccountId !== record.awsAccountId) {
+      const theirs = awsAccountId === undefined ? 'an AWS account STS did not name' : `AWS account ${awsAccountId}`;
+      const message = `these keys belong to ${theirs}, not to AWS account ${record.awsAccountId}, where cloud account ${id} and its clusters live; rotate to keys of AWS account ${record.awsAccountId}, or add the other account with POST /v1/cloud-accounts`;
+      throw new ApiError(422, `accessKeyId: ${message}`, [{ field: 'accessKeyId', rule: 'same-aws-account', message }]);
+    }
+    const keys = {
+      accessKeyId: dto.accessKeyId,
+      sealedSecret: this.settings.secretBox.seal(JSON.stringify({ secretAccessKey: dto.secretAccessKey, sessionToken: dto.sessionToken }), id),
+      awsAccountId: awsAccountId ?? record.awsAccountId,
+    };
+    // Deleted while STS answered: nothing to rotate any more.
+    if (!this.store.updateCloudAccountKeys(project, id, keys)) throw new ApiError(404, `cloud account ${id} not found`);
+    this.logger.log(`cloud account ${id} "${record.name}": keys rotated from ${maskAccessKeyId(record.accessKeyId)} to ${maskAccessKeyId(keys.accessKeyId)} (AWS account ${keys.awsAccountId ?? 'unknown'})`);
+    return toView({ ...record, ...keys });
+  }
+
   list(project: string): CloudAccountView[] {
     return this.store.listCloudAccounts(project).map(toView);
   }
@@ -76,6 +93,20 @@ export class CloudAccountsService {
     const record = this.store.getCloudAccount(project, id);
     if (!record) throw new ApiError(404, `cloud account ${id} not found`);
     return toView(record);
+  }
+
+  /** The AWS account the keys belong to, as STS says; refuses keys STS rejects (400) or cannot judge (502). */
+  private async awsAccountOf(keys: AwsKeys): Promise<string | undefined> {
+    const verification = await this.verifier.verify({ accessKeyId: keys.accessKeyId, secretAccessKey: keys.secretAccessKey, sessionToken: keys.sessionToken });
+    if (!verification.ok && verification.reason === 'rejected') {
+      throw new ApiError(400, `secretAccessKey: AWS STS rejected these credentials (${verification.message})`, [
+        { field: 'secretAccessKey', rule: 'sts', message: verification.message },
+      ]);
+    }
+    if (!verification.ok) {
+      throw new ApiError(502, `could not verify the credentials with AWS STS: ${verification.message}`);
+    }
+    return verification.awsAccountId;
   }
 
   delete(project: string, id: string): void {

@@ -1,4 +1,6 @@
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { KEYS_REFUSED_CODES } from '../../activities/aws-errors';
+import { refusedKeysAreFinal } from '../../activities/aws-retry';
 import { ClusterflowConfig } from '../../common/config';
 
 export interface AwsKeys {
@@ -12,7 +14,7 @@ export type Verification =
   | { ok: false; reason: 'rejected' | 'unreachable'; message: string };
 
 /** Error codes with which STS says the keys themselves are wrong, as opposed to STS being unwell. */
-const REJECTED = new Set(['InvalidClientTokenId', 'SignatureDoesNotMatch', 'ExpiredToken', 'AccessDenied', 'UnrecognizedClientException', 'IncompleteSignature']);
+const REJECTED = new Set([...KEYS_REFUSED_CODES, 'AccessDenied', 'IncompleteSignature']);
 
 /** Asks STS who the keys belong to; that is the proof they work. */
 export class StsVerifier {
@@ -24,6 +26,8 @@ export class StsVerifier {
       endpoint: this.config.awsEndpointUrl,
       credentials: keys,
       maxAttempts: 3,
+      // Keys STS refuses are the answer, not a hiccup: no retries (activities/aws-retry.ts).
+      extensions: [refusedKeysAreFinal],
     });
     try {
       const identity = await client.send(new GetCallerIdentityCommand({}));

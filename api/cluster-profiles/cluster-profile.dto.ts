@@ -1,8 +1,9 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsObject, IsOptional, IsString, Length, Matches, ValidateNested } from 'class-validator';
+import { PACK_LAYERS, packGrammarsText } from '../../common/pack-schemas';
 
-export const PACK_LAYERS = ['os', 'k8s', 'cni', 'csi', 'addon'] as const;
+export { PACK_LAYERS };
 
 export class PackDto {
   @ApiProperty({ example: 'kubernetes' })
@@ -14,7 +15,7 @@ export class PackDto {
   @IsIn(PACK_LAYERS, { message: `layer must be one of ${PACK_LAYERS.join(', ')}` })
   layer!: (typeof PACK_LAYERS)[number];
 
-  @ApiProperty({ example: '1.31.4' })
+  @ApiProperty({ example: '1.31.4', description: `in the pack's version grammar; values take only the pack's keys. Known packs: ${packGrammarsText()}` })
   @IsString()
   @Length(1, 64, { message: 'version must be 1–64 characters' })
   version!: string;

@@ -18,12 +18,14 @@ import {
   ValidateIf,
   ValidateNested,
 } from 'class-validator';
+import { AWS_TAGS_PER_RESOURCE, MAX_SPEC_TAGS, OWN_TAGS_PER_RESOURCE_MAX, TAG_KEY_MAX, TAG_VALUE_MAX } from '../../common/spec-rules';
 
 const DNS_LABEL = /^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const CIDR = /^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/;
 const AZ = /^[a-z]{2}(-[a-z]+)+-\d[a-z]$/;
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
 const INSTANCE_TYPE = /^[a-z][a-z0-9-]*\d[a-z0-9-]*\.[a-z0-9]+$/;
+const MAX_BASTION_SSH_CIDRS = 60;
 
 export class CapacityDto {
   @ApiProperty({ enum: ['on-demand', 'spot'] })
@@ -76,6 +78,18 @@ export class PoolDto {
   @ValidateNested()
   @Type(() => CapacityDto)
   capacity?: CapacityDto;
+
+  @ApiPropertyOptional({
+    minimum: 1,
+    maximum: 64,
+    default: 2,
+    description: 'hops an IMDSv2 token may travel (EC2 HttpPutResponseHopLimit); 2 lets node agents running in pods reach the metadata service, 1 keeps pods out of it',
+  })
+  @IsOptional()
+  @IsInt({ message: 'metadataHopLimit must be a whole number' })
+  @Min(1, { message: 'metadataHopLimit must be between 1 and 64' })
+  @Max(64, { message: 'metadataHopLimit must be between 1 and 64' })
+  metadataHopLimit?: number;
 }
 
 export class StaticSubnetsDto {
@@ -123,10 +137,16 @@ export class CloudDto {
   @Type(() => PlacementDto)
   placement!: PlacementDto;
 
-  @ApiPropertyOptional({ example: ['203.0.113.0/24'], description: 'who may SSH to the bastion (default anywhere)' })
+  @ApiPropertyOptional({
+    example: ['203.0.113.0/24'],
+    maxItems: MAX_BASTION_SSH_CIDRS,
+    description: 'who may SSH to the bastion (default anywhere): IPv4 networks, host bits zero (a single address is a.b.c.d/32)',
+  })
   @IsOptional()
-  @IsArray()
-  @Matches(CIDR, { each: true, message: 'each of bastionSshCidrs must be an IPv4 CIDR' })
+  @IsArray({ message: 'bastionSshCidrs must be an array of IPv4 CIDRs' })
+  // One inbound rule per CIDR on the bastion's security group, whose default quota is 60.
+  @ArrayMaxSize(MAX_BASTION_SSH_CIDRS, { message: `bastionSshCidrs may name at most ${MAX_BASTION_SSH_CIDRS} CIDRs: AWS allows ${MAX_BASTION_SSH_CIDRS} inbound rules per security group` })
+  @Matches(CIDR, { each: true, message: 'each of bastionSshCidrs must be an IPv4 CIDR, e.g. 203.0.113.0/24' })
   bastionSshCidrs?: string[];
 }
 
@@ -147,7 +167,13 @@ export class ClusterSpecDto {
 
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(1024) description?: string;
 
-  @ApiPropertyOptional({ example: { team: 'infra' } })
+  @ApiPropertyOptional({
+    example: { team: 'infra' },
+    description:
+      `put on every AWS resource of the cluster; at most ${MAX_SPEC_TAGS} (AWS allows ${AWS_TAGS_PER_RESOURCE} per resource, Clusterflow uses up to ${OWN_TAGS_PER_RESOURCE_MAX}); ` +
+      `keys 1–${TAG_KEY_MAX} and values 0–${TAG_VALUE_MAX} characters of letters, digits, spaces and _ . : / = + - @, without leading or trailing spaces; ` +
+      'no key or value starting with aws:, no keys Name, clusterflow.io/… or kubernetes.io/… (Clusterflow sets those), no two keys differing only in case',
+  })
   @IsOptional()
   @IsObject({ message: 'tags must be an object of string values' })
   tags?: Record<string, string>;

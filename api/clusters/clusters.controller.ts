@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, ParseBoolPipe, Patch, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, ParseBoolPipe, Patch, Post, Query, Req, Res } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
   ApiBearerAuth,
@@ -9,11 +9,33 @@ import {
   ApiTags,
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
+import { ApiError } from '../common/error-shape';
 import { Project } from '../auth/project.decorator';
 import { ClusterSpecDto, PoolDto } from './cluster-spec.dto';
 import { UpdatePoolDto } from './pool.dto';
 import { ClustersService } from './clusters.service';
+
+const DEFAULT_OPERATIONS_PAGE = 50;
+const MAX_OPERATIONS_PAGE = 100;
+
+/** `limit` and `before` of GET …/operations, or a 400 naming the one that is wrong. */
+function operationsPage(limit: string | undefined, before: string | undefined): { limit: number; before?: number } {
+  const size = limit === undefined ? DEFAULT_OPERATIONS_PAGE : Number(limit);
+  if (!Number.isInteger(size) || size < 1 || size > MAX_OPERATIONS_PAGE) {
+    throw new ApiError(400, `limit: must be a whole number from 1 to ${MAX_OPERATIONS_PAGE}`, [
+      { field: 'limit', rule: 'page-size', message: `must be a whole number from 1 to ${MAX_OPERATIONS_PAGE}` },
+    ]);
+  }
+  if (before === undefined) return { limit: size };
+  const number = /^(?:op-)?(\d+)(?:-[a-z-]+)?$/.exec(before)?.[1];
+  if (!number || Number(number) < 1) {
+    throw new ApiError(400, 'before: must be an operation id (op-12-scale) or its number', [
+      { field: 'before', rule: 'operation-id', message: 'must be an operation id (op-12-scale) or its number' },
+    ]);
+  }
+  return { limit: size, before: Number(number) };
+}
 
 @ApiTags('clusters')
 @ApiBearerAuth()
@@ -23,6 +45,12 @@ export class ClustersController {
 
   @Post()
   @ApiQuery({ name: 'dryRun', required: false, type: Boolean, description: 'plan, preflight and cost estimate only; creates nothing' })
+  @ApiQuery({
+    name: 'keepOnFailure',
+    required: false,
+    type: Boolean,
+    description: 'a create that fails or is cancelled keeps what it made, to be looked at (default: it is rolled back); DELETE the cluster to remove it',
+  })
   @ApiAcceptedResponse({ description: '{name, operationId}: the create operation started' })
   @ApiOkResponse({ description: 'dry run: {plan, preflight, cost}' })
   @ApiConflictResponse({ description: 'a cluster with that name exists' })
@@ -31,6 +59,7 @@ export class ClustersController {
     @Project() project: string,
     @Body() dto: ClusterSpecDto,
     @Query('dryRun', new ParseBoolPipe({ optional: true })) dryRun: boolean | undefined,
+    @Query('keepOnFailure', new ParseBoolPipe({ optional: true })) keepOnFailure: boolean | undefined,
     @Res({ passthrough: true }) res: Response,
   ): Promise<unknown> {
     if (dryRun) {
@@ -38,7 +67,7 @@ export class ClustersController {
       return this.clusters.dryRun(project, dto);
     }
     res.status(202);
-    return this.clusters.create(project, dto);
+    return this.clusters.create(project, dto, { keepOnFailure });
   }
 
   @Get()
@@ -88,8 +117,24 @@ export class ClustersController {
   }
 
   @Get(':name/operations')
-  operations(@Project() project: string, @Param('name') name: string) {
-    return this.clusters.operations(project, name);
+  @ApiQuery({ name: 'limit', required: false, type: Number, description: `at most this many operations (1–${MAX_OPERATIONS_PAGE}, default ${DEFAULT_OPERATIONS_PAGE})` })
+  @ApiQuery({ name: 'before', required: false, type: String, description: 'only operations older than this one (an operation id such as op-12-scale, or its number)' })
+  @ApiOkResponse({
+    description:
+      'the operations, oldest first: the most recent `limit` ones (older than `before`). A `Link: <…?before=N&limit=L>; rel="next"` header points at the page before when there is one.',
+  })
+  async operations(
+    @Project() project: string,
+    @Param('name') name: string,
+    @Query('limit') limit: string | undefined,
+    @Query('before') before: string | undefined,
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    const page = operationsPage(limit, before);
+    const { items, nextBefore } = await this.clusters.operations(project, name, page);
+    if (nextBefore !== undefined) res.setHeader('Link', `<${req.path}?before=${nextBefore}&limit=${page.limit}>; rel="next"`);
+    return items;
   }
 
   @Post(':name/operations/:id/cancel')
@@ -99,6 +144,23 @@ export class ClustersController {
   @ApiUnprocessableEntityResponse({ description: 'a delete cannot be cancelled' })
   cancel(@Project() project: string, @Param('name') name: string, @Param('id') id: string) {
     return this.clusters.cancel(project, name, id);
+  }
+
+  @Post(':name/operations/:id/retry')
+  @HttpCode(202)
+  @ApiAcceptedResponse({
+    description:
+      '{operationId}: the operation runs again, as it was requested, under the next operation id (its record names it in retryOf); every step finds what the first run made',
+  })
+  @ApiNotFoundResponse({ description: 'no such cluster or operation' })
+  @ApiConflictResponse({
+    description: 'an operation is running, a pool operation’s cluster is not Running, or this one did not fail (only Failed or Cancelled operations are retried)',
+  })
+  @ApiUnprocessableEntityResponse({
+    description: 'not the latest operation (ask for the change again instead), a self-repair (it repeats by itself), or the request breaks a rule now',
+  })
+  retry(@Project() project: string, @Param('name') name: string, @Param('id') id: string) {
+    return this.clusters.retry(project, name, id);
   }
 
   @Get(':name/operations/:id')

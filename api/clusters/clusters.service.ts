@@ -7,8 +7,8 @@ import type { ClusterSpec, PoolSpec } from '../../common/cluster-spec';
 import type { ClusterStatus, OperationRecord, Progress, SpotPoolStatus } from '../../common/cluster-status';
 import { ProfileError, resolveProfile, ResolvedProfile } from '../../common/profile';
 import { clusterListQuery, SEARCH_ATTRIBUTE_KEYS } from '../../common/search-attributes';
-import { specRuleProblems } from '../../common/spec-rules';
-import { clusterWorkflowId, ClusterEntityInput } from '../../workflows/cluster-entity';
+import { specRuleProblems, tagProblems } from '../../common/spec-rules';
+import { clusterWorkflowId, ClusterEntityInput, numberOf } from '../../workflows/cluster-entity';
 import { planCluster } from '../../workflows/plan';
 import { spotWatcherId } from '../../workflows/spot-watcher';
 import { BASTION_INSTANCE_TYPE, preflightNeeds } from '../../workflows/preflight-needs';
@@ -18,6 +18,7 @@ import { AWS_DEPS, SETTINGS, STORE, TEMPORAL_CLIENT } from '../common/tokens';
 import { Store } from '../store/store';
 import { ClusterSpecDto } from './cluster-spec.dto';
 import { regionProblems } from './region-checks';
+import { olderOperations } from './operation-history';
 import { RetryingActivity, retryingActivities, retryingForRunningTasks } from './retrying-activities';
 import { UpdatePoolDto } from './pool.dto';
 
@@ -33,6 +34,10 @@ export interface OperationView {
   reason?: string;
   /** While the operation runs: the calls Temporal is retrying, with their last error. */
   retrying?: RetryingActivity[];
+  /** The failed or cancelled operation this one runs again. */
+  retryOf?: string;
+  /** A failed or cancelled create's rollback: the delete's tasks, run to remove what it made. */
+  rollback?: { progress?: { completed: number; total: number }; tasks?: Progress['tasks'] };
 }
 
 function unprocessable(problems: FieldProblem[]): ApiError {
@@ -42,19 +47,6 @@ function unprocessable(problems: FieldProblem[]): ApiError {
 /** The DTO without its class: what the workflow keeps as the desired spec. */
 function toSpec(dto: ClusterSpecDto): ClusterSpec {
   return JSON.parse(JSON.stringify(dto)) as ClusterSpec;
-}
-
-function tagProblems(tags: Record<string, unknown> | undefined): FieldProblem[] {
-  return Object.entries(tags ?? {}).flatMap(([key, value]) => {
-    const field = `tags.${key}`;
-    if (typeof value !== 'string') return [{ field, rule: 'string', message: 'tag values must be strings' }];
-    if (key.length === 0 || key.length > 128) return [{ field, rule: 'tag-key-length', message: 'tag keys must be 1–128 characters' }];
-    if (value.length > 256) return [{ field, rule: 'tag-value-length', message: 'tag values must be at most 256 characters' }];
-    if (/^(aws:|clusterflow\.io\/|kubernetes\.io\/)/.test(key)) {
-      return [{ field, rule: 'reserved-tag', message: 'keys starting with aws:, clusterflow.io/ or kubernetes.io/ are reserved' }];
-    }
-    return [];
-  });
 }
 
 @Injectable()
@@ -84,7 +76,7 @@ export class ClustersService {
     try {
       profile = resolveProfile(stored.id, stored.packs, spec.profile.overrides);
     } catch (error) {
-      if (error instanceof ProfileError) throw unprocessable([{ field: 'profile', rule: 'profile-resolves', message: error.message }]);
+      if (error instanceof ProfileError) throw unprocessable(error.problems);
       throw error;
     }
     const regional = await regionProblems({ ...this.aws, project }, spec).catch((error: Error & { name?: string }) => {
@@ -114,9 +106,17 @@ export class ClustersService {
     return { name: spec.name, dryRun: true, plan, preflight, cost };
   }
 
-  async create(project: string, dto: ClusterSpecDto): Promise<{ name: string; operationId: string }> {
+  async create(project: string, dto: ClusterSpecDto, options: { keepOnFailure?: boolean } = {}): Promise<{ name: string; operationId: string }> {
     const { spec, profile } = await this.admit(project, dto);
-    const input: ClusterEntityInput = { project, spec, profile, reconcileIntervalS: this.settings.config.reconcileIntervalS, spotIntervalS: this.settings.config.spotIntervalS };
+    const input: ClusterEntityInput = {
+      project,
+      spec,
+      profile,
+      reconcileIntervalS: this.settings.config.reconcileIntervalS,
+      spotIntervalS: this.settings.config.spotIntervalS,
+      keepOnFailure: options.keepOnFailure || undefined,
+      operationLogLimit: this.settings.config.operationLogLimit,
+    };
     try {
       await this.temporal.workflow.start('clusterEntity', {
         taskQueue: this.settings.config.taskQueue,
@@ -239,9 +239,33 @@ export class ClustersService {
     return this.update(project, name, 'cancelOperation', { operationId });
   }
 
-  async operations(project: string, name: string): Promise<OperationView[]> {
-    const records = await this.entity(project, name, (handle) => handle.query<OperationRecord[]>('operations'));
-    return Promise.all(records.map((r) => this.operationView(r)));
+  async retry(project: string, name: string, operationId: string): Promise<{ operationId: string }> {
+    return this.update(project, name, 'retryOperation', { operationId });
+  }
+
+  /**
+   * A page of the cluster's operations, oldest first: the `limit` most recent ones numbered
+   * below `before` (all of them when absent). The entity's log holds the recent ones; older
+   * ones come from Temporal's visibility. `nextBefore` asks for the page before this one.
+   */
+  async operations(project: string, name: string, page: { limit: number; before?: number }): Promise<{ items: OperationView[]; nextBefore?: number }> {
+    const [records, status] = await this.entity(project, name, (handle) =>
+      Promise.all([handle.query<OperationRecord[]>('operations'), handle.query<ClusterStatus>('status')]),
+    );
+    const below = page.before ?? Number.POSITIVE_INFINITY;
+    const recent = await Promise.all(
+      records
+        .filter((r) => numberOf(r) < below)
+        .slice(-page.limit)
+        .map((r) => this.operationView(r)),
+    );
+    const oldestKept = records.length > 0 ? numberOf(records[0]) : numberOf(records.at(-1)) + 1;
+    const missing = page.limit - recent.length;
+    const ceiling = Math.min(below, oldestKept);
+    const older = missing > 0 && ceiling > 1 ? await olderOperations(this.temporal, project, name, ceiling, missing, status.createdAt) : [];
+    const items = [...older, ...recent];
+    const first = items.length > 0 ? numberOf(items[0]) : undefined;
+    return { items, nextBefore: first !== undefined && first > 1 && items.length === page.limit ? first : undefined };
   }
 
   async operation(project: string, name: string, id: string): Promise<OperationView> {
@@ -263,6 +287,13 @@ export class ClustersService {
         : undefined,
     ]);
     const retrying = pending && retryingForRunningTasks(pending, progress?.tasks);
+    const rollback = record.rollbackWorkflowId
+      ? await this.temporal.workflow
+          .getHandle(record.rollbackWorkflowId)
+          .query<Progress>('progress')
+          .then((p) => ({ progress: { completed: p.completed, total: p.total }, tasks: p.tasks }))
+          .catch(() => ({}))
+      : undefined;
     return {
       id: record.id,
       type: record.type,
@@ -274,6 +305,8 @@ export class ClustersService {
       error: record.error,
       reason: record.reason,
       retrying: retrying?.length ? retrying : undefined,
+      retryOf: record.retryOf,
+      rollback,
     };
   }
 

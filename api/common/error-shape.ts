@@ -1,5 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { Response } from 'express';
+import { BODY_PROTOTYPE_KEY, BODY_TOO_DEEP, MAX_BODY_BYTES, MAX_BODY_DEPTH } from './body-limits';
 
 /** One problem with the request: which field, which rule, in words. */
 export interface FieldProblem {
@@ -30,6 +31,7 @@ const HTTP_REASONS: Record<number, string> = {
   404: 'Not Found',
   409: 'Conflict',
   413: 'Payload Too Large',
+  415: 'Unsupported Media Type',
   422: 'Unprocessable Entity',
   500: 'Internal Server Error',
   502: 'Bad Gateway',
@@ -65,17 +67,26 @@ export class ContractErrorFilter implements ExceptionFilter {
   }
 }
 
-/** body-parser's errors carry a `type`: a malformed or oversized body is the client's fault. */
+function bodyProblem(statusCode: number, rule: string, message: string): ErrorBody {
+  return { statusCode, error: HTTP_REASONS[statusCode] ?? 'Error', message: `body: ${message}`, details: [{ field: 'body', rule, message } satisfies FieldProblem] };
+}
+
+/**
+ * body-parser's errors (and the depth guard's, made alike) carry a `type`: a malformed,
+ * oversized or too-deep body is the client's fault, never a 500.
+ */
 export function bodyParserErrorBody(error: unknown): ErrorBody | undefined {
-  const type = (error as { type?: string } | null)?.type;
-  if (type === 'entity.parse.failed') {
-    return {
-      statusCode: 400,
-      error: 'Bad Request',
-      message: 'body: the request body is not valid JSON',
-      details: [{ field: 'body', rule: 'json', message: 'the request body is not valid JSON' }],
-    };
+  const { type, status, expose } = (error ?? {}) as { type?: unknown; status?: unknown; expose?: unknown };
+  if (typeof type !== 'string') return undefined;
+  if (type === 'entity.parse.failed') return bodyProblem(400, 'json', 'the request body is not valid JSON');
+  if (type === 'entity.too.large') return bodyProblem(413, 'max-size', `the request body is larger than ${MAX_BODY_BYTES / (1024 * 1024)} MB (${MAX_BODY_BYTES} bytes)`);
+  if (type === BODY_TOO_DEEP) return bodyProblem(400, 'max-depth', `the request body nests objects and arrays more than ${MAX_BODY_DEPTH} levels deep`);
+  if (type === BODY_PROTOTYPE_KEY) {
+    const { key, at } = error as { key?: unknown; at?: unknown };
+    return bodyProblem(400, 'no-prototype-keys', `${String(at)} has the key "${String(key)}", which the API cannot carry (it names a JavaScript object's prototype): rename it`);
   }
-  if (type === 'entity.too.large') return { statusCode: 413, error: 'Payload Too Large', message: 'body: larger than 1 MB' };
+  // The rest (an unsupported charset or content encoding, a body cut short) are http-errors
+  // with their own 4xx, marked safe to show.
+  if (expose === true && typeof status === 'number' && status >= 400 && status < 500) return bodyProblem(status, type, (error as Error).message);
   return undefined;
 }

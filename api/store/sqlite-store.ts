@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { keepPrivate, Warn } from '../../common/data-dir';
 import { BUILT_IN_PROFILES } from './built-in-profiles';
-import { CloudAccountRecord, NameTakenError, ProfileRecord, Store } from './store';
+import { CloudAccountKeys, CloudAccountRecord, NameTakenError, ProfileRecord, Store } from './store';
 
 /** The embedded default store: one SQLite file in the data dir, shared by the API and the worker. */
 export class SqliteStore implements Store {
@@ -57,6 +57,15 @@ export class SqliteStore implements Store {
   getCloudAccount(project: string, id: string): CloudAccountRecord | undefined {
     const row = this.db.prepare('SELECT * FROM cloud_accounts WHERE project = ? AND id = ?').get(project, id);
     return row ? toAccount(row as AccountRow) : undefined;
+  }
+
+  updateCloudAccountKeys(project: string, id: string, keys: CloudAccountKeys): boolean {
+    // One statement: the worker reads either the old keys or the new ones, never half of each.
+    return (
+      this.db
+        .prepare('UPDATE cloud_accounts SET access_key_id = ?, sealed_secret = ?, aws_account_id = ? WHERE project = ? AND id = ?')
+        .run(keys.accessKeyId, keys.sealedSecret, keys.awsAccountId ?? null, project, id).changes > 0
+    );
   }
 
   deleteCloudAccount(project: string, id: string): boolean {

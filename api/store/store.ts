@@ -21,6 +21,9 @@ export interface CloudAccountRecord {
   createdAt: string;
 }
 
+/** What a key rotation replaces. */
+export type CloudAccountKeys = Pick<CloudAccountRecord, 'accessKeyId' | 'sealedSecret' | 'awsAccountId'>;
+
 export interface ProfileRecord {
   id: string;
   project: string;
@@ -37,6 +40,8 @@ export interface Store {
   insertCloudAccount(record: CloudAccountRecord): void;
   listCloudAccounts(project: string): CloudAccountRecord[];
   getCloudAccount(project: string, id: string): CloudAccountRecord | undefined;
+  /** Replaces the account's keys (rotation); false when there is no such account. */
+  updateCloudAccountKeys(project: string, id: string, keys: CloudAccountKeys): boolean;
   deleteCloudAccount(project: string, id: string): boolean;
 
   insertProfile(record: ProfileRecord): void;

@@ -1,7 +1,12 @@
-import { Global, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
+import { Global, Inject, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
 import { Client, Connection } from '@temporalio/client';
+import { resolvePayloadCodec } from '../../common/data-dir';
+import { EncryptedPayloadCodec } from '../../common/payload-codec';
 import { ApiSettings } from '../common/settings';
 import { SETTINGS, TEMPORAL_CLIENT, TEMPORAL_CONNECTION } from '../common/tokens';
+
+/** The codec the client and the worker share; the codec endpoint serves it to the Web UI. */
+export const PAYLOAD_CODEC = Symbol('PAYLOAD_CODEC');
 
 /**
  * The Temporal client connection. Lazy, so the API starts (and /readyz can say why it is not
@@ -16,12 +21,21 @@ import { SETTINGS, TEMPORAL_CLIENT, TEMPORAL_CONNECTION } from '../common/tokens
       useFactory: (settings: ApiSettings) => Connection.lazy({ address: settings.config.temporalAddress }),
     },
     {
+      provide: PAYLOAD_CODEC,
+      inject: [SETTINGS],
+      useFactory: (settings: ApiSettings) => {
+        const logger = new Logger('api');
+        return resolvePayloadCodec(settings.config, (message) => logger.warn(message));
+      },
+    },
+    {
       provide: TEMPORAL_CLIENT,
-      inject: [TEMPORAL_CONNECTION, SETTINGS],
-      useFactory: (connection: Connection, settings: ApiSettings) => new Client({ connection, namespace: settings.config.temporalNamespace }),
+      inject: [TEMPORAL_CONNECTION, SETTINGS, PAYLOAD_CODEC],
+      useFactory: (connection: Connection, settings: ApiSettings, codec: EncryptedPayloadCodec) =>
+        new Client({ connection, namespace: settings.config.temporalNamespace, dataConverter: { payloadCodecs: [codec] } }),
     },
   ],
-  exports: [TEMPORAL_CONNECTION, TEMPORAL_CLIENT],
+  exports: [TEMPORAL_CONNECTION, TEMPORAL_CLIENT, PAYLOAD_CODEC],
 })
 export class TemporalModule implements OnApplicationShutdown {
   constructor(@Inject(TEMPORAL_CONNECTION) private readonly connection: Connection) {}

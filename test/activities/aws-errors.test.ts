@@ -1,6 +1,18 @@
 import { EC2ServiceException } from '@aws-sdk/client-ec2';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { ApplicationFailure } from '@temporalio/common';
-import { awsErrorCode, classifyAwsError, guard, guardAll, isNotFound, toFailure } from '../../activities/aws-errors';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { awsErrorCode, classifyAwsError, guard, guardAll, isNotFound, KEYS_REFUSED_CODES, toFailure } from '../../activities/aws-errors';
+import { refusedKeysAreFinal } from '../../activities/aws-retry';
+import { clientConfig } from '../../activities/aws-session';
+import { SqliteStore } from '../../api/store/sqlite-store';
+import { loadConfig } from '../../common/config';
+import { SecretBox } from '../../common/secret-box';
+import { errorResponse } from '../../sim/errors';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 
 /** An error shaped exactly as the SDK throws it for an AWS error response. */
 function awsError(code: string, message = `${code} happened`, httpStatusCode = 400): Error {
@@ -117,3 +129,137 @@ describe('AWS error classification', () => {
     await expect(wrapped.failThing()).rejects.toMatchObject({ type: 'AuthFailure', nonRetryable: true });
   });
 });
+
+describe('keys AWS refused', () => {
+  const ACCOUNT = '6f1c2a4e-0000-4000-8000-000000000001';
+  const SCOPE = { accountId: ACCOUNT, region: 'us-east-1', owner: { project: 'default', cluster: 'demo' } };
+
+  // Each protocol's words for keys that are wrong, revoked or expired (AWS's common errors).
+  it.each([
+    ['AuthFailure', 401],
+    ['RequestExpired', 400],
+    ['InvalidClientTokenId', 403],
+    ['ExpiredToken', 403],
+    ['ExpiredTokenException', 403],
+    ['UnrecognizedClientException', 400],
+    ['SignatureDoesNotMatch', 403],
+    ['InvalidSignatureException', 403],
+    ['InvalidAccessKeyId', 403],
+  ])('%s (HTTP %d) fails the activity for good, naming the account and how to rotate its keys', async (code, status) => {
+    expect(KEYS_REFUSED_CODES.has(code)).toBe(true);
+    expect(classifyAwsError(awsError(code, 'The security token included in the request is expired', status))?.retryable).toBe(false);
+    const activity = guard(async (_input: { scope: typeof SCOPE }) => {
+      throw awsError(code, 'The security token included in the request is expired', status);
+    });
+    const failure = await activity({ scope: SCOPE }).catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(ApplicationFailure);
+    expect(failure).toMatchObject({ type: code, nonRetryable: true });
+    expect((failure as Error).message).toBe(
+      `${code}: AWS refused the keys of cloud account ${ACCOUNT} (The security token included in the request is expired): ` +
+        `they are wrong, expired or revoked; rotate them with PATCH /v1/cloud-accounts/${ACCOUNT}, then run the operation again`,
+    );
+  });
+
+  it('finds the account at the top of the input too (describeAvailabilityZones), and says so without one', async () => {
+    const regions = guard(async (_input: { accountId: string; region: string }) => Promise.reject(awsError('AuthFailure', 'AWS was not able to validate the provided access credentials', 401)));
+    await expect(regions({ accountId: ACCOUNT, region: 'us-east-1' })).rejects.toMatchObject({ message: expect.stringContaining(`PATCH /v1/cloud-accounts/${ACCOUNT}`) });
+    expect(toFailure(awsError('ExpiredToken', 'expired', 403))).toMatchObject({ message: expect.stringContaining('the cloud account (expired)'), nonRetryable: true });
+  });
+
+  it('leaves keys that work but lack a permission alone: no rotation would help', () => {
+    for (const code of ['UnauthorizedOperation', 'AccessDenied', 'AccessDeniedException']) {
+      const failure = toFailure(awsError(code, 'not allowed', 403)) as ApplicationFailure;
+      expect(failure).toMatchObject({ message: `${code}: not allowed`, nonRetryable: true });
+    }
+  });
+});
+
+/**
+ * The SDK's own retries, over real HTTP: a server whose Date is ten minutes off (a skewed
+ * clock here or there) refusing every call. The SDK corrects its clock on each answer and
+ * then counts the error as transient, whatever its code.
+ */
+describe('the SDK does not retry refused keys', () => {
+  let server: http.Server;
+  let endpoint: string;
+  let code = 'ExpiredToken';
+  let requests = 0;
+
+  beforeAll(async () => {
+    server = http.createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        requests += 1;
+        const answer = errorResponse({ protocol: 'query', service: 'sts' }, code, 'The security token included in the request is expired', 403);
+        res.writeHead(answer.status, { ...answer.headers, date: new Date(Date.now() - 10 * 60_000).toUTCString() });
+        res.end(answer.body);
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  async function attempts(refused: string, extensions: Array<typeof refusedKeysAreFinal>): Promise<number> {
+    code = refused;
+    requests = 0;
+    const sts = new STSClient({
+      region: 'us-east-1',
+      endpoint,
+      credentials: { accessKeyId: 'AKIAEXPIREDKEY000001', secretAccessKey: 'expired-secret-0000000001' },
+      maxAttempts: 8,
+      retryMode: 'standard',
+      extensions,
+    });
+    try {
+      await expect(sts.send(new GetCallerIdentityCommand({}))).rejects.toMatchObject({ name: refused });
+      return requests;
+    } finally {
+      sts.destroy();
+    }
+  }
+
+  it('on its own, retries an ExpiredToken answered by a skewed server', async () => {
+    expect(await attempts('ExpiredToken', [])).toBeGreaterThan(1);
+  });
+
+  it('with refusedKeysAreFinal, sends an ExpiredToken or InvalidClientTokenId call once', async () => {
+    expect(await attempts('ExpiredToken', [refusedKeysAreFinal])).toBe(1);
+    expect(await attempts('InvalidClientTokenId', [refusedKeysAreFinal])).toBe(1);
+  });
+
+  it('gives a signature error one retry after the first clock correction, since the clock may have been the cause', async () => {
+    expect(await attempts('SignatureDoesNotMatch', [refusedKeysAreFinal])).toBe(2);
+  });
+
+  it('holds for the clients activities make (clientConfig)', async () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cf-retry-'));
+    const store = new SqliteStore(dataDir);
+    const secretBox = new SecretBox(Buffer.alloc(32, 7));
+    const id = 'acc-skewed';
+    store.insertCloudAccount({
+      id,
+      project: 'default',
+      name: 'skewed',
+      accessKeyId: 'AKIAEXPIREDKEY000002',
+      sealedSecret: secretBox.seal(JSON.stringify({ secretAccessKey: 'expired-secret-0000000002' }), id),
+      createdAt: new Date().toISOString(),
+    });
+    const sts = new STSClient(clientConfig({ config: loadConfig({ AWS_ENDPOINT_URL: endpoint }), store, secretBox, project: 'default' }, id, 'us-east-1'));
+    try {
+      code = 'ExpiredToken';
+      requests = 0;
+      await expect(sts.send(new GetCallerIdentityCommand({}))).rejects.toMatchObject({ name: 'ExpiredToken' });
+      expect(requests).toBe(1);
+    } finally {
+      sts.destroy();
+      store.close();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+

@@ -171,6 +171,37 @@ describe('load balancer and instance activities', () => {
     expect(heartbeats.length).toBeGreaterThan(0);
   });
 
+  simOnly('waitInstanceReady gives up at its deadline, naming the instance and the failing check', 'bare moto cannot impair a status check', async () => {
+    const node = await aws.run('ensureInstance', nodeInput('node/cp/impaired'));
+    await aws.configureSim({ impairedStatus: { [node.instanceId]: 'instance' } });
+    const before = process.env.CLUSTERFLOW_WAIT_DEADLINE_S;
+    process.env.CLUSTERFLOW_WAIT_DEADLINE_S = '3';
+    try {
+      await expect(aws.run('waitInstanceReady', { scope, instanceId: node.instanceId })).rejects.toMatchObject({
+        type: 'WaitDeadlineExceeded',
+        nonRetryable: true,
+        message: expect.stringMatching(new RegExp(`^gave up waiting for instance ${node.instanceId} ready after 3 s: status checks: instance impaired, system \\w+$`)),
+      });
+    } finally {
+      if (before === undefined) delete process.env.CLUSTERFLOW_WAIT_DEADLINE_S;
+      else process.env.CLUSTERFLOW_WAIT_DEADLINE_S = before;
+      await aws.configureSim({ impairedStatus: { [node.instanceId]: null } });
+    }
+    await aws.run('terminateInstance', { scope, key: 'node/cp/impaired' });
+  });
+
+  it('launches every instance with IMDSv2 required, two hops unless told otherwise', async () => {
+    const defaults = await aws.run('ensureInstance', nodeInput('node/imds/0'));
+    const oneHop = await aws.run('ensureInstance', nodeInput('node/imds/1', { metadataHopLimit: 1 }));
+    const [first] = await liveInstances(scope, 'node/imds/0');
+    const [second] = await liveInstances(scope, 'node/imds/1');
+    expect([first.InstanceId, second.InstanceId]).toEqual([defaults.instanceId, oneHop.instanceId]);
+    expect(first.MetadataOptions).toMatchObject({ HttpTokens: 'required', HttpEndpoint: 'enabled', HttpPutResponseHopLimit: 2 });
+    expect(second.MetadataOptions).toMatchObject({ HttpTokens: 'required', HttpEndpoint: 'enabled', HttpPutResponseHopLimit: 1 });
+    await aws.run('terminateInstance', { scope, key: 'node/imds/0' });
+    await aws.run('terminateInstance', { scope, key: 'node/imds/1' });
+  });
+
   it('launches spot nodes with a price ceiling', async () => {
     const spot = await aws.run('ensureInstance', nodeInput('node/spot/0', { spotMaxPrice: '0.5' }));
     expect(spot.lifecycle).toBe('spot');

@@ -9,10 +9,15 @@ import {
   IAMClient,
   RemoveRoleFromInstanceProfileCommand,
 } from '@aws-sdk/client-iam';
-import { nodeRoleName } from '../../activities/node-role';
+import { legacyNodeRoleName, nodeRoleName } from '../../activities/node-role';
+import { resourceTags } from '../../common/tags';
+import { toAwsTags } from '../../activities/ownership';
 import { Backend, newScope, REGION, SECRET_ACCESS_KEY, useBackend } from './support';
 
-/** The nodes' IAM identity: may read the cluster's join secret, nothing else; idempotent both ways. */
+/**
+ * The nodes' IAM identities: workers may read the join secret only, control-plane nodes the
+ * join secret and the control-plane secret; idempotent both ways.
+ */
 describe('node instance profile activities', () => {
   const aws = useBackend();
   let iam: IAMClient;
@@ -24,33 +29,61 @@ describe('node instance profile activities', () => {
     iam?.destroy();
   });
 
-  it('creates one role and profile allowed only the join secret, and finds them again', async () => {
+  async function readablePolicy(role: string): Promise<unknown> {
+    const policy = await iam.send(new GetRolePolicyCommand({ RoleName: role, PolicyName: 'read-join-secret' }));
+    return JSON.parse(decodeURIComponent(policy.PolicyDocument ?? '{}')).Statement;
+  }
+
+  it('gives workers and control-plane nodes a role and profile each, allowed only their secrets, and finds them again', async () => {
     const scope = newScope('iam');
     const secret = await aws.run('ensureJoinSecret', { scope });
-    const first = await aws.run('ensureNodeInstanceProfile', { scope, secretArn: secret.secretArn });
-    const again = await aws.run('ensureNodeInstanceProfile', { scope, secretArn: secret.secretArn });
+    const input = { scope, secretArn: secret.secretArn, controlPlaneSecretArn: secret.controlPlaneSecretArn };
+    const first = await aws.run('ensureNodeInstanceProfile', input);
+    const again = await aws.run('ensureNodeInstanceProfile', input);
     expect(again).toEqual(first);
-    expect(first.instanceProfileName).toBe(nodeRoleName(scope.owner));
-    expect(first.instanceProfileName.length).toBeLessThanOrEqual(64);
+    expect(first).toEqual({ instanceProfileName: nodeRoleName(scope.owner, 'worker'), controlPlaneInstanceProfileName: nodeRoleName(scope.owner, 'control-plane') });
+    const worker = first.instanceProfileName;
+    const controlPlane = first.controlPlaneInstanceProfileName!;
+    expect(worker).not.toBe(controlPlane);
 
-    const profile = await iam.send(new GetInstanceProfileCommand({ InstanceProfileName: first.instanceProfileName }));
-    expect(profile.InstanceProfile?.Roles?.map((r) => r.RoleName)).toEqual([first.instanceProfileName]);
-    const role = await iam.send(new GetRoleCommand({ RoleName: first.instanceProfileName }));
-    expect(role.Role?.Tags).toEqual(expect.arrayContaining([{ Key: 'clusterflow.io/cluster', Value: scope.owner.cluster }]));
-    const policy = await iam.send(new GetRolePolicyCommand({ RoleName: first.instanceProfileName, PolicyName: 'read-join-secret' }));
-    const document = JSON.parse(decodeURIComponent(policy.PolicyDocument ?? '{}'));
-    expect(document.Statement).toEqual([{ Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: secret.secretArn }]);
+    for (const name of [worker, controlPlane]) {
+      const profile = await iam.send(new GetInstanceProfileCommand({ InstanceProfileName: name }));
+      expect(profile.InstanceProfile?.Roles?.map((r) => r.RoleName)).toEqual([name]);
+      const role = await iam.send(new GetRoleCommand({ RoleName: name }));
+      expect(role.Role?.Tags).toEqual(expect.arrayContaining([{ Key: 'clusterflow.io/cluster', Value: scope.owner.cluster }]));
+    }
+    // Read back from IAM: the worker's role cannot read the certificate key.
+    expect(await readablePolicy(worker)).toEqual([{ Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: [secret.secretArn] }]);
+    expect(await readablePolicy(controlPlane)).toEqual([
+      { Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: [secret.secretArn, secret.controlPlaneSecretArn].sort() },
+    ]);
 
     await aws.run('deleteNodeInstanceProfile', { scope });
     await aws.run('deleteNodeInstanceProfile', { scope });
-    await expect(iam.send(new GetRoleCommand({ RoleName: first.instanceProfileName }))).rejects.toMatchObject({ name: 'NoSuchEntityException' });
-    await expect(iam.send(new GetInstanceProfileCommand({ InstanceProfileName: first.instanceProfileName }))).rejects.toMatchObject({ name: 'NoSuchEntityException' });
+    for (const name of [worker, controlPlane]) {
+      await expect(iam.send(new GetRoleCommand({ RoleName: name }))).rejects.toMatchObject({ name: 'NoSuchEntityException' });
+      await expect(iam.send(new GetInstanceProfileCommand({ InstanceProfileName: name }))).rejects.toMatchObject({ name: 'NoSuchEntityException' });
+    }
+  });
+
+  it('deletes the single shared role and profile that clusters created before the split have', async () => {
+    const scope = newScope('iamlegacy');
+    const name = legacyNodeRoleName(scope.owner);
+    const trust = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }] });
+    const tags = toAwsTags(resourceTags(scope.owner, 'iam/node'));
+    await iam.send(new CreateRoleCommand({ RoleName: name, AssumeRolePolicyDocument: trust, Tags: tags }));
+    await iam.send(new CreateInstanceProfileCommand({ InstanceProfileName: name, Tags: tags }));
+    await iam.send(new AddRoleToInstanceProfileCommand({ InstanceProfileName: name, RoleName: name }));
+
+    await aws.run('deleteNodeInstanceProfile', { scope });
+    await expect(iam.send(new GetInstanceProfileCommand({ InstanceProfileName: name }))).rejects.toMatchObject({ name: 'NoSuchEntityException' });
+    await expect(iam.send(new GetRoleCommand({ RoleName: name }))).rejects.toMatchObject({ name: 'NoSuchEntityException' });
   });
 
   it('finishes a delete whose earlier attempt died after taking the role out of the profile', async () => {
     const scope = newScope('iamcrash');
     const secret = await aws.run('ensureJoinSecret', { scope });
-    const { instanceProfileName: name } = await aws.run('ensureNodeInstanceProfile', { scope, secretArn: secret.secretArn });
+    const { controlPlaneInstanceProfileName: name } = await aws.run('ensureNodeInstanceProfile', { scope, secretArn: secret.secretArn, controlPlaneSecretArn: secret.controlPlaneSecretArn });
     // What a worker killed between the delete's first and second IAM call leaves behind.
     await iam.send(new RemoveRoleFromInstanceProfileCommand({ InstanceProfileName: name, RoleName: name }));
 
@@ -61,7 +94,7 @@ describe('node instance profile activities', () => {
 
   it('neither adopts nor deletes a role and profile of its name that are not the cluster\'s', async () => {
     const scope = newScope('iamforeign');
-    const name = nodeRoleName(scope.owner);
+    const name = nodeRoleName(scope.owner, 'worker');
     const trust = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }] });
     await iam.send(new CreateRoleCommand({ RoleName: name, AssumeRolePolicyDocument: trust }));
     await iam.send(new CreateInstanceProfileCommand({ InstanceProfileName: name }));
@@ -78,13 +111,24 @@ describe('node instance profile activities', () => {
 
   it('keeps clusters of the same name in different projects apart', () => {
     const a = newScope('same').owner;
-    expect(nodeRoleName({ ...a, cluster: 'p1/same' })).not.toBe(nodeRoleName({ ...a, cluster: 'p2/same' }));
+    expect(nodeRoleName({ ...a, cluster: 'p1/same' }, 'worker')).not.toBe(nodeRoleName({ ...a, cluster: 'p2/same' }, 'worker'));
+  });
+
+  it("fits IAM's 64 characters for the longest legal cluster name, and keeps long names sharing a prefix apart", () => {
+    const long = 'a'.repeat(63);
+    const owner = { cluster: `default/${long}`, clusterName: long, extraTags: {} };
+    const sibling = { cluster: `default/${long.slice(0, 62)}b`, clusterName: `${long.slice(0, 62)}b`, extraTags: {} };
+    for (const audience of ['worker', 'control-plane'] as const) {
+      expect(nodeRoleName(owner, audience).length).toBeLessThanOrEqual(64);
+      expect(nodeRoleName(owner, audience)).toMatch(/^[\w+=,.@-]+$/);
+      expect(nodeRoleName(owner, audience)).not.toBe(nodeRoleName(sibling, audience));
+    }
   });
 
   it('launches nodes with the profile', async () => {
     const scope = newScope('iamnode');
     const secret = await aws.run('ensureJoinSecret', { scope });
-    const { instanceProfileName } = await aws.run('ensureNodeInstanceProfile', { scope, secretArn: secret.secretArn });
+    const { instanceProfileName } = await aws.run('ensureNodeInstanceProfile', { scope, secretArn: secret.secretArn, controlPlaneSecretArn: secret.controlPlaneSecretArn });
     const image = await aws.run('resolveImage', { scope, owner: '099720109477', namePattern: 'ubuntu/images/hvm-ssd/ubuntu-jammy-22.04-amd64-server-*' });
     const node = await aws.run('ensureInstance', { scope, key: 'node/w/0', subnetId: await defaultSubnet(aws), instanceType: 't3.micro', imageId: image.imageId, securityGroupIds: [], iamInstanceProfile: instanceProfileName });
     const described = await aws.ec2.send(new DescribeInstancesCommand({ InstanceIds: [node.instanceId] }));

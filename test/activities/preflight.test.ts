@@ -147,6 +147,23 @@ describe('resolveImage and runPreflight', () => {
     }
   });
 
+  simOnly('names the account and how to rotate its keys when AWS refuses them', 'only the simulator can revoke a key', async () => {
+    const revoke = (status: string) =>
+      fetch(`${aws.url}/_sim/credentials/AKIAIOSFODNN7EXAMPLE`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ status }) });
+    expect((await revoke('expired')).status).toBe(200);
+    try {
+      const scope = newScope();
+      const result = await aws.run('runPreflight', { scope, image: AMAZON_LINUX, needs: { elasticIps: 0, vpcs: 0, natGatewaysPerAz: {}, onDemandVcpus: 0, instanceTypes: [] } });
+      expect(result.ok).toBe(false);
+      expect(check(result, 'credentials').message).toBe(
+        `ExpiredToken: AWS refused the keys of cloud account ${scope.accountId} (The security token included in the request is expired): ` +
+          `they are wrong, expired or revoked; rotate them with PATCH /v1/cloud-accounts/${scope.accountId}, then run the operation again`,
+      );
+    } finally {
+      await revoke('active');
+    }
+  });
+
   it('fails for good when the cloud account does not exist', async () => {
     const scope = { ...newScope(), accountId: 'no-such-account' };
     await expect(aws.run('runPreflight', { scope, image: AMAZON_LINUX, needs: { elasticIps: 0, vpcs: 0, natGatewaysPerAz: {}, onDemandVcpus: 0, instanceTypes: [] } })).rejects.toMatchObject({

@@ -1,5 +1,5 @@
 import { DescribeSecretCommand, GetSecretValueCommand, ListSecretsCommand } from '@aws-sdk/client-secrets-manager';
-import { generateJoinCredentials, joinSecretName } from '../../activities/secrets';
+import { controlPlaneSecretName, generateJoinCredentials, joinSecretName } from '../../activities/secrets';
 import { expectedTags, newScope, useBackend } from './support';
 
 describe('join secret activities', () => {
@@ -14,38 +14,50 @@ describe('join secret activities', () => {
     expect(b.certificateKey).not.toBe(a.certificateKey);
   });
 
-  it('ensureJoinSecret creates one tagged secret, reuses it, and never returns the value', async () => {
+  it('ensureJoinSecret keeps the bootstrap token and the certificate key in two tagged secrets, reuses them, and never returns a value', async () => {
     const scope = newScope('s');
     const first = await aws.run('ensureJoinSecret', { scope });
     const second = await aws.run('ensureJoinSecret', { scope });
     expect(first.secretName).toBe(`clusterflow/default/${scope.owner.clusterName}/join`);
     expect(first.secretName).toBe(joinSecretName(scope.owner));
+    expect(first.controlPlaneSecretName).toBe(controlPlaneSecretName(scope.owner));
     expect(second).toEqual(first);
-    expect(Object.keys(first).sort()).toEqual(['secretArn', 'secretName']);
+    expect(Object.keys(first).sort()).toEqual(['controlPlaneSecretArn', 'controlPlaneSecretName', 'secretArn', 'secretName']);
 
-    const value = await aws.secrets.send(new GetSecretValueCommand({ SecretId: first.secretName }));
-    const credentials = JSON.parse(value.SecretString ?? '{}') as { bootstrapToken: string; certificateKey: string };
-    expect(credentials.bootstrapToken).toMatch(/^[a-z0-9]{6}\.[a-z0-9]{16}$/);
-    expect(credentials.certificateKey).toMatch(/^[0-9a-f]{64}$/);
+    // Workers read the join secret: it must not hold the key that makes a control-plane node.
+    const join = await aws.secrets.send(new GetSecretValueCommand({ SecretId: first.secretName }));
+    const token = JSON.parse(join.SecretString ?? '{}') as Record<string, string>;
+    expect(Object.keys(token)).toEqual(['bootstrapToken']);
+    expect(token.bootstrapToken).toMatch(/^[a-z0-9]{6}\.[a-z0-9]{16}$/);
+    const cp = await aws.secrets.send(new GetSecretValueCommand({ SecretId: first.controlPlaneSecretName }));
+    const key = JSON.parse(cp.SecretString ?? '{}') as Record<string, string>;
+    expect(Object.keys(key)).toEqual(['certificateKey']);
+    expect(key.certificateKey).toMatch(/^[0-9a-f]{64}$/);
     // Reused, not regenerated: nodes that already joined keep working.
-    expect(value.ARN).toBe(first.secretArn);
-    expect(JSON.stringify(second)).not.toContain(credentials.bootstrapToken);
+    expect(join.ARN).toBe(first.secretArn);
+    expect(cp.ARN).toBe(first.controlPlaneSecretArn);
+    expect(JSON.stringify(second)).not.toContain(token.bootstrapToken);
+    expect(JSON.stringify(second)).not.toContain(key.certificateKey);
 
-    const described = await aws.secrets.send(new DescribeSecretCommand({ SecretId: first.secretName }));
-    expect(Object.fromEntries((described.Tags ?? []).map((t) => [t.Key, t.Value]))).toEqual(expectedTags(scope, 'secret/join'));
-    const listed = await aws.secrets.send(new ListSecretsCommand({ Filters: [{ Key: 'name', Values: [first.secretName] }] }));
-    expect(listed.SecretList?.map((s) => s.Name)).toEqual([first.secretName]);
+    for (const [name, resource] of [[first.secretName, 'secret/join'], [first.controlPlaneSecretName!, 'secret/control-plane']]) {
+      const described = await aws.secrets.send(new DescribeSecretCommand({ SecretId: name }));
+      expect(Object.fromEntries((described.Tags ?? []).map((t) => [t.Key, t.Value]))).toEqual(expectedTags(scope, resource));
+      const listed = await aws.secrets.send(new ListSecretsCommand({ Filters: [{ Key: 'name', Values: [name] }] }));
+      expect(listed.SecretList?.map((s) => s.Name)).toEqual([name]);
+    }
 
     await aws.run('deleteJoinSecret', { scope });
     await aws.run('deleteJoinSecret', { scope });
     await aws.run('deleteJoinSecret', { scope: newScope('s') });
-    await expect(aws.secrets.send(new DescribeSecretCommand({ SecretId: first.secretName }))).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
+    for (const name of [first.secretName, first.controlPlaneSecretName!]) {
+      await expect(aws.secrets.send(new DescribeSecretCommand({ SecretId: name }))).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
+    }
 
     // Deleted without a recovery window, so the name is free for a re-created cluster at once.
     const again = await aws.run('ensureJoinSecret', { scope });
     expect(again.secretName).toBe(first.secretName);
     const fresh = JSON.parse((await aws.secrets.send(new GetSecretValueCommand({ SecretId: again.secretName }))).SecretString ?? '{}') as { bootstrapToken: string };
-    expect(fresh.bootstrapToken).not.toBe(credentials.bootstrapToken);
+    expect(fresh.bootstrapToken).not.toBe(token.bootstrapToken);
     await aws.run('deleteJoinSecret', { scope });
   });
 });

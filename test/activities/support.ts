@@ -147,7 +147,9 @@ export async function startBackend(): Promise<Backend> {
 
 /** Activity failures are the point of several tests; the worker's warnings about them are noise here. */
 function mockEnvironment(): MockActivityEnvironment {
-  return new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') });
+  // Scheduled now, as the server would stamp it: waits count their deadline from it.
+  const now = Date.now();
+  return new MockActivityEnvironment({ scheduledTimestampMs: now, currentAttemptScheduledTimestampMs: now }, { logger: new DefaultLogger('ERROR') });
 }
 
 function seededDeps(url: string): AwsDeps {

@@ -53,6 +53,13 @@ describe('POST /v1/clusters validation', () => {
     return call(base, 'POST', '/v1/clusters', { token, body });
   }
 
+  /** The create and its dry run, which must refuse alike: a dry run that passes promises a create that does not fail on it. */
+  async function postBoth(body: unknown) {
+    const [created, dry] = [await post(body), await call(base, 'POST', '/v1/clusters?dryRun=true', { token, body })];
+    expect({ status: dry.status, body: dry.body }).toEqual({ status: created.status, body: created.body });
+    return created;
+  }
+
   const fields = (r: { body: { details: Array<{ field: string }> } }) => r.body.details.map((d) => d.field);
   const rules = (r: { body: { details: Array<{ rule: string }> } }) => r.body.details.map((d) => d.rule);
 
@@ -91,6 +98,112 @@ describe('POST /v1/clusters validation', () => {
     expect(rules(r)).toEqual(['reserved-tag']);
   });
 
+  it('400: refuses, create and dry run alike, the tags AWS would refuse halfway through a create', async () => {
+    const tooMany = await postBoth(spec((s) => (s.tags = Object.fromEntries(Array.from({ length: 46 }, (_, i) => [`tag${i}`, 'v'])))));
+    expect(tooMany.status).toBe(400);
+    expect(tooMany.body.details).toEqual([expect.objectContaining({ field: 'tags', rule: 'tag-count', message: expect.stringContaining('at most 45') })]);
+
+    const cases: Array<[Record<string, string>, string, string]> = [
+      [{ 'R&D': 'x' }, 'tags.R&D', 'tag-characters'],
+      [{ team: 'a,b' }, 'tags.team', 'tag-characters'],
+      [{ 'AWS:team': 'x' }, 'tags.AWS:team', 'aws-prefix'],
+      [{ Name: 'mine' }, 'tags.Name', 'reserved-tag'],
+      [{ 'kubernetes.io/cluster/demo': 'shared' }, 'tags.kubernetes.io/cluster/demo', 'reserved-tag'],
+      [{ Team: 'a', team: 'b' }, 'tags.team', 'unique-tag-keys'],
+      [{ ['k'.repeat(128)]: 'v' }, `tags.${'k'.repeat(128)}`, 'tag-key-length'],
+    ];
+    for (const [tags, field, rule] of cases) {
+      const r = await postBoth(spec((s) => (s.tags = tags)));
+      expect([tags, r.status, r.body.details]).toEqual([tags, 400, [expect.objectContaining({ field, rule })]]);
+    }
+  });
+
+  it('422: refuses, create and dry run alike, bastion SSH CIDRs that are not networks', async () => {
+    const r = await postBoth(spec((s) => (s.cloud.bastionSshCidrs = ['203.0.113.0/24', '300.1.1.1/40', '198.51.100.7/24'])));
+    expect(r.status).toBe(422);
+    expect(fields(r)).toEqual(['cloud.bastionSshCidrs.1', 'cloud.bastionSshCidrs.2']);
+    expect(rules(r)).toEqual(['cidr', 'cidr']);
+    expect(r.body.message).toContain('198.51.100.0/24');
+    const tooMany = await postBoth(spec((s) => (s.cloud.bastionSshCidrs = Array.from({ length: 61 }, (_, i) => `10.0.${i}.0/24`))));
+    expect(tooMany.status).toBe(400);
+    expect(fields(tooMany)).toEqual(['cloud.bastionSshCidrs']);
+  });
+
+  it('400: a body nested past 32 levels is refused by rule, never a 500', async () => {
+    const deep = (levels: number) => '{"a":'.repeat(levels) + '1' + '}'.repeat(levels);
+    for (const path of ['/v1/clusters', '/v1/clusters?dryRun=true', '/v1/cloud-accounts']) {
+      const r = await call(base, 'POST', path, { token, raw: deep(20000) });
+      expect([path, r.status, r.body]).toEqual([
+        path,
+        400,
+        { statusCode: 400, error: 'Bad Request', message: expect.stringContaining('32 levels'), details: [expect.objectContaining({ field: 'body', rule: 'max-depth' })] },
+      ]);
+    }
+    // Just inside the limit it is an ordinary, if strange, body: refused for its fields, not its depth.
+    const inside = await call(base, 'POST', '/v1/clusters', { token, raw: `{"tags":${deep(31)}}` });
+    expect(inside.status).toBe(400);
+    expect(rules(inside)).not.toContain('max-depth');
+    const overrides = await postBoth(spec((s) => (s.profile.overrides = JSON.parse(deep(40)))));
+    expect(overrides.status).toBe(400);
+    expect(rules(overrides)).toEqual(['max-depth']);
+  });
+
+  it('413: a body over 1 MB gets the contract’s error shape', async () => {
+    const r = await call(base, 'POST', '/v1/clusters', { token, raw: JSON.stringify({ ...spec(), description: 'x'.repeat(1024 * 1024) }) });
+    expect(r.status).toBe(413);
+    expect(r.body).toEqual({
+      statusCode: 413,
+      error: 'Payload Too Large',
+      message: expect.stringContaining('larger than 1 MB'),
+      details: [expect.objectContaining({ field: 'body', rule: 'max-size' })],
+    });
+  });
+
+  it('odd bodies get a 4xx in the contract’s shape, never a 500', async () => {
+    const json = (mutate: (s: ReturnType<typeof exampleSpec>) => void) => JSON.stringify(spec(mutate));
+    const odd: string[] = [
+      json((s) => (s.tags = { toString: 'y', hasOwnProperty: 'z', valueOf: '1', R: '&' })),
+      json((s) => (s.tags = ['team'] as unknown as Record<string, string>)),
+      json((s) => (s.cloud.bastionSshCidrs = [1, null] as unknown as string[])),
+      json((s) => (s.profile.overrides = { kubernetes: { podCIDR: 7, serviceCIDR: '10.96.0.1/12' } })),
+      '[]',
+      '"spec"',
+      'null',
+    ];
+    for (const raw of odd) {
+      const r = await call(base, 'POST', '/v1/clusters?dryRun=true', { token, raw });
+      expect([raw, r.status >= 400 && r.status < 500, Object.keys(r.body ?? {}).sort()]).toEqual([raw, true, ['details', 'error', 'message', 'statusCode']]);
+    }
+    // Keys that name Object.prototype's members are ordinary tags: only the bad one is named.
+    expect(fields(await post(JSON.parse(odd[0])))).toEqual(['tags.R']);
+  });
+
+  it('400: "__proto__" and "constructor" keys, which would vanish or crash the mapping, are refused wherever they are', async () => {
+    for (const [key, value] of [['__proto__', '"x"'], ['__proto__', '{"team":"x"}'], ['constructor', '"x"'], ['constructor', '{}']]) {
+      const raw = JSON.stringify(spec()).replace('"tags":{', `"tags":{"${key}":${value},`);
+      // JSON.parse keeps "__proto__" as an own key, and JSON.stringify writes it back out.
+      const r = await postBoth(JSON.parse(raw));
+      expect([key, value, r.status, r.body.details]).toEqual([key, value, 400, [expect.objectContaining({ field: 'body', rule: 'no-prototype-keys', message: expect.stringContaining(`tags has the key "${key}"`) })]]);
+    }
+    const nested = await call(base, 'POST', '/v1/cloud-accounts', { token, raw: '{"name":"a","x":[{"constructor":1}]}' });
+    expect([nested.status, nested.body.details]).toEqual([400, [expect.objectContaining({ rule: 'no-prototype-keys', message: expect.stringContaining('x.0 has the key') })]]);
+  });
+
+  it('415: a charset the JSON parser does not read gets the contract’s shape', async () => {
+    const response = await fetch(`${base}/v1/clusters`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json; charset=latin1' },
+      body: JSON.stringify(spec()),
+    });
+    expect(response.status).toBe(415);
+    expect(await response.json()).toEqual({
+      statusCode: 415,
+      error: 'Unsupported Media Type',
+      message: expect.stringContaining('charset'),
+      details: [expect.objectContaining({ field: 'body', rule: 'charset.unsupported' })],
+    });
+  });
+
   it('422: control-plane size must be 1, 3 or 5', async () => {
     const r = await post(spec((s) => (s.pools[0].size = 2)));
     expect(r.status).toBe(422);
@@ -116,7 +229,7 @@ describe('POST /v1/clusters validation', () => {
   it('422: the account and profile must exist and the overrides fit the profile', async () => {
     expect(rules(await post(spec((s) => (s.cloud.accountId = 'nope'))))).toEqual(['account-exists']);
     expect(rules(await post(spec((s) => (s.profile.id = 'nope'))))).toEqual(['profile-exists']);
-    expect(rules(await post(spec((s) => (s.profile.overrides = { cilium: { x: 1 } })))) ).toEqual(['profile-resolves']);
+    expect(rules(await post(spec((s) => (s.profile.overrides = { cilium: { x: 1 } })))) ).toEqual(['pack-in-profile']);
   });
 
   it('422: static placement needs subnets for every AZ used', async () => {

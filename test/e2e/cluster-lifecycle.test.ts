@@ -7,6 +7,7 @@ import { armHold, releaseHold, waitParked } from '../support/sim-holds';
 import { call } from '../support/http';
 import { counts, inventory, InventoryItem, putSimConfig, resetSimStats, simStats } from '../support/sim-client';
 import { useStack } from '../support/stack';
+import { stackDataConverter } from '../support/stack-codec';
 
 const KEYS = { accessKeyId: 'AKIAE2ELIFECYCLE0001', secretAccessKey: 'lifecycleSecretKeyThatIsLongEnough0001' };
 const AZS = ['us-east-1a', 'us-east-1b', 'us-east-1c'];
@@ -32,7 +33,7 @@ describe('cluster lifecycle (end to end)', () => {
     accountId = account.body.id;
     ec2 = new EC2Client({ region: 'us-east-1', endpoint: sim, credentials: KEYS });
     await ec2.send(new CreateKeyPairCommand({ KeyName: 'ops-key' }));
-    temporal = new Client({ connection: await Connection.connect({ address: `127.0.0.1:${stack.ports.temporal}` }) });
+    temporal = new Client({ connection: await Connection.connect({ address: `127.0.0.1:${stack.ports.temporal}` }), dataConverter: stackDataConverter(stack) });
   });
 
   afterAll(async () => {
@@ -98,7 +99,7 @@ describe('cluster lifecycle (end to end)', () => {
     expect(status.phase).toBe('Running');
 
     const inv = await inventory(sim, 'clusterflow.io/cluster=default/demo');
-    expect(counts(inv)).toEqual({ vpcs: 1, subnets: 6, internetGateways: 1, natGateways: 3, addresses: 3, routeTables: 4, securityGroups: 4, instances: 9, loadBalancers: 1, secrets: 1 });
+    expect(counts(inv)).toEqual({ vpcs: 1, subnets: 6, internetGateways: 1, natGateways: 3, addresses: 3, routeTables: 4, securityGroups: 4, instances: 9, loadBalancers: 1, secrets: 2, roles: 2, instanceProfiles: 2 });
     const subnets = byResource(inv.subnets);
     const publicIds = AZS.map((az) => subnets[`subnet/public/${az}`].id);
     const privateIds = AZS.map((az) => subnets[`subnet/private/${az}`].id);
@@ -131,13 +132,23 @@ describe('cluster lifecycle (end to end)', () => {
       expect(instance.tags).toMatchObject({ 'clusterflow.io/cluster': 'default/demo', 'kubernetes.io/cluster/demo': 'owned', team: 'infra', Name: expect.stringMatching(/^demo-/) });
     }
     expect([...(inv.loadBalancers[0].instances as string[])].sort()).toEqual(masters.map((m) => m.id).sort());
-    // Nodes carry the instance profile that may read the join secret; the bastion does not.
+    // Workers carry the profile that may read the join secret, control-plane nodes their own
+    // (which may also read the certificate key); the bastion none. IMDSv2 only, everywhere.
     const described = await ec2.send(new DescribeInstancesCommand({ InstanceIds: inv.instances.map((i) => i.id as string) }));
-    const profiles = Object.fromEntries(
-      (described.Reservations ?? []).flatMap((r) => r.Instances ?? []).map((i) => [i.Tags?.find((t) => t.Key === 'clusterflow.io/resource')?.Value, i.IamInstanceProfile?.Arn]),
+    const launched = Object.fromEntries(
+      (described.Reservations ?? []).flatMap((r) => r.Instances ?? []).map((i) => [i.Tags?.find((t) => t.Key === 'clusterflow.io/resource')?.Value, i]),
     );
-    expect(profiles.bastion).toBeUndefined();
-    for (const node of nodes) expect(profiles[node.tags!['clusterflow.io/resource']]).toContain(`instance-profile/${status.network.nodeInstanceProfile}`);
+    expect(launched.bastion.IamInstanceProfile).toBeUndefined();
+    expect(launched.bastion.MetadataOptions).toMatchObject({ HttpTokens: 'required', HttpPutResponseHopLimit: 1 });
+    const { nodeInstanceProfile, controlPlaneInstanceProfile } = status.network;
+    expect(controlPlaneInstanceProfile).toBeDefined();
+    expect(controlPlaneInstanceProfile).not.toBe(nodeInstanceProfile);
+    for (const node of nodes) {
+      const key = node.tags!['clusterflow.io/resource'];
+      const profile = key.startsWith('node/master/') ? controlPlaneInstanceProfile : nodeInstanceProfile;
+      expect(launched[key].IamInstanceProfile?.Arn).toMatch(new RegExp(`instance-profile/${profile}$`));
+      expect(launched[key].MetadataOptions).toMatchObject({ HttpTokens: 'required', HttpPutResponseHopLimit: 2 });
+    }
     expect(inv.loadBalancers[0]).toMatchObject({ scheme: 'internet-facing' });
 
     expect(status.network).toMatchObject({ vpcId: inv.vpcs[0].id, apiEndpoint: `${inv.loadBalancers[0].dnsName}:6443`, bastion: { instanceId: instances.bastion.id } });
@@ -178,7 +189,7 @@ describe('cluster lifecycle (end to end)', () => {
     for (const retry of retries) expect(retry.attempt).toBeGreaterThan(1);
     expect((await call(api, 'GET', '/v1/clusters/demo/operations/op-2-delete', { token })).body.retrying).toBeUndefined();
     expect(counts(await inventory(sim, 'clusterflow.io/cluster=default/demo'))).toEqual({
-      vpcs: 0, subnets: 0, internetGateways: 0, natGateways: 0, addresses: 0, routeTables: 0, securityGroups: 0, instances: 0, loadBalancers: 0, secrets: 0,
+      vpcs: 0, subnets: 0, internetGateways: 0, natGateways: 0, addresses: 0, routeTables: 0, securityGroups: 0, instances: 0, loadBalancers: 0, secrets: 0, roles: 0, instanceProfiles: 0,
     });
     await eventuallyListed(async () => (await call(api, 'GET', '/v1/clusters', { token })).body.map((c: { name: string }) => c.name), []);
     const iam = new IAMClient({ region: 'us-east-1', endpoint: sim, credentials: KEYS });
@@ -200,7 +211,7 @@ describe('cluster lifecycle (end to end)', () => {
     expect((await waitPhase(api, token, 'placed', ['Running', 'Failed'])).phase).toBe('Running');
 
     const inv = await inventory(sim, 'clusterflow.io/cluster=default/placed');
-    expect(counts(inv)).toEqual({ vpcs: 0, subnets: 0, internetGateways: 0, natGateways: 0, addresses: 0, routeTables: 0, securityGroups: 4, instances: 9, loadBalancers: 1, secrets: 1 });
+    expect(counts(inv)).toEqual({ vpcs: 0, subnets: 0, internetGateways: 0, natGateways: 0, addresses: 0, routeTables: 0, securityGroups: 4, instances: 9, loadBalancers: 1, secrets: 2, roles: 2, instanceProfiles: 2 });
     for (const node of inv.instances.filter((i) => i.tags?.['clusterflow.io/resource'] !== 'bastion')) {
       expect(subnets.map((s) => s.privateSubnetId)).toContain(node.subnetId);
     }
@@ -211,6 +222,28 @@ describe('cluster lifecycle (end to end)', () => {
     expect((await ec2.send(new DescribeVpcsCommand({ VpcIds: [vpc] }))).Vpcs).toHaveLength(1);
     const left = await ec2.send(new DescribeSubnetsCommand({ SubnetIds: subnets.flatMap((s) => [s.publicSubnetId, s.privateSubnetId]) }));
     expect(left.Subnets).toHaveLength(6);
+  });
+
+  it('creates and deletes a cluster with the longest legal name, one starting with sg-', async () => {
+    const name = `sg-${'long'.repeat(15)}`;
+    expect(name).toHaveLength(63);
+    const spec = dynamicSpec(name);
+    spec.pools = [{ name: 'master', role: 'control-plane', size: 1, instanceType: 'm5.large', azs: ['us-east-1a'] }];
+    expect((await call(api, 'POST', '/v1/clusters', { token, body: spec })).status).toBe(202);
+    const created = await waitPhase(api, token, name, ['Running', 'Failed']);
+    expect(created).toMatchObject({ phase: 'Running' });
+    const inv = await inventory(sim, `clusterflow.io/cluster=default/${name}`);
+    expect(counts(inv)).toEqual({
+      vpcs: 1, subnets: 2, internetGateways: 1, natGateways: 1, addresses: 1, routeTables: 2, securityGroups: 4, instances: 2, loadBalancers: 1, secrets: 2, roles: 2, instanceProfiles: 2,
+    });
+    for (const role of inv.roles) expect(role.name!.length).toBeLessThanOrEqual(64);
+    for (const group of inv.securityGroups) expect(group.name).toMatch(/^cf-sg-/);
+
+    await call(api, 'DELETE', `/v1/clusters/${name}`, { token });
+    expect((await waitPhase(api, token, name, ['Deleted', 'Failed'])).phase).toBe('Deleted');
+    expect(counts(await inventory(sim, `clusterflow.io/cluster=default/${name}`))).toEqual({
+      vpcs: 0, subnets: 0, internetGateways: 0, natGateways: 0, addresses: 0, routeTables: 0, securityGroups: 0, instances: 0, loadBalancers: 0, secrets: 0, roles: 0, instanceProfiles: 0,
+    });
   });
 
   it('frees the cloud account once its clusters are deleted', async () => {

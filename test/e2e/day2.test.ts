@@ -5,6 +5,7 @@ import { waitPhase } from '../support/clusters';
 import { call } from '../support/http';
 import { extremes, inventory, InventoryItem, isLive, simNow, transitions } from '../support/sim-client';
 import { useStack } from '../support/stack';
+import { stackDataConverter } from '../support/stack-codec';
 
 jest.setTimeout(300000);
 
@@ -21,7 +22,7 @@ describe('day-2 operations (end to end)', () => {
 
   beforeAll(async () => {
     ({ api, sim, token } = stack);
-    temporal = new Client({ connection: await Connection.connect({ address: `127.0.0.1:${stack.ports.temporal}` }) });
+    temporal = new Client({ connection: await Connection.connect({ address: `127.0.0.1:${stack.ports.temporal}` }), dataConverter: stackDataConverter(stack) });
     const account = await call(api, 'POST', '/v1/cloud-accounts', {
       token,
       body: { name: 'ops', accessKeyId: 'AKIADAYTWOTEST000001', secretAccessKey: 'dayTwoSecretKeyThatIsLongEnough00001' },
@@ -156,7 +157,7 @@ describe('day-2 operations (end to end)', () => {
     const ids = ['cluster/default/ops', ...ops.body.map((o: { id: string }) => `cluster/default/ops/${o.id}`)];
     for (const workflowId of ids) {
       const history = await temporal.workflow.getHandle(workflowId).fetchHistory();
-      await Worker.runReplayHistory({ workflowsPath: require.resolve('../../workflows') }, history, workflowId);
+      await Worker.runReplayHistory({ workflowsPath: require.resolve('../../workflows'), dataConverter: stackDataConverter(stack) }, history, workflowId);
     }
   });
 });

@@ -6,6 +6,7 @@ import { waitPhase, waitTask } from '../support/clusters';
 import { call } from '../support/http';
 import { inventory, InventoryItem, putSimConfig, isLive } from '../support/sim-client';
 import { useStack } from '../support/stack';
+import { stackDataConverter } from '../support/stack-codec';
 
 jest.setTimeout(300000);
 
@@ -110,13 +111,13 @@ describe('cancel and self-repair (end to end)', () => {
   });
 
   it('replays the histories of the cancelled and the repair operations', async () => {
-    const temporal = new Client({ connection: await Connection.connect({ address: stack.running.env.TEMPORAL_ADDRESS! }) });
+    const temporal = new Client({ connection: await Connection.connect({ address: stack.running.env.TEMPORAL_ADDRESS! }), dataConverter: stackDataConverter(stack) });
     try {
       const ops = await call(api, 'GET', '/v1/clusters/rc/operations', { token });
       expect(ops.body.map((o: { type: string; state: string }) => `${o.type}:${o.state}`)).toEqual(['create:Succeeded', 'scale:Cancelled', 'repair:Succeeded']);
       for (const workflowId of ['cluster/default/rc', ...ops.body.map((o: { id: string }) => `cluster/default/rc/${o.id}`)]) {
         const history = await temporal.workflow.getHandle(workflowId).fetchHistory();
-        await Worker.runReplayHistory({ workflowsPath: require.resolve('../../workflows') }, history, workflowId);
+        await Worker.runReplayHistory({ workflowsPath: require.resolve('../../workflows'), dataConverter: stackDataConverter(stack) }, history, workflowId);
       }
     } finally {
       await temporal.connection.close();

@@ -14,6 +14,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import { CreateLoadBalancerCommand, RegisterInstancesWithLoadBalancerCommand } from '@aws-sdk/client-elastic-load-balancing';
 import { CreateLoadBalancerCommand as CreateNlbCommand, CreateTargetGroupCommand, RegisterTargetsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { AddRoleToInstanceProfileCommand, CreateInstanceProfileCommand, CreateRoleCommand } from '@aws-sdk/client-iam';
 import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { configFromEnv, defaultConfig, type SimConfig } from '../../sim/config';
@@ -138,6 +139,13 @@ describe('inventory', () => {
     const tg = await elbv2.send(new CreateTargetGroupCommand({ Name: 'demo-tg', Protocol: 'TCP', Port: 6443, VpcId: vpcId }));
     await elbv2.send(new RegisterTargetsCommand({ TargetGroupArn: tg.TargetGroups?.[0]?.TargetGroupArn, Targets: [{ Id: keep, Port: 6443 }] }));
     await h.secrets().send(new CreateSecretCommand({ Name: 'clusterflow/default/demo/join', SecretString: 'x', Tags: [{ Key: CLUSTER, Value: mine }] }));
+    const iam = h.iam();
+    const trust = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }] });
+    for (const [name, tags] of [['demo-node', [{ Key: CLUSTER, Value: mine }]], ['someone-elses', [{ Key: CLUSTER, Value: 'default/other' }]]] as const) {
+      await iam.send(new CreateRoleCommand({ RoleName: name, AssumeRolePolicyDocument: trust, Tags: [...tags] }));
+      await iam.send(new CreateInstanceProfileCommand({ InstanceProfileName: name, Tags: [...tags] }));
+      await iam.send(new AddRoleToInstanceProfileCommand({ InstanceProfileName: name, RoleName: name }));
+    }
 
     const inv = await h.control<Inventory>('GET', `/_sim/inventory?tag=${encodeURIComponent(`${CLUSTER}=${mine}`)}`);
     expect(inv.regions).toEqual(['us-east-1']);
@@ -156,6 +164,9 @@ describe('inventory', () => {
     expect(inv.loadBalancers.find((lb) => lb.kind === 'classic')?.instances).toEqual([keep]);
     expect(inv.loadBalancers.find((lb) => lb.kind === 'network')?.arn).toBe(nlb.LoadBalancers?.[0]?.LoadBalancerArn);
     expect(inv.secrets.map((s) => s.name)).toEqual(['clusterflow/default/demo/join']);
+    // IAM is global: listed once, not once per region.
+    expect(inv.roles).toMatchObject([{ name: 'demo-node', arn: expect.stringContaining(':role/demo-node'), tags: { [CLUSTER]: mine } }]);
+    expect(inv.instanceProfiles).toMatchObject([{ name: 'demo-node', roles: ['demo-node'], tags: { [CLUSTER]: mine } }]);
 
     await ec2.send(new DeleteNatGatewayCommand({ NatGatewayId: nat.NatGateway?.NatGatewayId }));
     const after = await h.control<Inventory>('GET', `/_sim/inventory?tag=${encodeURIComponent(`${CLUSTER}=${mine}`)}`);

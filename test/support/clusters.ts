@@ -20,8 +20,8 @@ export function threeAzSpec(name: string, accountId: string): ClusterSpec {
 }
 
 /** Exactly what a 3-AZ dynamic cluster of 8 nodes owns. */
-export const THREE_AZ_INVENTORY = { vpcs: 1, subnets: 6, internetGateways: 1, natGateways: 3, addresses: 3, routeTables: 4, securityGroups: 4, instances: 9, loadBalancers: 1, secrets: 1 };
-export const NOTHING = { vpcs: 0, subnets: 0, internetGateways: 0, natGateways: 0, addresses: 0, routeTables: 0, securityGroups: 0, instances: 0, loadBalancers: 0, secrets: 0 };
+export const THREE_AZ_INVENTORY = { vpcs: 1, subnets: 6, internetGateways: 1, natGateways: 3, addresses: 3, routeTables: 4, securityGroups: 4, instances: 9, loadBalancers: 1, secrets: 2, roles: 2, instanceProfiles: 2 };
+export const NOTHING = { vpcs: 0, subnets: 0, internetGateways: 0, natGateways: 0, addresses: 0, routeTables: 0, securityGroups: 0, instances: 0, loadBalancers: 0, secrets: 0, roles: 0, instanceProfiles: 0 };
 
 export async function waitPhase(api: string, token: string, name: string, phases: string[], timeoutMs = 300000): Promise<ClusterStatus> {
   const deadline = Date.now() + timeoutMs;

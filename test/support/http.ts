@@ -3,6 +3,7 @@ export interface JsonResponse {
   status: number;
   body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
   text: string;
+  headers: Headers;
 }
 
 export async function call(base: string, method: string, path: string, options: { token?: string; body?: unknown; raw?: string } = {}): Promise<JsonResponse> {
@@ -21,5 +22,5 @@ export async function call(base: string, method: string, path: string, options: 
   } catch {
     body = undefined;
   }
-  return { status: response.status, body, text };
+  return { status: response.status, body, text, headers: response.headers };
 }

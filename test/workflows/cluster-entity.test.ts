@@ -1,6 +1,7 @@
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Context } from '@temporalio/activity';
 import { Worker } from '@temporalio/worker';
 import type { ClusterSpec } from '../../common/cluster-spec';
 import type { ClusterStatus, OperationRecord, Progress } from '../../common/cluster-status';
@@ -43,8 +44,8 @@ describe('clusterEntity workflow', () => {
     return worker.runUntil(body(taskQueue).finally(() => gates.splice(0).forEach((g) => g.open())));
   }
 
-  async function start(taskQueue: string, name: string, spec: Partial<ClusterSpec> = {}) {
-    const input: ClusterEntityInput = { project: 'default', spec: exampleSpec({ name, ...spec }), profile };
+  async function start(taskQueue: string, name: string, spec: Partial<ClusterSpec> = {}, options: Partial<ClusterEntityInput> = {}) {
+    const input: ClusterEntityInput = { project: 'default', spec: exampleSpec({ name, ...spec }), profile, ...options };
     return env.client.workflow.start('clusterEntity', { taskQueue, workflowId: clusterWorkflowId('default', name), args: [input] });
   }
 
@@ -127,26 +128,224 @@ describe('clusterEntity workflow', () => {
     });
   });
 
-  it('fails the create with AWS’s message on the task, and can still delete cleanly', async () => {
-    const { activities, calls } = stubActivities({
-      ensureNatGateway: async () => {
-        throw ApplicationFailure.create({ message: 'NatGatewayLimitExceeded: The maximum number of NAT gateways has been reached.', type: 'NatGatewayLimitExceeded', nonRetryable: true });
-      },
-    });
+  const natLimit = async () => {
+    throw ApplicationFailure.create({ message: 'NatGatewayLimitExceeded: The maximum number of NAT gateways has been reached.', type: 'NatGatewayLimitExceeded', nonRetryable: true });
+  };
+
+  it('fails the create with AWS’s message on the task, rolls back what it made, and can still delete', async () => {
+    const { activities, calls } = stubActivities({ ensureNatGateway: natLimit });
     await withWorker(activities, async (taskQueue) => {
       const handle = await start(taskQueue, 'gamma');
       const failed = await until(() => handle.query<ClusterStatus>('status'), (s) => s.phase === 'Failed', 'Failed');
-      expect(failed.lastError).toBe('create failed: NatGatewayLimitExceeded: The maximum number of NAT gateways has been reached.');
+      expect(failed.lastError).toBe('create failed: NatGatewayLimitExceeded: The maximum number of NAT gateways has been reached.; rolled back: everything it had created was removed');
+      expect(failed.network).toMatchObject({ subnets: [], natGateways: [] });
       const [create] = await handle.query<OperationRecord[]>('operations');
-      expect(create.state).toBe('Failed');
+      expect(create).toMatchObject({ state: 'Failed', rollbackWorkflowId: `${create.workflowId}/rollback` });
       const progress = await env.client.workflow.getHandle(create.workflowId).query<Progress>('progress');
       expect(progress.tasks.find((t) => t.state === 'Failed')).toMatchObject({ message: expect.stringContaining('NatGatewayLimitExceeded') });
       // No node was launched into an AZ whose NAT route never came.
       expect(progress.tasks.filter((t) => t.name.startsWith('node/')).map((t) => t.state)).toEqual(Array(6).fill('Pending'));
+      // The rollback is the delete's runbook, but the failed cluster keeps its account.
+      const rollback = await env.client.workflow.getHandle(create.rollbackWorkflowId!).query<Progress>('progress');
+      expect(rollback.completed).toBe(rollback.total);
+      expect(calls).toEqual(expect.arrayContaining(['terminateClusterInstances', 'deleteNatGateway', 'releaseElasticIp', 'deleteSubnet', 'deleteVpc', 'deleteJoinSecret', 'deleteNodeInstanceProfile']));
+      expect(calls).not.toContain('releaseCloudAccountUsage');
 
       await handle.executeUpdate('deleteCluster');
       expect((await handle.result()).phase).toBe('Deleted');
+      expect(calls.filter((c) => c === 'releaseCloudAccountUsage')).toHaveLength(1);
+      for (const workflowId of [handle.workflowId, create.workflowId, create.rollbackWorkflowId!]) {
+        await Worker.runReplayHistory({ workflowsPath: require.resolve('../../workflows') }, await env.client.workflow.getHandle(workflowId).fetchHistory(), workflowId);
+      }
+    });
+  });
+
+  it('retries the latest failed operation as it was asked, and refuses what cannot be retried', async () => {
+    let natFailures = 1;
+    const { activities } = stubActivities({
+      ensureNatGateway: async () => {
+        if (natFailures-- > 0) return natLimit();
+        return { natGatewayId: 'nat-1' };
+      },
+    });
+    const refusal = async (handle: { executeUpdate: (name: string, options: { args: [unknown] }) => Promise<unknown> }, operationId: string) => {
+      const error = await handle.executeUpdate('retryOperation', { args: [{ operationId }] }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(WorkflowUpdateFailedError);
+      return (error as WorkflowUpdateFailedError).cause as ApplicationFailure;
+    };
+    await withWorker(activities, async (taskQueue) => {
+      const handle = await start(taskQueue, 'kappa', { pools: exampleSpec().pools.slice(0, 2) });
+      await until(() => handle.query<ClusterStatus>('status'), (s) => s.phase === 'Failed', 'Failed');
+      expect(await refusal(handle, 'op-9-scale')).toMatchObject({ type: 'OperationNotFound' });
+      const { operationId } = await handle.executeUpdate<{ operationId: string }, [{ operationId: string }]>('retryOperation', { args: [{ operationId: 'op-1-create' }] });
+      expect(operationId).toBe('op-2-create');
+      await until(() => handle.query<ClusterStatus>('status'), (s) => s.phase === 'Running', 'Running after the retry');
+      const ops = await handle.query<OperationRecord[]>('operations');
+      expect(ops.map((o) => [o.id, o.state, o.retryOf])).toEqual([
+        ['op-1-create', 'Failed', undefined],
+        ['op-2-create', 'Succeeded', 'op-1-create'],
+      ]);
+      expect(await refusal(handle, 'op-2-create')).toMatchObject({ type: 'OperationNotRetryable', message: 'operation op-2-create is Succeeded; only a Failed or Cancelled operation can be retried' });
+      expect(await refusal(handle, 'op-1-create')).toMatchObject({ type: 'RuleViolation', details: [{ rule: 'retry-latest-only' }] });
+      await handle.executeUpdate('deleteCluster');
+      expect((await handle.result()).phase).toBe('Deleted');
+    });
+  });
+
+  it('keeps what a failed create made when asked to, and says so', async () => {
+    const { activities, calls } = stubActivities({ ensureNatGateway: natLimit });
+    await withWorker(activities, async (taskQueue) => {
+      const handle = await start(taskQueue, 'gamma-kept', {}, { keepOnFailure: true });
+      const failed = await until(() => handle.query<ClusterStatus>('status'), (s) => s.phase === 'Failed', 'Failed');
+      expect(failed.lastError).toBe(
+        'create failed: NatGatewayLimitExceeded: The maximum number of NAT gateways has been reached.; what it created is kept (keepOnFailure): DELETE the cluster to remove it',
+      );
+      const [create] = await handle.query<OperationRecord[]>('operations');
+      expect(create.rollbackWorkflowId).toBeUndefined();
+      expect(calls).not.toContain('deleteVpc');
+      await handle.executeUpdate('deleteCluster');
+      expect((await handle.result()).phase).toBe('Deleted');
       expect(calls).toContain('deleteVpc');
+    });
+  });
+
+  it('terminates what a failed scale-up launched, stopping the launches still in flight, and says so', async () => {
+    const fourWaiting = held();
+    const { activities } = stubActivities();
+    const terminated: Array<{ key: string; generation?: number }> = [];
+    const terminate = activities.terminateInstance;
+    activities.terminateInstance = async (input: unknown) => {
+      terminated.push(input as { key: string; generation?: number });
+      return terminate(input);
+    };
+    activities.waitInstanceReady = async (input: unknown) => {
+      const i = input as { instanceId: string };
+      const launchedKeys = await activities.listClusterInstances({});
+      const node = (launchedKeys as Array<{ instanceId: string; key: string }>).find((n) => n.instanceId === i.instanceId);
+      // Only the scale's first run meets trouble; its retry finds AWS well.
+      const firstRun = (node as { generation?: number } | undefined)?.generation === 2;
+      if (node?.key === 'node/workers/3' && firstRun) {
+        await fourWaiting.opened;
+        throw ApplicationFailure.create({ message: 'InstanceNotRunning: instance stopped', type: 'InstanceNotRunning', nonRetryable: true });
+      }
+      if (node?.key === 'node/workers/4' && firstRun) {
+        // Still waiting when workers/3 fails; it ends only by being cancelled (seen at a heartbeat).
+        fourWaiting.open();
+        const context = Context.current();
+        for (;;) {
+          context.heartbeat();
+          await context.sleep(100);
+        }
+      }
+      return { ...node, state: 'running' };
+    };
+    await withWorker(activities, async (taskQueue) => {
+      const handle = await start(taskQueue, 'theta', { pools: exampleSpec().pools.slice(0, 2) });
+      await until(() => handle.query<ClusterStatus>('status'), (s) => s.phase === 'Running', 'Running');
+      const { operationId } = await handle.executeUpdate<{ operationId: string }, [{ pool: string; size: number }]>('scalePool', { args: [{ pool: 'workers', size: 5 }] });
+      // workers/3 fails while workers/4 is still waiting: the failure must not wait it out, nor leave it.
+      const ops = await until(() => handle.query<OperationRecord[]>('operations'), (o) => o.find((r) => r.id === operationId)?.state !== 'Running', 'the scale settled');
+      const scale = ops.find((r) => r.id === operationId)!;
+      expect(scale.state).toBe('Failed');
+      expect(scale.error).toMatch(/^InstanceNotRunning: instance stopped; what it had launched was terminated \(node\/workers\/[34] i-\w+, node\/workers\/[34] i-\w+\)$/);
+      const generation = Number(operationId.split('-')[1]);
+      expect(terminated.filter((t) => t.generation === generation).map((t) => t.key).sort()).toEqual(['node/workers/3', 'node/workers/4']);
+      const left = (await activities.listClusterInstances({})) as Array<{ key: string; generation: number }>;
+      expect(left.filter((n) => n.generation === generation)).toEqual([]);
+      const status = await handle.query<ClusterStatus>('status');
+      expect(status.phase).toBe('Running');
+      expect(status.pools.find((p) => p.name === 'workers')?.nodes.map((n) => n.key).sort()).toEqual(['node/workers/0', 'node/workers/1', 'node/workers/2']);
+
+      const retried = await handle.executeUpdate<{ operationId: string }, [{ operationId: string }]>('retryOperation', { args: [{ operationId }] });
+      expect(retried.operationId).toBe('op-3-scale');
+      const settled = await until(() => handle.query<OperationRecord[]>('operations'), (o) => o.at(-1)?.state !== 'Running', 'the retry settled');
+      expect(settled.at(-1)).toMatchObject({ id: 'op-3-scale', state: 'Succeeded', retryOf: operationId, pool: { name: 'workers', size: 5 } });
+      const workers = (await handle.query<ClusterStatus>('status')).pools.find((p) => p.name === 'workers')!;
+      expect(workers.nodes.map((n) => n.key).sort()).toEqual(['node/workers/0', 'node/workers/1', 'node/workers/2', 'node/workers/3', 'node/workers/4']);
+      await handle.executeUpdate('deleteCluster');
+      expect((await handle.result()).phase).toBe('Deleted');
+      await Worker.runReplayHistory(
+        { workflowsPath: require.resolve('../../workflows') },
+        await env.client.workflow.getHandle(scale.workflowId).fetchHistory(),
+        scale.workflowId,
+      );
+    });
+  });
+
+  it('repairs a node stopped behind its back, then terminates the stopped instance', async () => {
+    const { activities } = stubActivities();
+    const list = activities.listClusterInstances;
+    let stopped: string | undefined;
+    activities.listClusterInstances = async (input: unknown) =>
+      ((await list(input)) as Array<{ instanceId: string; state: string }>).map((n) => (n.instanceId === stopped ? { ...n, state: 'stopped' } : n));
+    const terminated: Array<{ key: string; generation?: number }> = [];
+    const terminate = activities.terminateInstance;
+    activities.terminateInstance = async (input: unknown) => {
+      terminated.push(input as { key: string; generation?: number });
+      return terminate(input);
+    };
+    await withWorker(activities, async (taskQueue) => {
+      const handle = await start(taskQueue, 'iota', { pools: exampleSpec().pools.slice(0, 2) }, { reconcileIntervalS: 1 });
+      const running = await until(() => handle.query<ClusterStatus>('status'), (s) => s.phase === 'Running', 'Running');
+      const victim = running.pools.find((p) => p.name === 'workers')!.nodes[1];
+      stopped = victim.instanceId;
+      const ops = await until(() => handle.query<OperationRecord[]>('operations'), (o) => o.some((r) => r.type === 'repair' && r.state !== 'Running'), 'a repair');
+      const repair = ops.find((r) => r.type === 'repair')!;
+      expect(repair).toMatchObject({ state: 'Succeeded', reason: `${victim.key} (${victim.instanceId}) is stopped` });
+      expect(terminated).toEqual([{ scope: expect.anything(), key: victim.key, generation: victim.generation }]);
+      const after = await handle.query<ClusterStatus>('status');
+      const replaced = after.pools.find((p) => p.name === 'workers')!.nodes.find((n) => n.key === victim.key)!;
+      expect(replaced.instanceId).not.toBe(victim.instanceId);
+      expect(replaced.generation).not.toBe(victim.generation);
+      await handle.executeUpdate('deleteCluster');
+      expect((await handle.result()).phase).toBe('Deleted');
+    });
+  });
+
+  it('lets an operator’s delete preempt a running self-repair, which first takes back what it launched', async () => {
+    const { activities } = stubActivities();
+    const list = activities.listClusterInstances;
+    let gone: string | undefined;
+    activities.listClusterInstances = async (input: unknown) =>
+      ((await list(input)) as Array<{ instanceId: string; state: string }>).map((n) => (n.instanceId === gone ? { ...n, state: 'terminated' } : n));
+    const replacementWaiting = held();
+    const ready = activities.waitInstanceReady;
+    activities.waitInstanceReady = async (input: unknown) => {
+      const i = input as { instanceId: string };
+      const node = ((await list({})) as Array<{ instanceId: string; generation: number }>).find((n) => n.instanceId === i.instanceId);
+      if (!node || node.generation === 0) return ready(input);
+      // The repair's replacement never gets ready by itself: only the preemption ends its wait.
+      replacementWaiting.open();
+      const context = Context.current();
+      for (;;) {
+        context.heartbeat();
+        await context.sleep(100);
+      }
+    };
+    const terminated: Array<{ key: string; generation?: number }> = [];
+    const terminate = activities.terminateInstance;
+    activities.terminateInstance = async (input: unknown) => {
+      terminated.push(input as { key: string; generation?: number });
+      return terminate(input);
+    };
+    await withWorker(activities, async (taskQueue) => {
+      const handle = await start(taskQueue, 'lambda', { pools: exampleSpec().pools.slice(0, 2) }, { reconcileIntervalS: 1 });
+      const running = await until(() => handle.query<ClusterStatus>('status'), (s) => s.phase === 'Running', 'Running');
+      const victim = running.pools.find((p) => p.name === 'workers')!.nodes[0];
+      gone = victim.instanceId;
+      await replacementWaiting.opened;
+      const [repair] = (await handle.query<OperationRecord[]>('operations')).filter((o) => o.type === 'repair');
+      expect(repair.state).toBe('Running');
+
+      const { operationId } = await handle.executeUpdate<{ operationId: string }, []>('deleteCluster');
+      expect(operationId).toBe('op-3-delete');
+      expect((await handle.result()).phase).toBe('Deleted');
+      const ops = await handle.query<OperationRecord[]>('operations');
+      expect(ops.map((o) => [o.id, o.state])).toEqual([['op-1-create', 'Succeeded'], ['op-2-repair', 'Cancelled'], ['op-3-delete', 'Succeeded']]);
+      expect(ops[1].error).toBe("cancelled: the operator's delete request comes first; what it had launched was removed, and the next check repairs again");
+      expect(terminated).toContainEqual({ scope: expect.anything(), key: victim.key, generation: 2 });
+      const repairHistory = await env.client.workflow.getHandle(ops[1].workflowId).fetchHistory();
+      await Worker.runReplayHistory({ workflowsPath: require.resolve('../../workflows') }, repairHistory, ops[1].workflowId);
     });
   });
 

@@ -90,4 +90,50 @@ describe('clusterEntity continue-as-new', () => {
       expect((await handle.result()).phase).toBe('Deleted');
     });
   });
+  it('keeps only the most recent operations in its log, and goes on numbering them across runs', async () => {
+    const { activities } = stubActivities();
+    const generations: number[] = [];
+    const launch = activities.ensureInstance;
+    activities.ensureInstance = async (i: unknown) => {
+      const node = i as { key: string; generation: number };
+      if (node.key === 'node/workers/3') generations.push(node.generation);
+      return launch(i);
+    };
+    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue: 'can-bounded', workflowsPath: require.resolve('../../workflows'), activities });
+    const spec = exampleSpec({ name: 'bounded' });
+    spec.pools = spec.pools.filter((p) => p.name !== 'spot');
+    const input: ClusterEntityInput = {
+      project: 'default',
+      spec,
+      profile: resolveProfile('aws-default', BUILT_IN_PROFILES[0].packs, {}),
+      reconcileIntervalS: 3600,
+      operationLogLimit: 3,
+    };
+    await worker.runUntil(async () => {
+      const handle = await env.client.workflow.start('clusterEntity', { taskQueue: 'can-bounded', workflowId: clusterWorkflowId('default', 'bounded'), args: [input] });
+      const settled = async (id: string) => {
+        for (let i = 0; i < 200; i++) {
+          const operations = await handle.query<OperationRecord[]>('operations').catch(() => [] as OperationRecord[]);
+          if (operations.at(-1)?.id === id && operations.at(-1)?.finishedAt) return operations;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        throw new Error(`${id} never finished`);
+      };
+      await settled('op-1-create');
+      for (const [i, size] of [4, 2, 5, 3, 4, 1].entries()) {
+        const { operationId } = await handle.executeUpdate<{ operationId: string }, [{ pool: string; size: number }]>('scalePool', { args: [{ pool: 'workers', size }] });
+        expect(operationId).toBe(`op-${i + 2}-scale`);
+        await settled(operationId);
+      }
+      const operations = await handle.query<OperationRecord[]>('operations');
+      expect(operations.map((o) => o.id)).toEqual(['op-5-scale', 'op-6-scale', 'op-7-scale']);
+      expect((await handle.describe()).runId).not.toBe(handle.firstExecutionRunId);
+      // A node's generation is its operation's number, not the log's length: workers/3 was
+      // launched by op-2 (size 4), op-4 (size 5) and op-6 (size 4).
+      expect(generations).toEqual([2, 4, 6]);
+      const { operationId } = await handle.executeUpdate<{ operationId: string }, []>('deleteCluster');
+      expect(operationId).toBe('op-8-delete');
+      expect((await handle.result()).phase).toBe('Deleted');
+    });
+  });
 });

@@ -1,5 +1,5 @@
-import { WorkflowFailedError } from '@temporalio/client';
-import { ActivityFailure } from '@temporalio/common';
+import { Client, WorkflowFailedError } from '@temporalio/client';
+import { ActivityFailure, type DataConverter } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import * as fs from 'node:fs';
@@ -7,7 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { SqliteStore } from '../../api/store/sqlite-store';
 import { loadConfig } from '../../common/config';
-import { resolveSecretBox } from '../../common/data-dir';
+import { resolvePayloadCodec, resolveSecretBox } from '../../common/data-dir';
 import { discoverRegion } from '../../workflows';
 import { createWorker } from '../../worker/worker';
 import { RunningMoto, startMoto } from '../support/moto';
@@ -22,6 +22,9 @@ describe('discoverRegion workflow', () => {
   let moto: RunningMoto;
   let config: ReturnType<typeof loadConfig>;
   let dataDir: string;
+  // The worker encrypts payloads with the data dir's key: the client and replays need it too.
+  let dataConverter: DataConverter;
+  let client: Client;
   const secretAccessKey = 'zz9SecretThatMustNeverReachHistory0000000';
   const taskQueue = 'test-discover-region';
 
@@ -29,6 +32,8 @@ describe('discoverRegion workflow', () => {
     [env, moto] = await Promise.all([startTemporal(), startMoto()]);
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cf-wf-'));
     config = loadConfig({ CLUSTERFLOW_DATA_DIR: dataDir, AWS_ENDPOINT_URL: moto.url, CLUSTERFLOW_TASK_QUEUE: taskQueue });
+    dataConverter = { payloadCodecs: [resolvePayloadCodec(config)] };
+    client = new Client({ connection: env.connection, dataConverter });
     const store = new SqliteStore(dataDir);
     store.insertCloudAccount({
       id: 'acct-1',
@@ -59,18 +64,18 @@ describe('discoverRegion workflow', () => {
   it('lists the AZs of the region through the account, without the secret in history', async () => {
     const workflowId = 'discover-us-west-2';
     const facts = await withWorker(() =>
-      env.client.workflow.execute(discoverRegion, { taskQueue, workflowId, args: [{ accountId: 'acct-1', region: 'us-west-2' }] }),
+      client.workflow.execute(discoverRegion, { taskQueue, workflowId, args: [{ accountId: 'acct-1', region: 'us-west-2' }] }),
     );
     expect(facts.region).toBe('us-west-2');
     expect(facts.availabilityZones).toEqual(expect.arrayContaining(['us-west-2a', 'us-west-2b', 'us-west-2c']));
     expect(facts.availabilityZones.every((az) => az.startsWith('us-west-2'))).toBe(true);
 
-    const history = await env.client.workflow.getHandle(workflowId).fetchHistory();
+    const history = await client.workflow.getHandle(workflowId).fetchHistory();
     expect(JSON.stringify(history)).not.toContain(secretAccessKey);
     expect(Buffer.from(JSON.stringify(history)).toString('base64')).not.toContain(Buffer.from(secretAccessKey).toString('base64'));
 
     await expect(
-      Worker.runReplayHistory({ workflowsPath: require.resolve('../../workflows') }, history, workflowId),
+      Worker.runReplayHistory({ workflowsPath: require.resolve('../../workflows'), dataConverter }, history, workflowId),
     ).resolves.toBeUndefined();
   });
 
@@ -78,13 +83,13 @@ describe('discoverRegion workflow', () => {
     const workflowId = 'discover-missing-account';
     // No execution timeout: the workflow must fail on its own, whatever time the worker takes to start.
     const failed = await withWorker(() =>
-      env.client.workflow.execute(discoverRegion, { taskQueue, workflowId, args: [{ accountId: 'missing', region: 'us-east-1' }] }).catch((e: unknown) => e),
+      client.workflow.execute(discoverRegion, { taskQueue, workflowId, args: [{ accountId: 'missing', region: 'us-east-1' }] }).catch((e: unknown) => e),
     );
     expect(failed).toBeInstanceOf(WorkflowFailedError);
     const activity = (failed as WorkflowFailedError).cause;
     expect(activity).toBeInstanceOf(ActivityFailure);
     expect((activity as ActivityFailure).cause).toMatchObject({ type: 'CloudAccountNotFound', nonRetryable: true, message: 'cloud account missing does not exist (was it deleted?)' });
-    const history = await env.client.workflow.getHandle(workflowId).fetchHistory();
+    const history = await client.workflow.getHandle(workflowId).fetchHistory();
     // Retrying cannot bring the account back: one attempt.
     expect(history.events?.filter((e) => e.activityTaskStartedEventAttributes).map((e) => e.activityTaskStartedEventAttributes?.attempt)).toEqual([1]);
   });

@@ -1,0 +1,51 @@
+import type { RuntimeExtension } from '@aws-sdk/client-ec2';
+import { isKeysRefused } from './aws-errors';
+
+/**
+ * The SDK's own retries, minus refused keys. Its standard strategy retries any error that
+ * came back while it corrected its clock (the answer's Date more than four minutes from
+ * ours) — ExpiredToken included, and on every attempt, since each answer re-corrects the
+ * clock by a few milliseconds: with a skewed clock, an expired key costs all `maxAttempts`
+ * of every call. A refused key stays refused, so this stops those retries; a signature
+ * error right after the first correction gets its one retry, since the wrong clock, not the
+ * key, may have been the cause.
+ */
+
+type RetryConfiguration = Pick<Parameters<RuntimeExtension['configure']>[0], 'retryStrategy' | 'setRetryStrategy'>;
+type RetryStrategyProvider = ReturnType<RetryConfiguration['retryStrategy']>;
+type AnyRetryStrategy = Awaited<ReturnType<RetryStrategyProvider>>;
+type RetryStrategy = Extract<AnyRetryStrategy, { refreshRetryTokenForRetry: unknown }>;
+type RetryToken = Awaited<ReturnType<RetryStrategy['acquireInitialRetryToken']>>;
+
+/** Errors the SDK retries after correcting its clock; of the refused keys, only these can come from a wrong clock. */
+const CLOCK_SKEW_CODES = new Set(['AuthFailure', 'RequestExpired', 'SignatureDoesNotMatch', 'InvalidSignatureException']);
+
+function worthOneRetry(error: unknown, token: RetryToken): boolean {
+  const e = error as { name?: string; $metadata?: { clockSkewCorrected?: boolean } };
+  return token.getRetryCount() === 0 && e.$metadata?.clockSkewCorrected === true && CLOCK_SKEW_CODES.has(e.name ?? '');
+}
+
+function isRetryStrategyV2(strategy: AnyRetryStrategy): strategy is RetryStrategy {
+  return typeof (strategy as Partial<RetryStrategy>).refreshRetryTokenForRetry === 'function';
+}
+
+/** `strategy`, except that it never retries a call whose keys AWS refused. */
+export function withoutRefusedKeyRetries(strategy: RetryStrategy): RetryStrategy {
+  return {
+    acquireInitialRetryToken: (scope) => strategy.acquireInitialRetryToken(scope),
+    refreshRetryTokenForRetry: async (token, info) => {
+      if (isKeysRefused(info.error) && !worthOneRetry(info.error, token)) throw info.error;
+      return strategy.refreshRetryTokenForRetry(token, info);
+    },
+    recordSuccess: (token) => strategy.recordSuccess(token),
+  };
+}
+
+/** A client extension (`extensions: [refusedKeysAreFinal]`) wrapping whatever retry strategy the client resolved. */
+export const refusedKeysAreFinal = {
+  configure(config: RetryConfiguration): void {
+    const resolved = config.retryStrategy();
+    let wrapped: Promise<AnyRetryStrategy> | undefined;
+    config.setRetryStrategy(() => (wrapped ??= resolved().then((strategy) => (isRetryStrategyV2(strategy) ? withoutRefusedKeyRetries(strategy) : strategy))));
+  },
+};

@@ -1,0 +1,17 @@
+/**
+ * Temporal patch ids: each marks a change that entities and operations already running would
+ * replay differently. Code behind `patched(id)` runs only in histories that reach it after
+ * the change; older histories replay the old path. Never reuse or rename an id.
+ */
+export const PATCHES = {
+  /** A failed or cancelled create removes what it made (unless kept on request). */
+  createRollsBack: 'create-rolls-back',
+  /** A create that fails or is cancelled stops its calls in flight and waits for them before it ends. */
+  createSettlesBeforeFailing: 'create-settles-before-failing',
+  /** A failed scale-up, add-pool or reconfigure terminates what it launched, not only a cancelled one. */
+  undoLaunchesOnFailure: 'undo-launches-on-failure',
+  /** A cancelled self-repair terminates what it launched (an operator's request preempts repairs). */
+  repairUndoesLaunches: 'repair-undoes-launches',
+  /** Self-repair terminates the stopped instance it has replaced. */
+  repairTerminatesReplaced: 'repair-terminates-replaced',
+} as const;
