@@ -29,11 +29,46 @@ function isRetryStrategyV2(strategy: AnyRetryStrategy): strategy is RetryStrateg
   return typeof (strategy as Partial<RetryStrategy>).refreshRetryTokenForRetry === 'function';
 }
 
-/** `strategy`, except that it never retries a call whose keys AWS refused. */
+/** Marks an error of a call that must not be sent twice (see sentOnce). */
+const SENT_ONCE = Symbol('clusterflow.sentOnce');
+
+interface WithMiddleware {
+  middlewareStack: { add(middleware: unknown, options: { step: 'deserialize'; name: string; priority: 'high' }): void };
+}
+
+/**
+ * A create AWS gives no idempotency token for (CreateVpc, AllocateAddress, …): the SDK must
+ * not send it again. When its answer is lost (a 5xx after AWS acted, a reset connection), a
+ * resend would make a second resource (or, for a subnet, meet its own CIDR as a conflict).
+ * The error goes to the activity instead, and its next attempt looks up by tag first.
+ */
+export function sentOnce<C extends object>(command: C): C {
+  (command as unknown as WithMiddleware).middlewareStack.add(
+    (next: (args: unknown) => Promise<unknown>) => async (args: unknown) => {
+      try {
+        return await next(args);
+      } catch (error) {
+        // Inside the retry loop (deserialize runs for every attempt), around the deserializer
+        // that turns AWS's answer into the error: the strategy sees the mark.
+        if (error && typeof error === 'object') (error as Record<symbol, boolean>)[SENT_ONCE] = true;
+        throw error;
+      }
+    },
+    { step: 'deserialize', name: 'clusterflowSentOnce', priority: 'high' },
+  );
+  return command;
+}
+
+function mustNotResend(error: unknown): boolean {
+  return Boolean(error && typeof error === 'object' && (error as Record<symbol, boolean>)[SENT_ONCE]);
+}
+
+/** `strategy`, except that it never retries a call whose keys AWS refused, nor a create marked sentOnce. */
 export function withoutRefusedKeyRetries(strategy: RetryStrategy): RetryStrategy {
   return {
     acquireInitialRetryToken: (scope) => strategy.acquireInitialRetryToken(scope),
     refreshRetryTokenForRetry: async (token, info) => {
+      if (mustNotResend(info.error)) throw info.error;
       if (isKeysRefused(info.error) && !worthOneRetry(info.error, token)) throw info.error;
       return strategy.refreshRetryTokenForRetry(token, info);
     },

@@ -10,6 +10,7 @@ import { ClusterflowConfig } from '../common/config';
 import { SecretBox } from '../common/secret-box';
 import { Store } from '../api/store/store';
 import { refusedKeysAreFinal } from './aws-retry';
+import { CallBudget, callBudget, heartbeatWhile } from './call-budget';
 
 /** What activities need to reach AWS; workflows only ever carry the account id. */
 export interface AwsDeps {
@@ -55,7 +56,7 @@ export function currentCredentials(deps: AwsDeps, accountId: string): () => Prom
  * activity attempt; refused keys are never retried (aws-retry.ts). The timeouts keep a hung
  * connection from outliving the activity.
  */
-export function clientConfig(deps: AwsDeps, accountId: string, region: string) {
+export function clientConfig(deps: AwsDeps, accountId: string, region: string, budget: CallBudget = callBudget()) {
   return {
     region,
     endpoint: deps.config.awsEndpointUrl,
@@ -63,8 +64,22 @@ export function clientConfig(deps: AwsDeps, accountId: string, region: string) {
     maxAttempts: 8,
     retryMode: 'standard',
     extensions: [refusedKeysAreFinal],
-    requestHandler: { connectionTimeout: 5_000, requestTimeout: 60_000 },
+    requestHandler: { connectionTimeout: 5_000, requestTimeout: budget.requestTimeoutMs },
   };
+}
+
+interface Sending {
+  send(command: unknown, options?: { abortSignal?: AbortSignal }): Promise<unknown>;
+}
+
+/** Every call of `client` is aborted when the budget's time is up, SDK retries included. */
+function bounded<C>(client: C, budget: CallBudget): C {
+  const { signal } = budget;
+  if (!signal) return client;
+  const sending = client as unknown as Sending;
+  const send = sending.send.bind(sending);
+  sending.send = (command, options) => send(command, { abortSignal: signal, ...options });
+  return client;
 }
 
 export function ec2Client(deps: AwsDeps, accountId: string, region: string): EC2Client {
@@ -85,6 +100,8 @@ interface Destroyable {
 export class AwsSession {
   private readonly made: Destroyable[] = [];
   private readonly cache = new Map<string, Destroyable>();
+  /** Made when the session is: the activity attempt's time, shared by every client. */
+  private readonly budget = callBudget();
 
   constructor(
     private readonly deps: AwsDeps,
@@ -95,7 +112,7 @@ export class AwsSession {
   private client<C extends Destroyable>(name: string, make: () => C): C {
     let client = this.cache.get(name) as C | undefined;
     if (!client) {
-      client = make();
+      client = bounded(make(), this.budget);
       this.cache.set(name, client);
       this.made.push(client);
     }
@@ -103,33 +120,33 @@ export class AwsSession {
   }
 
   get ec2(): EC2Client {
-    return this.client('ec2', () => new EC2Client(clientConfig(this.deps, this.accountId, this.region)));
+    return this.client('ec2', () => new EC2Client(clientConfig(this.deps, this.accountId, this.region, this.budget)));
   }
 
   /** Classic Elastic Load Balancing (the API server's load balancer). */
   get elb(): ElasticLoadBalancingClient {
-    return this.client('elb', () => new ElasticLoadBalancingClient(clientConfig(this.deps, this.accountId, this.region)));
+    return this.client('elb', () => new ElasticLoadBalancingClient(clientConfig(this.deps, this.accountId, this.region, this.budget)));
   }
 
   get sts(): STSClient {
-    return this.client('sts', () => new STSClient(clientConfig(this.deps, this.accountId, this.region)));
+    return this.client('sts', () => new STSClient(clientConfig(this.deps, this.accountId, this.region, this.budget)));
   }
 
   get secrets(): SecretsManagerClient {
-    return this.client('secrets', () => new SecretsManagerClient(clientConfig(this.deps, this.accountId, this.region)));
+    return this.client('secrets', () => new SecretsManagerClient(clientConfig(this.deps, this.accountId, this.region, this.budget)));
   }
 
   /** IAM is global; its endpoint answers for every region. */
   get iam(): IAMClient {
-    return this.client('iam', () => new IAMClient(clientConfig(this.deps, this.accountId, 'us-east-1')));
+    return this.client('iam', () => new IAMClient(clientConfig(this.deps, this.accountId, 'us-east-1', this.budget)));
   }
 
   get quotas(): ServiceQuotasClient {
-    return this.client('quotas', () => new ServiceQuotasClient(clientConfig(this.deps, this.accountId, this.region)));
+    return this.client('quotas', () => new ServiceQuotasClient(clientConfig(this.deps, this.accountId, this.region, this.budget)));
   }
 
   get pricing(): PricingClient {
-    return this.client('pricing', () => new PricingClient(clientConfig(this.deps, this.accountId, PRICING_REGION)));
+    return this.client('pricing', () => new PricingClient(clientConfig(this.deps, this.accountId, PRICING_REGION, this.budget)));
   }
 
   close(): void {
@@ -146,7 +163,7 @@ export async function withSession<T>(
 ): Promise<T> {
   const session = new AwsSession(deps, where.accountId, where.region);
   try {
-    return await body(session);
+    return await heartbeatWhile(() => body(session));
   } finally {
     session.close();
   }

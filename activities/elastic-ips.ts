@@ -3,6 +3,7 @@ import { AwsDeps, withSession } from './aws-session';
 import { isNotFound } from './aws-errors';
 import { byId, isOwned, ownedFilters, tagSpecifications } from './ownership';
 import { Keyed } from './types';
+import { sentOnce } from './aws-retry';
 
 async function findAddresses(ec2: EC2Client, { scope, key }: Keyed): Promise<Address[]> {
   const answer = await ec2.send(new DescribeAddressesCommand({ Filters: ownedFilters(scope.owner, key) }));
@@ -17,7 +18,7 @@ export function elasticIpActivities(deps: AwsDeps) {
         const [existing] = await findAddresses(ec2, input);
         if (existing) return { allocationId: existing.AllocationId!, publicIp: existing.PublicIp! };
         const created = await ec2.send(
-          new AllocateAddressCommand({ Domain: 'vpc', TagSpecifications: tagSpecifications(['elastic-ip'], input.scope.owner, input.key) }),
+          sentOnce(new AllocateAddressCommand({ Domain: 'vpc', TagSpecifications: tagSpecifications(['elastic-ip'], input.scope.owner, input.key) })),
         );
         return { allocationId: created.AllocationId!, publicIp: created.PublicIp! };
       });

@@ -12,6 +12,7 @@ import { AwsDeps, withSession } from './aws-session';
 import { isAwsError, isNotFound } from './aws-errors';
 import { byId, isOwned, ownedFilters, tagSpecifications } from './ownership';
 import { EnsureInternetGatewayInput, Keyed } from './types';
+import { sentOnce } from './aws-retry';
 
 async function findGateways(ec2: EC2Client, { scope, key }: Keyed): Promise<InternetGateway[]> {
   const answer = await ec2.send(new DescribeInternetGatewaysCommand({ Filters: ownedFilters(scope.owner, key) }));
@@ -30,7 +31,7 @@ export function internetGatewayActivities(deps: AwsDeps) {
         let [gateway] = await findGateways(ec2, input);
         if (!gateway) {
           const created = await ec2.send(
-            new CreateInternetGatewayCommand({ TagSpecifications: tagSpecifications(['internet-gateway'], input.scope.owner, input.key) }),
+            sentOnce(new CreateInternetGatewayCommand({ TagSpecifications: tagSpecifications(['internet-gateway'], input.scope.owner, input.key) })),
           );
           gateway = created.InternetGateway!;
         }

@@ -41,6 +41,8 @@ export async function pollUntil<T>(what: string, probe: () => Promise<Probe<T>>)
   const interval = pollIntervalMs();
   const deadline = waitDeadlineMs();
   const since = context.info.scheduledTimestampMs || Date.now();
+  // Alive from the start: a first probe that is slow must not look like a dead worker.
+  context.heartbeat({ waitingFor: what, round: 0 });
   for (let round = 1; ; round++) {
     const result = await probe();
     if (result.done) return result.value;

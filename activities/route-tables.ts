@@ -14,6 +14,7 @@ import { AwsDeps, withSession } from './aws-session';
 import { isAwsError, isNotFound } from './aws-errors';
 import { byId, clientToken, isOwned, ownedFilters, tagSpecifications } from './ownership';
 import { EnsureRouteTableInput, Keyed, Route } from './types';
+import { sentOnce } from './aws-retry';
 
 async function findRouteTables(ec2: EC2Client, { scope, key }: Keyed, vpcId?: string): Promise<RouteTable[]> {
   const filters = ownedFilters(scope.owner, key);
@@ -82,11 +83,11 @@ export function routeTableActivities(deps: AwsDeps) {
         let [table] = await findRouteTables(ec2, input, input.vpcId);
         if (!table) {
           const created = await ec2.send(
-            new CreateRouteTableCommand({
+            sentOnce(new CreateRouteTableCommand({
               VpcId: input.vpcId,
               ClientToken: clientToken('route-table', input.scope.owner.cluster, input.key, input.vpcId),
               TagSpecifications: tagSpecifications(['route-table'], input.scope.owner, input.key),
-            }),
+            })),
           );
           table = created.RouteTable!;
         }

@@ -15,6 +15,7 @@ import { isAwsError, isNotFound } from './aws-errors';
 import { byId, clusterFilters, isOwned, ownedFilters, tagSpecifications } from './ownership';
 import { retryWhileBusy } from './polling';
 import { EnsureSecurityGroupInput, IngressRule, Keyed, Scope } from './types';
+import { sentOnce } from './aws-retry';
 
 async function findGroups(ec2: EC2Client, { scope, key }: Keyed, vpcId?: string): Promise<SecurityGroup[]> {
   const filters = ownedFilters(scope.owner, key);
@@ -134,12 +135,12 @@ export function securityGroupActivities(deps: AwsDeps) {
           const groupName = securityGroupName(input.scope.owner, input.key);
           try {
             const created = await ec2.send(
-              new CreateSecurityGroupCommand({
+              sentOnce(new CreateSecurityGroupCommand({
                 GroupName: groupName,
                 Description: input.description,
                 VpcId: input.vpcId,
                 TagSpecifications: tagSpecifications(['security-group'], input.scope.owner, input.key),
-              }),
+              })),
             );
             group = { GroupId: created.GroupId, IpPermissions: [] };
           } catch (error) {

@@ -5,6 +5,7 @@ import { isNotFound } from './aws-errors';
 import { byId, isOwned, ownedFilters, tagSpecifications } from './ownership';
 import { retryWhileBusy } from './polling';
 import { EnsureVpcInput, Keyed } from './types';
+import { sentOnce } from './aws-retry';
 
 async function findVpcs(ec2: EC2Client, { scope, key }: Keyed): Promise<Vpc[]> {
   const answer = await ec2.send(new DescribeVpcsCommand({ Filters: ownedFilters(scope.owner, key) }));
@@ -25,7 +26,7 @@ export function vpcActivities(deps: AwsDeps) {
         }
         if (!vpc) {
           const created = await ec2.send(
-            new CreateVpcCommand({ CidrBlock: input.cidr, TagSpecifications: tagSpecifications(['vpc'], input.scope.owner, input.key) }),
+            sentOnce(new CreateVpcCommand({ CidrBlock: input.cidr, TagSpecifications: tagSpecifications(['vpc'], input.scope.owner, input.key) })),
           );
           vpc = created.Vpc!;
         }

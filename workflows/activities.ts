@@ -52,11 +52,14 @@ function summarized(options: ActivityOptions): ActivityInterfaceFor<Activities> 
 }
 
 /**
- * Single AWS calls (plus their look-ups). The timeout is how long a call lost with a crashed
- * worker goes unnoticed: short, since every activity is safe to run again.
+ * Single AWS calls (plus their look-ups). The start-to-close is long enough for AWS's slowest
+ * answer (every SDK call and its retries end before it: activities/call-budget.ts), so an
+ * attempt is never retried while its call still runs; a crashed worker is noticed by the
+ * missing heartbeats, sent while a call is in flight, within the heartbeat timeout.
  */
 export const aws = summarized({
-  startToCloseTimeout: '30 seconds',
+  startToCloseTimeout: '2 minutes',
+  heartbeatTimeout: '10 seconds',
   retry,
   // A cancelled operation waits for a call in flight to finish, so its cleanup sees what the
   // call created instead of racing it.
@@ -79,7 +82,8 @@ export const awsWait = summarized({
  * the loop reports the failure and tries again at its next tick.
  */
 export const awsOnce = summarized({
-  startToCloseTimeout: '30 seconds',
+  startToCloseTimeout: '2 minutes',
+  heartbeatTimeout: '10 seconds',
   retry: { ...retry, maximumAttempts: 2 },
   cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
 });

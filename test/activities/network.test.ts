@@ -1,4 +1,6 @@
 import {
+  CreateSubnetCommand,
+  DeleteSubnetCommand,
   DescribeAddressesCommand,
   DescribeInternetGatewaysCommand,
   DescribeNatGatewaysCommand,
@@ -255,6 +257,69 @@ describe('network activities', () => {
     } finally {
       await aws.configureSim({ faults: { 'ec2:DeleteSecurityGroup': null } });
     }
+    await aws.run('deleteVpc', { scope, key: 'vpc' });
+  });
+  simOnly('a create AWS gives no token for is sent once: when its answer is lost, the next attempt finds it by tag', 'bare moto cannot lose an answer', async () => {
+    const scope = newScope();
+    const vpcLost = await aws.configureSim({ faults: { 'ec2:CreateVpc': { code: 'InternalError', httpStatus: 500, phase: 'after', count: 1 } } }).then(() =>
+      aws.run('ensureVpc', { scope, key: 'vpc', cidr: '10.0.0.0/16' }).catch((e: unknown) => e),
+    );
+    // The SDK would resend a 500 by itself (a second VPC); the activity fails instead, retryably.
+    expect(vpcLost).toMatchObject({ type: 'InternalError', nonRetryable: false });
+    const vpcId = await vpcOf(scope);
+    const count = async (what: string, describe: () => Promise<unknown[] | undefined>) => [what, (await describe())?.length];
+    const cases: Array<[string, string, Record<string, unknown>]> = [
+      ['ec2:CreateInternetGateway', 'ensureInternetGateway', { scope, key: 'igw', vpcId }],
+      ['ec2:AllocateAddress', 'ensureElasticIp', { scope, key: 'eip/lost' }],
+      ['ec2:CreateSubnet', 'ensureSubnet', { scope, key: 'subnet/public/us-east-1a', vpcId, cidr: '10.0.0.0/20', az: 'us-east-1a', public: true }],
+      ['ec2:CreateRouteTable', 'ensureRouteTable', { scope, key: 'rtb/lost', vpcId, routes: [], subnetIds: [] }],
+      ['ec2:CreateSecurityGroup', 'ensureSecurityGroup', { scope, key: 'sg/lost', vpcId, description: 'lost answer', ingress: [] }],
+    ];
+    try {
+      for (const [action, activity, input] of cases) {
+        await aws.configureSim({ faults: { [action]: { code: 'InternalError', httpStatus: 500, phase: 'after', count: 1 } } });
+        const run = aws.run as (name: string, input: unknown) => Promise<unknown>;
+        await expect(run(activity, input)).rejects.toMatchObject({ type: 'InternalError', nonRetryable: false });
+        await run(activity, input);
+      }
+    } finally {
+      await aws.configureSim({ faults: Object.fromEntries(cases.map(([action]) => [action, null])) });
+    }
+    const filters = { Filters: ownedBy(scope) };
+    expect(
+      await Promise.all([
+        count('vpcs', async () => (await aws.ec2.send(new DescribeVpcsCommand(filters))).Vpcs),
+        count('internet gateways', async () => (await aws.ec2.send(new DescribeInternetGatewaysCommand(filters))).InternetGateways),
+        count('addresses', async () => (await aws.ec2.send(new DescribeAddressesCommand(filters))).Addresses),
+        count('subnets', async () => (await aws.ec2.send(new DescribeSubnetsCommand(filters))).Subnets),
+        count('route tables', async () => (await aws.ec2.send(new DescribeRouteTablesCommand(filters))).RouteTables),
+        count('security groups', async () => (await aws.ec2.send(new DescribeSecurityGroupsCommand(filters))).SecurityGroups),
+      ]),
+    ).toEqual([
+      ['vpcs', 1],
+      ['internet gateways', 1],
+      ['addresses', 1],
+      ['subnets', 1],
+      ['route tables', 1],
+      ['security groups', 1],
+    ]);
+    await aws.run('releaseElasticIp', { scope, key: 'eip/lost' });
+    await aws.run('deleteRouteTable', { scope, key: 'rtb/lost' });
+    await aws.run('deleteSecurityGroup', { scope, key: 'sg/lost' });
+    await aws.run('deleteSubnet', { scope, key: 'subnet/public/us-east-1a' });
+    await aws.run('deleteInternetGateway', { scope, key: 'igw' });
+    await aws.run('deleteVpc', { scope, key: 'vpc' });
+  });
+  it('a subnet CIDR held by someone else\'s subnet fails for good, naming the holder', async () => {
+    const scope = newScope();
+    const vpcId = await vpcOf(scope);
+    const foreign = (await aws.ec2.send(new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: '10.0.32.0/20', AvailabilityZone: 'us-east-1b' }))).Subnet!.SubnetId!;
+    await expect(aws.run('ensureSubnet', { scope, key: 'subnet/private/us-east-1b', vpcId, cidr: '10.0.32.0/20', az: 'us-east-1b', public: false })).rejects.toMatchObject({
+      type: 'SubnetCidrTaken',
+      nonRetryable: true,
+      message: `10.0.32.0/20 in ${vpcId} is taken by ${foreign}, which is not subnet/private/us-east-1b of cluster ${scope.owner.cluster}`,
+    });
+    await aws.ec2.send(new DeleteSubnetCommand({ SubnetId: foreign }));
     await aws.run('deleteVpc', { scope, key: 'vpc' });
   });
 });

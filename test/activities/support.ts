@@ -147,9 +147,13 @@ export async function startBackend(): Promise<Backend> {
 
 /** Activity failures are the point of several tests; the worker's warnings about them are noise here. */
 function mockEnvironment(): MockActivityEnvironment {
-  // Scheduled now, as the server would stamp it: waits count their deadline from it.
+  // Scheduled now, as the server would stamp it, with the longest attempt the workflows give
+  // an AWS activity (awsWait's): waits count their deadline, and calls their budget, from it.
   const now = Date.now();
-  return new MockActivityEnvironment({ scheduledTimestampMs: now, currentAttemptScheduledTimestampMs: now }, { logger: new DefaultLogger('ERROR') });
+  return new MockActivityEnvironment(
+    { scheduledTimestampMs: now, currentAttemptScheduledTimestampMs: now, startToCloseTimeoutMs: 30 * 60_000 },
+    { logger: new DefaultLogger('ERROR') },
+  );
 }
 
 function seededDeps(url: string): AwsDeps {

@@ -1,8 +1,10 @@
+import { Client, Connection } from '@temporalio/client';
 import type { ClusterSpec } from '../../common/cluster-spec';
 import { NOTHING, waitPhase } from '../support/clusters';
 import { call } from '../support/http';
 import { counts, inventory, isLive, putSimConfig } from '../support/sim-client';
 import { useStack } from '../support/stack';
+import { stackDataConverter } from '../support/stack-codec';
 
 jest.setTimeout(600000);
 
@@ -142,6 +144,33 @@ describe('failure semantics (end to end)', () => {
     expect((await call(api, 'DELETE', '/v1/clusters/kept', { token })).status).toBe(202);
     expect((await waitPhase(api, token, 'kept', ['Deleted', 'Failed'])).phase).toBe('Deleted');
     expect(counts(await owned('kept'))).toEqual(NOTHING);
+  });
+
+  it('waits for a CreateVpc that AWS answers after 45 s instead of sending it again: one VPC', async () => {
+    await putSimConfig(sim, { latency: { 'ec2:CreateVpc': 45_000 } });
+    try {
+      expect((await call(api, 'POST', '/v1/clusters', { token, body: smallSpec('slowvpc', '10.84.0.0/16') })).status).toBe(202);
+      expect(await operation('slowvpc', 'op-1-create')).toMatchObject({ state: 'Succeeded' });
+    } finally {
+      await putSimConfig(sim, { latency: { 'ec2:CreateVpc': null } });
+    }
+    // The step's first attempt waited for AWS's answer: none was started while its call ran
+    // (the only way a second CreateVpc could be sent).
+    const temporal = new Client({ connection: await Connection.connect({ address: stack.running.env.TEMPORAL_ADDRESS! }), dataConverter: stackDataConverter(stack) });
+    try {
+      const { events } = await temporal.workflow.getHandle('cluster/default/slowvpc/op-1-create').fetchHistory();
+      const scheduled = (events ?? []).find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'ensureVpc');
+      const started = (events ?? []).find((e) => Number(e.activityTaskStartedEventAttributes?.scheduledEventId) === Number(scheduled?.eventId));
+      expect(started?.activityTaskStartedEventAttributes?.attempt).toBe(1);
+    } finally {
+      await temporal.connection.close();
+    }
+    expect(counts(await owned('slowvpc'))).toEqual(ONE_AZ);
+    const vpcs = (await inventory(sim)).vpcs.filter((v) => v.cidrBlock === '10.84.0.0/16');
+    expect(vpcs).toHaveLength(1);
+    expect((await call(api, 'DELETE', '/v1/clusters/slowvpc', { token })).status).toBe(202);
+    expect((await waitPhase(api, token, 'slowvpc', ['Deleted', 'Failed'])).phase).toBe('Deleted');
+    expect(counts(await owned('slowvpc'))).toEqual(NOTHING);
   });
 
   it('rolls back a create cancelled once its NAT gateway exists', async () => {
