@@ -76,7 +76,7 @@ describe('API start and its local state', () => {
       expect((await call(`http://127.0.0.1:${port}`, 'POST', '/v1/cluster-profiles', { token, body: { name: 'private', packs } })).status).toBe(201);
       expect(modeOf('.')).toBe('700');
       const files = fs.readdirSync(dataDir).sort();
-      expect(files).toEqual(['api-token', 'clusterflow.sqlite', 'clusterflow.sqlite-shm', 'clusterflow.sqlite-wal', 'secret.key']);
+      expect(files).toEqual(['api-token', 'clusterflow.sqlite', 'clusterflow.sqlite-shm', 'clusterflow.sqlite-wal', 'payload.key', 'secret.key']);
       for (const file of files) expect(`${file} ${modeOf(file)}`).toBe(`${file} 600`);
     } finally {
       await app.close();
