@@ -38,4 +38,6 @@ export class CloudAccountView {
   @ApiProperty({ example: 'AKIA************MPLE', description: 'masked' }) accessKeyId!: string;
   @ApiPropertyOptional({ description: 'the AWS account the keys belong to, as STS answered' }) awsAccountId?: string;
   @ApiProperty() createdAt!: string;
+  @ApiProperty({ type: [String], description: 'the clusters using the account (from the moment their create is accepted until their delete ends); it cannot be deleted meanwhile' })
+  clusters!: string[];
 }

@@ -12,13 +12,14 @@ export function maskAccessKeyId(id: string): string {
   return id.length <= 8 ? '*'.repeat(id.length) : `${id.slice(0, 4)}${'*'.repeat(id.length - 8)}${id.slice(-4)}`;
 }
 
-function toView(record: CloudAccountRecord): CloudAccountView {
+function toView(record: CloudAccountRecord, clusters: string[]): CloudAccountView {
   return {
     id: record.id,
     name: record.name,
     accessKeyId: maskAccessKeyId(record.accessKeyId),
     awsAccountId: record.awsAccountId,
     createdAt: record.createdAt,
+    clusters,
   };
 }
 
@@ -57,7 +58,7 @@ export class CloudAccountsService {
       throw error;
     }
     this.logger.log(`cloud account ${record.id} "${record.name}" added (key ${maskAccessKeyId(record.accessKeyId)}, AWS account ${record.awsAccountId ?? 'unknown'})`);
-    return toView(record);
+    return toView(record, []);
   }
 
   /**
@@ -82,17 +83,17 @@ export class CloudAccountsService {
     // Deleted while STS answered: nothing to rotate any more.
     if (!this.store.updateCloudAccountKeys(project, id, keys)) throw new ApiError(404, `cloud account ${id} not found`);
     this.logger.log(`cloud account ${id} "${record.name}": keys rotated from ${maskAccessKeyId(record.accessKeyId)} to ${maskAccessKeyId(keys.accessKeyId)} (AWS account ${keys.awsAccountId ?? 'unknown'})`);
-    return toView({ ...record, ...keys });
+    return toView({ ...record, ...keys }, this.store.clustersUsingCloudAccount(project, id));
   }
 
   list(project: string): CloudAccountView[] {
-    return this.store.listCloudAccounts(project).map(toView);
+    return this.store.listCloudAccounts(project).map((record) => toView(record, this.store.clustersUsingCloudAccount(project, record.id)));
   }
 
   get(project: string, id: string): CloudAccountView {
     const record = this.store.getCloudAccount(project, id);
     if (!record) throw new ApiError(404, `cloud account ${id} not found`);
-    return toView(record);
+    return toView(record, this.store.clustersUsingCloudAccount(project, id));
   }
 
   /** The AWS account the keys belong to, as STS says; refuses keys STS rejects (400) or cannot judge (502). */

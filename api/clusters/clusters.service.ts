@@ -117,6 +117,38 @@ export class ClustersService {
       keepOnFailure: options.keepOnFailure || undefined,
       operationLogLimit: this.settings.config.operationLogLimit,
     };
+    // The account is marked in use before the entity exists, so it cannot be deleted from
+    // under a cluster whose start is under way (or whose API crashed right after the start).
+    // One create per name at a time here: a claim is released only by the create that made it.
+    return this.oneAtATime(`${project}/${spec.name}`, async () => {
+      const claimed = this.store.claimCloudAccount(project, spec.name, spec.cloud.accountId);
+      try {
+        await this.startEntity(project, spec, input);
+      } catch (error) {
+        if (claimed) this.store.releaseCloudAccountClaim(project, spec.name, spec.cloud.accountId);
+        throw error;
+      }
+      // A record left by an earlier cluster of this name (its delete crashed before releasing) is this one's now.
+      if (!claimed) this.store.useCloudAccount(project, spec.name, spec.cloud.accountId);
+      this.logger.log(`cluster ${project}/${spec.name} accepted: creating in ${spec.cloud.region}`);
+      return { name: spec.name, operationId: 'op-1-create' };
+    });
+  }
+
+  private readonly creating = new Map<string, Promise<unknown>>();
+
+  private async oneAtATime<T>(key: string, body: () => Promise<T>): Promise<T> {
+    const before = this.creating.get(key) ?? Promise.resolve();
+    const mine = before.catch(() => undefined).then(body);
+    this.creating.set(key, mine);
+    try {
+      return await mine;
+    } finally {
+      if (this.creating.get(key) === mine) this.creating.delete(key);
+    }
+  }
+
+  private async startEntity(project: string, spec: ClusterSpec, input: ClusterEntityInput): Promise<void> {
     try {
       await this.temporal.workflow.start('clusterEntity', {
         taskQueue: this.settings.config.taskQueue,
@@ -136,9 +168,6 @@ export class ClustersService {
       if (error instanceof WorkflowExecutionAlreadyStartedError) throw new ApiError(409, `name: a cluster named "${spec.name}" already exists`);
       throw error;
     }
-    this.store.useCloudAccount(project, spec.name, spec.cloud.accountId);
-    this.logger.log(`cluster ${project}/${spec.name} accepted: creating in ${spec.cloud.region}`);
-    return { name: spec.name, operationId: 'op-1-create' };
   }
 
   async list(project: string): Promise<ClusterStatus[]> {

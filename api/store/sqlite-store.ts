@@ -106,6 +106,15 @@ export class SqliteStore implements Store {
       .run(project, cluster, accountId);
   }
 
+  claimCloudAccount(project: string, cluster: string, accountId: string): boolean {
+    const result = this.db.prepare('INSERT OR IGNORE INTO cloud_account_usage (project, cluster, account_id) VALUES (?, ?, ?)').run(project, cluster, accountId);
+    return result.changes === 1;
+  }
+
+  releaseCloudAccountClaim(project: string, cluster: string, accountId: string): void {
+    this.db.prepare('DELETE FROM cloud_account_usage WHERE project = ? AND cluster = ? AND account_id = ?').run(project, cluster, accountId);
+  }
+
   releaseCloudAccount(project: string, cluster: string): void {
     this.db.prepare('DELETE FROM cloud_account_usage WHERE project = ? AND cluster = ?').run(project, cluster);
   }

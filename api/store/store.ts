@@ -51,6 +51,10 @@ export interface Store {
 
   /** Clusters that reference an account; an account in use cannot be deleted. */
   useCloudAccount(project: string, cluster: string, accountId: string): void;
+  /** Records the usage unless the cluster's name already has one; true when this call recorded it. */
+  claimCloudAccount(project: string, cluster: string, accountId: string): boolean;
+  /** Removes the usage only if it still names that account (undoes a claim). */
+  releaseCloudAccountClaim(project: string, cluster: string, accountId: string): void;
   releaseCloudAccount(project: string, cluster: string): void;
   clustersUsingCloudAccount(project: string, accountId: string): string[];
 
