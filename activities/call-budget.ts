@@ -1,4 +1,4 @@
-import { Context } from '@temporalio/activity';
+import { currentContext } from './polling';
 
 /**
  * What one activity attempt allows its AWS calls. A call must end before its attempt does:
@@ -17,14 +17,6 @@ export interface CallBudget {
 const REQUEST_TIMEOUT_MS = 60_000;
 /** Room left, within the attempt, for the activity to report how its call ended. */
 const MARGIN_MS = 2_000;
-
-function currentContext(): Context | undefined {
-  try {
-    return Context.current();
-  } catch {
-    return undefined;
-  }
-}
 
 export function callBudget(now = Date.now()): CallBudget {
   const info = currentContext()?.info;

@@ -54,7 +54,8 @@ export async function pollUntil<T>(what: string, probe: () => Promise<Probe<T>>)
   }
 }
 
-function currentContext(): Context | undefined {
+/** The running activity's context, or undefined outside an activity (the API's dry run). */
+export function currentContext(): Context | undefined {
   try {
     return Context.current();
   } catch {

@@ -37,7 +37,7 @@ import { OperationInput, scopeOf } from './operation';
 import { addPool, PoolOperationInput, reconfigurePool, removePool, RepairInput, repairNodes, scalePool } from './pool-operations';
 import { isSpot } from './plan';
 import { resizeSignal, spotWatcher, spotWatcherId } from './spot-watcher';
-import { readableError } from './tasks';
+import { readableError } from '../common/readable-error';
 import { PATCHES } from './patches';
 
 /** A request accepted and waiting for the entity's loop: the type, and the spec it leads to. */

@@ -8,7 +8,8 @@ import { joiningContext, launchNode, nodeStatus } from './nodes';
 import { OperationInput, scopeOf } from './operation';
 import { isSpot, nodeKey, NodePlan } from './plan';
 import { PATCHES } from './patches';
-import { readableError, TaskList } from './tasks';
+import { readableError } from '../common/readable-error';
+import { TaskList } from './tasks';
 
 /** What a pool operation knows of the running cluster, from the entity's status. */
 export interface PoolOperationInput extends OperationInput {

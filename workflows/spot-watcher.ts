@@ -17,7 +17,7 @@ import { awsLocal, awsOnce, awsWait } from './activities';
 import { joiningContext, nodeStatus, startNode } from './nodes';
 import { scopeOf } from './operation';
 import { nodeKey } from './plan';
-import { readableError } from './tasks';
+import { readableError } from '../common/readable-error';
 
 /** The watcher's status (the API merges it into the pool's). */
 export const spotStatusQuery = defineQuery<SpotPoolStatus>('spotStatus');

@@ -1,6 +1,7 @@
 import { AsyncLocalStorage, patched, setCurrentDetails } from '@temporalio/workflow';
 import { taskActivityId } from '../common/task-activity-id';
 import type { Progress, Task } from '../common/cluster-status';
+import { readableError } from '../common/readable-error';
 
 /**
  * An operation's task list: what the API's `progress` and the Web UI's current details show.
@@ -76,19 +77,6 @@ export class TaskList {
   }
 }
 
-/**
- * The message an operator should read: an activity failure's cause (AWS's code and message),
- * not the wrapper's "Activity task failed".
- */
-export function readableError(error: unknown): string {
-  let current = error as { message?: string; cause?: unknown } | undefined;
-  let message = current?.message ?? String(error);
-  while (current?.cause) {
-    current = current.cause as { message?: string; cause?: unknown };
-    if (current.message) message = current.message;
-  }
-  return message;
-}
 
 /** The task whose body is running, through every await of that body (and of its activities). */
 const runningTask = new AsyncLocalStorage<{ list: TaskList; name: string }>();

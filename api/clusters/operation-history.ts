@@ -1,4 +1,5 @@
 import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
+import { readableError } from '../../common/readable-error';
 import { operationHistoryQuery } from '../../common/search-attributes';
 import { clusterWorkflowId, numberOf } from '../../workflows/cluster-entity';
 import type { OperationView } from './clusters.service';
@@ -13,17 +14,6 @@ const STATES: Record<string, string> = {
   TIMED_OUT: 'Failed',
   CONTINUED_AS_NEW: 'Running',
 };
-
-/** The innermost message of a failure chain: what AWS or the step said. */
-function innermost(error: unknown): string {
-  let current = error as { message?: string; cause?: unknown } | undefined;
-  let message = current?.message ?? String(error);
-  while (current?.cause) {
-    current = current.cause as { message?: string; cause?: unknown };
-    if (current.message) message = current.message;
-  }
-  return message;
-}
 
 /**
  * Operations older than the entity's log keeps, read from Temporal's visibility of the
@@ -52,7 +42,7 @@ export async function olderOperations(temporal: Client, project: string, name: s
               .result()
               .then(
                 () => undefined,
-                (failure: unknown) => innermost(failure),
+                (failure: unknown) => readableError(failure),
               )
           : undefined;
       return {

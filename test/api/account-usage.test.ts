@@ -1,11 +1,6 @@
-import { INestApplication } from '@nestjs/common';
-import * as fs from 'node:fs';
 import * as net from 'node:net';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import { createApiApp } from '../../api/app';
-import { loadConfig } from '../../common/config';
 import { freePort } from '../../common/ports';
+import { ApiUnderTest, startApi } from '../support/api-app';
 import { call } from '../support/http';
 import { RunningMoto, startMoto } from '../support/moto';
 
@@ -16,37 +11,29 @@ import { RunningMoto, startMoto } from '../support/moto';
  */
 describe('cloud account usage around a cluster start', () => {
   let moto: RunningMoto;
-  let app: INestApplication;
+  let api: ApiUnderTest;
   let base: string;
   let token: string;
-  let dataDir: string;
   let silentTemporal: net.Server;
   const sockets = new Set<net.Socket>();
 
   beforeAll(async () => {
     moto = await startMoto();
-    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cf-usage-'));
     silentTemporal = net.createServer((socket) => {
       sockets.add(socket);
       socket.on('close', () => sockets.delete(socket));
     });
     const temporalPort = await freePort();
     await new Promise<void>((resolve) => silentTemporal.listen(temporalPort, '127.0.0.1', resolve));
-    const config = loadConfig({ CLUSTERFLOW_DATA_DIR: dataDir, AWS_ENDPOINT_URL: moto.url, TEMPORAL_ADDRESS: `127.0.0.1:${temporalPort}` });
-    const built = await createApiApp(config, ['error']);
-    app = built.app;
-    token = built.token;
-    const port = await freePort();
-    await app.listen(port, '127.0.0.1');
-    base = `http://127.0.0.1:${port}`;
+    api = await startApi({ awsEndpoint: moto.url, temporalAddress: `127.0.0.1:${temporalPort}` });
+    ({ base, token } = api);
   });
 
   afterAll(async () => {
     for (const socket of sockets) socket.destroy();
     silentTemporal?.close();
-    await app?.close();
+    await api?.close();
     await moto?.stop();
-    fs.rmSync(dataDir, { recursive: true, force: true });
   });
 
   it('holds the account while the start is under way, and releases it when the start fails', async () => {

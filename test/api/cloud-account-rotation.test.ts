@@ -1,15 +1,11 @@
 import { DescribeVpcsCommand } from '@aws-sdk/client-ec2';
-import { INestApplication } from '@nestjs/common';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { AwsDeps, AwsSession, credentialsFor } from '../../activities/aws-session';
-import { createApiApp } from '../../api/app';
 import { SqliteStore } from '../../api/store/sqlite-store';
-import { loadConfig } from '../../common/config';
 import { resolveSecretBox } from '../../common/data-dir';
-import { freePort } from '../../common/ports';
 import type { KeyView } from '../../sim/credentials';
+import { ApiUnderTest, startApi } from '../support/api-app';
 import { call } from '../support/http';
 import { startHarness, type Harness } from '../sim/harness';
 
@@ -21,7 +17,7 @@ import { startHarness, type Harness } from '../sim/harness';
  */
 describe('cloud account key rotation', () => {
   let sim: Harness;
-  let app: INestApplication;
+  let api: ApiUnderTest;
   let base: string;
   let token: string;
   let dataDir: string;
@@ -35,14 +31,9 @@ describe('cloud account key rotation', () => {
 
   beforeAll(async () => {
     sim = await startHarness();
-    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cf-rotation-'));
-    const config = loadConfig({ CLUSTERFLOW_DATA_DIR: dataDir, AWS_ENDPOINT_URL: sim.url, TEMPORAL_ADDRESS: `127.0.0.1:${await freePort()}` });
-    const built = await createApiApp(config, ['error']);
-    app = built.app;
-    token = built.token;
-    const port = await freePort();
-    await app.listen(port, '127.0.0.1');
-    base = `http://127.0.0.1:${port}`;
+    api = await startApi({ awsEndpoint: sim.url });
+    ({ base, token, dataDir } = api);
+    const { config } = api;
     worker = { config, store: new SqliteStore(dataDir), secretBox: resolveSecretBox(config), project: 'default' };
     const created = await call(base, 'POST', '/v1/cloud-accounts', { token, body: { name: 'rotating', ...OLD } });
     expect(created.status).toBe(201);
@@ -52,9 +43,8 @@ describe('cloud account key rotation', () => {
 
   afterAll(async () => {
     worker?.store.close();
-    await app?.close();
+    await api?.close();
     await sim?.stop();
-    if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
   });
 
   function revoke(accessKeyId: string): Promise<KeyView> {

@@ -1,10 +1,4 @@
-import { INestApplication } from '@nestjs/common';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import { createApiApp } from '../../api/app';
-import { loadConfig } from '../../common/config';
-import { freePort } from '../../common/ports';
+import { ApiUnderTest, startApi } from '../support/api-app';
 import { call } from '../support/http';
 import { RunningMoto, startMoto } from '../support/moto';
 import { exampleSpec } from '../unit/fixtures';
@@ -15,20 +9,15 @@ import { exampleSpec } from '../unit/fixtures';
  */
 describe('POST /v1/clusters validation', () => {
   let moto: RunningMoto;
-  let app: INestApplication;
+  let api: ApiUnderTest;
   let base: string;
   let token: string;
-  let dataDir: string;
   let accountId: string;
 
   beforeAll(async () => {
     moto = await startMoto();
-    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cf-cv-'));
-    const config = loadConfig({ CLUSTERFLOW_DATA_DIR: dataDir, AWS_ENDPOINT_URL: moto.url, TEMPORAL_ADDRESS: `127.0.0.1:${await freePort()}` });
-    ({ app, token } = await createApiApp(config, ['error']));
-    const port = await freePort();
-    await app.listen(port, '127.0.0.1');
-    base = `http://127.0.0.1:${port}`;
+    api = await startApi({ awsEndpoint: moto.url });
+    ({ base, token } = api);
     const account = await call(base, 'POST', '/v1/cloud-accounts', {
       token,
       body: { name: 'acct', accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' },
@@ -37,9 +26,8 @@ describe('POST /v1/clusters validation', () => {
   });
 
   afterAll(async () => {
-    await app?.close();
+    await api?.close();
     await moto?.stop();
-    fs.rmSync(dataDir, { recursive: true, force: true });
   });
 
   function spec(mutate: (s: ReturnType<typeof exampleSpec>) => void = () => undefined) {

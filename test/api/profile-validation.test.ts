@@ -1,11 +1,5 @@
-import { INestApplication } from '@nestjs/common';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import { createApiApp } from '../../api/app';
 import { BUILT_IN_PROFILES } from '../../api/store/built-in-profiles';
-import { loadConfig } from '../../common/config';
-import { freePort } from '../../common/ports';
+import { ApiUnderTest, startApi } from '../support/api-app';
 import { call, JsonResponse } from '../support/http';
 import { RunningMoto, startMoto } from '../support/moto';
 import { exampleSpec } from '../unit/fixtures';
@@ -18,20 +12,15 @@ import { exampleSpec } from '../unit/fixtures';
  */
 describe('pack grammars at the API', () => {
   let moto: RunningMoto;
-  let app: INestApplication;
+  let api: ApiUnderTest;
   let base: string;
   let token: string;
-  let dataDir: string;
   let accountId: string;
 
   beforeAll(async () => {
     moto = await startMoto();
-    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cf-pv-'));
-    const config = loadConfig({ CLUSTERFLOW_DATA_DIR: dataDir, AWS_ENDPOINT_URL: moto.url, TEMPORAL_ADDRESS: `127.0.0.1:${await freePort()}` });
-    ({ app, token } = await createApiApp(config, ['error']));
-    const port = await freePort();
-    await app.listen(port, '127.0.0.1');
-    base = `http://127.0.0.1:${port}`;
+    api = await startApi({ awsEndpoint: moto.url });
+    ({ base, token } = api);
     const account = await call(base, 'POST', '/v1/cloud-accounts', {
       token,
       body: { name: 'acct', accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' },
@@ -40,9 +29,8 @@ describe('pack grammars at the API', () => {
   });
 
   afterAll(async () => {
-    await app?.close();
+    await api?.close();
     await moto?.stop();
-    fs.rmSync(dataDir, { recursive: true, force: true });
   });
 
   const builtInPacks = () => JSON.parse(JSON.stringify(BUILT_IN_PROFILES[0].packs)) as Array<{ name: string; layer: string; version: string; values: Record<string, unknown> }>;

@@ -1,6 +1,6 @@
 import { Client, Connection } from '@temporalio/client';
 import type { ClusterSpec } from '../../common/cluster-spec';
-import { NOTHING, waitPhase } from '../support/clusters';
+import { eventuallyListed, NOTHING, waitOperation, waitPhase } from '../support/clusters';
 import { call } from '../support/http';
 import { counts, inventory, isLive, putSimConfig } from '../support/sim-client';
 import { useStack } from '../support/stack';
@@ -47,24 +47,7 @@ describe('failure semantics (end to end)', () => {
   const owned = (name: string) => inventory(sim, `clusterflow.io/cluster=default/${name}`);
   const ONE_AZ = { vpcs: 1, subnets: 2, internetGateways: 1, natGateways: 1, addresses: 1, routeTables: 2, securityGroups: 4, instances: 3, loadBalancers: 1, secrets: 2, roles: 2, instanceProfiles: 2 };
 
-  async function eventually<T>(probe: () => Promise<T>, ok: (value: T) => boolean): Promise<T> {
-    const deadline = Date.now() + 60000;
-    for (;;) {
-      const value = await probe();
-      if (ok(value) || Date.now() > deadline) return value;
-      await new Promise((r) => setTimeout(r, 300));
-    }
-  }
-
-  async function operation(name: string, id: string, states = ['Succeeded', 'Failed', 'Cancelled']) {
-    const deadline = Date.now() + 300000;
-    for (;;) {
-      const op = await call(api, 'GET', `/v1/clusters/${name}/operations/${id}`, { token });
-      if (states.includes(op.body.state)) return op.body;
-      if (Date.now() > deadline) throw new Error(`${id} is still ${op.body.state}`);
-      await new Promise((r) => setTimeout(r, 300));
-    }
-  }
+  const operation = (name: string, id: string, states?: string[]) => waitOperation(api, token, name, id, states);
 
   it('rolls a failed create back completely, keeps the account in use, and a retry builds the cluster', async () => {
     await putSimConfig(sim, { faults: { 'ec2:RunInstances': { ...UNSUPPORTED, count: 1 } } });
@@ -112,9 +95,9 @@ describe('failure semantics (end to end)', () => {
       ['op-3-scale', 'Failed'],
       ['op-4-scale', 'Succeeded'],
     ];
-    const all = await eventually(async () => (await call(api, 'GET', '/v1/clusters/rollback/operations', { token })).body, (ops) => ops.length === 4);
-    expect(all.map((o: { id: string; state: string }) => [o.id, o.state])).toEqual(expected);
-    expect(all[0].error).toContain('Unsupported');
+    const listed = async () => (await call(api, 'GET', '/v1/clusters/rollback/operations', { token })).body as Array<{ id: string; state: string; error?: string }>;
+    await eventuallyListed(async () => (await listed()).map((o) => `${o.id}:${o.state}`), expected.map(([id, state]) => `${id}:${state}`));
+    expect((await listed())[0].error).toContain('Unsupported');
     const seen: string[][] = [];
     let next: string | undefined = '/v1/clusters/rollback/operations?limit=1';
     while (next) {

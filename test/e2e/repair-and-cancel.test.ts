@@ -2,7 +2,7 @@ import { DescribeInstancesCommand, EC2Client, TerminateInstancesCommand } from '
 import { Client, Connection } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import type { ClusterSpec } from '../../common/cluster-spec';
-import { waitPhase, waitTask } from '../support/clusters';
+import { waitOperation, waitPhase, waitTask } from '../support/clusters';
 import { call } from '../support/http';
 import { inventory, InventoryItem, putSimConfig, isLive } from '../support/sim-client';
 import { useStack } from '../support/stack';
@@ -46,15 +46,6 @@ describe('cancel and self-repair (end to end)', () => {
     return inv.instances.filter((i) => isLive(i) && i.tags?.['clusterflow.io/resource']?.startsWith('node/workers/'));
   }
 
-  async function operation(id: string, states: string[]) {
-    const deadline = Date.now() + 120000;
-    for (;;) {
-      const op = await call(api, 'GET', `/v1/clusters/rc/operations/${id}`, { token });
-      if (states.includes(op.body.state)) return op.body;
-      if (Date.now() > deadline) throw new Error(`${id} is ${op.body.state}`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
 
   it('cancels a scale-up midway: what it launched is terminated, nothing is orphaned', async () => {
     const before = (await workers()).map((w) => w.id).sort();
@@ -71,7 +62,7 @@ describe('cancel and self-repair (end to end)', () => {
     expect((await workers()).length).toBe(5);
     expect((await call(api, 'GET', `/v1/clusters/rc/operations/${id}`, { token })).body.state).toBe('Running');
     expect((await call(api, 'POST', `/v1/clusters/rc/operations/${id}/cancel`, { token })).status).toBe(202);
-    const op = await operation(id, ['Cancelled', 'Failed', 'Succeeded']);
+    const op = await waitOperation(api, token, 'rc', id);
     await putSimConfig(sim, { delays: { instancePending: delays.instancePending } });
     expect(op.state).toBe('Cancelled');
     expect((await workers()).map((w) => w.id).sort()).toEqual(before);

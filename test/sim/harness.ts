@@ -123,6 +123,17 @@ export async function eventually<T>(probe: () => Promise<T>, done: (value: T) =>
 
 export const AMI = 'ami-12345678';
 
+/** How an AWS call failed (its code, HTTP status and message); a call that succeeds fails the test. */
+export async function errorOf(promise: Promise<unknown>): Promise<{ name: string; status?: number; message: string }> {
+  try {
+    await promise;
+  } catch (error) {
+    const e = error as Error & { $metadata?: { httpStatusCode?: number } };
+    return { name: e.name, status: e.$metadata?.httpStatusCode, message: e.message };
+  }
+  throw new Error('the call succeeded');
+}
+
 /**
  * The harness of one test file: started before its tests, stopped after them and, given
  * `resetTo`, reset to that config before each test. The object answers for the running

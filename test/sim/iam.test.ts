@@ -6,7 +6,7 @@ import {
   RemoveRoleFromInstanceProfileCommand,
   type IAMClient,
 } from '@aws-sdk/client-iam';
-import { QUIET, useHarness } from './harness';
+import { errorOf, QUIET, useHarness } from './harness';
 
 /** IAM answers as AWS does where moto does not. */
 
@@ -22,16 +22,6 @@ async function profileWithRole(name: string): Promise<void> {
   await iam.send(new CreateRoleCommand({ RoleName: name, AssumeRolePolicyDocument: TRUST }));
   await iam.send(new CreateInstanceProfileCommand({ InstanceProfileName: name }));
   await iam.send(new AddRoleToInstanceProfileCommand({ InstanceProfileName: name, RoleName: name }));
-}
-
-async function errorOf(promise: Promise<unknown>): Promise<{ name: string; status?: number; message: string }> {
-  try {
-    await promise;
-  } catch (error) {
-    const e = error as Error & { $metadata?: { httpStatusCode?: number } };
-    return { name: e.name, status: e.$metadata?.httpStatusCode, message: e.message };
-  }
-  throw new Error('the call succeeded');
 }
 
 describe('RemoveRoleFromInstanceProfile', () => {

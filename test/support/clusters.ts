@@ -50,6 +50,18 @@ export async function waitTask(api: string, token: string, cluster: string, oper
   }
 }
 
+/** Polls an operation until its state is one of `states` (by default, any settled one); answers the operation. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export async function waitOperation(api: string, token: string, cluster: string, id: string, states = ['Succeeded', 'Failed', 'Cancelled'], timeoutMs = 300000): Promise<any> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const op = await call(api, 'GET', `/v1/clusters/${cluster}/operations/${id}`, { token });
+    if (states.includes(op.body?.state)) return op.body;
+    if (Date.now() > deadline) throw new Error(`${id} is still ${op.body?.state}: ${op.text}`);
+    await new Promise((res) => setTimeout(res, 200));
+  }
+}
+
 /** Polls a Temporal list query until its answer is `expected`: visibility is eventually consistent. */
 export async function eventuallyListed(list: () => Promise<string[]>, expected: string[], timeoutMs = 30000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

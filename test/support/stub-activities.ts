@@ -19,6 +19,8 @@ export function stubActivities(overrides: Record<string, Stub> = {}) {
   let n = 0;
   const id = (prefix: string) => `${prefix}-${String(++n).padStart(8, '0')}`;
   const launched = new Map<string, object>();
+  /** Every terminateInstance input, in order: what an operation took back. */
+  const terminated: Array<{ key: string; generation?: number }> = [];
   const ensureInstance = async (i: { key: string; subnetId: string; instanceType: string; generation?: number }) => {
     const info = { instanceId: id('i'), key: i.key, az: 'us-east-1a', subnetId: i.subnetId, instanceType: i.instanceType, state: 'pending', lifecycle: 'on-demand', generation: i.generation ?? 0 };
     launched.set(info.instanceId, info);
@@ -56,6 +58,7 @@ export function stubActivities(overrides: Record<string, Stub> = {}) {
     resolveImage: async () => ({ imageId: 'ami-12345678', name: 'ubuntu' }),
     deregisterFromLoadBalancer: async () => undefined,
     terminateInstance: async (i: { key: string; generation?: number }) => {
+      terminated.push(i);
       for (const [instanceId, info] of launched) {
         const node = info as { key: string; generation: number };
         if (node.key === i.key && (i.generation === undefined || node.generation === i.generation)) launched.delete(instanceId);
@@ -69,6 +72,6 @@ export function stubActivities(overrides: Record<string, Stub> = {}) {
   const recorded = Object.fromEntries(
     Object.entries(base).map(([name, fn]) => [name, async (input: unknown) => { calls.push(name); return fn(input); }]),
   );
-  return { activities: recorded, calls };
+  return { activities: recorded, calls, terminated };
 }
 

@@ -211,13 +211,7 @@ describe('clusterEntity workflow', () => {
 
   it('terminates what a failed scale-up launched, stopping the launches still in flight, and says so', async () => {
     const fourWaiting = held();
-    const { activities } = stubActivities();
-    const terminated: Array<{ key: string; generation?: number }> = [];
-    const terminate = activities.terminateInstance;
-    activities.terminateInstance = async (input: unknown) => {
-      terminated.push(input as { key: string; generation?: number });
-      return terminate(input);
-    };
+    const { activities, terminated } = stubActivities();
     activities.waitInstanceReady = async (input: unknown) => {
       const i = input as { instanceId: string };
       const launchedKeys = await activities.listClusterInstances({});
@@ -273,17 +267,11 @@ describe('clusterEntity workflow', () => {
   });
 
   it('repairs a node stopped behind its back, then terminates the stopped instance', async () => {
-    const { activities } = stubActivities();
+    const { activities, terminated } = stubActivities();
     const list = activities.listClusterInstances;
     let stopped: string | undefined;
     activities.listClusterInstances = async (input: unknown) =>
       ((await list(input)) as Array<{ instanceId: string; state: string }>).map((n) => (n.instanceId === stopped ? { ...n, state: 'stopped' } : n));
-    const terminated: Array<{ key: string; generation?: number }> = [];
-    const terminate = activities.terminateInstance;
-    activities.terminateInstance = async (input: unknown) => {
-      terminated.push(input as { key: string; generation?: number });
-      return terminate(input);
-    };
     await withWorker(activities, async (taskQueue) => {
       const handle = await start(taskQueue, 'iota', { pools: exampleSpec().pools.slice(0, 2) }, { reconcileIntervalS: 1 });
       const running = await until(() => handle.query<ClusterStatus>('status'), (s) => s.phase === 'Running', 'Running');
@@ -303,7 +291,7 @@ describe('clusterEntity workflow', () => {
   });
 
   it('lets an operator’s delete preempt a running self-repair, which first takes back what it launched', async () => {
-    const { activities } = stubActivities();
+    const { activities, terminated } = stubActivities();
     const list = activities.listClusterInstances;
     let gone: string | undefined;
     activities.listClusterInstances = async (input: unknown) =>
@@ -321,12 +309,6 @@ describe('clusterEntity workflow', () => {
         context.heartbeat();
         await context.sleep(100);
       }
-    };
-    const terminated: Array<{ key: string; generation?: number }> = [];
-    const terminate = activities.terminateInstance;
-    activities.terminateInstance = async (input: unknown) => {
-      terminated.push(input as { key: string; generation?: number });
-      return terminate(input);
     };
     await withWorker(activities, async (taskQueue) => {
       const handle = await start(taskQueue, 'lambda', { pools: exampleSpec().pools.slice(0, 2) }, { reconcileIntervalS: 1 });
