@@ -1,5 +1,5 @@
 import type { RuntimeExtension } from '@aws-sdk/client-ec2';
-import { isKeysRefused } from './aws-errors';
+import { isAwsServiceError, isKeysRefused } from './aws-errors';
 
 /**
  * The SDK's own retries, minus refused keys. Its standard strategy retries any error that
@@ -63,12 +63,23 @@ function mustNotResend(error: unknown): boolean {
   return Boolean(error && typeof error === 'object' && (error as Record<symbol, boolean>)[SENT_ONCE]);
 }
 
-/** `strategy`, except that it never retries a call whose keys AWS refused, nor a create marked sentOnce. */
+/**
+ * A quota the SDK takes for throttling: its standard strategy backs off on any
+ * LimitExceededException, but those of the services we call (IAM's LimitExceeded: a profile
+ * already holds its one role, the account's roles are used up; Secrets Manager's) are limits
+ * no wait lifts. The resend after a lost AddRoleToInstanceProfile answer meets exactly that,
+ * and would otherwise be sent seven more times, backing off for up to a minute.
+ */
+function isQuota(error: unknown): boolean {
+  return isAwsServiceError(error) && error.name === 'LimitExceededException';
+}
+
+/** `strategy`, except that it never retries a call whose keys AWS refused, a quota, nor a create marked sentOnce. */
 export function withoutRefusedKeyRetries(strategy: RetryStrategy): RetryStrategy {
   return {
     acquireInitialRetryToken: (scope) => strategy.acquireInitialRetryToken(scope),
     refreshRetryTokenForRetry: async (token, info) => {
-      if (mustNotResend(info.error)) throw info.error;
+      if (mustNotResend(info.error) || isQuota(info.error)) throw info.error;
       if (isKeysRefused(info.error) && !worthOneRetry(info.error, token)) throw info.error;
       return strategy.refreshRetryTokenForRetry(token, info);
     },

@@ -163,8 +163,10 @@ export function instanceActivities(deps: AwsDeps) {
               : undefined,
           }),
         );
-        const instance = answer.Instances?.[0];
-        if (!instance?.InstanceId) throw ApplicationFailure.retryable(`RunInstances for ${input.key} returned no instance`, 'NoInstanceReturned');
+        const answered = answer.Instances?.[0];
+        if (!answered?.InstanceId) throw ApplicationFailure.retryable(`RunInstances for ${input.key} returned no instance`, 'NoInstanceReturned');
+        // Not visible by id yet: it was only just made, so the answer is current.
+        const instance = (input.recheck ? await describeInstance(ec2, answered.InstanceId) : undefined) ?? answered;
         if (!LIVE_STATES.includes(instance.State?.Name as InstanceStateName)) {
           // The token matched an earlier launch that has since died (e.g. a spot interruption):
           // only a new generation may launch again.

@@ -47,8 +47,17 @@ export function internetGatewayActivities(deps: AwsDeps) {
           try {
             await ec2.send(new AttachInternetGatewayCommand({ InternetGatewayId: internetGatewayId, VpcId: input.vpcId }));
           } catch (error) {
-            // An earlier attempt attached it after our describe; that is the state we want.
+            // Attached since our describe: to this VPC by an earlier attempt whose answer was
+            // lost (the state we want), or by someone else to another VPC.
             if (!isAwsError(error, 'Resource.AlreadyAssociated')) throw error;
+            const [now] = await findGateways(ec2, input);
+            const attached = now ? attachedVpcs(now) : [];
+            if (!attached.includes(input.vpcId)) {
+              throw ApplicationFailure.nonRetryable(
+                `${internetGatewayId} (${input.key}) is attached to ${attached.join(', ') || 'another VPC'}, not ${input.vpcId}`,
+                'InternetGatewayAttachedElsewhere',
+              );
+            }
           }
         }
         return { internetGatewayId };

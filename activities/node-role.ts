@@ -96,8 +96,12 @@ async function ensureRole(iam: IAMClient, owner: Owner, name: string, key: strin
       }),
     );
   } catch (error) {
-    // A retry after a lost answer finds the role made.
+    // A resend after a lost answer finds the role made: ours, adopted. One someone else made
+    // since our look-up is theirs.
     if (!alreadyExists(error)) throw error;
+    const holder = (await lookUp(() => iam.send(new GetRoleCommand({ RoleName: name }))))?.Role;
+    if (!holder) throw error;
+    if (!isOwned(holder.Tags, owner, key)) throw notOurs('IAM role', name, owner);
   }
 }
 
@@ -119,7 +123,12 @@ async function ensureInstanceProfile(iam: IAMClient, owner: Owner, name: string,
     try {
       await iam.send(new CreateInstanceProfileCommand({ InstanceProfileName: name, Tags: toAwsTags(resourceTags(owner, key)) }));
     } catch (created) {
+      // Ours (a resend after a lost answer) is adopted; someone else's, made since our look-up, is not.
       if (!alreadyExists(created)) throw created;
+      const holder = (await lookUp(() => iam.send(new GetInstanceProfileCommand({ InstanceProfileName: name }))))?.InstanceProfile;
+      if (!holder) throw created;
+      if (!isOwned(holder.Tags, owner, key)) throw notOurs('IAM instance profile', name, owner);
+      roles = (holder.Roles ?? []).map((r) => r.RoleName!);
     }
   }
   if (!roles.includes(name)) {

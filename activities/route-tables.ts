@@ -10,6 +10,8 @@ import {
   ReplaceRouteTableAssociationCommand,
   RouteTable,
 } from '@aws-sdk/client-ec2';
+import { ApplicationFailure } from '@temporalio/common';
+import type { Owner } from '../common/tags';
 import { AwsDeps, withSession } from './aws-session';
 import { isAwsError, isNotFound } from './aws-errors';
 import { byId, clientToken, isOwned, ownedFilters, tagSpecifications } from './ownership';
@@ -52,25 +54,38 @@ async function ensureRoutes(ec2: EC2Client, table: RouteTable, routes: Route[]):
   }
 }
 
-/** Associates each subnet, moving it from another table (e.g. the VPC's main one) when needed. */
-async function ensureAssociations(ec2: EC2Client, table: RouteTable, subnetIds: string[]): Promise<void> {
+/** Associates each subnet, moving it from another table of the cluster (or the VPC's main one) when needed. */
+async function ensureAssociations(ec2: EC2Client, owner: Owner, table: RouteTable, subnetIds: string[]): Promise<void> {
   const associated = new Set((table.Associations ?? []).map((a) => a.SubnetId).filter(Boolean));
   for (const subnetId of subnetIds) {
     if (associated.has(subnetId)) continue;
     try {
       await ec2.send(new AssociateRouteTableCommand({ RouteTableId: table.RouteTableId, SubnetId: subnetId }));
     } catch (error) {
+      // The subnet has an association already: this table's (a resend after a lost answer),
+      // or another's.
       if (!isAwsError(error, 'Resource.AlreadyAssociated')) throw error;
-      await moveAssociation(ec2, table.RouteTableId!, subnetId);
+      await moveAssociation(ec2, owner, table.RouteTableId!, subnetId);
     }
   }
 }
 
-async function moveAssociation(ec2: EC2Client, routeTableId: string, subnetId: string): Promise<void> {
+/**
+ * Moves the subnet's association here from another of the cluster's tables or the VPC's main
+ * one. A table that is neither is someone else's routing for the subnet: not ours to take.
+ */
+async function moveAssociation(ec2: EC2Client, owner: Owner, routeTableId: string, subnetId: string): Promise<void> {
   const answer = await ec2.send(new DescribeRouteTablesCommand({ Filters: [{ Name: 'association.subnet-id', Values: [subnetId] }] }));
   for (const other of answer.RouteTables ?? []) {
     const association = (other.Associations ?? []).find((a) => a.SubnetId === subnetId);
     if (!association || other.RouteTableId === routeTableId) continue;
+    const main = (other.Associations ?? []).some((a) => a.Main);
+    if (!main && !isOwned(other.Tags, owner)) {
+      throw ApplicationFailure.nonRetryable(
+        `${subnetId} is associated with route table ${other.RouteTableId}, which is not cluster ${owner.cluster}'s`,
+        'SubnetAssociatedElsewhere',
+      );
+    }
     await ec2.send(new ReplaceRouteTableAssociationCommand({ AssociationId: association.RouteTableAssociationId, RouteTableId: routeTableId }));
   }
 }
@@ -92,7 +107,7 @@ export function routeTableActivities(deps: AwsDeps) {
           table = created.RouteTable!;
         }
         await ensureRoutes(ec2, table, input.routes);
-        await ensureAssociations(ec2, table, input.subnetIds);
+        await ensureAssociations(ec2, input.scope.owner, table, input.subnetIds);
         return { routeTableId: table.RouteTableId! };
       });
     },

@@ -92,6 +92,12 @@ export interface EnsureInstanceInput extends Keyed {
   iamInstanceProfile?: string;
   /** IMDSv2 hop limit (EC2 HttpPutResponseHopLimit); tokens are always required. Default 2. */
   metadataHopLimit?: number;
+  /**
+   * The launch is asked for again (its first answer was lost, or EC2 does not list it yet):
+   * EC2 may answer a repeated ClientToken with the first answer, so the instance's current
+   * state is read by id before it is taken as live.
+   */
+  recheck?: boolean;
 }
 
 export interface InstanceInfo {

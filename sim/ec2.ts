@@ -490,6 +490,28 @@ const deleteVpc: Hook = async (ctx) => {
   return ctx.forward();
 };
 
+/**
+ * EC2 refuses to associate a subnet that already has an explicit association, with that table
+ * or another (Resource.AlreadyAssociated); moving it takes ReplaceRouteTableAssociation. moto
+ * instead answers with the existing association, as if the subnet were now where asked.
+ */
+const associateRouteTable: Hook = async (ctx) => {
+  const subnet = ctx.call.params.get('SubnetId');
+  if (subnet && ctx.call.params.get('DryRun') !== 'true') {
+    const holders = await ctx.sim.moto.ec2All(ctx.caller, 'DescribeRouteTables', 'routeTableSet', {
+      'Filter.1.Name': 'association.subnet-id',
+      'Filter.1.Value.1': subnet,
+    });
+    if (holders.length) {
+      throw new AwsError(
+        'Resource.AlreadyAssociated',
+        `the specified association for route table ${ctx.call.params.get('RouteTableId') ?? ''} conflicts with an existing association`,
+      );
+    }
+  }
+  return ctx.forward();
+};
+
 // ---- filters moto does not implement -------------------------------------------------------
 
 function postFiltered(setName: string, table: Record<string, Extractor>): Hook {
@@ -532,6 +554,7 @@ export const EC2_HOOKS: Record<string, Hook> = {
   CreateInternetGateway: createInternetGateway,
   DeleteSubnet: deleteSubnet,
   DetachInternetGateway: detachInternetGateway,
+  AssociateRouteTable: associateRouteTable,
   DeleteVpc: deleteVpc,
   DescribeInternetGateways: describeInternetGateways,
   DescribeAddresses: describeAddresses,

@@ -36,7 +36,8 @@ import {
 import { OperationInput, scopeOf } from './operation';
 import { addPool, PoolOperationInput, reconfigurePool, removePool, RepairInput, repairNodes, scalePool } from './pool-operations';
 import { isSpot } from './plan';
-import { resizeSignal, spotWatcher, spotWatcherId } from './spot-watcher';
+import { resizeSignal, spotWatcher, watcherStoppedSignal } from './spot-watcher';
+import { operationWorkflowId, spotWatcherId } from './workflow-ids';
 import { readableError } from '../common/readable-error';
 import { PATCHES } from './patches';
 
@@ -67,14 +68,8 @@ export interface ClusterEntityInput {
   carried?: { status: ClusterStatus; operations: OperationRecord[]; pending?: Request; operationCount?: number };
 }
 
-export function clusterWorkflowId(project: string, name: string): string {
-  return `cluster/${project}/${name}`;
-}
-
-/** The operation's child workflow id: the entity's id, then the operation's own. */
-export function operationWorkflowId(project: string, name: string, operationId: string): string {
-  return `${clusterWorkflowId(project, name)}/${operationId}`;
-}
+/** How long a delete or remove-pool waits for a spot watcher to stop before it sweeps anyway. */
+const WATCHER_STOP_TIMEOUT = '15 minutes';
 
 /** How many operations the entity keeps in its log (and carries across continue-as-new). */
 export const OPERATION_LOG_LIMIT = 100;
@@ -156,8 +151,11 @@ export async function clusterEntity(input: ClusterEntityInput): Promise<ClusterS
     return { operationId: nextOperationId(request.type) };
   };
   const poolNamed = (name: string) => spec.pools.find((p) => p.name === name) as PoolSpec;
+  /** Spot pools whose watcher has said it stopped (watcherStoppedSignal). */
+  const watchersStopped = new Set<string>();
 
   setHandler(statusQuery, () => status);
+  setHandler(watcherStoppedSignal, (pool) => void watchersStopped.add(pool));
   setHandler(operationsQuery, () => operations);
   setHandler(specQuery, () => spec);
   setHandler(deleteClusterUpdate, () => accept({ type: 'delete' }), { validator: () => refuseWhileBusy(true) });
@@ -316,11 +314,22 @@ export async function clusterEntity(input: ClusterEntityInput): Promise<ClusterS
       if (!(error instanceof Error && error.name === 'WorkflowExecutionAlreadyStartedError')) throw error;
     }
   }
-  /** Cancelled, a watcher terminates its pool's nodes; one that does not run is fine. */
+  /**
+   * Cancelled, a watcher settles its launches, terminates its pool's nodes and says so: the
+   * sweep of a delete or remove-pool waits for that, so no launch of the watcher lands after
+   * it. A watcher that no longer runs has nothing in flight. The wait is bounded: a watcher
+   * that never answers leaves its nodes to the sweep rather than blocking the operation.
+   */
   async function stopWatcher(pool: PoolSpec): Promise<void> {
-    await getExternalWorkflowHandle(spotWatcherId(project, spec.name, pool.name))
+    const waits = patched(PATCHES.waitForSpotWatchers);
+    if (waits) watchersStopped.delete(pool.name);
+    const cancelled = await getExternalWorkflowHandle(spotWatcherId(project, spec.name, pool.name))
       .cancel()
-      .catch(() => undefined);
+      .then(
+        () => true,
+        () => false,
+      );
+    if (waits && cancelled) await condition(() => watchersStopped.has(pool.name), WATCHER_STOP_TIMEOUT);
   }
 
   /**

@@ -83,9 +83,11 @@ export function startNode(
   pool: PoolSpec,
   ctx: NodeContext,
   spotMaxPrice?: string,
+  recheck?: boolean,
 ): Promise<InstanceInfo> {
   const controlPlane = node.role === 'control-plane';
   return calls.ensureInstance({
+    ...(recheck ? { recheck } : {}),
     spotMaxPrice,
     scope,
     key: node.key,

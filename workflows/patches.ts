@@ -14,4 +14,10 @@ export const PATCHES = {
   repairUndoesLaunches: 'repair-undoes-launches',
   /** Self-repair terminates the stopped instance it has replaced. */
   repairTerminatesReplaced: 'repair-terminates-replaced',
+  /** The spot watcher asks again for a launch it could not confirm, under the same generation, instead of launching anew. */
+  spotWatcherConfirmsLaunches: 'spot-watcher-confirms-launches',
+  /** A stopped spot watcher settles its launches before its sweep, then signals its entity. */
+  spotWatcherSignalsStop: 'spot-watcher-signals-stop',
+  /** Delete and remove-pool wait for the spot watchers they stop before they sweep. */
+  waitForSpotWatchers: 'wait-for-spot-watchers',
 } as const;

@@ -1,10 +1,14 @@
 import {
+  ActivityFailure,
+  ApplicationFailure,
   CancellationScope,
   condition,
   continueAsNew,
   defineQuery,
   defineSignal,
+  getExternalWorkflowHandle,
   isCancellation,
+  patched,
   setCurrentDetails,
   setHandler,
   workflowInfo,
@@ -13,16 +17,23 @@ import type { InstanceInfo } from '../activities/types';
 import type { NetworkStatus, NodeStatus, SpotPoolStatus } from '../common/cluster-status';
 import type { ClusterSpec, PoolSpec } from '../common/cluster-spec';
 import type { ResolvedProfile } from '../common/profile';
-import { awsLocal, awsOnce, awsWait } from './activities';
+import { activitiesSettled, awsLocal, awsOnce, awsWait } from './activities';
 import { joiningContext, nodeStatus, startNode } from './nodes';
 import { scopeOf } from './operation';
 import { nodeKey } from './plan';
 import { readableError } from '../common/readable-error';
+import { PATCHES } from './patches';
+import { clusterWorkflowId } from './workflow-ids';
 
 /** The watcher's status (the API merges it into the pool's). */
 export const spotStatusQuery = defineQuery<SpotPoolStatus>('spotStatus');
 /** The pool's new size (a scale of a spot pool). */
 export const resizeSignal = defineSignal<[number]>('resize');
+/**
+ * Sent by a watcher to its cluster's entity once it has stopped: its launches settled and its
+ * nodes terminated. Delete and remove-pool wait for it before they sweep the pool's instances.
+ */
+export const watcherStoppedSignal = defineSignal<[string]>('spotWatcherStopped');
 
 /**
  * Generations of spot launches start here, far above the entity's operation numbers, so a
@@ -49,6 +60,13 @@ export interface SpotWatcherState {
   lastInterruption?: string;
   nodes: NodeStatus[];
   checkedAt?: string;
+  /**
+   * Launches not confirmed yet, by node key: a launch whose answer never came may still have
+   * made its instance, which EC2 may not list yet. The key is launched again only under the
+   * same generation, AZ and bid (the same ClientToken, so EC2 answers with that instance),
+   * until the instance is listed or EC2 says it is gone.
+   */
+  unconfirmed?: Record<string, { generation: number; az: string; maxPrice: string; instanceId?: string }>;
 }
 
 export interface SpotWatcherInput {
@@ -61,10 +79,6 @@ export interface SpotWatcherInput {
   /** Seconds between looks at the prices and the pool's nodes. */
   intervalS: number;
   carried?: SpotWatcherState;
-}
-
-export function spotWatcherId(project: string, cluster: string, pool: string): string {
-  return `cluster/${project}/${cluster}/spot/${pool}`;
 }
 
 /** maxPricePercent × on-demand, rounded to 4 decimals, as MaxPrice wants it. */
@@ -140,11 +154,17 @@ export async function spotWatcher(input: SpotWatcherInput): Promise<void> {
     state.lastError = errors.length > 0 ? `${errors.join('; ')} (using the last known prices)` : undefined;
   }
 
-  /** The pool's live nodes, noting the ones gone since the last look (interruptions). */
-  function look(all: InstanceInfo[]): InstanceInfo[] {
+  /**
+   * The pool's live nodes, noting the ones gone since the last look (interruptions). A key
+   * listed is confirmed; a launched node not listed yet is not gone: its key is unconfirmed,
+   * and the next launch asks EC2 for it again under the same ClientToken.
+   */
+  function look(all: InstanceInfo[], confirming: boolean): InstanceInfo[] {
     const live = all.filter((i) => i.key.startsWith(prefix) && (i.state === 'pending' || i.state === 'running'));
     const now = new Set(live.map((i) => i.instanceId));
-    const gone = state.nodes.filter((n) => !now.has(n.instanceId));
+    const unconfirmed = state.unconfirmed ?? {};
+    if (confirming) for (const i of live) delete unconfirmed[i.key];
+    const gone = state.nodes.filter((n) => !now.has(n.instanceId) && !(confirming && unconfirmed[n.key]));
     if (gone.length > 0) {
       state.interruptions += gone.length;
       state.lastInterruption = `${gone.map((n) => `${n.key} (${n.instanceId}, ${n.az})`).join(', ')} gone at ${new Date().toISOString()}`;
@@ -153,25 +173,64 @@ export async function spotWatcher(input: SpotWatcherInput): Promise<void> {
     return live;
   }
 
-  async function launch(missing: number[], inRange: string[], maxPrice: string): Promise<void> {
-    if (!state.imageId) state.imageId = (await awsOnce.resolveImage({ scope, ...input.profile.image })).imageId;
-    const imageId = state.imageId;
+  /** One launch: fresh, or `again` under the generation, AZ and bid of an unconfirmed one. */
+  type Launch = { index: number; az: string; generation: number; maxPrice: string; instanceId?: string; again?: boolean };
+
+  /** Fresh launches of `missing` under a new generation, spread over the AZs in range. */
+  function freshLaunches(missing: number[], inRange: string[], maxPrice: string): Launch[] {
     const generation = SPOT_GENERATION_BASE + ++state.rounds;
     const perAz = new Map(inRange.map((az) => [az, state.nodes.filter((n) => n.az === az).length]));
-    const plans = missing.map((index) => {
+    return missing.map((index) => {
       // Fewest nodes first; among equals the cheapest (inRange is sorted by price).
       const az = [...inRange].sort((a, b) => (perAz.get(a) ?? 0) - (perAz.get(b) ?? 0))[0];
       perAz.set(az, (perAz.get(az) ?? 0) + 1);
-      return { key: nodeKey(pool.name, index), pool: pool.name, index, az, instanceType: pool.instanceType, role: pool.role };
+      return { index, az, generation, maxPrice };
+    });
+  }
+
+  async function launch(launches: Launch[], confirming: boolean): Promise<void> {
+    if (!state.imageId) state.imageId = (await awsOnce.resolveImage({ scope, ...input.profile.image })).imageId;
+    const imageId = state.imageId;
+    const unconfirmed = (state.unconfirmed ??= {});
+    const plans = launches.map((l) => {
+      const plan = { key: nodeKey(pool.name, l.index), pool: pool.name, index: l.index, az: l.az, instanceType: pool.instanceType, role: pool.role };
+      if (confirming) unconfirmed[plan.key] = { generation: l.generation, az: l.az, maxPrice: l.maxPrice, instanceId: l.instanceId };
+      return plan;
     });
     const operation = { project: input.project, spec: input.spec, profile: input.profile, operationId: 'spot' };
     const results = await Promise.allSettled(
-      plans.map((plan) => startNode(awsOnce, operation, scope, plan, pool, joiningContext(input.network, imageId, generation, plan.az), maxPrice)),
+      plans.map((plan, i) =>
+        startNode(
+          awsOnce,
+          operation,
+          scope,
+          plan,
+          pool,
+          joiningContext(input.network, imageId, launches[i].generation, plan.az),
+          launches[i].maxPrice,
+          launches[i].again,
+        ),
+      ),
     );
     const failures: string[] = [];
     results.forEach((r, i) => {
-      if (r.status === 'fulfilled') state.nodes.push(nodeStatus(r.value));
-      else failures.push(`${plans[i].key} in ${plans[i].az}: ${readableError(r.reason)}`);
+      const key = plans[i].key;
+      if (r.status === 'fulfilled') {
+        state.nodes.push(nodeStatus(r.value));
+        if (unconfirmed[key]) unconfirmed[key].instanceId = r.value.instanceId;
+        return;
+      }
+      // EC2 refused the request, or said the token's instance is gone: nothing of this launch
+      // runs, so the key may launch afresh. Any other failure may hide a launch.
+      const known = unconfirmed[key]?.instanceId;
+      if (refused(r.reason)) delete unconfirmed[key];
+      if (refused(r.reason) && known) {
+        // Launched, then gone before EC2 ever listed it: interrupted, not a failed launch.
+        state.interruptions++;
+        state.lastInterruption = `${key} (${known}, ${plans[i].az}) gone at ${new Date().toISOString()}`;
+        return;
+      }
+      failures.push(`${key} in ${plans[i].az}: ${readableError(r.reason)}`);
     });
     if (failures.length > 0) state.lastError = `launch failed: ${failures.join('; ')}`;
   }
@@ -191,7 +250,8 @@ export async function spotWatcher(input: SpotWatcherInput): Promise<void> {
       state.lastError = `listing the pool's nodes: ${readableError(listed.error)}`;
       return;
     }
-    const live = look(listed.all);
+    const confirming = Object.keys(state.unconfirmed ?? {}).length > 0 ? patched(PATCHES.spotWatcherConfirmsLaunches) : true;
+    const live = look(listed.all, confirming);
     state.checkedAt = new Date().toISOString();
 
     // Scaled down: the highest indices go.
@@ -203,11 +263,37 @@ export async function spotWatcher(input: SpotWatcherInput): Promise<void> {
     }
 
     const used = new Set(state.nodes.map((n) => indexOf(n.key)));
-    const missing: number[] = [];
+    let missing: number[] = [];
     for (let i = 0; i < state.desired; i++) if (!used.has(i)) missing.push(i);
     if (missing.length === 0) {
       state.reason = undefined;
       return;
+    }
+    // A key whose launch is unconfirmed is asked for again as it was launched, whatever the
+    // prices now: a new generation could make a second instance beside one EC2 lists late.
+    const unconfirmed = confirming ? (state.unconfirmed ?? {}) : {};
+    const again = missing.filter((index) => unconfirmed[nodeKey(pool.name, index)] !== undefined);
+    if (again.length > 0) {
+      try {
+        await launch(
+          again.map((index) => ({ index, ...unconfirmed[nodeKey(pool.name, index)], again: true })),
+          confirming,
+        );
+      } catch (error) {
+        if (isCancellation(error)) throw error;
+        state.lastError = `launch failed: ${readableError(error)}`;
+        state.reason = state.lastError;
+        return;
+      }
+      // Answered now, or still unknown (asked again next time): either way not launched afresh.
+      // Keys EC2 said are gone or never made go on to a fresh launch below.
+      const running = new Set(state.nodes.map((n) => indexOf(n.key)));
+      const unknown = again.filter((index) => !running.has(index) && unconfirmed[nodeKey(pool.name, index)] !== undefined);
+      missing = missing.filter((index) => !running.has(index) && !unknown.includes(index));
+      if (missing.length === 0) {
+        state.reason = unknown.length > 0 ? `launch of ${unknown.map((i) => nodeKey(pool.name, i)).join(', ')} not confirmed by EC2 yet; asking again at the next check` : undefined;
+        return;
+      }
     }
     const maxPrice = bid();
     if (maxPrice === undefined) {
@@ -223,7 +309,7 @@ export async function spotWatcher(input: SpotWatcherInput): Promise<void> {
       return;
     }
     try {
-      await launch(missing, inRange, maxPrice);
+      await launch(freshLaunches(missing, inRange, maxPrice), confirming);
       state.reason = `launched ${missing.length} node(s) at bid ${usd(bidUsd)} in ${inRange.join(', ')}`;
     } catch (error) {
       if (isCancellation(error)) throw error;
@@ -258,7 +344,31 @@ export async function spotWatcher(input: SpotWatcherInput): Promise<void> {
       await condition(() => wake, input.intervalS * 1000);
     }
   } catch (error) {
-    if (isCancellation(error)) await CancellationScope.nonCancellable(terminateAll);
+    if (isCancellation(error)) await CancellationScope.nonCancellable(stop);
     throw error;
   }
+
+  /**
+   * Stopped: launches still in flight settle first, so none lands after the sweep; then the
+   * pool's nodes go, and the entity (waiting to sweep the cluster or the pool) hears of it.
+   */
+  async function stop(): Promise<void> {
+    const signals = patched(PATCHES.spotWatcherSignalsStop);
+    if (signals) await activitiesSettled();
+    try {
+      await terminateAll();
+    } finally {
+      if (signals) {
+        await getExternalWorkflowHandle(clusterWorkflowId(input.project, input.spec.name))
+          .signal(watcherStoppedSignal, pool.name)
+          .catch(() => undefined);
+      }
+    }
+  }
+}
+
+/** An activity failure EC2 answered with a refusal that retrying cannot change. */
+function refused(error: unknown): boolean {
+  const cause = error instanceof ActivityFailure ? error.cause : error;
+  return cause instanceof ApplicationFailure && cause.nonRetryable === true;
 }

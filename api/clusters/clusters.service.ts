@@ -8,9 +8,9 @@ import type { ClusterStatus, OperationRecord, Progress, SpotPoolStatus } from '.
 import { ProfileError, resolveProfile, ResolvedProfile } from '../../common/profile';
 import { clusterListQuery, SEARCH_ATTRIBUTE_KEYS } from '../../common/search-attributes';
 import { specRuleProblems, tagProblems } from '../../common/spec-rules';
-import { clusterWorkflowId, ClusterEntityInput, numberOf } from '../../workflows/cluster-entity';
+import { ClusterEntityInput, numberOf } from '../../workflows/cluster-entity';
+import { clusterWorkflowId, spotWatcherId } from '../../workflows/workflow-ids';
 import { planCluster } from '../../workflows/plan';
-import { spotWatcherId } from '../../workflows/spot-watcher';
 import { BASTION_INSTANCE_TYPE, preflightNeeds } from '../../workflows/preflight-needs';
 import { ApiError, FieldProblem } from '../common/error-shape';
 import { ApiSettings } from '../common/settings';

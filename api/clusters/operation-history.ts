@@ -1,7 +1,8 @@
 import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
 import { readableError } from '../../common/readable-error';
 import { operationHistoryQuery } from '../../common/search-attributes';
-import { clusterWorkflowId, numberOf } from '../../workflows/cluster-entity';
+import { numberOf } from '../../workflows/cluster-entity';
+import { clusterWorkflowId } from '../../workflows/workflow-ids';
 import type { OperationView } from './clusters.service';
 
 /** The Temporal execution status as the operation's state. */

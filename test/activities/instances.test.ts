@@ -136,6 +136,16 @@ describe('load balancer and instance activities', () => {
     }
   });
 
+  simOnly('a launch asked for again after its instance died is told so, by the instance’s current state', 'bare moto ignores ClientToken', async () => {
+    const input = nodeInput('node/spot/gone');
+    const first = await aws.run('ensureInstance', input);
+    await aws.run('terminateInstance', { scope, key: 'node/spot/gone', generation: 0 });
+    // EC2 may answer the repeated token with its first answer (pending): only a read by id tells.
+    await expect(aws.run('ensureInstance', { ...input, recheck: true })).rejects.toMatchObject({ type: 'InstanceGone', nonRetryable: true });
+    expect(await liveInstances(scope, 'node/spot/gone')).toEqual([]);
+    expect(first.state).toBe('pending');
+  });
+
   it('a new generation launches beside the old node; terminating one generation spares the other', async () => {
     const old = await aws.run('ensureInstance', nodeInput('node/cp/0'));
     const replacement = await aws.run('ensureInstance', nodeInput('node/cp/0', { generation: 1, instanceType: 't3.large' }));

@@ -1,6 +1,13 @@
 import {
+  AssociateRouteTableCommand,
+  AttachInternetGatewayCommand,
+  CreateRouteTableCommand,
   CreateSubnetCommand,
+  CreateVpcCommand,
+  DeleteRouteTableCommand,
   DeleteSubnetCommand,
+  DeleteVpcCommand,
+  DisassociateRouteTableCommand,
   DescribeAddressesCommand,
   DescribeInternetGatewaysCommand,
   DescribeNatGatewaysCommand,
@@ -12,6 +19,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import type { Scope } from '../../activities/types';
 import { ec2TagsOf, expectedTags, newScope, ownedBy, simOnly, useBackend } from './support';
+import { armHold, releaseHold, waitParked } from '../support/sim-holds';
 
 /**
  * The network activities against a real AWS stand-in: each ensure twice gives one resource
@@ -310,6 +318,75 @@ describe('network activities', () => {
     await aws.run('deleteInternetGateway', { scope, key: 'igw' });
     await aws.run('deleteVpc', { scope, key: 'vpc' });
   });
+  simOnly('moves a subnet from another route table of the cluster', 'bare moto answers a second association of a subnet as if it were the first', async () => {
+    const scope = newScope();
+    const vpcId = await vpcOf(scope);
+    const { subnetId } = await aws.run('ensureSubnet', { scope, key: 'subnet/private/us-east-1a', vpcId, cidr: '10.0.16.0/20', az: 'us-east-1a', public: false });
+    try {
+      const first = await aws.run('ensureRouteTable', { scope, key: 'rtb/first', vpcId, routes: [], subnetIds: [subnetId] });
+      // AWS refuses a second association of the subnet (Resource.AlreadyAssociated): it is moved instead.
+      const second = await aws.run('ensureRouteTable', { scope, key: 'rtb/second', vpcId, routes: [], subnetIds: [subnetId] });
+      const holders = (await aws.ec2.send(new DescribeRouteTablesCommand({ Filters: [{ Name: 'association.subnet-id', Values: [subnetId] }] }))).RouteTables ?? [];
+      expect(holders.map((t) => t.RouteTableId)).toEqual([second.routeTableId]);
+      expect(second.routeTableId).not.toBe(first.routeTableId);
+    } finally {
+      for (const key of ['rtb/first', 'rtb/second']) await aws.run('deleteRouteTable', { scope, key });
+      await aws.run('deleteSubnet', { scope, key: 'subnet/private/us-east-1a' });
+      await aws.run('deleteVpc', { scope, key: 'vpc' });
+    }
+  });
+
+  simOnly("a subnet held by someone else's route table fails for good, naming the holder", 'bare moto answers a second association of a subnet as if it were the first', async () => {
+    const scope = newScope();
+    const vpcId = await vpcOf(scope);
+    const { subnetId } = await aws.run('ensureSubnet', { scope, key: 'subnet/private/us-east-1b', vpcId, cidr: '10.0.32.0/20', az: 'us-east-1b', public: false });
+    const foreign = (await aws.ec2.send(new CreateRouteTableCommand({ VpcId: vpcId }))).RouteTable!.RouteTableId!;
+    const { AssociationId } = await aws.ec2.send(new AssociateRouteTableCommand({ RouteTableId: foreign, SubnetId: subnetId }));
+    try {
+      await expect(aws.run('ensureRouteTable', { scope, key: 'rtb/private/us-east-1b', vpcId, routes: [], subnetIds: [subnetId] })).rejects.toMatchObject({
+        type: 'SubnetAssociatedElsewhere',
+        nonRetryable: true,
+        message: `${subnetId} is associated with route table ${foreign}, which is not cluster ${scope.owner.cluster}'s`,
+      });
+      const holders = (await aws.ec2.send(new DescribeRouteTablesCommand({ Filters: [{ Name: 'association.subnet-id', Values: [subnetId] }] }))).RouteTables ?? [];
+      expect(holders.map((t) => t.RouteTableId)).toEqual([foreign]);
+    } finally {
+      await aws.run('deleteRouteTable', { scope, key: 'rtb/private/us-east-1b' });
+      await aws.ec2.send(new DisassociateRouteTableCommand({ AssociationId })).catch(() => undefined);
+      await aws.ec2.send(new DeleteRouteTableCommand({ RouteTableId: foreign }));
+      await aws.run('deleteSubnet', { scope, key: 'subnet/private/us-east-1b' });
+      await aws.run('deleteVpc', { scope, key: 'vpc' });
+    }
+  });
+
+  simOnly('an Internet gateway attached elsewhere between look-up and attach fails for good, naming the VPC', 'holds park a call inside AWS', async () => {
+    const scope = newScope();
+    // Two VPCs at once, beside those other tests leave behind.
+    await aws.configureSim({ quotas: { vpcsPerRegion: 50 } });
+    const vpcId = await vpcOf(scope);
+    let other: string | undefined;
+    // Our attach is under way when someone attaches the cluster's gateway to another VPC.
+    try {
+      other = (await aws.ec2.send(new CreateVpcCommand({ CidrBlock: '10.1.0.0/16' }))).Vpc!.VpcId!;
+      const hold = await armHold(aws.url, 'ec2:AttachInternetGateway', { withValue: vpcId });
+      const ensured = aws.run('ensureInternetGateway', { scope, key: 'igw', vpcId }).catch((e: unknown) => e);
+      await waitParked(aws.url, hold);
+      const gatewayId = (await aws.ec2.send(new DescribeInternetGatewaysCommand({ Filters: ownedBy(scope, 'igw') }))).InternetGateways![0].InternetGatewayId!;
+      await aws.ec2.send(new AttachInternetGatewayCommand({ InternetGatewayId: gatewayId, VpcId: other }));
+      await releaseHold(aws.url, hold);
+      expect(await ensured).toMatchObject({
+        type: 'InternetGatewayAttachedElsewhere',
+        nonRetryable: true,
+        message: `${gatewayId} (igw) is attached to ${other}, not ${vpcId}`,
+      });
+    } finally {
+      await aws.run('deleteInternetGateway', { scope, key: 'igw' });
+      if (other) await aws.ec2.send(new DeleteVpcCommand({ VpcId: other }));
+      await aws.run('deleteVpc', { scope, key: 'vpc' });
+      await aws.configureSim({ quotas: { vpcsPerRegion: 5 } });
+    }
+  });
+
   it('a subnet CIDR held by someone else\'s subnet fails for good, naming the holder', async () => {
     const scope = newScope();
     const vpcId = await vpcOf(scope);

@@ -12,7 +12,8 @@ import {
 import { legacyNodeRoleName, nodeRoleName } from '../../activities/node-role';
 import { resourceTags } from '../../common/tags';
 import { toAwsTags } from '../../activities/ownership';
-import { Backend, newScope, REGION, SECRET_ACCESS_KEY, useBackend } from './support';
+import { Backend, newScope, REGION, SECRET_ACCESS_KEY, simOnly, useBackend } from './support';
+import { armHold, releaseHold, waitParked } from '../support/sim-holds';
 
 /**
  * The nodes' IAM identities: workers may read the join secret only, control-plane nodes the
@@ -107,6 +108,54 @@ describe('node instance profile activities', () => {
     const profile = await iam.send(new GetInstanceProfileCommand({ InstanceProfileName: name }));
     expect(profile.InstanceProfile?.Roles?.map((r) => r.RoleName)).toEqual([name]);
     expect((await iam.send(new GetRoleCommand({ RoleName: name }))).Role?.RoleName).toBe(name);
+  });
+
+  simOnly("adopts neither a role nor a profile someone else made between the cluster's look-up and its create", 'holds park a call inside AWS', async () => {
+    const trust = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }] });
+    const cases: Array<[string, (name: string) => Promise<unknown>, string]> = [
+      ['iam:CreateRole', (name) => iam.send(new CreateRoleCommand({ RoleName: name, AssumeRolePolicyDocument: trust })), 'IAM role'],
+      ['iam:CreateInstanceProfile', (name) => iam.send(new CreateInstanceProfileCommand({ InstanceProfileName: name })), 'IAM instance profile'],
+    ];
+    for (const [action, createForeign, kind] of cases) {
+      const scope = newScope('iamrace');
+      const name = nodeRoleName(scope.owner, 'worker');
+      // The cluster looks, finds nothing, and its create is under way when someone else's lands first.
+      const hold = await armHold(aws.url, action, { withValue: name });
+      const ensured = aws.run('ensureNodeInstanceProfile', { scope, secretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:x' }).catch((e: unknown) => e);
+      await waitParked(aws.url, hold);
+      await createForeign(name);
+      await releaseHold(aws.url, hold);
+      expect(await ensured).toMatchObject({ nonRetryable: true, message: `${kind} ${name} exists and does not belong to cluster ${scope.owner.cluster}` });
+      // Nothing of the cluster's went into the other's role or profile.
+      if (kind === 'IAM instance profile') {
+        const profile = await iam.send(new GetInstanceProfileCommand({ InstanceProfileName: name }));
+        expect(profile.InstanceProfile?.Roles ?? []).toEqual([]);
+      } else {
+        await expect(iam.send(new GetRolePolicyCommand({ RoleName: name, PolicyName: 'read-join-secret' }))).rejects.toMatchObject({ name: 'NoSuchEntityException' });
+      }
+      await aws.run('deleteNodeInstanceProfile', { scope });
+    }
+  });
+
+  simOnly('a lost AddRoleToInstanceProfile answer costs one resend, not the SDK\'s throttling retries', 'bare moto cannot lose an answer', async () => {
+    const scope = newScope('iamlost');
+    await fetch(`${aws.url}/_sim/stats`, { method: 'DELETE' });
+    await aws.configureSim({ faults: { 'iam:AddRoleToInstanceProfile': { code: 'InternalError', httpStatus: 500, phase: 'after', count: 1 } } });
+    try {
+      // The resend meets the role already in the profile: IAM's LimitExceeded, a quota that the
+      // SDK takes for throttling and would resend seven times, backing off for up to a minute.
+      const { instanceProfileName, controlPlaneInstanceProfileName } = await aws.run('ensureNodeInstanceProfile', { scope, secretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:x' });
+      for (const name of [instanceProfileName, controlPlaneInstanceProfileName!]) {
+        const profile = await iam.send(new GetInstanceProfileCommand({ InstanceProfileName: name }));
+        expect(profile.InstanceProfile?.Roles?.map((r) => r.RoleName)).toEqual([name]);
+      }
+      const stats = (await (await fetch(`${aws.url}/_sim/stats`)).json()) as { actions: Record<string, { calls: number; faulted: number }> };
+      // Two profiles, one lost answer, one resend.
+      expect(stats.actions['iam:AddRoleToInstanceProfile']).toMatchObject({ calls: 3, faulted: 1 });
+    } finally {
+      await aws.configureSim({ faults: { 'iam:AddRoleToInstanceProfile': null } });
+    }
+    await aws.run('deleteNodeInstanceProfile', { scope });
   });
 
   it('keeps clusters of the same name in different projects apart', () => {

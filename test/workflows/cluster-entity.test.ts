@@ -7,7 +7,8 @@ import type { ClusterSpec } from '../../common/cluster-spec';
 import type { ClusterStatus, OperationRecord, Progress } from '../../common/cluster-status';
 import { resolveProfile } from '../../common/profile';
 import { BUILT_IN_PROFILES } from '../../api/store/built-in-profiles';
-import { clusterWorkflowId, ClusterEntityInput, operationWorkflowId } from '../../workflows/cluster-entity';
+import type { ClusterEntityInput } from '../../workflows/cluster-entity';
+import { clusterWorkflowId, operationWorkflowId } from '../../workflows/workflow-ids';
 import { startTemporal } from '../support/temporal';
 import { gate, Stub, stubActivities } from '../support/stub-activities';
 import { exampleSpec } from '../unit/fixtures';
@@ -403,6 +404,47 @@ describe('clusterEntity workflow', () => {
       instances.open();
       const failed = await until(() => handle.query<ClusterStatus>('status'), (s) => s.phase === 'Failed', 'Failed');
       expect(failed.lastError).toContain('UnauthorizedOperation: You are not authorized to perform this operation.');
+    });
+  });
+
+  it('sweeps a deleted cluster only once its spot watcher has settled its launch in flight and stopped', async () => {
+    const { activities } = stubActivities();
+    const launch = activities.ensureInstance;
+    const spotLaunching = held();
+    let inFlight = 0;
+    const sweeps: Array<{ inFlight: number; spotLeft: string[] }> = [];
+    activities.ensureInstance = async (input: unknown) => {
+      const node = await launch(input);
+      if (!(input as { key: string }).key.startsWith('node/spot/')) return node;
+      // AWS has made the instance; the answer is slow to come: only a cancellation ends the call.
+      inFlight++;
+      spotLaunching.open();
+      try {
+        const context = Context.current();
+        for (;;) {
+          context.heartbeat();
+          await context.sleep(100);
+        }
+      } finally {
+        inFlight--;
+      }
+    };
+    const list = activities.listClusterInstances;
+    activities.terminateClusterInstances = async (input: unknown) => {
+      const left = (await list(input)) as Array<{ key: string }>;
+      sweeps.push({ inFlight, spotLeft: left.filter((n) => n.key.startsWith('node/spot/')).map((n) => n.key) });
+      return { terminated: [] };
+    };
+    const [master, , spot] = exampleSpec().pools;
+    await withWorker(activities, async (taskQueue) => {
+      const handle = await start(taskQueue, 'mu', { pools: [{ ...master, size: 1, azs: ['us-east-1a'], allowWorkerCapability: true }, spot] }, { spotIntervalS: 1 });
+      await spotLaunching.opened;
+      await handle.executeUpdate('deleteCluster');
+      expect((await handle.result()).phase).toBe('Deleted');
+      // The watcher's launch was settled and its node terminated before the delete swept.
+      expect(sweeps).toEqual([{ inFlight: 0, spotLeft: [] }]);
+      const history = await handle.fetchHistory();
+      await Worker.runReplayHistory({ workflowsPath: require.resolve('../../workflows') }, history, handle.workflowId);
     });
   });
 

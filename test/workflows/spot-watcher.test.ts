@@ -1,11 +1,13 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { ApplicationFailure } from '@temporalio/common';
 import { Worker } from '@temporalio/worker';
 import type { InstanceInfo } from '../../activities/types';
 import type { SpotPoolStatus } from '../../common/cluster-status';
 import type { PoolSpec } from '../../common/cluster-spec';
 import { resolveProfile } from '../../common/profile';
 import { BUILT_IN_PROFILES } from '../../api/store/built-in-profiles';
-import { SPOT_GENERATION_BASE, SpotWatcherInput, spotWatcherId } from '../../workflows/spot-watcher';
+import { SPOT_GENERATION_BASE, SpotWatcherInput } from '../../workflows/spot-watcher';
+import { spotWatcherId } from '../../workflows/workflow-ids';
 import { startTemporal } from '../support/temporal';
 import { exampleSpec } from '../unit/fixtures';
 
@@ -19,6 +21,12 @@ function fakeMarket() {
   const instances = new Map<string, FakeInstance>();
   const launches: Array<{ key: string; generation: number; maxPrice: string; az: string }> = [];
   const failing = { onDemand: false, spot: false };
+  /** Keys whose next N launch calls reach EC2 (the instance is made) but whose answer is lost. */
+  const lostAnswers: Record<string, number> = {};
+  /** Keys EC2 does not list yet (its listing lags behind its launches). */
+  const unlisted = new Set<string>();
+  /** Every launch call, answered or not: which key under which generation. */
+  const calls: Array<{ key: string; generation: number }> = [];
   let n = 0;
   const azOf: Record<string, string> = { 'subnet-a': 'us-east-1a', 'subnet-b': 'us-east-1b' };
   const activities = {
@@ -33,22 +41,35 @@ function fakeMarket() {
     resolveImage: async () => ({ imageId: 'ami-12345678', name: 'ubuntu' }),
     ensureInstance: async (i: { key: string; subnetId: string; instanceType: string; generation: number; spotMaxPrice: string }) => {
       const az = azOf[i.subnetId];
-      const existing = [...instances.values()].find((x) => x.key === i.key && x.generation === i.generation);
-      if (existing) return existing;
-      if (Number(i.spotMaxPrice) < prices[az]) throw new Error(`SpotMaxPriceTooLow: ${i.spotMaxPrice} < ${prices[az]}`);
-      const info: FakeInstance = { instanceId: `i-${String(++n).padStart(8, '0')}`, key: i.key, az, subnetId: i.subnetId, instanceType: i.instanceType, state: 'pending', lifecycle: 'spot', generation: i.generation, maxPrice: i.spotMaxPrice };
-      instances.set(info.instanceId, info);
-      launches.push({ key: i.key, generation: i.generation, maxPrice: i.spotMaxPrice, az });
+      calls.push({ key: i.key, generation: i.generation });
+      // The same key and generation is the same ClientToken: EC2 answers with that instance.
+      let info = [...instances.values()].find((x) => x.key === i.key && x.generation === i.generation);
+      const died = gone.find((x) => x.key === i.key && x.generation === i.generation);
+      if (!info && died) throw ApplicationFailure.nonRetryable(`${i.key} generation ${i.generation} was ${died.instanceId}, now terminated`, 'InstanceGone');
+      if (!info) {
+        if (Number(i.spotMaxPrice) < prices[az]) throw ApplicationFailure.nonRetryable(`SpotMaxPriceTooLow: ${i.spotMaxPrice} < ${prices[az]}`, 'SpotMaxPriceTooLow');
+        info = { instanceId: `i-${String(++n).padStart(8, '0')}`, key: i.key, az, subnetId: i.subnetId, instanceType: i.instanceType, state: 'pending', lifecycle: 'spot', generation: i.generation, maxPrice: i.spotMaxPrice };
+        instances.set(info.instanceId, info);
+        launches.push({ key: i.key, generation: i.generation, maxPrice: i.spotMaxPrice, az });
+      }
+      if ((lostAnswers[i.key] ?? 0) > 0) {
+        lostAnswers[i.key]--;
+        throw new Error('InternalError: We encountered an internal error. Please try again.');
+      }
       return info;
     },
-    listClusterInstances: async () => [...instances.values()].map((i) => ({ ...i, state: 'running' })),
+    listClusterInstances: async () => [...instances.values()].filter((i) => !unlisted.has(i.key)).map((i) => ({ ...i, state: 'running' })),
     terminateInstance: async (i: { key: string; generation?: number }) => {
       for (const [id, x] of instances) if (x.key === i.key && (i.generation === undefined || x.generation === i.generation)) instances.delete(id);
     },
   };
-  /** The market price rises above every bid: every instance is interrupted. */
-  const interruptAll = () => instances.clear();
-  return { prices, instances, launches, failing, activities, interruptAll };
+  /** The market price rises above every bid: every instance is interrupted (EC2 remembers them by token). */
+  const gone: FakeInstance[] = [];
+  const interruptAll = () => {
+    gone.push(...instances.values());
+    instances.clear();
+  };
+  return { prices, instances, launches, calls, lostAnswers, unlisted, failing, activities, interruptAll };
 }
 
 /**
@@ -119,7 +140,9 @@ describe('spotWatcher', () => {
       market.prices['us-east-1a'] = 0.3;
       market.prices['us-east-1b'] = 0.3;
       market.interruptAll();
-      const interrupted = await until(handle, 'interrupted', (s) => s.interruptions === 2 && s.running === 0);
+      // Interrupted before EC2 listed them, the nodes are asked for once more by their launch's
+      // token (EC2 answers that they are gone); then the watcher waits for the price.
+      const interrupted = await until(handle, 'interrupted', (s) => s.interruptions === 2 && s.running === 0 && (s.reason ?? '').startsWith('spot'));
       expect(interrupted.reason).toContain('spot $0.3 > bid $0.096');
 
       market.prices['us-east-1b'] = 0.07;
@@ -158,6 +181,35 @@ describe('spotWatcher', () => {
       await Worker.runReplayHistory({ workflowsPath: require.resolve('../../workflows') }, history, handle.workflowId);
       const last = await env.client.workflow.getHandle(handle.workflowId).fetchHistory();
       await Worker.runReplayHistory({ workflowsPath: require.resolve('../../workflows') }, last, handle.workflowId);
+    });
+  });
+
+  it('never launches a key again under a new generation while its first launch is unconfirmed', async () => {
+    const market = fakeMarket();
+    market.prices['us-east-1a'] = 0.05;
+    market.prices['us-east-1b'] = 0.06;
+    // node/spot/0's launch reaches EC2 but both attempts lose their answer, and EC2's listing lags.
+    market.lostAnswers['node/spot/0'] = 2;
+    market.unlisted.add('node/spot/0');
+    await run(market, 'laggard', async (handle) => {
+      const failed = await until(handle, 'a failed launch', (s) => (s.lastError ?? '').includes('node/spot/0'));
+      expect(failed.lastError).toContain('launch failed');
+      // Later ticks ask EC2 again under the same generation, and get the instance it made.
+      const askedFor = () => market.calls.filter((c) => c.key === 'node/spot/0').length;
+      await until(handle, 'asked again', (s) => s.running === 2 && askedFor() >= 4);
+      market.unlisted.delete('node/spot/0');
+      const settled = await until(handle, 'listed', (s) => s.running === 2 && s.reason === undefined);
+      expect(settled.interruptions).toBe(0);
+      expect(market.launches.filter((l) => l.key === 'node/spot/0')).toHaveLength(1);
+      const generations = new Set(market.calls.filter((c) => c.key === 'node/spot/0').map((c) => c.generation));
+      expect([...generations]).toHaveLength(1);
+      expect(market.instances.size).toBe(2);
+
+      await handle.cancel();
+      await expect(handle.result()).rejects.toThrow();
+      expect(market.instances.size).toBe(0);
+      const history = await env.client.workflow.getHandle(handle.workflowId).fetchHistory();
+      await Worker.runReplayHistory({ workflowsPath: require.resolve('../../workflows') }, history, handle.workflowId);
     });
   });
 
