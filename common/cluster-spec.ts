@@ -1,5 +1,5 @@
 /**
- * The ClusterSpec of DESIGN.md §4 as plain types: what the API accepts, what the entity
+ * The ClusterSpec of docs/api.md#clusterspec as plain types: what the API accepts, what the entity
  * workflow keeps as desired state. No classes, no decorators: workflow code imports it.
  */
 export type PoolRole = 'control-plane' | 'worker';

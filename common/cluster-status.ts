@@ -1,6 +1,6 @@
 import type { PoolSpec } from './cluster-spec';
 
-/** What the API reports about a cluster and its operations (DESIGN.md §4). Plain data. */
+/** What the API reports about a cluster and its operations (docs/api.md#cluster-status, docs/api.md#operations-and-tasks). Plain data. */
 export type ClusterPhase = 'Provisioning' | 'Running' | 'Updating' | 'Deleting' | 'Deleted' | 'Failed';
 
 export type OperationType = 'create' | 'delete' | 'scale' | 'add-pool' | 'remove-pool' | 'reconfigure' | 'repair';

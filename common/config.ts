@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import * as os from 'node:os';
 
 /**
- * Every setting of DESIGN.md §4, read from the environment with the contract's defaults.
+ * Every setting of docs/api.md#settings, read from the environment with the contract's defaults.
  * Read it once per process (`loadConfig()`), never from workflow code.
  */
 export interface ClusterflowConfig {

@@ -1,5 +1,5 @@
 /**
- * The rules of day-2 requests (DESIGN.md §5), checked by the cluster entity's Update
+ * The rules of day-2 requests (docs/api.md#day-2-rules), checked by the cluster entity's Update
  * validators before a request is accepted. Pure.
  */
 import type { ClusterSpec, PoolSpec } from './cluster-spec';

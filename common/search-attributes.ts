@@ -1,7 +1,7 @@
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 
 /**
- * The custom search attributes of DESIGN.md §4, as typed keys that workflows upsert and the
+ * The custom search attributes of docs/api.md#search-attributes, as typed keys that workflows upsert and the
  * dev server registers at start. Safe to import from workflow code.
  */
 export const SEARCH_ATTRIBUTE_KEYS = {

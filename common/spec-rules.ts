@@ -1,5 +1,5 @@
 /**
- * The product's rules over a well-formed ClusterSpec (DESIGN.md §5): breaking one is a 422
+ * The product's rules over a well-formed ClusterSpec (docs/api.md#spec-rules): breaking one is a 422
  * naming the rule. Pure: the API and the entity workflow's validators both use it.
  */
 import { cidrProblem, overlaps, parseCidr } from './cidr';

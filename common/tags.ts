@@ -1,4 +1,4 @@
-/** The tags of DESIGN.md §4 that every AWS resource Clusterflow creates carries. */
+/** The tags (docs/api.md#tags-on-aws-resources) that every AWS resource Clusterflow creates carries. */
 export const CLUSTER_TAG = 'clusterflow.io/cluster';
 export const RESOURCE_TAG = 'clusterflow.io/resource';
 

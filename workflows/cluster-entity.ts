@@ -28,16 +28,18 @@ import {
   operationsQuery,
   reconfigurePoolUpdate,
   removePoolUpdate,
+  resizeSignal,
   retryOperationUpdate,
   scalePoolUpdate,
   specQuery,
   statusQuery,
+  watcherStoppedSignal,
 } from './messages';
 import { OperationInput, scopeOf } from './operation';
 import { addPool, PoolOperationInput, reconfigurePool, removePool, RepairInput, repairNodes, scalePool } from './pool-operations';
 import { isSpot } from './plan';
-import { resizeSignal, spotWatcher, watcherStoppedSignal } from './spot-watcher';
-import { operationWorkflowId, spotWatcherId } from './workflow-ids';
+import { spotWatcher } from './spot-watcher';
+import { numberOf, operationId, operationWorkflowId, spotWatcherId } from '../common/workflow-ids';
 import { readableError } from '../common/readable-error';
 import { PATCHES } from './patches';
 
@@ -74,10 +76,6 @@ const WATCHER_STOP_TIMEOUT = '15 minutes';
 /** How many operations the entity keeps in its log (and carries across continue-as-new). */
 export const OPERATION_LOG_LIMIT = 100;
 
-/** An operation's number (`op-7-scale` → 7); 0 for none. */
-export function numberOf(record: Pick<OperationRecord, 'id'> | undefined): number {
-  return record ? Number(/^op-(\d+)-/.exec(record.id)?.[1] ?? 0) : 0;
-}
 
 const POOL_OPERATIONS = { scale: scalePool, reconfigure: reconfigurePool, 'add-pool': addPool, 'remove-pool': removePool } as const;
 
@@ -108,7 +106,7 @@ export async function clusterEntity(input: ClusterEntityInput): Promise<ClusterS
   let running: OperationRecord | undefined;
   let runningScope: CancellationScope | undefined;
 
-  const nextOperationId = (type: OperationType): string => `op-${operationCount + 1}-${type}`;
+  const nextOperationId = (type: OperationType): string => operationId(operationCount + 1, type);
 
   /**
    * Every request is refused while another operation runs or waits: nothing queues silently.

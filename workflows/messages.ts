@@ -1,5 +1,5 @@
-import { defineQuery, defineUpdate } from '@temporalio/workflow';
-import type { ClusterStatus, OperationRecord, Progress } from '../common/cluster-status';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { ClusterStatus, OperationRecord, Progress, SpotPoolStatus } from '../common/cluster-status';
 import type { ClusterSpec, PoolSpec } from '../common/cluster-spec';
 
 /** The cluster entity's status (the API's GET /v1/clusters/:name). */
@@ -24,3 +24,13 @@ export const removePoolUpdate = defineUpdate<Accepted, [{ pool: string }]>('remo
 export const cancelOperationUpdate = defineUpdate<Accepted, [{ operationId: string }]>('cancelOperation');
 /** Runs the latest failed or cancelled operation again, as it was requested, under a new operation id. */
 export const retryOperationUpdate = defineUpdate<Accepted, [{ operationId: string }]>('retryOperation');
+
+/** A spot pool's bidding watcher: its status (the API merges it into the pool's). */
+export const spotStatusQuery = defineQuery<SpotPoolStatus>('spotStatus');
+/** The pool's new size (a scale of a spot pool). */
+export const resizeSignal = defineSignal<[number]>('resize');
+/**
+ * Sent by a watcher to its cluster's entity once it has stopped: its launches settled and its
+ * nodes terminated. Delete and remove-pool wait for it before they sweep the pool's instances.
+ */
+export const watcherStoppedSignal = defineSignal<[string]>('spotWatcherStopped');

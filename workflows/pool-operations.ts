@@ -40,12 +40,12 @@ function operationTasks(title: string): TaskList {
   return tasks;
 }
 
-/** Brings a pool to its size (DESIGN: scalePool). */
+/** Brings a pool to its size (docs/architecture.md#scale). */
 export async function scalePool(input: PoolOperationInput): Promise<NodeStatus[]> {
   return scaleSteps(input, input.nodes, operationTasks(`scale pool ${input.pool.name} to ${input.pool.size}`));
 }
 
-/** A new worker pool: scaled up from nothing (DESIGN: addPool). */
+/** A new worker pool: scaled up from nothing (docs/architecture.md#add-pool). */
 export async function addPool(input: PoolOperationInput): Promise<NodeStatus[]> {
   return scaleSteps(input, [], operationTasks(`add pool ${input.pool.name} (${input.pool.size} × ${input.pool.instanceType})`));
 }
@@ -115,7 +115,7 @@ export async function removePool(input: PoolOperationInput): Promise<NodeStatus[
 }
 
 /**
- * Rolling reconfigure (DESIGN: reconfigurePool): each old node is replaced in turn by one of the new instance type —
+ * Rolling reconfigure (docs/architecture.md#reconfigure): each old node is replaced in turn by one of the new instance type —
  * launched, ready (InService for the control plane), and only then is the old one drained and
  * terminated. The pool never has fewer ready nodes than its size, nor more than size + 1.
  */

@@ -4,8 +4,6 @@ import {
   CancellationScope,
   condition,
   continueAsNew,
-  defineQuery,
-  defineSignal,
   getExternalWorkflowHandle,
   isCancellation,
   patched,
@@ -23,17 +21,9 @@ import { scopeOf } from './operation';
 import { nodeKey } from './plan';
 import { readableError } from '../common/readable-error';
 import { PATCHES } from './patches';
-import { clusterWorkflowId } from './workflow-ids';
+import { resizeSignal, spotStatusQuery, watcherStoppedSignal } from './messages';
+import { clusterWorkflowId } from '../common/workflow-ids';
 
-/** The watcher's status (the API merges it into the pool's). */
-export const spotStatusQuery = defineQuery<SpotPoolStatus>('spotStatus');
-/** The pool's new size (a scale of a spot pool). */
-export const resizeSignal = defineSignal<[number]>('resize');
-/**
- * Sent by a watcher to its cluster's entity once it has stopped: its launches settled and its
- * nodes terminated. Delete and remove-pool wait for it before they sweep the pool's instances.
- */
-export const watcherStoppedSignal = defineSignal<[string]>('spotWatcherStopped');
 
 /**
  * Generations of spot launches start here, far above the entity's operation numbers, so a
@@ -93,7 +83,7 @@ function indexOf(key: string): number {
 }
 
 /**
- * One per spot pool, for the pool's life (DESIGN §3): every interval it reads the on-demand
+ * One per spot pool, for the pool's life (docs/architecture.md#spot-watcher): every interval it reads the on-demand
  * and spot prices, and launches the pool's missing nodes with MaxPrice = the bid in the AZs
  * whose price is in range, cheapest first and spread; otherwise it waits and says why.
  * Interrupted nodes vanish from the listing and are relaunched under a fresh generation when

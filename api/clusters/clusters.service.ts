@@ -1,15 +1,30 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { Client, WorkflowUpdateFailedError } from '@temporalio/client';
+import { Client, WorkflowHandle, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/common';
 import { createActivities } from '../../activities';
 import type { AwsDeps } from '../../activities/aws-session';
 import type { ClusterSpec, PoolSpec } from '../../common/cluster-spec';
-import type { ClusterStatus, OperationRecord, Progress, SpotPoolStatus } from '../../common/cluster-status';
+import type { ClusterStatus, OperationRecord, Progress } from '../../common/cluster-status';
 import { ProfileError, resolveProfile, ResolvedProfile } from '../../common/profile';
 import { clusterListQuery, SEARCH_ATTRIBUTE_KEYS } from '../../common/search-attributes';
 import { specRuleProblems, tagProblems } from '../../common/spec-rules';
-import { ClusterEntityInput, numberOf } from '../../workflows/cluster-entity';
-import { clusterWorkflowId, spotWatcherId } from '../../workflows/workflow-ids';
+import { clusterEntity, type ClusterEntityInput } from '../../workflows/cluster-entity';
+import {
+  type Accepted,
+  addPoolUpdate,
+  cancelOperationUpdate,
+  deleteClusterUpdate,
+  operationsQuery,
+  progressQuery,
+  reconfigurePoolUpdate,
+  removePoolUpdate,
+  retryOperationUpdate,
+  scalePoolUpdate,
+  specQuery,
+  spotStatusQuery,
+  statusQuery,
+} from '../../workflows/messages';
+import { clusterWorkflowId, numberOf, operationId, spotWatcherId } from '../../common/workflow-ids';
 import { planCluster } from '../../workflows/plan';
 import { BASTION_INSTANCE_TYPE, preflightNeeds } from '../../workflows/preflight-needs';
 import { ApiError, FieldProblem } from '../common/error-shape';
@@ -131,7 +146,7 @@ export class ClustersService {
       // A record left by an earlier cluster of this name (its delete crashed before releasing) is this one's now.
       if (!claimed) this.store.useCloudAccount(project, spec.name, spec.cloud.accountId);
       this.logger.log(`cluster ${project}/${spec.name} accepted: creating in ${spec.cloud.region}`);
-      return { name: spec.name, operationId: 'op-1-create' };
+      return { name: spec.name, operationId: operationId(1, 'create') };
     });
   }
 
@@ -150,7 +165,7 @@ export class ClustersService {
 
   private async startEntity(project: string, spec: ClusterSpec, input: ClusterEntityInput): Promise<void> {
     try {
-      await this.temporal.workflow.start('clusterEntity', {
+      await this.temporal.workflow.start(clusterEntity, {
         taskQueue: this.settings.config.taskQueue,
         workflowId: clusterWorkflowId(project, spec.name),
         args: [input],
@@ -181,7 +196,7 @@ export class ClustersService {
   }
 
   async get(project: string, name: string): Promise<ClusterStatus> {
-    const status = await this.entity(project, name, (handle) => handle.query<ClusterStatus>('status'));
+    const status = await this.entity(project, name, (handle) => handle.query(statusQuery));
     if (status.phase === 'Deleted' || status.phase === 'Deleting') return status;
     // A spot pool's nodes are its bidding watcher's: its view replaces the entity's.
     status.pools = await Promise.all(
@@ -189,7 +204,7 @@ export class ClustersService {
         if (!pool.capacity.startsWith('spot')) return pool;
         const spot = await this.temporal.workflow
           .getHandle(spotWatcherId(project, name, pool.name))
-          .query<SpotPoolStatus>('spotStatus')
+          .query(spotStatusQuery)
           .catch(() => undefined);
         if (!spot) return pool;
         return {
@@ -207,14 +222,14 @@ export class ClustersService {
   async delete(project: string, name: string): Promise<{ operationId: string }> {
     const status = await this.get(project, name);
     if (status.phase === 'Deleted') throw new ApiError(404, `cluster ${name} not found (deleted)`);
-    return this.update(project, name, 'deleteCluster');
+    return this.update(project, name, (h) => h.executeUpdate(deleteClusterUpdate));
   }
 
   async addPool(project: string, name: string, pool: PoolSpec): Promise<{ operationId: string }> {
     if (pool.role !== 'worker') throw unprocessable([{ field: 'role', rule: 'one-control-plane-pool', message: 'only worker pools can be added' }]);
     const spec = await this.spec(project, name);
     await this.offered(project, { ...spec, pools: [pool] }, (field) => field.replace(/^pools\.0\./, ''));
-    return this.update(project, name, 'addPool', { pool });
+    return this.update(project, name, (h) => h.executeUpdate(addPoolUpdate, { args: [{ pool }] }));
   }
 
   async updatePool(project: string, name: string, poolName: string, change: UpdatePoolDto): Promise<{ operationId: string }> {
@@ -224,19 +239,20 @@ export class ClustersService {
     const spec = await this.spec(project, name);
     const pool = spec.pools.find((p) => p.name === poolName);
     if (!pool) throw new ApiError(404, `cluster ${name} has no pool ${poolName}`);
-    if (change.instanceType === undefined) return this.update(project, name, 'scalePool', { pool: poolName, size: change.size });
-    await this.offered(project, { ...spec, pools: [{ ...pool, instanceType: change.instanceType }] }, () => 'instanceType');
-    return this.update(project, name, 'reconfigurePool', { pool: poolName, instanceType: change.instanceType, size: change.size });
+    const { instanceType, size } = change;
+    if (instanceType === undefined) return this.update(project, name, (h) => h.executeUpdate(scalePoolUpdate, { args: [{ pool: poolName, size: size as number }] }));
+    await this.offered(project, { ...spec, pools: [{ ...pool, instanceType }] }, () => 'instanceType');
+    return this.update(project, name, (h) => h.executeUpdate(reconfigurePoolUpdate, { args: [{ pool: poolName, instanceType, size }] }));
   }
 
   async removePool(project: string, name: string, poolName: string): Promise<{ operationId: string }> {
     const spec = await this.spec(project, name);
     if (!spec.pools.some((p) => p.name === poolName)) throw new ApiError(404, `cluster ${name} has no pool ${poolName}`);
-    return this.update(project, name, 'removePool', { pool: poolName });
+    return this.update(project, name, (h) => h.executeUpdate(removePoolUpdate, { args: [{ pool: poolName }] }));
   }
 
   private spec(project: string, name: string): Promise<ClusterSpec> {
-    return this.entity(project, name, (handle) => handle.query<ClusterSpec>('spec'));
+    return this.entity(project, name, (handle) => handle.query(specQuery));
   }
 
   /** Instance types must be offered in every AZ of their pool (asked of AWS). */
@@ -248,9 +264,9 @@ export class ClustersService {
   }
 
   /** Sends a day-2 request to the entity; its validator's refusal becomes 409 or 422. */
-  private async update(project: string, name: string, update: string, arg?: unknown): Promise<{ operationId: string }> {
+  private async update(project: string, name: string, send: (handle: WorkflowHandle) => Promise<Accepted>): Promise<Accepted> {
     try {
-      return await this.entity(project, name, (handle) => handle.executeUpdate<{ operationId: string }, [unknown]>(update, { args: arg === undefined ? ([] as never) : [arg] }));
+      return await this.entity(project, name, send);
     } catch (error) {
       if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure) {
         const cause = error.cause;
@@ -265,11 +281,11 @@ export class ClustersService {
   }
 
   async cancel(project: string, name: string, operationId: string): Promise<{ operationId: string }> {
-    return this.update(project, name, 'cancelOperation', { operationId });
+    return this.update(project, name, (h) => h.executeUpdate(cancelOperationUpdate, { args: [{ operationId }] }));
   }
 
   async retry(project: string, name: string, operationId: string): Promise<{ operationId: string }> {
-    return this.update(project, name, 'retryOperation', { operationId });
+    return this.update(project, name, (h) => h.executeUpdate(retryOperationUpdate, { args: [{ operationId }] }));
   }
 
   /**
@@ -279,7 +295,7 @@ export class ClustersService {
    */
   async operations(project: string, name: string, page: { limit: number; before?: number }): Promise<{ items: OperationView[]; nextBefore?: number }> {
     const [records, status] = await this.entity(project, name, (handle) =>
-      Promise.all([handle.query<OperationRecord[]>('operations'), handle.query<ClusterStatus>('status')]),
+      Promise.all([handle.query(operationsQuery), handle.query(statusQuery)]),
     );
     const below = page.before ?? Number.POSITIVE_INFINITY;
     const recent = await Promise.all(
@@ -298,7 +314,7 @@ export class ClustersService {
   }
 
   async operation(project: string, name: string, id: string): Promise<OperationView> {
-    const records = await this.entity(project, name, (handle) => handle.query<OperationRecord[]>('operations'));
+    const records = await this.entity(project, name, (handle) => handle.query(operationsQuery));
     const record = records.find((r) => r.id === id);
     if (!record) throw new ApiError(404, `cluster ${name} has no operation ${id}`);
     return this.operationView(record);
@@ -307,7 +323,7 @@ export class ClustersService {
   private async operationView(record: OperationRecord): Promise<OperationView> {
     const handle = this.temporal.workflow.getHandle(record.workflowId);
     const [progress, pending] = await Promise.all([
-      handle.query<Progress>('progress').catch(() => undefined),
+      handle.query(progressQuery).catch(() => undefined),
       record.state === 'Running'
         ? handle
             .describe()
@@ -319,7 +335,7 @@ export class ClustersService {
     const rollback = record.rollbackWorkflowId
       ? await this.temporal.workflow
           .getHandle(record.rollbackWorkflowId)
-          .query<Progress>('progress')
+          .query(progressQuery)
           .then((p) => ({ progress: { completed: p.completed, total: p.total }, tasks: p.tasks }))
           .catch(() => ({}))
       : undefined;

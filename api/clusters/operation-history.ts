@@ -1,8 +1,7 @@
 import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
 import { readableError } from '../../common/readable-error';
 import { operationHistoryQuery } from '../../common/search-attributes';
-import { numberOf } from '../../workflows/cluster-entity';
-import { clusterWorkflowId } from '../../workflows/workflow-ids';
+import { clusterWorkflowId, numberOf } from '../../common/workflow-ids';
 import type { OperationView } from './clusters.service';
 
 /** The Temporal execution status as the operation's state. */
