@@ -19,7 +19,7 @@ import { BUILT_IN_PROFILES } from '../api/store/built-in-profiles';
 import { ensureTemporalCli } from '../scripts/tools';
 import type { InstanceInfo } from '../activities/types';
 import type { SpotWatcherInput } from '../workflows/spot-watcher';
-import { spotWatcherId } from '../workflows/workflow-ids';
+import { spotWatcherId } from '../common/workflow-ids';
 
 type FakeInstance = InstanceInfo & { generation: number };
 

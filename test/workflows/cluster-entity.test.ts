@@ -8,7 +8,7 @@ import type { ClusterStatus, OperationRecord, Progress } from '../../common/clus
 import { resolveProfile } from '../../common/profile';
 import { BUILT_IN_PROFILES } from '../../api/store/built-in-profiles';
 import type { ClusterEntityInput } from '../../workflows/cluster-entity';
-import { clusterWorkflowId, operationWorkflowId } from '../../workflows/workflow-ids';
+import { clusterWorkflowId, operationWorkflowId } from '../../common/workflow-ids';
 import { startTemporal } from '../support/temporal';
 import { gate, Stub, stubActivities } from '../support/stub-activities';
 import { exampleSpec } from '../unit/fixtures';

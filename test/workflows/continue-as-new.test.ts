@@ -5,7 +5,7 @@ import { resolveProfile } from '../../common/profile';
 import { BUILT_IN_PROFILES } from '../../api/store/built-in-profiles';
 import { clusterListQuery, SEARCH_ATTRIBUTE_KEYS } from '../../common/search-attributes';
 import type { ClusterEntityInput } from '../../workflows/cluster-entity';
-import { clusterWorkflowId } from '../../workflows/workflow-ids';
+import { clusterWorkflowId } from '../../common/workflow-ids';
 import { stubActivities } from '../support/stub-activities';
 import { startTemporal } from '../support/temporal';
 import { exampleSpec } from '../unit/fixtures';

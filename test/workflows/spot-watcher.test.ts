@@ -7,7 +7,7 @@ import type { PoolSpec } from '../../common/cluster-spec';
 import { resolveProfile } from '../../common/profile';
 import { BUILT_IN_PROFILES } from '../../api/store/built-in-profiles';
 import { SPOT_GENERATION_BASE, SpotWatcherInput } from '../../workflows/spot-watcher';
-import { spotWatcherId } from '../../workflows/workflow-ids';
+import { spotWatcherId } from '../../common/workflow-ids';
 import { startTemporal } from '../support/temporal';
 import { exampleSpec } from '../unit/fixtures';
 
