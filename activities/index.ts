@@ -5,6 +5,7 @@ import { elasticIpActivities } from './elastic-ips';
 import { imageActivities } from './images';
 import { instanceActivities } from './instances';
 import { internetGatewayActivities } from './internet-gateway';
+import { liveSettingsActivities } from './live-settings';
 import { loadBalancerActivities } from './load-balancer';
 import { natGatewayActivities } from './nat-gateways';
 import { nodeRoleActivities } from './node-role';
@@ -43,6 +44,7 @@ export function createActivities(deps: AwsDeps) {
     ...pricingActivities(deps),
     ...spotPriceActivities(deps),
     ...cloudAccountUsageActivities(deps),
+    ...liveSettingsActivities(deps),
   });
 }
 

@@ -21,8 +21,8 @@ export interface SimServer {
 
 /**
  * The simulator's HTTP front: every AWS SDK client points AWS_ENDPOINT_URL here. It
- * recognises each call's service and action, adds what moto lacks (DESIGN.md §6,
- * sim/README.md) and forwards the rest to moto; `/_sim/…` is its control API.
+ * recognises each call's service and action, adds what moto lacks (sim/README.md,
+ * docs/architecture.md#the-simulator) and forwards the rest to moto; `/_sim/…` is its control API.
  */
 export function createSim(options: SimOptions): SimServer {
   const sim = new Sim(options.motoUrl, options.config ?? defaultConfig());

@@ -204,7 +204,7 @@ describe('docker-compose.yml, as docker compose reads it', () => {
     expect(service('api').healthcheck?.test?.join(' ')).toMatch(/127\.0\.0\.1:8080\/(readyz|healthz)/);
   });
 
-  test('registers the search attributes of DESIGN.md §4 with a script from deploy/', () => {
+  test('registers the search attributes of docs/api.md with a script from deploy/', () => {
     // `Name=KeywordList` for the CLI is `{ name, type: 'KEYWORD_LIST' }` for the SDK.
     const pairs = (envOf('temporal-setup').CLUSTERFLOW_SEARCH_ATTRIBUTES ?? '').split(/\s+/).filter(Boolean);
     const registered = pairs

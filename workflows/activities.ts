@@ -1,6 +1,7 @@
 import { ActivityCancellationType, type ActivityOptions, type RetryPolicy } from '@temporalio/common';
 import { ActivityInterfaceFor, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import type { LiveSettings } from '../activities/live-settings';
 import { activityIdForCurrentTask } from './tasks';
 
 /**
@@ -87,6 +88,16 @@ export const awsOnce = summarized({
   retry: { ...retry, maximumAttempts: 2 },
   cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
 });
+
+/**
+ * The worker's live settings (activities/live-settings.ts), read once per run of a long-lived
+ * workflow. A worker that cannot answer leaves the run on the intervals it was started with.
+ */
+export async function liveSettings(): Promise<LiveSettings> {
+  return settings.liveSettings({}).catch(() => ({}));
+}
+
+const settings = proxyLocalActivities<Activities>({ startToCloseTimeout: '10 seconds', retry: { maximumAttempts: 1 } });
 
 /**
  * Quick reads of a long-running loop (the spot watcher's prices and listing), as local

@@ -18,7 +18,7 @@ import type { ClusterSpec, PoolSpec } from '../common/cluster-spec';
 import { checkAddPool, checkReconfigure, checkRemovePool, checkScale, RuleViolation } from '../common/day2-rules';
 import type { ResolvedProfile } from '../common/profile';
 import { SEARCH_ATTRIBUTE_KEYS } from '../common/search-attributes';
-import { aws } from './activities';
+import { aws, liveSettings } from './activities';
 import { ClusterBuild, createCluster, poolStatus } from './create-cluster';
 import { deleteCluster } from './delete-cluster';
 import {
@@ -305,7 +305,7 @@ export async function clusterEntity(input: ClusterEntityInput): Promise<ClusterS
         workflowId: spotWatcherId(project, spec.name, pool.name),
         parentClosePolicy: ParentClosePolicy.ABANDON,
         staticSummary: `spot bidding watcher of pool ${pool.name} on cluster ${project}/${spec.name}`,
-        args: [{ project, spec, profile, network: status.network, pool, intervalS: input.spotIntervalS ?? 120 }],
+        args: [{ project, spec, profile, network: status.network, pool, intervalS: intervals.spotIntervalS }],
       });
     } catch (error) {
       // Already running (a retried start): nothing to do.
@@ -356,7 +356,10 @@ export async function clusterEntity(input: ClusterEntityInput): Promise<ClusterS
     return `${cause}; rolled back: everything it had created was removed`;
   }
 
-  const reconcileMs = (input.reconcileIntervalS ?? 300) * 1000;
+  // Intervals as the worker has them now: a changed setting reaches the cluster at its next run.
+  const intervals = { reconcileIntervalS: input.reconcileIntervalS ?? 300, spotIntervalS: input.spotIntervalS ?? 120 };
+  if (patched(PATCHES.liveSettingsEachRun)) Object.assign(intervals, await liveSettings());
+  const reconcileMs = intervals.reconcileIntervalS * 1000;
   setPhase(status.phase);
   for (;;) {
     const woken = await condition(() => pending !== undefined || workflowInfo().continueAsNewSuggested, reconcileMs);
@@ -370,9 +373,10 @@ export async function clusterEntity(input: ClusterEntityInput): Promise<ClusterS
         project,
         spec,
         profile,
-        reconcileIntervalS: input.reconcileIntervalS,
-        spotIntervalS: input.spotIntervalS,
+        reconcileIntervalS: intervals.reconcileIntervalS,
+        spotIntervalS: intervals.spotIntervalS,
         operationLogLimit: input.operationLogLimit,
+        keepOnFailure: input.keepOnFailure,
         carried: { status, operations, operationCount },
       });
     }

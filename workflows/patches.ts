@@ -20,4 +20,6 @@ export const PATCHES = {
   spotWatcherSignalsStop: 'spot-watcher-signals-stop',
   /** Delete and remove-pool wait for the spot watchers they stop before they sweep. */
   waitForSpotWatchers: 'wait-for-spot-watchers',
+  /** The entity and spot watchers read their intervals from the worker's settings at the start of each run. */
+  liveSettingsEachRun: 'live-settings-each-run',
 } as const;

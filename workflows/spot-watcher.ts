@@ -15,7 +15,7 @@ import type { InstanceInfo } from '../activities/types';
 import type { NetworkStatus, NodeStatus, SpotPoolStatus } from '../common/cluster-status';
 import type { ClusterSpec, PoolSpec } from '../common/cluster-spec';
 import type { ResolvedProfile } from '../common/profile';
-import { activitiesSettled, awsLocal, awsOnce, awsWait } from './activities';
+import { activitiesSettled, awsLocal, awsOnce, awsWait, liveSettings } from './activities';
 import { joiningContext, nodeStatus, startNode } from './nodes';
 import { scopeOf } from './operation';
 import { nodeKey } from './plan';
@@ -316,9 +316,12 @@ export async function spotWatcher(input: SpotWatcherInput): Promise<void> {
   }
 
   try {
+    // The interval as the worker has it now: a changed setting reaches the watcher at its next run.
+    let { intervalS } = input;
+    if (patched(PATCHES.liveSettingsEachRun)) intervalS = (await liveSettings()).spotIntervalS ?? intervalS;
     for (;;) {
       if (workflowInfo().continueAsNewSuggested) {
-        await continueAsNew<typeof spotWatcher>({ ...input, carried: state });
+        await continueAsNew<typeof spotWatcher>({ ...input, intervalS, carried: state });
       }
       wake = false;
       // Whatever fails in a tick (a terminate that kept failing) is reported; the loop goes on.
@@ -331,7 +334,7 @@ export async function spotWatcher(input: SpotWatcherInput): Promise<void> {
         `**${pool.name}**: ${v.running}/${v.desired} spot nodes, bid ${v.bid ? `$${v.bid}` : 'unknown'}` +
           `${v.reason ? `\n\n${v.reason}` : ''}${v.degraded ? `\n\ndegraded: ${v.lastError}` : ''}`,
       );
-      await condition(() => wake, input.intervalS * 1000);
+      await condition(() => wake, intervalS * 1000);
     }
   } catch (error) {
     if (isCancellation(error)) await CancellationScope.nonCancellable(stop);

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Prepares the Temporal namespace Clusterflow runs in: waits for the frontend to serve,
 # creates the namespace when missing, registers the custom search attributes of
-# DESIGN.md §4, and waits until a visibility query accepts every Keyword one (the
+# docs/api.md#search-attributes, and waits until a visibility query accepts every Keyword one (the
 # namespace cache picks up a registration a few seconds later). Idempotent: it runs on
 # every `docker compose up`, and the worker and API start only after it succeeded.
 set -eu

@@ -192,7 +192,7 @@ export async function ec2TagsOf(ec2: EC2Client, resourceId: string): Promise<Rec
   return Object.fromEntries((answer.Tags ?? []).map((tag) => [tag.Key!, tag.Value ?? '']));
 }
 
-/** The tags every resource of `scope` under `key` must carry (DESIGN.md §4). */
+/** The tags every resource of `scope` under `key` must carry (docs/api.md#tags-on-aws-resources). */
 export function expectedTags(scope: Scope, key: string): Record<string, string> {
   return {
     [CLUSTER_TAG]: scope.owner.cluster,

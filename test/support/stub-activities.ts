@@ -64,6 +64,7 @@ export function stubActivities(overrides: Record<string, Stub> = {}) {
         if (node.key === i.key && (i.generation === undefined || node.generation === i.generation)) launched.delete(instanceId);
       }
     },
+    liveSettings: async () => ({}),
     onDemandPrice: async () => 0.192,
     spotPrices: async (i: { azs: string[] }) => i.azs.map((az) => ({ az, price: 0.06, at: '2026-01-01T00:00:00.000Z' })),
     listClusterInstances: async () => [...launched.values()].map((info) => ({ ...info, state: 'running' })),

@@ -1,6 +1,6 @@
 import type { ClusterSpec } from '../../common/cluster-spec';
 
-/** The contract's example spec (DESIGN.md §4): three AZs, a control plane of 3, two worker pools and a spot pool. */
+/** The contract's example spec (docs/api.md#clusterspec): three AZs, a control plane of 3, two worker pools and a spot pool. */
 export function exampleSpec(overrides: Partial<ClusterSpec> = {}): ClusterSpec {
   return {
     name: 'demo',

@@ -26,8 +26,9 @@ function temporalAnswering(pending: PendingActivity[], progressAfterDescribe: Pr
   let described: () => void;
   const describedYet = new Promise<void>((resolve) => (described = resolve));
   const handle = {
-    query: async (name: string) => {
-      if (name === 'operations') return [record];
+    // The service queries by definition (workflows/messages.ts): each carries its name.
+    query: async (definition: { name: string }) => {
+      if (definition.name === 'operations') return [record];
       await describedYet;
       return progressAfterDescribe;
     },

@@ -137,4 +137,43 @@ describe('clusterEntity continue-as-new', () => {
       expect((await handle.result()).phase).toBe('Deleted');
     });
   });
+  it('follows a changed setting from its next run on, without being recreated', async () => {
+    const { activities, calls } = stubActivities();
+    // The worker's settings: at first the interval the cluster was created with (an hour).
+    const settings = { reconcileIntervalS: 3600 };
+    activities.liveSettings = async () => ({ ...settings });
+    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue: 'can-settings', workflowsPath: require.resolve('../../workflows'), activities });
+    const spec = exampleSpec({ name: 'tuned' });
+    spec.pools = spec.pools.filter((p) => p.name !== 'spot');
+    const input: ClusterEntityInput = { project: 'default', spec, profile: resolveProfile('aws-default', BUILT_IN_PROFILES[0].packs, {}), reconcileIntervalS: 3600 };
+    await worker.runUntil(async () => {
+      const handle = await env.client.workflow.start('clusterEntity', { taskQueue: 'can-settings', workflowId: clusterWorkflowId('default', 'tuned'), args: [input] });
+      const idle = async () => {
+        for (let i = 0; i < 200; i++) {
+          const status = await handle.query<ClusterStatus>('status').catch(() => undefined);
+          const operations = await handle.query<OperationRecord[]>('operations').catch(() => []);
+          if (status?.phase === 'Running' && !status.currentOperation && operations.at(-1)?.finishedAt) return;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        throw new Error('never idle');
+      };
+      await idle();
+      const checks = () => calls.filter((c) => c === 'listClusterInstances').length;
+      const before = checks();
+      // The setting changes; the cluster's next run (after a few operations) follows it.
+      settings.reconcileIntervalS = 1;
+      const firstRun = handle.firstExecutionRunId;
+      for (const size of [4, 2, 5, 3]) {
+        await handle.executeUpdate('scalePool', { args: [{ pool: 'workers', size }] });
+        await idle();
+        if ((await handle.describe()).runId !== firstRun) break;
+      }
+      expect((await handle.describe()).runId).not.toBe(firstRun);
+      // Checks every second now; at an hour, none would have come.
+      for (let i = 0; i < 200 && checks() < before + 3; i++) await new Promise((r) => setTimeout(r, 100));
+      expect(checks()).toBeGreaterThanOrEqual(before + 3);
+      await handle.executeUpdate('deleteCluster');
+      expect((await handle.result()).phase).toBe('Deleted');
+    });
+  });
 });

@@ -38,6 +38,7 @@ function fakeMarket() {
       if (failing.spot) throw new Error('InternalError: DescribeSpotPriceHistory failed');
       return i.azs.filter((az) => prices[az] !== undefined).map((az) => ({ az, price: prices[az], at: '2026-01-01T00:00:00.000Z' }));
     },
+    liveSettings: async () => ({}),
     resolveImage: async () => ({ imageId: 'ami-12345678', name: 'ubuntu' }),
     ensureInstance: async (i: { key: string; subnetId: string; instanceType: string; generation: number; spotMaxPrice: string }) => {
       const az = azOf[i.subnetId];
