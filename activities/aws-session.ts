@@ -8,7 +8,7 @@ import { STSClient } from '@aws-sdk/client-sts';
 import { ApplicationFailure } from '@temporalio/common';
 import { ClusterflowConfig } from '../common/config';
 import { SecretBox } from '../common/secret-box';
-import { Store } from '../api/store/store';
+import { Store } from '../store/store';
 import { refusedKeysAreFinal } from './aws-retry';
 import { CallBudget, callBudget, heartbeatWhile } from './call-budget';
 

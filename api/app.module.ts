@@ -9,7 +9,7 @@ import { ContractErrorFilter } from './common/error-shape';
 import { ApiSettings } from './common/settings';
 import { SETTINGS, STORE } from './common/tokens';
 import { HealthModule } from './health/health.module';
-import { Store } from './store/store';
+import { Store } from '../store/store';
 import { TemporalModule } from './temporal/temporal.module';
 
 /** Settings and the store, resolved before Nest starts, offered to every module. */

@@ -10,7 +10,7 @@ import { AppModule } from './app.module';
 import { bodyShapeGuard, MAX_BODY_BYTES } from './common/body-limits';
 import { bodyParserErrorBody } from './common/error-shape';
 import { contractValidationPipe } from './common/validation';
-import { SqliteStore } from './store/sqlite-store';
+import { SqliteStore } from '../store/sqlite-store';
 
 export interface ApiApp {
   app: INestApplication;

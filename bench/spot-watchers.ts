@@ -15,7 +15,7 @@ import type { PoolSpec } from '../common/cluster-spec';
 import { EncryptedPayloadCodec } from '../common/payload-codec';
 import { resolveProfile } from '../common/profile';
 import { SEARCH_ATTRIBUTE_KEYS } from '../common/search-attributes';
-import { BUILT_IN_PROFILES } from '../api/store/built-in-profiles';
+import { BUILT_IN_PROFILES } from '../store/built-in-profiles';
 import { ensureTemporalCli } from '../scripts/tools';
 import type { InstanceInfo } from '../activities/types';
 import type { SpotWatcherInput } from '../workflows/spot-watcher';

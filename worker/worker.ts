@@ -2,8 +2,8 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { ClusterflowConfig } from '../common/config';
 import { ensureDataDir, resolvePayloadCodec, resolveSecretBox } from '../common/data-dir';
-import { SqliteStore } from '../api/store/sqlite-store';
-import { DEFAULT_PROJECT } from '../api/common/tokens';
+import { SqliteStore } from '../store/sqlite-store';
+import { DEFAULT_PROJECT } from '../common/projects';
 
 export interface RunningWorker {
   worker: Worker;

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { ApiError } from '../common/error-shape';
 import { ApiSettings } from '../common/settings';
 import { SETTINGS, STORE, STS_VERIFIER } from '../common/tokens';
-import { CloudAccountRecord, NameTakenError, Store } from '../store/store';
+import { CloudAccountRecord, NameTakenError, Store } from '../../store/store';
 import { CloudAccountView, CreateCloudAccountDto, RotateCloudAccountKeysDto } from './cloud-account.dto';
 import { AwsKeys, StsVerifier } from './sts-verifier';
 

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { ApiError } from '../common/error-shape';
 import { STORE } from '../common/tokens';
-import { NameTakenError, ProfileRecord, Store } from '../store/store';
+import { NameTakenError, ProfileRecord, Store } from '../../store/store';
 import { ClusterProfileView, CreateClusterProfileDto } from './cluster-profile.dto';
 import { profileRuleProblems } from './profile-rules';
 

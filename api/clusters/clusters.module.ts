@@ -2,7 +2,7 @@ import { Module } from '@nestjs/common';
 import type { AwsDeps } from '../../activities/aws-session';
 import { ApiSettings } from '../common/settings';
 import { AWS_DEPS, DEFAULT_PROJECT, SETTINGS, STORE } from '../common/tokens';
-import { Store } from '../store/store';
+import { Store } from '../../store/store';
 import { ClustersController } from './clusters.controller';
 import { ClustersService } from './clusters.service';
 

@@ -30,7 +30,7 @@ import { BASTION_INSTANCE_TYPE, preflightNeeds } from '../../workflows/preflight
 import { ApiError, FieldProblem } from '../common/error-shape';
 import { ApiSettings } from '../common/settings';
 import { AWS_DEPS, SETTINGS, STORE, TEMPORAL_CLIENT } from '../common/tokens';
-import { Store } from '../store/store';
+import { Store } from '../../store/store';
 import { ClusterSpecDto } from './cluster-spec.dto';
 import { regionProblems } from './region-checks';
 import { olderOperations } from './operation-history';

@@ -6,5 +6,4 @@ export const TEMPORAL_CLIENT = Symbol('TEMPORAL_CLIENT');
 export const AWS_DEPS = Symbol('AWS_DEPS');
 export const STS_VERIFIER = Symbol('STS_VERIFIER');
 
-/** Every resource belongs to a project; until per-project tokens arrive, every token belongs to `default`. */
-export const DEFAULT_PROJECT = 'default';
+export { DEFAULT_PROJECT } from '../../common/projects';

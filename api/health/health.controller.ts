@@ -5,7 +5,7 @@ import { Public } from '../auth/public.decorator';
 import { ApiError } from '../common/error-shape';
 import { ApiSettings } from '../common/settings';
 import { SETTINGS, STORE, TEMPORAL_CONNECTION } from '../common/tokens';
-import { Store } from '../store/store';
+import { Store } from '../../store/store';
 
 const TEMPORAL_CHECK_MS = 2000;
 

@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { awsErrorCode, classifyAwsError, guard, guardAll, isNotFound, KEYS_REFUSED_CODES, toFailure } from '../../activities/aws-errors';
 import { refusedKeysAreFinal } from '../../activities/aws-retry';
 import { clientConfig } from '../../activities/aws-session';
-import { SqliteStore } from '../../api/store/sqlite-store';
+import { SqliteStore } from '../../store/sqlite-store';
 import { loadConfig } from '../../common/config';
 import { SecretBox } from '../../common/secret-box';
 import { errorResponse } from '../../sim/errors';

@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { Activities, createActivities } from '../../activities';
 import type { AwsDeps } from '../../activities/aws-session';
 import type { Scope } from '../../activities/types';
-import { SqliteStore } from '../../api/store/sqlite-store';
+import { SqliteStore } from '../../store/sqlite-store';
 import { loadConfig } from '../../common/config';
 import { resolveSecretBox } from '../../common/data-dir';
 import { CLUSTER_TAG, RESOURCE_TAG } from '../../common/tags';

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { createApiApp } from '../../api/app';
-import { SqliteStore } from '../../api/store/sqlite-store';
+import { SqliteStore } from '../../store/sqlite-store';
 import { loadConfig } from '../../common/config';
 import { freePort } from '../../common/ports';
 import { call } from '../support/http';

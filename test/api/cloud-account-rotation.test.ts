@@ -2,7 +2,7 @@ import { DescribeVpcsCommand } from '@aws-sdk/client-ec2';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { AwsDeps, AwsSession, credentialsFor } from '../../activities/aws-session';
-import { SqliteStore } from '../../api/store/sqlite-store';
+import { SqliteStore } from '../../store/sqlite-store';
 import { resolveSecretBox } from '../../common/data-dir';
 import type { KeyView } from '../../sim/credentials';
 import { ApiUnderTest, startApi } from '../support/api-app';

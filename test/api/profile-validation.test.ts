@@ -1,4 +1,4 @@
-import { BUILT_IN_PROFILES } from '../../api/store/built-in-profiles';
+import { BUILT_IN_PROFILES } from '../../store/built-in-profiles';
 import { ApiUnderTest, startApi } from '../support/api-app';
 import { call, JsonResponse } from '../support/http';
 import { RunningMoto, startMoto } from '../support/moto';

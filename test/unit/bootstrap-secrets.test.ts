@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parse } from 'yaml';
-import { BUILT_IN_PROFILES } from '../../api/store/built-in-profiles';
+import { BUILT_IN_PROFILES } from '../../store/built-in-profiles';
 import { resolveProfile } from '../../common/profile';
 import { BootstrapInput, renderUserData } from '../../workflows/bootstrap';
 import { RunningMoto, startMoto } from '../support/moto';

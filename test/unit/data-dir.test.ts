@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { SqliteStore } from '../../api/store/sqlite-store';
+import { SqliteStore } from '../../store/sqlite-store';
 import { apiTokenRefusal, ensureDataDir, resolveApiToken, resolveSecretBox } from '../../common/data-dir';
 import { loadConfig } from '../../common/config';
 

@@ -1,4 +1,4 @@
-import { BUILT_IN_PROFILES } from '../../api/store/built-in-profiles';
+import { BUILT_IN_PROFILES } from '../../store/built-in-profiles';
 import { packProblems, packSchema, PACK_LAYERS } from '../../common/pack-schemas';
 import { ProfileError, resolveProfile } from '../../common/profile';
 

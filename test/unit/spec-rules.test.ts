@@ -3,7 +3,7 @@ import { cidrProblem, parseCidr } from '../../common/cidr';
 import { MAX_SPEC_TAGS, OWN_TAGS_PER_RESOURCE_MAX, specRuleProblems, tagProblems } from '../../common/spec-rules';
 import { resourceTags } from '../../common/tags';
 import { resolveProfile, ProfileError } from '../../common/profile';
-import { BUILT_IN_PROFILES } from '../../api/store/built-in-profiles';
+import { BUILT_IN_PROFILES } from '../../store/built-in-profiles';
 import { exampleSpec } from './fixtures';
 
 const rules = (spec: ReturnType<typeof exampleSpec>) => specRuleProblems(spec).map((p) => `${p.field}:${p.rule}`);

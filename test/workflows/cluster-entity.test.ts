@@ -6,7 +6,7 @@ import { Worker } from '@temporalio/worker';
 import type { ClusterSpec } from '../../common/cluster-spec';
 import type { ClusterStatus, OperationRecord, Progress } from '../../common/cluster-status';
 import { resolveProfile } from '../../common/profile';
-import { BUILT_IN_PROFILES } from '../../api/store/built-in-profiles';
+import { BUILT_IN_PROFILES } from '../../store/built-in-profiles';
 import type { ClusterEntityInput } from '../../workflows/cluster-entity';
 import { clusterWorkflowId, operationWorkflowId } from '../../common/workflow-ids';
 import { startTemporal } from '../support/temporal';

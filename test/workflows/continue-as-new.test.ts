@@ -2,7 +2,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import type { ClusterStatus, OperationRecord } from '../../common/cluster-status';
 import { resolveProfile } from '../../common/profile';
-import { BUILT_IN_PROFILES } from '../../api/store/built-in-profiles';
+import { BUILT_IN_PROFILES } from '../../store/built-in-profiles';
 import { clusterListQuery, SEARCH_ATTRIBUTE_KEYS } from '../../common/search-attributes';
 import type { ClusterEntityInput } from '../../workflows/cluster-entity';
 import { clusterWorkflowId } from '../../common/workflow-ids';

@@ -5,7 +5,7 @@ import { Worker } from '@temporalio/worker';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { SqliteStore } from '../../api/store/sqlite-store';
+import { SqliteStore } from '../../store/sqlite-store';
 import { loadConfig } from '../../common/config';
 import { resolvePayloadCodec, resolveSecretBox } from '../../common/data-dir';
 import { discoverRegion } from '../../workflows';

@@ -5,7 +5,7 @@ import type { InstanceInfo } from '../../activities/types';
 import type { SpotPoolStatus } from '../../common/cluster-status';
 import type { PoolSpec } from '../../common/cluster-spec';
 import { resolveProfile } from '../../common/profile';
-import { BUILT_IN_PROFILES } from '../../api/store/built-in-profiles';
+import { BUILT_IN_PROFILES } from '../../store/built-in-profiles';
 import { SPOT_GENERATION_BASE, SpotWatcherInput } from '../../workflows/spot-watcher';
 import { spotWatcherId } from '../../common/workflow-ids';
 import { startTemporal } from '../support/temporal';

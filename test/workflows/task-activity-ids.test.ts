@@ -6,7 +6,7 @@ import { temporal } from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
 import { taskOfActivityId } from '../../common/task-activity-id';
 import { resolveProfile } from '../../common/profile';
-import { BUILT_IN_PROFILES } from '../../api/store/built-in-profiles';
+import { BUILT_IN_PROFILES } from '../../store/built-in-profiles';
 import { retryingActivities } from '../../api/clusters/retrying-activities';
 import { startTemporal } from '../support/temporal';
 import { stubActivities } from '../support/stub-activities';

@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { keepPrivate, Warn } from '../../common/data-dir';
+import { keepPrivate, Warn } from '../common/data-dir';
 import { BUILT_IN_PROFILES } from './built-in-profiles';
 import { CloudAccountKeys, CloudAccountRecord, NameTakenError, ProfileRecord, Store } from './store';
 
