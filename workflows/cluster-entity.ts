@@ -140,6 +140,8 @@ export async function clusterEntity(input: ClusterEntityInput): Promise<ClusterS
 
   /** Why the running repair was cancelled, when an operator's request preempted it. */
   let preemptedBy: OperationType | undefined;
+  /** The running operation an operator asked to cancel: it ends Cancelled, whatever stopped it. */
+  let cancelRequested: string | undefined;
   const accept = (request: Request) => {
     pending = request;
     if (running?.type === 'repair') {
@@ -188,6 +190,7 @@ export async function clusterEntity(input: ClusterEntityInput): Promise<ClusterS
   setHandler(
     cancelOperationUpdate,
     ({ operationId }) => {
+      cancelRequested = operationId;
       runningScope?.cancel();
       return { operationId };
     },
@@ -269,6 +272,18 @@ export async function clusterEntity(input: ClusterEntityInput): Promise<ClusterS
   async function observeNodes(): Promise<void> {
     const instances = await aws.listClusterInstances({ scope: scopeOf({ project, spec }) });
     status.pools = spec.pools.map((pool) => poolStatus(pool, instances.filter((i) => i.state !== 'terminated' && i.state !== 'shutting-down')));
+  }
+
+  /**
+   * A rolling reconfigure stopped halfway keeps the replacements it finished: the pool then
+   * runs both instance types, which its record says (a retry finishes the roll).
+   */
+  function replacedSoFar(pool: PoolSpec): string {
+    const nodes = status.pools.find((p) => p.name === pool.name)?.nodes ?? [];
+    const replaced = nodes.filter((n) => n.instanceType === pool.instanceType).map((n) => n.key);
+    if (replaced.length === 0) return '';
+    if (replaced.length === nodes.length) return `; every node was already replaced and runs ${pool.instanceType}`;
+    return `; already replaced and kept on ${pool.instanceType}: ${replaced.join(', ')} (the pool runs both instance types until a retry finishes the roll)`;
   }
 
   /**
@@ -477,8 +492,15 @@ export async function clusterEntity(input: ClusterEntityInput): Promise<ClusterS
       record.state = 'Succeeded';
       status.lastError = undefined;
     } catch (error) {
-      const cancelled = isCancellation(error);
-      let message = cancelled ? 'cancelled on request; what it had launched was removed' : readableError(error);
+      // Asked to cancel, an operation may still fail while it stops (a worker died under a call
+      // being cancelled): the operator's cancel is what ended it, and the failure is said too.
+      const stoppedFailing = !isCancellation(error) && cancelRequested === id;
+      const cancelled = isCancellation(error) || stoppedFailing;
+      let message = stoppedFailing
+        ? `cancelled on request; while it stopped: ${readableError(error)}`
+        : cancelled
+          ? 'cancelled on request; what it had launched was removed'
+          : readableError(error);
       if (cancelled && type === 'repair' && preemptedBy) {
         message = `cancelled: the operator's ${preemptedBy} request comes first; what it had launched was removed, and the next check repairs again`;
       }
@@ -494,6 +516,8 @@ export async function clusterEntity(input: ClusterEntityInput): Promise<ClusterS
       } else {
         // A pool operation that failed leaves a running cluster: report what really runs.
         await observeNodes().catch(() => undefined);
+        if (type === 'reconfigure' && request.pool) record.error = `${record.error}${replacedSoFar(request.pool)}`;
+        status.lastError = `${type} ${cancelled ? 'cancelled' : 'failed'}: ${record.error}`;
         setPhase('Running');
       }
     } finally {
@@ -501,6 +525,7 @@ export async function clusterEntity(input: ClusterEntityInput): Promise<ClusterS
       const keep = input.operationLogLimit ?? OPERATION_LOG_LIMIT;
       if (operations.length > keep) operations.splice(0, operations.length - keep);
       preemptedBy = undefined;
+      cancelRequested = undefined;
       running = undefined;
       runningScope = undefined;
       status.currentOperation = undefined;

@@ -1,5 +1,5 @@
 import { WorkflowUpdateFailedError } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Context } from '@temporalio/activity';
 import { Worker } from '@temporalio/worker';
@@ -404,6 +404,72 @@ describe('clusterEntity workflow', () => {
       instances.open();
       const failed = await until(() => handle.query<ClusterStatus>('status'), (s) => s.phase === 'Failed', 'Failed');
       expect(failed.lastError).toContain('UnauthorizedOperation: You are not authorized to perform this operation.');
+    });
+  });
+
+  /** waitInstanceReady that, for the nodes `stuck` picks, waits until cancelled, then ends as cancelled or as `whenCancelled` says. */
+  function stuckReady(activities: Record<string, Stub>, stuck: (node: { key: string; instanceType: string }) => boolean, waiting: ReturnType<typeof gate>, whenCancelled?: () => never) {
+    const ready = activities.waitInstanceReady;
+    activities.waitInstanceReady = async (input: unknown) => {
+      const i = input as { instanceId: string };
+      const node = ((await activities.listClusterInstances({})) as Array<{ instanceId: string; key: string; generation: number; instanceType: string }>).find((n) => n.instanceId === i.instanceId);
+      if (!node || !stuck(node)) return ready(input);
+      waiting.open();
+      const context = Context.current();
+      try {
+        for (;;) {
+          context.heartbeat();
+          await context.sleep(100);
+        }
+      } catch (error) {
+        if (error instanceof CancelledFailure && whenCancelled) whenCancelled();
+        throw error;
+      }
+    };
+  }
+
+  it('says which nodes a cancelled rolling reconfigure had already replaced, since they stay', async () => {
+    const { activities } = stubActivities();
+    const secondWaiting = held();
+    stuckReady(activities, (n) => n.key === 'node/workers/1' && n.instanceType === 'm5.xlarge', secondWaiting);
+    await withWorker(activities, async (taskQueue) => {
+      const [master, workers] = exampleSpec().pools;
+      const handle = await start(taskQueue, 'nu', { pools: [{ ...master, size: 1, azs: ['us-east-1a'] }, { ...workers, size: 3 }] });
+      await until(() => handle.query<ClusterStatus>('status'), (s) => s.phase === 'Running', 'Running');
+      const { operationId } = await handle.executeUpdate<{ operationId: string }, [{ pool: string; instanceType: string }]>('reconfigurePool', { args: [{ pool: 'workers', instanceType: 'm5.xlarge' }] });
+      await secondWaiting.opened;
+      await handle.executeUpdate('cancelOperation', { args: [{ operationId }] });
+      const ops = await until(() => handle.query<OperationRecord[]>('operations'), (o) => o.find((r) => r.id === operationId)?.state !== 'Running', 'the reconfigure settled');
+      const record = ops.find((r) => r.id === operationId)!;
+      expect(record.state).toBe('Cancelled');
+      expect(record.error).toBe(
+        'cancelled on request; what it had launched was removed; already replaced and kept on m5.xlarge: node/workers/0 (the pool runs both instance types until a retry finishes the roll)',
+      );
+      const workersNow = (await handle.query<ClusterStatus>('status')).pools.find((p) => p.name === 'workers')!;
+      expect(workersNow.nodes.map((n) => `${n.key} ${n.instanceType}`).sort()).toEqual(['node/workers/0 m5.xlarge', 'node/workers/1 m5.large', 'node/workers/2 m5.large']);
+    });
+  });
+
+  it('ends an operation Cancelled when it fails while stopping for an operator’s cancel, and says both', async () => {
+    const { activities } = stubActivities();
+    const waiting = held();
+    // The worker under the call dies as it is being cancelled: the call times out instead.
+    stuckReady(activities, (n) => n.key === 'node/workers/3', waiting, () => {
+      throw ApplicationFailure.create({ message: 'activity Heartbeat timeout', type: 'HeartbeatTimeout', nonRetryable: true });
+    });
+    await withWorker(activities, async (taskQueue) => {
+      const [master, workers] = exampleSpec().pools;
+      const handle = await start(taskQueue, 'xi', { pools: [{ ...master, size: 1, azs: ['us-east-1a'] }, { ...workers, size: 3 }] });
+      await until(() => handle.query<ClusterStatus>('status'), (s) => s.phase === 'Running', 'Running');
+      const { operationId } = await handle.executeUpdate<{ operationId: string }, [{ pool: string; size: number }]>('scalePool', { args: [{ pool: 'workers', size: 4 }] });
+      await waiting.opened;
+      await handle.executeUpdate('cancelOperation', { args: [{ operationId }] });
+      const ops = await until(() => handle.query<OperationRecord[]>('operations'), (o) => o.find((r) => r.id === operationId)?.state !== 'Running', 'the scale settled');
+      const record = ops.find((r) => r.id === operationId)!;
+      expect(record.state).toBe('Cancelled');
+      expect(record.error).toMatch(/^cancelled on request; while it stopped: activity Heartbeat timeout; what it had launched was terminated \(node\/workers\/3 i-\w+\)$/);
+      const left = (await activities.listClusterInstances({})) as Array<{ key: string }>;
+      expect(left.map((n) => n.key)).not.toContain('node/workers/3');
     });
   });
 
