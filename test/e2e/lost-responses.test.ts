@@ -1,5 +1,5 @@
 import { call } from '../support/http';
-import { NOTHING, THREE_AZ_INVENTORY, threeAzSpec, waitPhase } from '../support/clusters';
+import { createAccount, NOTHING, THREE_AZ_INVENTORY, threeAzSpec, waitPhase } from '../support/clusters';
 import { counts, inventory, putSimConfig, resetSimStats, simStats } from '../support/sim-client';
 import { useStack } from '../support/stack';
 
@@ -87,12 +87,7 @@ describe('lost responses: every create and delete call loses its first answer', 
 
   beforeAll(async () => {
     ({ api, sim, token } = stack);
-    const account = await call(api, 'POST', '/v1/cloud-accounts', {
-      token,
-      body: { name: 'lossy', accessKeyId: 'AKIALOSTRESPONSES001', secretAccessKey: 'lostResponsesSecretKeyLongEnough00001' },
-    });
-    expect(account.status).toBe(201);
-    accountId = account.body.id;
+    accountId = await createAccount(api, token, 'lossy', { accessKeyId: 'AKIALOSTRESPONSES001', secretAccessKey: 'lostResponsesSecretKeyLongEnough00001' });
     await resetSimStats(sim);
   });
 

@@ -1,5 +1,5 @@
 import { call } from '../support/http';
-import { NOTHING, THREE_AZ_INVENTORY, threeAzSpec, waitPhase } from '../support/clusters';
+import { createAccount, NOTHING, THREE_AZ_INVENTORY, threeAzSpec, waitPhase } from '../support/clusters';
 import { counts, inventory, resetSimStats, simStats } from '../support/sim-client';
 import { useStack } from '../support/stack';
 
@@ -31,12 +31,7 @@ describe('reliability: throttling and injected faults', () => {
   beforeAll(async () => {
     ({ api, sim, token } = stack);
     // The account's own STS check may meet a fault too; the SDK retries it.
-    const account = await call(api, 'POST', '/v1/cloud-accounts', {
-      token,
-      body: { name: 'faulty', accessKeyId: 'AKIAFAULTTEST0000001', secretAccessKey: 'faultTestSecretKeyThatIsLongEnough01' },
-    });
-    expect(account.status).toBe(201);
-    accountId = account.body.id;
+    accountId = await createAccount(api, token, 'faulty', { accessKeyId: 'AKIAFAULTTEST0000001', secretAccessKey: 'faultTestSecretKeyThatIsLongEnough01' });
     await resetSimStats(sim);
   });
 

@@ -4,6 +4,13 @@ import { call } from './http';
 
 export const AZS = ['us-east-1a', 'us-east-1b', 'us-east-1c'];
 
+/** Registers a cloud account with these (simulator) keys; answers its id. */
+export async function createAccount(api: string, token: string, name: string, keys: { accessKeyId: string; secretAccessKey: string }): Promise<string> {
+  const account = await call(api, 'POST', '/v1/cloud-accounts', { token, body: { name, ...keys } });
+  if (account.status !== 201) throw new Error(`account ${name}: ${account.status} ${account.text}`);
+  return account.body.id as string;
+}
+
 /** The acceptance cluster: 3 AZs, a control plane of 3, two worker pools. */
 export function threeAzSpec(name: string, accountId: string): ClusterSpec {
   return {
