@@ -104,6 +104,8 @@ export interface CampaignSummary {
   /** Processes that died without being killed (they are restarted and reported). */
   unexpectedExits: string[];
   faultsInjected: number;
+  /** The actions most faulted, with their count. */
+  faultedActions: Record<string, number>;
   throttled: number;
   awsCalls: number;
   duplicates: number;
@@ -570,8 +572,9 @@ class Campaign {
       const ready = await http(`${this.api}/readyz`).catch(() => undefined);
       if (ready?.status === 200) {
         if (!this.model || this.model.phase === 'Deleted') return;
+        // A definite answer (a 404 too: a create whose request died with the API) says Temporal answers the API again.
         const cluster = await http(`${this.api}/v1/clusters/${this.model.name}`, 'GET', undefined, this.token).catch(() => undefined);
-        if (cluster?.status === 200) return;
+        if (cluster && cluster.status < 500) return;
       }
       if (Date.now() > deadline) throw new Error(`the API did not answer again within ${timeoutMs / 1000} s`);
       await sleep(300);
@@ -1148,6 +1151,7 @@ class Campaign {
     active.add(this.stack);
     let roundsCompleted = 0;
     let stats = { faulted: 0, throttled: 0, calls: 0 };
+    let faultedActions: Record<string, number> = {};
     this.log(`chaos campaign: seed ${seed}, ${rounds} round(s); simulator delayScale ${sim.delayScale}; data dir ${dataDir}`);
     try {
       await this.stack.start();
@@ -1165,8 +1169,15 @@ class Campaign {
     } finally {
       const answer = await http(`${this.sim}/_sim/stats`).catch(() => undefined);
       if (answer?.status === 200) {
-        const totals = (answer.body as { totals: { faulted: number; throttled: number; calls: number } }).totals;
-        stats = { faulted: totals.faulted, throttled: totals.throttled, calls: totals.calls };
+        const body = answer.body as { totals: { faulted: number; throttled: number; calls: number }; actions: Record<string, { faulted: number }> };
+        stats = { faulted: body.totals.faulted, throttled: body.totals.throttled, calls: body.totals.calls };
+        faultedActions = Object.fromEntries(
+          Object.entries(body.actions)
+            .filter(([, a]) => a.faulted > 0)
+            .sort(([, a], [, b]) => b.faulted - a.faulted)
+            .slice(0, 8)
+            .map(([action, a]) => [action, a.faulted]),
+        );
       }
       await this.stack.stop().catch(() => undefined);
       active.delete(this.stack);
@@ -1186,6 +1197,7 @@ class Campaign {
       restarts: this.stack.restarts,
       unexpectedExits: this.stack.unexpectedExits,
       faultsInjected: stats.faulted,
+      faultedActions,
       throttled: stats.throttled,
       awsCalls: stats.calls,
       duplicates,
@@ -1221,6 +1233,7 @@ export function formatSummary(s: CampaignSummary): string {
     `  kills             ${s.kills.total} (worker ${s.kills.worker}, api ${s.kills.api}, temporal ${s.kills.temporal}), all SIGKILL`,
     `  restarts          ${s.restarts}${s.unexpectedExits.length ? `; unexpected exits ${s.unexpectedExits.length}: ${s.unexpectedExits.join(' / ')}` : ''}`,
     `  faults injected   ${s.faultsInjected} (5xx and lost responses), throttled ${s.throttled}, of ${s.awsCalls} AWS calls`,
+    `    most faulted    ${Object.entries(s.faultedActions).map(([a, n]) => `${a} ${n}`).join(', ') || 'none'}`,
     `  duplicates        ${s.duplicates}`,
     `  orphans           ${s.orphans}`,
     `  stuck operations  ${s.stuck}`,
