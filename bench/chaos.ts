@@ -689,8 +689,8 @@ class Campaign {
       faults[action] = { code: 'InternalError', httpStatus: 500, rate: Number(rng.float(0.05, 0.3).toFixed(3)), phase: 'after' };
     }
     const server = (): { code: string; httpStatus: number } => rng.pick([{ code: 'InternalError', httpStatus: 500 }, { code: 'ServiceUnavailable', httpStatus: 503 }]);
-    if (rng.chance(0.6)) {
-      faults['*'] = { ...server(), rate: Number(rng.float(0.05, 0.25).toFixed(3)) };
+    if (rng.chance(0.7)) {
+      faults['*'] = { ...server(), rate: Number(rng.float(0.08, 0.3).toFixed(3)) };
     } else {
       for (const action of rng.sample(MUTATING.filter((a) => !(a in faults)), rng.int(3, 6))) faults[action] = { ...server(), rate: Number(rng.float(0.05, 0.3).toFixed(3)) };
     }
