@@ -20,22 +20,12 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { repoRoot } from '../common/paths';
+import { mulberry32 } from '../common/seeded-random';
 import { launchStack, RunningStack, stackEnv, stackPorts, StackPorts } from '../scripts/stack-driver';
 
 // ---------------------------------------------------------------------------------------
 // Randomness: everything the campaign decides comes from one seed.
 
-/** mulberry32: a small, fast 32-bit PRNG; good enough to pick operations and moments. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A seed for one purpose of one round: streams stay independent (an extra kill does not shift the next operation). */
 function derive(seed: number, ...parts: Array<string | number>): number {

@@ -510,16 +510,15 @@ export async function clusterEntity(input: ClusterEntityInput): Promise<ClusterS
       }
       record.state = cancelled ? 'Cancelled' : 'Failed';
       record.error = message;
-      status.lastError = `${type} ${cancelled ? 'cancelled' : 'failed'}: ${record.error}`;
       if (type === 'create' || type === 'delete') {
         setPhase('Failed');
       } else {
         // A pool operation that failed leaves a running cluster: report what really runs.
         await observeNodes().catch(() => undefined);
         if (type === 'reconfigure' && request.pool) record.error = `${record.error}${replacedSoFar(request.pool)}`;
-        status.lastError = `${type} ${cancelled ? 'cancelled' : 'failed'}: ${record.error}`;
         setPhase('Running');
       }
+      status.lastError = `${type} ${cancelled ? 'cancelled' : 'failed'}: ${record.error}`;
     } finally {
       record.finishedAt = new Date().toISOString();
       const keep = input.operationLogLimit ?? OPERATION_LOG_LIMIT;

@@ -87,7 +87,7 @@ export function startNode(
 ): Promise<InstanceInfo> {
   const controlPlane = node.role === 'control-plane';
   return calls.ensureInstance({
-    ...(recheck ? { recheck } : {}),
+    recheck,
     spotMaxPrice,
     scope,
     key: node.key,

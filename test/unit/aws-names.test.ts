@@ -3,6 +3,7 @@ import { nodeRoleName } from '../../activities/node-role';
 import { controlPlaneSecretName, joinSecretName } from '../../activities/secrets';
 import { securityGroupName } from '../../activities/security-groups';
 import { clusterRef, resourceTags, type Owner } from '../../common/tags';
+import { mulberry32 } from '../../common/seeded-random';
 import { nodeHostname } from '../../workflows/bootstrap';
 
 /**
@@ -13,17 +14,6 @@ import { nodeHostname } from '../../workflows/bootstrap';
 const SEED = Number(process.env.NAMES_SEED ?? Math.floor(Math.random() * 2 ** 31));
 const ROUNDS = 2000;
 
-/** mulberry32: small, seedable, good enough to pick names. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const LETTERS = 'abcdefghijklmnopqrstuvwxyz';
 const INNER = `${LETTERS}0123456789-`;
@@ -68,21 +58,21 @@ function problemsOf(name: string): string[] {
 
 describe(`AWS names derived from cluster names (seed ${SEED}; rerun with NAMES_SEED=${SEED})`, () => {
   it('the generator makes only legal cluster names, long ones among them', () => {
-    const next = random(SEED);
+    const next = mulberry32(SEED);
     const names = Array.from({ length: 200 }, () => legalName(next));
     for (const name of names) expect(name).toMatch(DNS_LABEL);
     expect(names.some((n) => n.length === 63 || n.length >= 60)).toBe(true);
   });
 
   it('fit every service limit for the edges and for random legal names', () => {
-    const next = random(SEED);
+    const next = mulberry32(SEED);
     const edges = ['a', 'a'.repeat(63), `sg-${'x'.repeat(60)}`, 'sg-1', `${'b'.repeat(62)}1`, 'a-b'];
     const failures = [...edges, ...Array.from({ length: ROUNDS }, () => legalName(next))].flatMap(problemsOf);
     expect(failures.slice(0, 10)).toEqual([]);
   });
 
   it('give every node a hostname that is a DNS label, distinct per pool and index, for pool names up to 63 characters', () => {
-    const next = random(SEED + 2);
+    const next = mulberry32(SEED + 2);
     const seen = new Map<string, string>();
     for (let i = 0; i < ROUNDS; i++) {
       const key = `node/${legalName(next)}/${Math.floor(next() * 100)}`;
@@ -97,7 +87,7 @@ describe(`AWS names derived from cluster names (seed ${SEED}; rerun with NAMES_S
   });
 
   it('keep two clusters apart, even when their names share the first 62 characters or their projects differ', () => {
-    const next = random(SEED + 1);
+    const next = mulberry32(SEED + 1);
     for (let i = 0; i < 200; i++) {
       const a = legalName(next).padEnd(63, 'a').slice(0, 62);
       const [one, two] = [ownerOf(`${a}1`), ownerOf(`${a}2`)];
