@@ -1,4 +1,4 @@
-import type { AwsDeps } from './aws-session';
+import type { AwsDeps } from '../cloud/aws-session';
 
 /** The store's record of which cluster uses which account: a deleted cluster frees its account. */
 export function cloudAccountUsageActivities(deps: AwsDeps) {

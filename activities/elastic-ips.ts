@@ -1,9 +1,9 @@
 import { Address, AllocateAddressCommand, DescribeAddressesCommand, EC2Client, ReleaseAddressCommand } from '@aws-sdk/client-ec2';
-import { AwsDeps, withSession } from './aws-session';
-import { isNotFound } from './aws-errors';
+import { AwsDeps, withSession } from '../cloud/aws-session';
+import { isNotFound } from '../cloud/aws-errors';
 import { byId, isOwned, ownedFilters, tagSpecifications } from './ownership';
 import { Keyed } from './types';
-import { sentOnce } from './aws-retry';
+import { sentOnce } from '../cloud/aws-retry';
 
 async function findAddresses(ec2: EC2Client, { scope, key }: Keyed): Promise<Address[]> {
   const answer = await ec2.send(new DescribeAddressesCommand({ Filters: ownedFilters(scope.owner, key) }));

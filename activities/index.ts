@@ -1,6 +1,6 @@
-import { AwsDeps } from './aws-session';
+import { AwsDeps } from '../cloud/aws-session';
 import { cloudAccountUsageActivities } from './cloud-account-usage';
-import { guardAll } from './aws-errors';
+import { guardAll } from '../cloud/aws-errors';
 import { elasticIpActivities } from './elastic-ips';
 import { imageActivities } from './images';
 import { instanceActivities } from './instances';
@@ -19,7 +19,7 @@ import { spotPriceActivities } from './spot-prices';
 import { subnetActivities } from './subnets';
 import { vpcActivities } from './vpc';
 
-export type { AwsDeps } from './aws-session';
+export type { AwsDeps } from '../cloud/aws-session';
 
 /**
  * Every activity the worker registers, bound to its dependencies. `guardAll` turns AWS

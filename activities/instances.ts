@@ -8,14 +8,15 @@ import {
   RunInstancesCommand,
   TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
-import { DescribeInstanceHealthCommand } from '@aws-sdk/client-elastic-load-balancing';
 import { ApplicationFailure } from '@temporalio/common';
 import { Owner, RESOURCE_TAG } from '../common/tags';
 import { DEFAULT_METADATA_HOP_LIMIT } from '../common/cluster-spec';
-import { AwsDeps, withSession } from './aws-session';
-import { isNotFound } from './aws-errors';
+import { endpointOf } from '../common/api-endpoint';
+import { AwsDeps, withSession } from '../cloud/aws-session';
+import { isNotFound } from '../cloud/aws-errors';
 import { byId, clientToken, clusterFilters, isOwned, ownedFilters, tagsOf, tagSpecifications, toAwsTags } from './ownership';
 import { pollUntil } from './polling';
+import { endpointDriver } from './api-endpoint';
 import { ClusterScoped, EnsureInstanceInput, InstanceInfo, TerminatedInstances, TerminateInstanceInput, WaitInstanceReadyInput } from './types';
 
 /**
@@ -180,11 +181,15 @@ export function instanceActivities(deps: AwsDeps) {
     },
 
     /**
-     * Waits until the instance runs, passes both status checks, and (with a load balancer)
-     * is InService behind it. An instance that stops or terminates meanwhile fails for good.
+     * Waits until the instance runs, passes both status checks, and (with an API endpoint)
+     * is healthy behind it. An instance that stops or terminates meanwhile fails for good.
      */
-    async waitInstanceReady({ scope, instanceId, loadBalancerName }: WaitInstanceReadyInput): Promise<InstanceInfo> {
-      return withSession(deps, scope, async ({ ec2, elb }) => {
+    async waitInstanceReady(input: WaitInstanceReadyInput): Promise<InstanceInfo> {
+      const { scope, instanceId } = input;
+      const endpoint = endpointOf(input);
+      const driver = endpoint && endpointDriver(endpoint.kind);
+      return withSession(deps, scope, async (session) => {
+        const { ec2 } = session;
         const started = Date.now();
         // Once the instance runs, one DescribeInstanceStatus per round tells both its state
         // and its checks: a cluster's worth of waits stays within EC2's request budget.
@@ -216,12 +221,9 @@ export function instanceActivities(deps: AwsDeps) {
           if (instanceCheck !== 'ok' || systemCheck !== 'ok') {
             return { done: false, status: `status checks: instance ${instanceCheck}, system ${systemCheck}` };
           }
-          if (loadBalancerName) {
-            const health = await elb.send(new DescribeInstanceHealthCommand({ LoadBalancerName: loadBalancerName, Instances: [{ InstanceId: instanceId }] }));
-            const member = health.InstanceStates?.[0];
-            if (member?.State !== 'InService') {
-              return { done: false, status: `${member?.State ?? 'not registered'} behind ${loadBalancerName}${member?.Description ? `: ${member.Description}` : ''}` };
-            }
+          if (endpoint && driver) {
+            const health = await driver.health(session, endpoint.name, instanceId);
+            if (!health.ready) return { done: false, status: health.status };
           }
           return { done: true, value: undefined };
         });

@@ -8,11 +8,11 @@ import {
   InternetGateway,
 } from '@aws-sdk/client-ec2';
 import { ApplicationFailure } from '@temporalio/common';
-import { AwsDeps, withSession } from './aws-session';
-import { isAwsError, isNotFound } from './aws-errors';
+import { AwsDeps, withSession } from '../cloud/aws-session';
+import { isAwsError, isNotFound } from '../cloud/aws-errors';
 import { byId, isOwned, ownedFilters, tagSpecifications } from './ownership';
 import { EnsureInternetGatewayInput, Keyed } from './types';
-import { sentOnce } from './aws-retry';
+import { sentOnce } from '../cloud/aws-retry';
 
 async function findGateways(ec2: EC2Client, { scope, key }: Keyed): Promise<InternetGateway[]> {
   const answer = await ec2.send(new DescribeInternetGatewaysCommand({ Filters: ownedFilters(scope.owner, key) }));

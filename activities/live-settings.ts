@@ -1,4 +1,4 @@
-import type { AwsDeps } from './aws-session';
+import type { AwsDeps } from '../cloud/aws-session';
 
 /**
  * The settings a long-running workflow follows (how often the entity checks its nodes, how

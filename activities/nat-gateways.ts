@@ -7,8 +7,8 @@ import {
   NatGatewayState,
 } from '@aws-sdk/client-ec2';
 import { ApplicationFailure } from '@temporalio/common';
-import { AwsDeps, withSession } from './aws-session';
-import { isNotFound } from './aws-errors';
+import { AwsDeps, withSession } from '../cloud/aws-session';
+import { isNotFound } from '../cloud/aws-errors';
 import { byId, clientToken, isOwned, ownedFilters, tagSpecifications } from './ownership';
 import { pollUntil } from './polling';
 import { EnsureNatGatewayInput, Keyed, WaitNatGatewayInput } from './types';

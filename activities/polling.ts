@@ -1,6 +1,9 @@
-import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { awsErrorCode, isAwsError } from './aws-errors';
+import { Context } from '@temporalio/activity';
+import { awsErrorCode, isAwsError } from '../cloud/aws-errors';
+import { sessionDeps } from '../cloud/aws-session';
+import { currentContext } from '../cloud/call-budget';
+import { awsPollMsFrom, DEFAULT_AWS_POLL_MS, DEFAULT_WAIT_DEADLINE_S } from '../common/config';
 
 /**
  * Waiting inside an activity: AWS state changes take seconds to minutes. Each round
@@ -9,23 +12,19 @@ import { awsErrorCode, isAwsError } from './aws-errors';
  * activity's first attempt (a worker crash does not restart the clock), saying what it last saw.
  */
 
-const DEFAULT_POLL_MS = 1000;
-
-/** The poll interval: CLUSTERFLOW_AWS_POLL_MS, read per call so tests can shorten it. */
-export function pollIntervalMs(env: NodeJS.ProcessEnv = process.env): number {
-  const value = Number(env.CLUSTERFLOW_AWS_POLL_MS);
-  return Number.isFinite(value) && value > 0 ? value : DEFAULT_POLL_MS;
+/** CLUSTERFLOW_AWS_POLL_MS as the settings loader reads it (common/config.ts). */
+export function pollIntervalMs(env: NodeJS.ProcessEnv): number {
+  return awsPollMsFrom(env);
 }
 
-const DEFAULT_WAIT_DEADLINE_S = 15 * 60;
-
 /**
- * How long any wait for AWS may last: CLUSTERFLOW_WAIT_DEADLINE_S, read per call. AWS's
- * slowest transitions here (status checks, NAT gateways) take minutes, not a quarter hour.
+ * The interval and deadline of the worker's settings (`AwsDeps.config`, loaded once per
+ * process): every wait runs inside a step's `withSession`, which carries them here; the
+ * defaults only serve a wait run outside one.
  */
-export function waitDeadlineMs(env: NodeJS.ProcessEnv = process.env): number {
-  const value = Number(env.CLUSTERFLOW_WAIT_DEADLINE_S);
-  return (Number.isFinite(value) && value > 0 ? value : DEFAULT_WAIT_DEADLINE_S) * 1000;
+function waitSettings(): { intervalMs: number; deadlineMs: number } {
+  const config = sessionDeps()?.config;
+  return { intervalMs: config?.awsPollMs ?? DEFAULT_AWS_POLL_MS, deadlineMs: (config?.waitDeadlineS ?? DEFAULT_WAIT_DEADLINE_S) * 1000 };
 }
 
 function spelled(ms: number): string {
@@ -38,8 +37,7 @@ export type Probe<T> = { done: true; value: T } | { done: false; status: string 
 /** Calls `probe` until it reports done; heartbeats its status each round; fails for good at the deadline. */
 export async function pollUntil<T>(what: string, probe: () => Promise<Probe<T>>): Promise<T> {
   const context = Context.current();
-  const interval = pollIntervalMs();
-  const deadline = waitDeadlineMs();
+  const { intervalMs: interval, deadlineMs: deadline } = waitSettings();
   const since = context.info.scheduledTimestampMs || Date.now();
   // Alive from the start: a first probe that is slow must not look like a dead worker.
   context.heartbeat({ waitingFor: what, round: 0 });
@@ -51,15 +49,6 @@ export async function pollUntil<T>(what: string, probe: () => Promise<Probe<T>>)
     }
     context.heartbeat({ waitingFor: what, status: result.status, round });
     await context.sleep(interval);
-  }
-}
-
-/** The running activity's context, or undefined outside an activity (the API's dry run). */
-export function currentContext(): Context | undefined {
-  try {
-    return Context.current();
-  } catch {
-    return undefined;
   }
 }
 
@@ -80,7 +69,7 @@ export async function retryWhileBusy<T>(what: string, codes: string[], body: () 
       const context = currentContext();
       if (!isAwsError(error, ...codes) || !context || Date.now() - started > limitMs) throw error;
       context.heartbeat({ waitingFor: what, status: `${awsErrorCode(error)}: ${(error as Error).message}`, round });
-      await context.sleep(pollIntervalMs());
+      await context.sleep(waitSettings().intervalMs);
     }
   }
 }

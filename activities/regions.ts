@@ -1,5 +1,5 @@
 import { DescribeAvailabilityZonesCommand } from '@aws-sdk/client-ec2';
-import { AwsDeps, ec2Client } from './aws-session';
+import { AwsDeps, ec2Client } from '../cloud/aws-session';
 
 export interface RegionRequest {
   accountId: string;

@@ -12,11 +12,11 @@ import {
 } from '@aws-sdk/client-ec2';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Owner } from '../common/tags';
-import { AwsDeps, withSession } from './aws-session';
-import { isAwsError, isNotFound } from './aws-errors';
+import { AwsDeps, withSession } from '../cloud/aws-session';
+import { isAwsError, isNotFound } from '../cloud/aws-errors';
 import { byId, clientToken, isOwned, ownedFilters, tagSpecifications } from './ownership';
 import { EnsureRouteTableInput, Keyed, Route } from './types';
-import { sentOnce } from './aws-retry';
+import { sentOnce } from '../cloud/aws-retry';
 
 async function findRouteTables(ec2: EC2Client, { scope, key }: Keyed, vpcId?: string): Promise<RouteTable[]> {
   const filters = ownedFilters(scope.owner, key);

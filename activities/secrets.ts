@@ -9,8 +9,8 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { ApplicationFailure } from '@temporalio/common';
 import { Owner, resourceTags } from '../common/tags';
-import { AwsDeps, withSession } from './aws-session';
-import { isAwsError } from './aws-errors';
+import { AwsDeps, withSession } from '../cloud/aws-session';
+import { isAwsError } from '../cloud/aws-errors';
 import { isOwned, toAwsTags } from './ownership';
 import { ClusterScoped, JoinSecretInfo } from './types';
 

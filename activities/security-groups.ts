@@ -10,12 +10,12 @@ import {
 } from '@aws-sdk/client-ec2';
 import { ApplicationFailure } from '@temporalio/common';
 import { Owner, resourceTags } from '../common/tags';
-import { AwsDeps, withSession } from './aws-session';
-import { isAwsError, isNotFound } from './aws-errors';
+import { AwsDeps, withSession } from '../cloud/aws-session';
+import { isAwsError, isNotFound } from '../cloud/aws-errors';
 import { byId, clusterFilters, isOwned, ownedFilters, tagSpecifications } from './ownership';
 import { retryWhileBusy } from './polling';
 import { EnsureSecurityGroupInput, IngressRule, Keyed, Scope } from './types';
-import { sentOnce } from './aws-retry';
+import { sentOnce } from '../cloud/aws-retry';
 
 async function findGroups(ec2: EC2Client, { scope, key }: Keyed, vpcId?: string): Promise<SecurityGroup[]> {
   const filters = ownedFilters(scope.owner, key);

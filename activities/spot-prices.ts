@@ -1,7 +1,7 @@
 import { DescribeSpotPriceHistoryCommand, type _InstanceType } from '@aws-sdk/client-ec2';
 import { ApplicationFailure } from '@temporalio/common';
-import { AwsDeps, withSession } from './aws-session';
-import { instanceQuery, lookUp } from './pricing';
+import { AwsDeps, withSession } from '../cloud/aws-session';
+import { instanceQuery, lookUp } from '../cloud/pricing';
 import { OnDemandPriceInput, SpotPrice, SpotPricesInput } from './types';
 
 /**

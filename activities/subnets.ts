@@ -1,11 +1,11 @@
 import { CreateSubnetCommand, DeleteSubnetCommand, DescribeSubnetsCommand, EC2Client, ModifySubnetAttributeCommand, Subnet } from '@aws-sdk/client-ec2';
 import { ApplicationFailure } from '@temporalio/common';
-import { AwsDeps, withSession } from './aws-session';
-import { isAwsError, isNotFound } from './aws-errors';
+import { AwsDeps, withSession } from '../cloud/aws-session';
+import { isAwsError, isNotFound } from '../cloud/aws-errors';
 import { byId, isOwned, ownedFilters, tagSpecifications } from './ownership';
 import { retryWhileBusy } from './polling';
 import { EnsureSubnetInput, Keyed } from './types';
-import { sentOnce } from './aws-retry';
+import { sentOnce } from '../cloud/aws-retry';
 
 async function findSubnets(ec2: EC2Client, { scope, key }: Keyed, vpcId?: string): Promise<Subnet[]> {
   const filters = ownedFilters(scope.owner, key);

@@ -3,6 +3,7 @@
  * activity gets the account id and resolves the keys itself.
  */
 import type { Owner } from '../common/tags';
+import type { ApiEndpointKind, ApiEndpointRef } from '../common/api-endpoint';
 
 /** Where an activity works and for whom. */
 export interface Scope {
@@ -65,15 +66,18 @@ export interface EnsureSecurityGroupInput extends Keyed {
   ingress: IngressRule[];
 }
 
-export interface EnsureLoadBalancerInput extends Keyed {
+export type { ApiEndpointKind, ApiEndpointRef } from '../common/api-endpoint';
+
+export interface EnsureApiEndpointInput extends Keyed {
+  /** Absent in calls scheduled before endpoints had kinds: a classic ELB. */
+  kind?: ApiEndpointKind;
   subnetIds: string[];
   securityGroupIds: string[];
   /** TCP port the API server listens on, front and back (6443). */
   port: number;
 }
 
-export interface LoadBalancerInfo {
-  name: string;
+export interface ApiEndpointInfo extends ApiEndpointRef {
   dnsName: string;
 }
 
@@ -117,13 +121,17 @@ export interface InstanceInfo {
 export interface WaitInstanceReadyInput {
   scope: Scope;
   instanceId: string;
-  /** When set, ready also means InService behind this classic load balancer. */
+  /** When set, ready also means healthy behind this API endpoint. */
+  endpoint?: ApiEndpointRef;
+  /** Calls scheduled before endpoints had kinds: a classic ELB's name. */
   loadBalancerName?: string;
 }
 
-export interface LoadBalancerMembers {
+export interface ApiEndpointMembers {
   scope: Scope;
-  loadBalancerName: string;
+  endpoint?: ApiEndpointRef;
+  /** Calls scheduled before endpoints had kinds: a classic ELB's name. */
+  loadBalancerName?: string;
   instanceIds: string[];
 }
 

@@ -1,11 +1,11 @@
 import { CreateVpcCommand, DeleteVpcCommand, DescribeVpcsCommand, EC2Client, ModifyVpcAttributeCommand, Vpc } from '@aws-sdk/client-ec2';
 import { ApplicationFailure } from '@temporalio/common';
-import { AwsDeps, withSession } from './aws-session';
-import { isNotFound } from './aws-errors';
+import { AwsDeps, withSession } from '../cloud/aws-session';
+import { isNotFound } from '../cloud/aws-errors';
 import { byId, isOwned, ownedFilters, tagSpecifications } from './ownership';
 import { retryWhileBusy } from './polling';
 import { EnsureVpcInput, Keyed } from './types';
-import { sentOnce } from './aws-retry';
+import { sentOnce } from '../cloud/aws-retry';
 
 async function findVpcs(ec2: EC2Client, { scope, key }: Keyed): Promise<Vpc[]> {
   const answer = await ec2.send(new DescribeVpcsCommand({ Filters: ownedFilters(scope.owner, key) }));

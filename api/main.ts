@@ -4,7 +4,7 @@ import { createApiApp } from './app';
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  const host = process.env.CLUSTERFLOW_API_HOST || '127.0.0.1';
+  const host = config.apiHost;
   const { app, tokenGenerated } = await createApiApp(config);
   await app.listen(config.apiPort, host);
   const logger = new Logger('api');

@@ -6,6 +6,16 @@ export type PoolRole = 'control-plane' | 'worker';
 
 export type Capacity = { type: 'on-demand' } | { type: 'spot'; maxPricePercent: number };
 
+/** A pool's capacity, on-demand when the spec leaves it out. */
+export function capacityOf(pool: { capacity?: Capacity }): Capacity {
+  return pool.capacity ?? { type: 'on-demand' };
+}
+
+/** Spot pools' nodes are launched by their bidding watcher, not by operations. */
+export function isSpotPool(pool: { capacity?: Capacity }): boolean {
+  return capacityOf(pool).type === 'spot';
+}
+
 export interface PoolSpec {
   name: string;
   role: PoolRole;

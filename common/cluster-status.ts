@@ -1,4 +1,5 @@
-import type { PoolSpec } from './cluster-spec';
+import type { ApiEndpointRef } from './api-endpoint';
+import type { Capacity, PoolSpec } from './cluster-spec';
 
 /** What the API reports about a cluster and its operations (docs/api.md#cluster-status, docs/api.md#operations-and-tasks). Plain data. */
 export type ClusterPhase = 'Provisioning' | 'Running' | 'Updating' | 'Deleting' | 'Deleted' | 'Failed';
@@ -56,7 +57,8 @@ export interface PoolStatus {
   role: 'control-plane' | 'worker';
   desired: number;
   instanceType: string;
-  capacity: string;
+  /** As the spec has it: `{type: 'on-demand'}` or `{type: 'spot', maxPricePercent}`. */
+  capacity: Capacity;
   nodes: NodeStatus[];
   /** Nodes not running yet and why (spot pools wait for their price). */
   waiting?: { count: number; reason: string };
@@ -95,7 +97,11 @@ export interface NetworkStatus {
   natGateways: Array<{ az: string; natGatewayId: string; publicIp?: string }>;
   securityGroups: Record<string, string>;
   bastion?: { instanceId: string; publicIp?: string; az: string };
+  /** `<dns name>:6443`: what nodes and kubectl connect to. */
   apiEndpoint?: string;
+  /** What fronts the control plane (common/api-endpoint.ts). */
+  endpoint?: ApiEndpointRef;
+  /** The classic load balancer's name (also in `endpoint`, kept for readers of the first status shape). */
   loadBalancerName?: string;
   joinSecretName?: string;
   /** Readable by control-plane nodes only; absent for clusters created before it was split out. */
@@ -116,4 +122,14 @@ export interface ClusterStatus {
   lastError?: string;
   /** When the cluster was asked for (its entity's first run): older operation workflows of the same name belong to an earlier cluster. */
   createdAt?: string;
+}
+
+/**
+ * Statuses recorded before capacity was a union said it in words ("on-demand", "spot (max
+ * 60% of on-demand)"): read either way.
+ */
+export function statusCapacity(capacity: Capacity | string | undefined): Capacity {
+  if (typeof capacity === 'object' && capacity !== null) return capacity;
+  const spot = /^spot \(max (\d+)%/.exec(capacity ?? '');
+  return spot ? { type: 'spot', maxPricePercent: Number(spot[1]) } : { type: 'on-demand' };
 }

@@ -7,6 +7,8 @@ import * as os from 'node:os';
  */
 export interface ClusterflowConfig {
   apiPort: number;
+  /** The API's bind address: 127.0.0.1 unless told (0.0.0.0 in the container). */
+  apiHost: string;
   apiToken?: string;
   secretKey?: string;
   /** Current key of the Temporal payload codec (base64, 32 bytes); generated into the data dir when unset. */
@@ -27,6 +29,10 @@ export interface ClusterflowConfig {
   spotIntervalS: number;
   /** How many operations each cluster's entity keeps in its log; older ones are read from Temporal's visibility. */
   operationLogLimit: number;
+  /** How often an activity asks AWS again while it waits for a state (ms). */
+  awsPollMs: number;
+  /** How long one such wait may last in all, counted from the activity's first attempt (s). */
+  waitDeadlineS: number;
   cacheDir: string;
 }
 
@@ -38,6 +44,25 @@ function intFrom(env: NodeJS.ProcessEnv, name: string, fallback: number): number
     throw new Error(`${name} must be a positive integer, got "${raw}"`);
   }
   return value;
+}
+
+/**
+ * A positive number, else the default: these two were always read leniently (a value that
+ * is not a positive number means the default), and a worker that refused to start over one
+ * would be a change of behaviour.
+ */
+function positiveOr(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const value = Number(env[name]);
+  return Number.isFinite(value) && value > 0 ? value : fallback;
+}
+
+export const DEFAULT_AWS_POLL_MS = 1000;
+/** AWS's slowest transitions here (status checks, NAT gateways) take minutes, not a quarter hour. */
+export const DEFAULT_WAIT_DEADLINE_S = 15 * 60;
+
+/** CLUSTERFLOW_AWS_POLL_MS as loadConfig reads it. */
+export function awsPollMsFrom(env: NodeJS.ProcessEnv): number {
+  return positiveOr(env, 'CLUSTERFLOW_AWS_POLL_MS', DEFAULT_AWS_POLL_MS);
 }
 
 function portOf(url: string, fallback: number): number {
@@ -79,6 +104,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ClusterflowCon
   const temporalUiPort = intFrom(env, 'CLUSTERFLOW_TEMPORAL_UI_PORT', temporalPort + 1000);
   return {
     apiPort: intFrom(env, 'CLUSTERFLOW_API_PORT', 8080),
+    apiHost: env.CLUSTERFLOW_API_HOST || '127.0.0.1',
     apiToken: env.CLUSTERFLOW_API_TOKEN || undefined,
     secretKey: env.CLUSTERFLOW_SECRET_KEY || undefined,
     payloadKey: env.CLUSTERFLOW_PAYLOAD_KEY || undefined,
@@ -96,6 +122,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ClusterflowCon
     reconcileIntervalS: intFrom(env, 'CLUSTERFLOW_RECONCILE_INTERVAL_S', 300),
     spotIntervalS: intFrom(env, 'CLUSTERFLOW_SPOT_INTERVAL_S', 120),
     operationLogLimit: intFrom(env, 'CLUSTERFLOW_OPERATION_LOG_LIMIT', 100),
+    awsPollMs: awsPollMsFrom(env),
+    waitDeadlineS: positiveOr(env, 'CLUSTERFLOW_WAIT_DEADLINE_S', DEFAULT_WAIT_DEADLINE_S),
     cacheDir: path.resolve(env.CLUSTERFLOW_CACHE_DIR || path.join(os.homedir(), '.cache', 'clusterflow')),
   };
 }

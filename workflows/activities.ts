@@ -6,7 +6,7 @@ import { activityIdForCurrentTask } from './tasks';
 
 /**
  * Activity stubs by kind of call. AWS errors that retrying cannot fix arrive as
- * non-retryable failures (activities/aws-errors.ts); the rest are retried with backoff.
+ * non-retryable failures (cloud/aws-errors.ts); the rest are retried with backoff.
  */
 // Attempts, not time, bound a retryable error: AWS's dependency lags during a delete and the
 // timed-out attempts of a killed worker both count, so the budget is generous (≈ 9 min).
@@ -14,8 +14,15 @@ const retry: RetryPolicy = { initialInterval: '1 second', backoffCoefficient: 2,
 
 /** What the Web UI shows for each activity: the step and the resource it works on. */
 function summaryOf(activity: string, input: unknown): string {
-  const i = (input ?? {}) as { key?: string; instanceId?: string; natGatewayId?: string; loadBalancerName?: string; scope?: { owner?: { cluster?: string } } };
-  const target = i.key ?? i.instanceId ?? i.natGatewayId ?? i.loadBalancerName ?? i.scope?.owner?.cluster;
+  const i = (input ?? {}) as {
+    key?: string;
+    instanceId?: string;
+    natGatewayId?: string;
+    endpoint?: { name?: string };
+    loadBalancerName?: string;
+    scope?: { owner?: { cluster?: string } };
+  };
+  const target = i.key ?? i.instanceId ?? i.natGatewayId ?? i.endpoint?.name ?? i.loadBalancerName ?? i.scope?.owner?.cluster;
   return target ? `${activity} ${target}` : activity;
 }
 
@@ -54,7 +61,7 @@ function summarized(options: ActivityOptions): ActivityInterfaceFor<Activities> 
 
 /**
  * Single AWS calls (plus their look-ups). The start-to-close is long enough for AWS's slowest
- * answer (every SDK call and its retries end before it: activities/call-budget.ts), so an
+ * answer (every SDK call and its retries end before it: cloud/call-budget.ts), so an
  * attempt is never retried while its call still runs; a crashed worker is noticed by the
  * missing heartbeats, sent while a call is in flight, within the heartbeat timeout.
  */

@@ -1,13 +1,14 @@
 import { ApplicationFailure, CancellationScope, patched, setHandler } from '@temporalio/workflow';
-import type { InstanceInfo, Scope } from '../activities/types';
-import type { NetworkStatus, NodeStatus, PoolStatus } from '../common/cluster-status';
+import type { ApiEndpointInfo, IngressRule, Scope } from '../activities/types';
+import type { ApiEndpointRef } from '../common/api-endpoint';
+import type { NetworkStatus, PoolStatus } from '../common/cluster-status';
 import { controlPlanePool, PoolSpec } from '../common/cluster-spec';
 import { activitiesSettled, aws, awsWait } from './activities';
 import { PATCHES } from './patches';
 import { progressQuery } from './messages';
-import { launchNode, nodeIdentities, nodeStatus } from './nodes';
+import { launchNode, poolStatus, nodeIdentities } from './node-lifecycle';
 import { OperationInput, scopeOf } from './operation';
-import { API_SERVER_PORT, isSpot, planCluster } from './plan';
+import { API_SERVER_PORT, keyOf, planCluster, RESOURCE_KEYS, SECURITY_GROUP_KEYS, SECURITY_GROUPS } from './plan';
 import { BASTION_INSTANCE_TYPE, preflightNeeds } from './preflight-needs';
 import { TaskList } from './tasks';
 
@@ -20,6 +21,14 @@ interface SubnetIds {
   az: string;
   publicSubnetId: string;
   privateSubnetId: string;
+}
+
+/**
+ * What the ensured endpoint is, for the status and the nodes. A result recorded before
+ * endpoints had kinds has none: it was a classic ELB.
+ */
+function endpointRef(info: ApiEndpointInfo): ApiEndpointRef {
+  return { kind: (info as Partial<ApiEndpointInfo>).kind ?? 'classic-elb', name: info.name };
 }
 
 /**
@@ -50,6 +59,7 @@ async function buildCluster(input: OperationInput): Promise<ClusterBuild> {
   const tasks = new TaskList(`create cluster ${spec.name}`);
   setHandler(progressQuery, () => tasks.progress());
   const dynamic = spec.cloud.placement.type === 'dynamic';
+  // Task names are not keys: activity ids name their task (tasks.ts), so they stay as recorded.
   tasks.plan([
     'preflight',
     'join secret',
@@ -86,7 +96,15 @@ async function buildCluster(input: OperationInput): Promise<ClusterBuild> {
   const loadBalancer = Promise.all([network, groups]).then(([n, g]) =>
     tasks.run(
       'load balancer',
-      () => aws.ensureLoadBalancer({ scope, key: 'lb/api', subnetIds: n.subnets.map((s) => s.publicSubnetId), securityGroupIds: [g['sg/lb']], port: API_SERVER_PORT }),
+      () =>
+        aws.ensureLoadBalancer({
+          scope,
+          key: RESOURCE_KEYS.apiEndpoint,
+          kind: 'classic-elb',
+          subnetIds: n.subnets.map((s) => s.publicSubnetId),
+          securityGroupIds: [g[SECURITY_GROUP_KEYS.loadBalancer]],
+          port: API_SERVER_PORT,
+        }),
       (lb) => `${lb.name} (${lb.dnsName})`,
     ),
   );
@@ -96,11 +114,11 @@ async function buildCluster(input: OperationInput): Promise<ClusterBuild> {
       () =>
         aws.ensureInstance({
           scope,
-          key: 'bastion',
+          key: RESOURCE_KEYS.bastion,
           subnetId: n.subnets[0].publicSubnetId,
           instanceType: BASTION_INSTANCE_TYPE,
           imageId,
-          securityGroupIds: [g['sg/bastion']],
+          securityGroupIds: [g[SECURITY_GROUP_KEYS.bastion]],
           keyName: spec.cloud.sshKeyName,
           // Nothing on the bastion runs in a container: the token need not travel a hop.
           metadataHopLimit: 1,
@@ -117,7 +135,7 @@ async function buildCluster(input: OperationInput): Promise<ClusterBuild> {
       const pool = spec.pools.find((p) => p.name === node.pool) as PoolSpec;
       return tasks.run(
         node.key,
-        () => launchNode(input, scope, node, pool, { generation: 0, imageId, groups: g, subnetId: n.privateSubnet(node.az), apiEndpoint: `${lb.dnsName}:${API_SERVER_PORT}`, loadBalancerName: lb.name, ...nodeIdentities(s, role), initialises: node.pool === cpPool.name && node.index === 0 }),
+        () => launchNode(input, scope, node, pool, { generation: 0, imageId, groups: g, subnetId: n.privateSubnet(node.az), apiEndpoint: `${lb.dnsName}:${API_SERVER_PORT}`, endpoint: endpointRef(lb), ...nodeIdentities(s, role), initialises: node.pool === cpPool.name && node.index === 0 }),
         (i) => `${i.instanceId} ready in ${i.az}`,
       );
     }),
@@ -137,6 +155,7 @@ async function buildCluster(input: OperationInput): Promise<ClusterBuild> {
       securityGroups: g,
       bastion: { instanceId: b.instanceId, publicIp: b.publicIp, az: b.az },
       apiEndpoint: `${lb.dnsName}:${API_SERVER_PORT}`,
+      endpoint: endpointRef(lb),
       loadBalancerName: lb.name,
       joinSecretName: s.secretName,
       controlPlaneSecretName: s.controlPlaneSecretName,
@@ -145,22 +164,6 @@ async function buildCluster(input: OperationInput): Promise<ClusterBuild> {
     },
     pools: spec.pools.map((pool) => poolStatus(pool, launched)),
   };
-}
-
-export function poolStatus(pool: PoolSpec, nodes: InstanceInfo[]): PoolStatus {
-  const mine: NodeStatus[] = nodes.filter((n) => n.key.startsWith(`node/${pool.name}/`)).map(nodeStatus);
-  const status: PoolStatus = {
-    name: pool.name,
-    role: pool.role,
-    desired: pool.size,
-    instanceType: pool.instanceType,
-    capacity: pool.capacity?.type === 'spot' ? `spot (max ${pool.capacity.maxPricePercent}% of on-demand)` : 'on-demand',
-    nodes: mine,
-  };
-  if (isSpot(pool)) {
-    status.waiting = { count: pool.size - mine.length, reason: 'spot nodes are launched by the pool’s bidding watcher when the spot price is in range' };
-  }
-  return status;
 }
 
 interface Network {
@@ -177,9 +180,9 @@ function buildNetwork(input: OperationInput, scope: Scope, tasks: TaskList): Pro
   const placement = input.spec.cloud.placement;
   if (placement.type !== 'dynamic') throw new Error('dynamic placement expected');
   const plan = planCluster(input.spec);
-  const vpc = tasks.run('vpc', () => aws.ensureVpc({ scope, key: 'vpc', cidr: placement.vpcCidr }), (v) => v.vpcId);
+  const vpc = tasks.run('vpc', () => aws.ensureVpc({ scope, key: RESOURCE_KEYS.vpc, cidr: placement.vpcCidr }), (v) => v.vpcId);
   const igw = vpc.then(({ vpcId }) =>
-    tasks.run('internet gateway', () => aws.ensureInternetGateway({ scope, key: 'igw', vpcId }), (i) => i.internetGatewayId),
+    tasks.run('internet gateway', () => aws.ensureInternetGateway({ scope, key: RESOURCE_KEYS.internetGateway, vpcId }), (i) => i.internetGatewayId),
   );
   const perAz = plan.subnets.map((s) => {
     const subnets = vpc.then(({ vpcId }) =>
@@ -187,20 +190,20 @@ function buildNetwork(input: OperationInput, scope: Scope, tasks: TaskList): Pro
         `subnets ${s.az}`,
         async (): Promise<SubnetIds> => {
           const [pub, priv] = await Promise.all([
-            aws.ensureSubnet({ scope, key: `subnet/public/${s.az}`, vpcId, cidr: s.publicCidr, az: s.az, public: true }),
-            aws.ensureSubnet({ scope, key: `subnet/private/${s.az}`, vpcId, cidr: s.privateCidr, az: s.az, public: false }),
+            aws.ensureSubnet({ scope, key: keyOf.publicSubnet(s.az), vpcId, cidr: s.publicCidr, az: s.az, public: true }),
+            aws.ensureSubnet({ scope, key: keyOf.privateSubnet(s.az), vpcId, cidr: s.privateCidr, az: s.az, public: false }),
           ]);
           return { az: s.az, publicSubnetId: pub.subnetId, privateSubnetId: priv.subnetId };
         },
         (ids) => `public ${ids.publicSubnetId}, private ${ids.privateSubnetId}`,
       ),
     );
-    const eip = aws.ensureElasticIp({ scope, key: `eip/nat/${s.az}` });
+    const eip = aws.ensureElasticIp({ scope, key: keyOf.natElasticIp(s.az) });
     const nat = Promise.all([subnets, eip]).then(([ids, address]) =>
       tasks.run(
         `nat gateway ${s.az}`,
         async () => {
-          const { natGatewayId } = await aws.ensureNatGateway({ scope, key: `nat/${s.az}`, subnetId: ids.publicSubnetId, allocationId: address.allocationId });
+          const { natGatewayId } = await aws.ensureNatGateway({ scope, key: keyOf.natGateway(s.az), subnetId: ids.publicSubnetId, allocationId: address.allocationId });
           await awsWait.waitNatGatewayAvailable({ scope, natGatewayId });
           return natGatewayId;
         },
@@ -210,7 +213,7 @@ function buildNetwork(input: OperationInput, scope: Scope, tasks: TaskList): Pro
     const route = Promise.all([vpc, subnets, nat]).then(([{ vpcId }, ids, natGatewayId]) =>
       tasks.run(
         `private route table ${s.az}`,
-        () => aws.ensureRouteTable({ scope, key: `rtb/private/${s.az}`, vpcId, routes: [{ destinationCidr: '0.0.0.0/0', natGatewayId }], subnetIds: [ids.privateSubnetId] }),
+        () => aws.ensureRouteTable({ scope, key: keyOf.privateRouteTable(s.az), vpcId, routes: [{ destinationCidr: '0.0.0.0/0', natGatewayId }], subnetIds: [ids.privateSubnetId] }),
         (r) => r.routeTableId,
       ),
     );
@@ -224,7 +227,7 @@ function buildNetwork(input: OperationInput, scope: Scope, tasks: TaskList): Pro
   const publicRoute = Promise.all([vpc, igw, allSubnets]).then(([{ vpcId }, { internetGatewayId }, ids]) =>
     tasks.run(
       'public route table',
-      () => aws.ensureRouteTable({ scope, key: 'rtb/public', vpcId, routes: [{ destinationCidr: '0.0.0.0/0', gatewayId: internetGatewayId }], subnetIds: ids.map((i) => i.publicSubnetId) }),
+      () => aws.ensureRouteTable({ scope, key: RESOURCE_KEYS.publicRouteTable, vpcId, routes: [{ destinationCidr: '0.0.0.0/0', gatewayId: internetGatewayId }], subnetIds: ids.map((i) => i.publicSubnetId) }),
       (r) => r.routeTableId,
     ),
   );
@@ -262,34 +265,69 @@ async function staticNetwork(input: OperationInput, tasks: TaskList): Promise<Ne
   );
 }
 
-/** The four groups; each refers to the ones before it, so they go in that order. */
+interface GroupRules {
+  description: string;
+  /** The rules, given the ids of the groups made so far (the group's own once it exists). */
+  ingress(ids: Record<string, string>): IngressRule[];
+}
+
+function groupRules(input: OperationInput): Record<string, GroupRules> {
+  const SG = SECURITY_GROUP_KEYS;
+  const bastionCidrs = input.spec.cloud.bastionSshCidrs ?? ['0.0.0.0/0'];
+  return {
+    [SG.loadBalancer]: {
+      description: 'Kubernetes API load balancer',
+      ingress: () => [{ protocol: 'tcp', fromPort: API_SERVER_PORT, toPort: API_SERVER_PORT, cidrs: ['0.0.0.0/0'], description: 'Kubernetes API' }],
+    },
+    [SG.bastion]: {
+      description: 'Bastion: the only SSH entry',
+      ingress: () => [{ protocol: 'tcp', fromPort: 22, toPort: 22, cidrs: bastionCidrs, description: 'SSH' }],
+    },
+    [SG.nodes]: {
+      description: 'Cluster nodes',
+      ingress: (ids) => [
+        { protocol: 'tcp', fromPort: 22, toPort: 22, sourceGroupIds: [ids[SG.bastion]], description: 'SSH from the bastion only' },
+        // Node-to-node traffic needs the group's own id, known only once it exists.
+        ...(ids[SG.nodes] ? [{ protocol: '-1' as const, fromPort: -1, toPort: -1, sourceGroupIds: [ids[SG.nodes]], description: 'node to node' }] : []),
+      ],
+    },
+    [SG.controlPlane]: {
+      description: 'Control-plane nodes',
+      ingress: (ids) => [
+        { protocol: 'tcp', fromPort: API_SERVER_PORT, toPort: API_SERVER_PORT, sourceGroupIds: [ids[SG.loadBalancer], ids[SG.nodes]], description: 'Kubernetes API from the load balancer and nodes' },
+      ],
+    },
+  };
+}
+
+/**
+ * The plan's security groups, in its order: those whose sources exist go together, and a
+ * group whose rules name itself is ensured again once its id is known.
+ */
 async function securityGroups(input: OperationInput, scope: Scope, tasks: TaskList, vpcId: string): Promise<Record<string, string>> {
   return tasks.run(
     'security groups',
     async () => {
-      const bastionCidrs = input.spec.cloud.bastionSshCidrs ?? ['0.0.0.0/0'];
-      const [lb, bastion] = await Promise.all([
-        aws.ensureSecurityGroup({ scope, key: 'sg/lb', vpcId, description: 'Kubernetes API load balancer', ingress: [{ protocol: 'tcp', fromPort: API_SERVER_PORT, toPort: API_SERVER_PORT, cidrs: ['0.0.0.0/0'], description: 'Kubernetes API' }] }),
-        aws.ensureSecurityGroup({ scope, key: 'sg/bastion', vpcId, description: 'Bastion: the only SSH entry', ingress: [{ protocol: 'tcp', fromPort: 22, toPort: 22, cidrs: bastionCidrs, description: 'SSH' }] }),
-      ]);
-      const sshFromBastion = { protocol: 'tcp' as const, fromPort: 22, toPort: 22, sourceGroupIds: [bastion.groupId], description: 'SSH from the bastion only' };
-      const nodesFirst = await aws.ensureSecurityGroup({ scope, key: 'sg/nodes', vpcId, description: 'Cluster nodes', ingress: [sshFromBastion] });
-      // Node-to-node traffic needs the group's own id, known only now.
-      const nodes = await aws.ensureSecurityGroup({
-        scope,
-        key: 'sg/nodes',
-        vpcId,
-        description: 'Cluster nodes',
-        ingress: [sshFromBastion, { protocol: '-1', fromPort: -1, toPort: -1, sourceGroupIds: [nodesFirst.groupId], description: 'node to node' }],
-      });
-      const controlPlane = await aws.ensureSecurityGroup({
-        scope,
-        key: 'sg/control-plane',
-        vpcId,
-        description: 'Control-plane nodes',
-        ingress: [{ protocol: 'tcp', fromPort: API_SERVER_PORT, toPort: API_SERVER_PORT, sourceGroupIds: [lb.groupId, nodes.groupId], description: 'Kubernetes API from the load balancer and nodes' }],
-      });
-      return { 'sg/lb': lb.groupId, 'sg/bastion': bastion.groupId, 'sg/nodes': nodes.groupId, 'sg/control-plane': controlPlane.groupId };
+      const rules = groupRules(input);
+      const ids: Record<string, string> = {};
+      let pending = [...SECURITY_GROUPS];
+      while (pending.length > 0) {
+        const ready = pending.filter((g) => g.sources.every((source) => source in ids));
+        if (ready.length === 0) throw ApplicationFailure.nonRetryable(`security groups wait on each other: ${pending.map((g) => g.key).join(', ')}`, 'PlanCycle');
+        await Promise.all(
+          ready.map(async ({ key }) => {
+            const { description, ingress } = rules[key];
+            const known = { ...ids };
+            const before = ingress(known);
+            const first = await aws.ensureSecurityGroup({ scope, key, vpcId, description, ingress: before });
+            const after = ingress({ ...known, [key]: first.groupId });
+            const same = JSON.stringify(after) === JSON.stringify(before);
+            ids[key] = same ? first.groupId : (await aws.ensureSecurityGroup({ scope, key, vpcId, description, ingress: after })).groupId;
+          }),
+        );
+        pending = pending.filter((g) => !ready.includes(g));
+      }
+      return Object.fromEntries(SECURITY_GROUPS.map((g) => [g.key, ids[g.key]]));
     },
     (g) => Object.values(g).join(', '),
   );

@@ -2,8 +2,9 @@ import { setHandler } from '@temporalio/workflow';
 import { aws, awsWait } from './activities';
 import { progressQuery } from './messages';
 import type { NetworkStatus } from '../common/cluster-status';
+import { endpointOf } from '../common/api-endpoint';
 import { OperationInput, scopeOf } from './operation';
-import { planCluster } from './plan';
+import { keyOf, planCluster, RESOURCE_KEYS, SECURITY_GROUPS } from './plan';
 import { TaskList } from './tasks';
 
 /**
@@ -35,12 +36,14 @@ export async function deleteCluster(input: OperationInput & { network?: NetworkS
 
   // Instances and NAT gateways take longest to go; both start at once.
   const instances = tasks.run('instances', () => awsWait.terminateClusterInstances({ scope }), (r) => `${r.terminated.length} terminated`);
-  const loadBalancer = tasks.run('load balancer', () => aws.deleteLoadBalancer({ scope, key: 'lb/api' }));
+  // A create that failed before its status had an endpoint made (at most) a classic ELB.
+  const endpointKind = endpointOf(input.network ?? {})?.kind ?? 'classic-elb';
+  const loadBalancer = tasks.run('load balancer', () => aws.deleteLoadBalancer({ scope, key: RESOURCE_KEYS.apiEndpoint, kind: endpointKind }));
   const nats = dynamic
     ? azs.map((az) =>
         tasks.run(`nat gateway ${az}`, async () => {
-          await awsWait.deleteNatGateway({ scope, key: `nat/${az}` });
-          await aws.releaseElasticIp({ scope, key: `eip/nat/${az}` });
+          await awsWait.deleteNatGateway({ scope, key: keyOf.natGateway(az) });
+          await aws.releaseElasticIp({ scope, key: keyOf.natElasticIp(az) });
         }),
       )
     : [];
@@ -54,19 +57,20 @@ export async function deleteCluster(input: OperationInput & { network?: NetworkS
   const nodeProfile = tasks.run('node instance profile', () => aws.deleteNodeInstanceProfile({ scope }));
   nodeProfile.catch(() => undefined);
   await tasks.run('security groups', async () => {
-    // Each group's delete revokes its own rules first, so the order among them is free.
-    await Promise.all(['sg/control-plane', 'sg/nodes', 'sg/bastion', 'sg/lb'].map((key) => awsWait.deleteSecurityGroup({ scope, key })));
+    // Each group's delete revokes its own rules first, so the order among them is free; the
+    // reverse of the create's is the order recorded histories replay.
+    await Promise.all([...SECURITY_GROUPS].reverse().map(({ key }) => awsWait.deleteSecurityGroup({ scope, key })));
   });
   await Promise.all(nats);
   if (dynamic) {
     await tasks.run('route tables', () =>
-      Promise.all(['rtb/public', ...azs.map((az) => `rtb/private/${az}`)].map((key) => aws.deleteRouteTable({ scope, key }))).then(() => undefined),
+      Promise.all([RESOURCE_KEYS.publicRouteTable, ...azs.map(keyOf.privateRouteTable)].map((key) => aws.deleteRouteTable({ scope, key }))).then(() => undefined),
     );
-    await tasks.run('internet gateway', () => aws.deleteInternetGateway({ scope, key: 'igw' }));
+    await tasks.run('internet gateway', () => aws.deleteInternetGateway({ scope, key: RESOURCE_KEYS.internetGateway }));
     await tasks.run('subnets', () =>
-      Promise.all(azs.flatMap((az) => [`subnet/public/${az}`, `subnet/private/${az}`]).map((key) => awsWait.deleteSubnet({ scope, key }))).then(() => undefined),
+      Promise.all(azs.flatMap((az) => [keyOf.publicSubnet(az), keyOf.privateSubnet(az)]).map((key) => awsWait.deleteSubnet({ scope, key }))).then(() => undefined),
     );
-    await tasks.run('vpc', () => awsWait.deleteVpc({ scope, key: 'vpc' }));
+    await tasks.run('vpc', () => awsWait.deleteVpc({ scope, key: RESOURCE_KEYS.vpc }));
   }
   await Promise.all([secret, nodeProfile]);
   // Last: the account may be deleted once nothing of the cluster is left. A create's rollback

@@ -3,5 +3,5 @@ export * from './discover-region';
 export * from './cluster-entity';
 export * from './create-cluster';
 export * from './delete-cluster';
-export * from './pool-operations';
+export { addPool, scalePool, reconfigurePool, removePool, repairNodes } from './operations';
 export * from './spot-watcher';

@@ -1,6 +1,6 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { ClusterStatus, OperationRecord, Progress, SpotPoolStatus } from '../common/cluster-status';
-import type { ClusterSpec, PoolSpec } from '../common/cluster-spec';
+import type { ClusterSpec } from '../common/cluster-spec';
 
 /** The cluster entity's status (the API's GET /v1/clusters/:name). */
 export const statusQuery = defineQuery<ClusterStatus>('status');
@@ -15,12 +15,10 @@ export interface Accepted {
   operationId: string;
 }
 
-/** Day-2 requests. Each is validated before it is accepted, and rejected while another operation runs. */
-export const deleteClusterUpdate = defineUpdate<Accepted, []>('deleteCluster');
-export const scalePoolUpdate = defineUpdate<Accepted, [{ pool: string; size: number }]>('scalePool');
-export const reconfigurePoolUpdate = defineUpdate<Accepted, [{ pool: string; instanceType: string; size?: number }]>('reconfigurePool');
-export const addPoolUpdate = defineUpdate<Accepted, [{ pool: PoolSpec }]>('addPool');
-export const removePoolUpdate = defineUpdate<Accepted, [{ pool: string }]>('removePool');
+/*
+ * Each operation's own Update (scalePool, addPool, …) is defined in its module under
+ * workflows/operations/. The two below act on operations, whatever their type.
+ */
 export const cancelOperationUpdate = defineUpdate<Accepted, [{ operationId: string }]>('cancelOperation');
 /** Runs the latest failed or cancelled operation again, as it was requested, under a new operation id. */
 export const retryOperationUpdate = defineUpdate<Accepted, [{ operationId: string }]>('retryOperation');

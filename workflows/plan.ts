@@ -3,10 +3,80 @@
  * Pure functions, called by the workflows, the dry run and the tests alike.
  */
 import { formatCidr, parseCidr, subBlock } from '../common/cidr';
-import { ClusterSpec, clusterAzs, MAX_AZS, PoolSpec } from '../common/cluster-spec';
+import { ClusterSpec, clusterAzs, isSpotPool, MAX_AZS, PoolSpec } from '../common/cluster-spec';
+
+export const API_SERVER_PORT = 6443;
+
+/**
+ * The logical key of every resource a cluster owns: what its `clusterflow.io/resource` tag
+ * holds and what every activity looks it up by. Create, delete and this plan take their keys
+ * from here only, so the dry run lists exactly what a create makes (test/e2e/plan-matches-create).
+ * The activities that make a resource without taking a key (the secrets, the node roles)
+ * name the same keys in their own files; test/unit/plan.test.ts holds them equal.
+ * A key, once tagged on a running cluster's resources, never changes: later operations
+ * and deletes find the resources by it.
+ */
+export const RESOURCE_KEYS = {
+  vpc: 'vpc',
+  internetGateway: 'igw',
+  publicRouteTable: 'rtb/public',
+  /** The kubeadm bootstrap token: every node reads it (activities/secrets.ts). */
+  joinSecret: 'secret/join',
+  /** The certificate key: control-plane nodes only (activities/secrets.ts). */
+  controlPlaneSecret: 'secret/control-plane',
+  /** Each an IAM role and its instance profile, both tagged with the key (activities/node-role.ts). */
+  workerNodeRole: 'iam/worker-node',
+  controlPlaneNodeRole: 'iam/control-plane-node',
+  /** What fronts the control plane: the classic ELB today (activities/api-endpoint/). */
+  apiEndpoint: 'lb/api',
+  bastion: 'bastion',
+} as const;
+
+/** The keys that repeat per AZ or per node. */
+export const keyOf = {
+  publicSubnet: (az: string) => `subnet/public/${az}`,
+  privateSubnet: (az: string) => `subnet/private/${az}`,
+  natElasticIp: (az: string) => `eip/nat/${az}`,
+  natGateway: (az: string) => `nat/${az}`,
+  privateRouteTable: (az: string) => `rtb/private/${az}`,
+  node: (pool: string, index: number) => `node/${pool}/${index}`,
+};
+
+export function nodeKey(pool: string, index: number): string {
+  return keyOf.node(pool, index);
+}
+
+/** The security groups' keys; also their names in the network status's `securityGroups`. */
+export const SECURITY_GROUP_KEYS = {
+  loadBalancer: 'sg/lb',
+  bastion: 'sg/bastion',
+  nodes: 'sg/nodes',
+  controlPlane: 'sg/control-plane',
+} as const;
+
+export interface SecurityGroupPlan {
+  key: string;
+  /** The groups its rules name as sources: they must exist first. */
+  sources: string[];
+  detail: string;
+}
+
+/**
+ * The cluster's security groups in create order: each after the groups its rules name.
+ * A delete goes the other way.
+ */
+export const SECURITY_GROUPS: readonly SecurityGroupPlan[] = [
+  { key: SECURITY_GROUP_KEYS.loadBalancer, sources: [], detail: `tcp ${API_SERVER_PORT} from anywhere` },
+  { key: SECURITY_GROUP_KEYS.bastion, sources: [], detail: 'tcp 22 from the bastion CIDRs' },
+  { key: SECURITY_GROUP_KEYS.nodes, sources: [SECURITY_GROUP_KEYS.bastion], detail: 'tcp 22 from sg/bastion only; all from sg/nodes' },
+  {
+    key: SECURITY_GROUP_KEYS.controlPlane,
+    sources: [SECURITY_GROUP_KEYS.loadBalancer, SECURITY_GROUP_KEYS.nodes],
+    detail: `tcp ${API_SERVER_PORT} from sg/lb and sg/nodes`,
+  },
+];
 
 /** Subnets take /(vpc+4) blocks: private ones from the first half, public from the second. */
-export const API_SERVER_PORT = 6443;
 
 export interface SubnetPlan {
   az: string;
@@ -54,19 +124,15 @@ export function subnetPlan(vpcCidr: string, azs: string[]): SubnetPlan[] {
 /** Node i of a pool goes to the pool's AZ i mod n: spread, and stable when the pool grows. */
 export function poolNodes(pool: PoolSpec, from = 0, to = pool.size): NodePlan[] {
   const nodes: NodePlan[] = [];
-  for (let index = from; index < to; index++) {
-    nodes.push({ key: nodeKey(pool.name, index), pool: pool.name, index, az: pool.azs[index % pool.azs.length], instanceType: pool.instanceType, role: pool.role });
-  }
+  for (let index = from; index < to; index++) nodes.push(planFor(pool, index));
   return nodes;
 }
 
-export function nodeKey(pool: string, index: number): string {
-  return `node/${pool}/${index}`;
+/** Node i of a pool goes to the pool's AZ i mod n (spread, and stable when the pool grows), unless it keeps an AZ it already has. */
+export function planFor(pool: PoolSpec, index: number, az = pool.azs[index % pool.azs.length]): NodePlan {
+  return { key: nodeKey(pool.name, index), pool: pool.name, index, az, instanceType: pool.instanceType, role: pool.role };
 }
 
-export function isSpot(pool: PoolSpec): boolean {
-  return pool.capacity?.type === 'spot';
-}
 
 export function planCluster(spec: ClusterSpec): ClusterPlan {
   const azs = clusterAzs(spec);
@@ -75,39 +141,41 @@ export function planCluster(spec: ClusterSpec): ClusterPlan {
   const subnets = dynamic
     ? subnetPlan(placement.vpcCidr, azs)
     : azs.map((az) => ({ az, publicCidr: 'existing', privateCidr: 'existing' }));
-  const nodes = spec.pools.filter((p) => !isSpot(p)).flatMap((p) => poolNodes(p));
+  const nodes = spec.pools.filter((p) => !isSpotPool(p)).flatMap((p) => poolNodes(p));
   const spotPools = spec.pools
-    .filter(isSpot)
+    .filter(isSpotPool)
     .map((p) => ({ pool: p.name, size: p.size, instanceType: p.instanceType, maxPricePercent: p.capacity?.type === 'spot' ? p.capacity.maxPricePercent : 100 }));
 
+  const K = RESOURCE_KEYS;
   const resources: PlannedResource[] = [];
   const add = (key: string, kind: string, dependsOn: string[], detail?: string) => resources.push({ key, kind, dependsOn, detail });
-  const publicSubnet = (az: string) => (dynamic ? [`subnet/public/${az}`] : []);
-  const privateRoute = (az: string) => (dynamic ? [`rtb/private/${az}`] : []);
-  const vpc = dynamic ? ['vpc'] : [];
+  const publicSubnet = (az: string) => (dynamic ? [keyOf.publicSubnet(az)] : []);
+  const privateRoute = (az: string) => (dynamic ? [keyOf.privateRouteTable(az)] : []);
+  const vpc = dynamic ? [K.vpc] : [];
   if (dynamic) {
-    add('vpc', 'vpc', [], placement.vpcCidr);
-    add('igw', 'internet-gateway', ['vpc']);
+    add(K.vpc, 'vpc', [], placement.vpcCidr);
+    add(K.internetGateway, 'internet-gateway', [K.vpc]);
     for (const s of subnets) {
-      add(`subnet/public/${s.az}`, 'subnet', ['vpc'], s.publicCidr);
-      add(`subnet/private/${s.az}`, 'subnet', ['vpc'], s.privateCidr);
-      add(`eip/nat/${s.az}`, 'elastic-ip', []);
-      add(`nat/${s.az}`, 'nat-gateway', [`subnet/public/${s.az}`, `eip/nat/${s.az}`]);
-      add(`rtb/private/${s.az}`, 'route-table', [`subnet/private/${s.az}`, `nat/${s.az}`]);
+      add(keyOf.publicSubnet(s.az), 'subnet', [K.vpc], s.publicCidr);
+      add(keyOf.privateSubnet(s.az), 'subnet', [K.vpc], s.privateCidr);
+      add(keyOf.natElasticIp(s.az), 'elastic-ip', []);
+      add(keyOf.natGateway(s.az), 'nat-gateway', [keyOf.publicSubnet(s.az), keyOf.natElasticIp(s.az)]);
+      add(keyOf.privateRouteTable(s.az), 'route-table', [keyOf.privateSubnet(s.az), keyOf.natGateway(s.az)]);
     }
-    add('rtb/public', 'route-table', ['igw', ...subnets.map((s) => `subnet/public/${s.az}`)]);
+    add(K.publicRouteTable, 'route-table', [K.internetGateway, ...subnets.map((s) => keyOf.publicSubnet(s.az))]);
   }
-  add('secret/join', 'secret', [], 'kubeadm join token (Secrets Manager)');
-  add('iam/node', 'instance-profile', ['secret/join'], 'IAM role + instance profile: nodes may read the join secret');
-  add('sg/lb', 'security-group', vpc, `tcp ${API_SERVER_PORT} from anywhere`);
-  add('sg/bastion', 'security-group', vpc, 'tcp 22 from the bastion CIDRs');
-  add('sg/nodes', 'security-group', [...vpc, 'sg/bastion'], 'tcp 22 from sg/bastion only; all from sg/nodes');
-  add('sg/control-plane', 'security-group', [...vpc, 'sg/lb', 'sg/nodes'], `tcp ${API_SERVER_PORT} from sg/lb and sg/nodes`);
-  add('lb/api', 'load-balancer', [...azs.flatMap(publicSubnet), 'sg/lb'], `TCP ${API_SERVER_PORT}, internet-facing`);
-  add('bastion', 'instance', [...publicSubnet(azs[0]), 'sg/bastion'], `public subnet in ${azs[0]}`);
+  add(K.joinSecret, 'secret', [], 'kubeadm bootstrap token (Secrets Manager): every node reads it');
+  add(K.controlPlaneSecret, 'secret', [], 'kubeadm certificate key (Secrets Manager): control-plane nodes only');
+  add(K.workerNodeRole, 'instance-profile', [K.joinSecret], 'IAM role + instance profile: workers may read the join secret');
+  add(K.controlPlaneNodeRole, 'instance-profile', [K.joinSecret, K.controlPlaneSecret], 'IAM role + instance profile: control-plane nodes may read both secrets');
+  for (const group of SECURITY_GROUPS) add(group.key, 'security-group', [...vpc, ...group.sources], group.detail);
+  add(K.apiEndpoint, 'load-balancer', [...azs.flatMap(publicSubnet), SECURITY_GROUP_KEYS.loadBalancer], `TCP ${API_SERVER_PORT}, internet-facing`);
+  add(K.bastion, 'instance', [...publicSubnet(azs[0]), SECURITY_GROUP_KEYS.bastion], `public subnet in ${azs[0]}`);
   for (const node of nodes) {
-    const groups = node.role === 'control-plane' ? ['sg/nodes', 'sg/control-plane'] : ['sg/nodes'];
-    add(node.key, 'instance', [...privateRoute(node.az), ...groups, 'lb/api', 'secret/join', 'iam/node'], `${node.instanceType} in ${node.az}`);
+    const controlPlane = node.role === 'control-plane';
+    const groups = controlPlane ? [SECURITY_GROUP_KEYS.nodes, SECURITY_GROUP_KEYS.controlPlane] : [SECURITY_GROUP_KEYS.nodes];
+    const identity = controlPlane ? [K.joinSecret, K.controlPlaneSecret, K.controlPlaneNodeRole] : [K.joinSecret, K.workerNodeRole];
+    add(node.key, 'instance', [...privateRoute(node.az), ...groups, K.apiEndpoint, ...identity], `${node.instanceType} in ${node.az}`);
   }
   return { placement: placement.type, azs, subnets, nodes, spotPools, resources };
 }

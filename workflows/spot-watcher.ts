@@ -13,12 +13,12 @@ import {
 } from '@temporalio/workflow';
 import type { InstanceInfo } from '../activities/types';
 import type { NetworkStatus, NodeStatus, SpotPoolStatus } from '../common/cluster-status';
-import type { ClusterSpec, PoolSpec } from '../common/cluster-spec';
+import { capacityOf, type ClusterSpec, type PoolSpec } from '../common/cluster-spec';
 import type { ResolvedProfile } from '../common/profile';
 import { activitiesSettled, awsLocal, awsOnce, awsWait, liveSettings } from './activities';
-import { joiningContext, nodeStatus, startNode } from './nodes';
+import { imageOf, indexOf, joiningContext, nodeStatus, poolKeyPrefix, startNode, terminatePoolNodes } from './node-lifecycle';
 import { scopeOf } from './operation';
-import { nodeKey } from './plan';
+import { nodeKey, planFor } from './plan';
 import { readableError } from '../common/readable-error';
 import { PATCHES } from './patches';
 import { resizeSignal, spotStatusQuery, watcherStoppedSignal } from './messages';
@@ -78,10 +78,6 @@ export function bidOf(onDemand: number, percent: number): string {
 
 const usd = (price: number) => `$${Number(price.toFixed(6))}`;
 
-function indexOf(key: string): number {
-  return Number(key.split('/').pop());
-}
-
 /**
  * One per spot pool, for the pool's life (docs/architecture.md#spot-watcher): every interval it reads the on-demand
  * and spot prices, and launches the pool's missing nodes with MaxPrice = the bid in the AZs
@@ -93,8 +89,9 @@ function indexOf(key: string): number {
 export async function spotWatcher(input: SpotWatcherInput): Promise<void> {
   const { pool } = input;
   const scope = scopeOf(input);
-  const percent = pool.capacity?.type === 'spot' ? pool.capacity.maxPricePercent : 100;
-  const prefix = `node/${pool.name}/`;
+  const capacity = capacityOf(pool);
+  const percent = capacity.type === 'spot' ? capacity.maxPricePercent : 100;
+  const prefix = poolKeyPrefix(pool.name);
   const state: SpotWatcherState = input.carried ?? { desired: pool.size, rounds: 0, ticks: 0, spotPrices: {}, interruptions: 0, nodes: [] };
   let wake = false;
 
@@ -179,20 +176,19 @@ export async function spotWatcher(input: SpotWatcherInput): Promise<void> {
   }
 
   async function launch(launches: Launch[], confirming: boolean): Promise<void> {
-    if (!state.imageId) state.imageId = (await awsOnce.resolveImage({ scope, ...input.profile.image })).imageId;
+    if (!state.imageId) state.imageId = await imageOf(awsOnce, input);
     const imageId = state.imageId;
     const unconfirmed = (state.unconfirmed ??= {});
     const plans = launches.map((l) => {
-      const plan = { key: nodeKey(pool.name, l.index), pool: pool.name, index: l.index, az: l.az, instanceType: pool.instanceType, role: pool.role };
+      const plan = planFor(pool, l.index, l.az);
       if (confirming) unconfirmed[plan.key] = { generation: l.generation, az: l.az, maxPrice: l.maxPrice, instanceId: l.instanceId };
       return plan;
     });
-    const operation = { project: input.project, spec: input.spec, profile: input.profile, operationId: 'spot' };
     const results = await Promise.allSettled(
       plans.map((plan, i) =>
         startNode(
           awsOnce,
-          operation,
+          input,
           scope,
           plan,
           pool,
@@ -309,11 +305,7 @@ export async function spotWatcher(input: SpotWatcherInput): Promise<void> {
   }
 
   /** Pool removed or cluster deleted: every node of the pool goes, whatever its generation. */
-  async function terminateAll(): Promise<void> {
-    const all = await awsOnce.listClusterInstances({ scope });
-    const keys = [...new Set(all.filter((i) => i.key.startsWith(prefix)).map((i) => i.key))];
-    await Promise.all(keys.map((key) => awsWait.terminateInstance({ scope, key })));
-  }
+  const terminateAll = () => terminatePoolNodes(awsOnce, scope, pool.name);
 
   try {
     // The interval as the worker has it now: a changed setting reaches the watcher at its next run.

@@ -1,6 +1,6 @@
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import { KEYS_REFUSED_CODES } from '../../activities/aws-errors';
-import { refusedKeysAreFinal } from '../../activities/aws-retry';
+import { KEYS_REFUSED_CODES } from '../../cloud/aws-errors';
+import { refusedKeysAreFinal } from '../../cloud/aws-retry';
 import { ClusterflowConfig } from '../../common/config';
 
 export interface AwsKeys {
@@ -26,7 +26,7 @@ export class StsVerifier {
       endpoint: this.config.awsEndpointUrl,
       credentials: keys,
       maxAttempts: 3,
-      // Keys STS refuses are the answer, not a hiccup: no retries (activities/aws-retry.ts).
+      // Keys STS refuses are the answer, not a hiccup: no retries (cloud/aws-retry.ts).
       extensions: [refusedKeysAreFinal],
     });
     try {

@@ -1,15 +1,17 @@
 import { Module } from '@nestjs/common';
-import type { AwsDeps } from '../../activities/aws-session';
+import type { AwsDeps } from '../../cloud/aws-session';
 import { ApiSettings } from '../common/settings';
 import { AWS_DEPS, DEFAULT_PROJECT, SETTINGS, STORE } from '../common/tokens';
 import { Store } from '../../store/store';
 import { ClustersController } from './clusters.controller';
 import { ClustersService } from './clusters.service';
+import { CloudReadsService } from './cloud-reads.service';
 
 @Module({
   controllers: [ClustersController],
   providers: [
     ClustersService,
+    CloudReadsService,
     {
       provide: AWS_DEPS,
       inject: [SETTINGS, STORE],

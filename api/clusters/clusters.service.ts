@@ -1,38 +1,23 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Client, WorkflowHandle, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/common';
-import { createActivities } from '../../activities';
-import type { AwsDeps } from '../../activities/aws-session';
-import type { ClusterSpec, PoolSpec } from '../../common/cluster-spec';
-import type { ClusterStatus, OperationRecord, Progress } from '../../common/cluster-status';
+import { isSpotPool, type ClusterSpec, type PoolSpec } from '../../common/cluster-spec';
+import { statusCapacity, type ClusterStatus, type OperationRecord, type Progress } from '../../common/cluster-status';
 import { ProfileError, resolveProfile, ResolvedProfile } from '../../common/profile';
 import { clusterListQuery, SEARCH_ATTRIBUTE_KEYS } from '../../common/search-attributes';
 import { specRuleProblems, tagProblems } from '../../common/spec-rules';
 import { clusterEntity, type ClusterEntityInput } from '../../workflows/cluster-entity';
-import {
-  type Accepted,
-  addPoolUpdate,
-  cancelOperationUpdate,
-  deleteClusterUpdate,
-  operationsQuery,
-  progressQuery,
-  reconfigurePoolUpdate,
-  removePoolUpdate,
-  retryOperationUpdate,
-  scalePoolUpdate,
-  specQuery,
-  spotStatusQuery,
-  statusQuery,
-} from '../../workflows/messages';
+import { type Accepted, cancelOperationUpdate, operationsQuery, progressQuery, retryOperationUpdate, specQuery, spotStatusQuery, statusQuery } from '../../workflows/messages';
+import { addPoolUpdate, deleteClusterUpdate, reconfigurePoolUpdate, removePoolUpdate, scalePoolUpdate } from '../../workflows/operations';
 import { clusterWorkflowId, numberOf, operationId, spotWatcherId } from '../../common/workflow-ids';
 import { planCluster } from '../../workflows/plan';
 import { BASTION_INSTANCE_TYPE, preflightNeeds } from '../../workflows/preflight-needs';
 import { ApiError, FieldProblem } from '../common/error-shape';
 import { ApiSettings } from '../common/settings';
-import { AWS_DEPS, SETTINGS, STORE, TEMPORAL_CLIENT } from '../common/tokens';
+import { SETTINGS, STORE, TEMPORAL_CLIENT } from '../common/tokens';
 import { Store } from '../../store/store';
 import { ClusterSpecDto } from './cluster-spec.dto';
-import { regionProblems } from './region-checks';
+import { CloudReadsService } from './cloud-reads.service';
 import { olderOperations } from './operation-history';
 import { RetryingActivity, retryingActivities, retryingForRunningTasks } from './retrying-activities';
 import { UpdatePoolDto } from './pool.dto';
@@ -71,7 +56,7 @@ export class ClustersService {
   constructor(
     @Inject(STORE) private readonly store: Store,
     @Inject(TEMPORAL_CLIENT) private readonly temporal: Client,
-    @Inject(AWS_DEPS) private readonly aws: AwsDeps,
+    private readonly cloud: CloudReadsService,
     @Inject(SETTINGS) private readonly settings: ApiSettings,
   ) {}
 
@@ -94,7 +79,7 @@ export class ClustersService {
       if (error instanceof ProfileError) throw unprocessable(error.problems);
       throw error;
     }
-    const regional = await regionProblems({ ...this.aws, project }, spec).catch((error: Error & { name?: string }) => {
+    const regional = await this.cloud.regionProblems(project, spec).catch((error: Error & { name?: string }) => {
       throw new ApiError(502, `could not check the region with AWS: ${error.name}: ${error.message}`);
     });
     if (regional.length > 0) throw unprocessable(regional);
@@ -104,11 +89,10 @@ export class ClustersService {
   async dryRun(project: string, dto: ClusterSpecDto) {
     const { spec, profile } = await this.admit(project, dto);
     const plan = planCluster(spec);
-    const activities = createActivities({ ...this.aws, project });
     const scope = { accountId: spec.cloud.accountId, region: spec.cloud.region, owner: { cluster: `${project}/${spec.name}`, clusterName: spec.name, extraTags: spec.tags ?? {} } };
     const [preflight, cost] = await Promise.all([
-      activities.runPreflight({ scope, sshKeyName: spec.cloud.sshKeyName, image: profile.image, needs: preflightNeeds(spec) }),
-      activities.estimateCost({
+      this.cloud.preflight(project, { scope, sshKeyName: spec.cloud.sshKeyName, image: profile.image, needs: preflightNeeds(spec) }),
+      this.cloud.estimateCost(project, {
         scope,
         nodes: [
           ...spec.pools.map((p) => ({ instanceType: p.instanceType, count: p.size, spotMaxPricePercent: p.capacity?.type === 'spot' ? p.capacity.maxPricePercent : undefined })),
@@ -200,8 +184,9 @@ export class ClustersService {
     if (status.phase === 'Deleted' || status.phase === 'Deleting') return status;
     // A spot pool's nodes are its bidding watcher's: its view replaces the entity's.
     status.pools = await Promise.all(
-      status.pools.map(async (pool) => {
-        if (!pool.capacity.startsWith('spot')) return pool;
+      status.pools.map(async (stated) => {
+        const pool = { ...stated, capacity: statusCapacity(stated.capacity) };
+        if (!isSpotPool(pool)) return pool;
         const spot = await this.temporal.workflow
           .getHandle(spotWatcherId(project, name, pool.name))
           .query(spotStatusQuery)
@@ -257,7 +242,7 @@ export class ClustersService {
 
   /** Instance types must be offered in every AZ of their pool (asked of AWS). */
   private async offered(project: string, spec: ClusterSpec, field: (f: string) => string): Promise<void> {
-    const problems = await regionProblems({ ...this.aws, project }, spec).catch((error: Error & { name?: string }) => {
+    const problems = await this.cloud.regionProblems(project, spec).catch((error: Error & { name?: string }) => {
       throw new ApiError(502, `could not check the region with AWS: ${error.name}: ${error.message}`);
     });
     if (problems.length > 0) throw unprocessable(problems.map((p) => ({ ...p, field: field(p.field) })));

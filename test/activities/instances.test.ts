@@ -2,8 +2,9 @@ import { DescribeInstanceAttributeCommand, DescribeInstancesCommand, DescribeVol
 import { DescribeInstanceHealthCommand, DescribeLoadBalancersCommand, DescribeTagsCommand } from '@aws-sdk/client-elastic-load-balancing';
 import { loadBalancerName } from '../../activities/load-balancer';
 import type { Scope } from '../../activities/types';
+import { createActivities } from '../../activities';
 import { GENERATION_TAG } from '../../activities/instances';
-import { ec2TagsOf, expectedTags, newScope, ownedBy, simOnly, useBackend } from './support';
+import { ec2TagsOf, expectedTags, mockEnvironment, newScope, ownedBy, simOnly, useBackend } from './support';
 
 /**
  * The API load balancer and instances against a real AWS stand-in (through the simulator,
@@ -61,6 +62,7 @@ describe('load balancer and instance activities', () => {
     const second = await aws.run('ensureLoadBalancer', input);
     expect(second).toEqual(first);
     expect(first.name).toBe(loadBalancerName(lbScope.owner, 'lb/api'));
+    expect(first.kind).toBe('classic-elb');
     expect(first.dnsName).toBeTruthy();
 
     const described = (await aws.elb.send(new DescribeLoadBalancersCommand({ LoadBalancerNames: [first.name] }))).LoadBalancerDescriptions ?? [];
@@ -157,21 +159,24 @@ describe('load balancer and instance activities', () => {
   });
 
   it('waits for running, status checks and InService behind the load balancer', async () => {
-    const lb = await aws.run('ensureLoadBalancer', { scope, key: 'lb/api', subnetIds: [subnets.public], securityGroupIds: [groupId], port: 6443 });
+    const lb = await aws.run('ensureLoadBalancer', { scope, key: 'lb/api', kind: 'classic-elb', subnetIds: [subnets.public], securityGroupIds: [groupId], port: 6443 });
+    const endpoint = { kind: lb.kind, name: lb.name };
     const node = await aws.run('ensureInstance', nodeInput('node/cp/1'));
+    // The second call has the shape calls scheduled before endpoints had kinds took.
+    await aws.run('registerWithLoadBalancer', { scope, endpoint, instanceIds: [node.instanceId] });
     await aws.run('registerWithLoadBalancer', { scope, loadBalancerName: lb.name, instanceIds: [node.instanceId] });
-    await aws.run('registerWithLoadBalancer', { scope, loadBalancerName: lb.name, instanceIds: [node.instanceId] });
-    const result = await aws.run('waitInstanceReady', { scope, instanceId: node.instanceId, loadBalancerName: lb.name });
+    const result = await aws.run('waitInstanceReady', { scope, instanceId: node.instanceId, endpoint });
+    expect(await aws.run('waitInstanceReady', { scope, instanceId: node.instanceId, loadBalancerName: lb.name })).toMatchObject({ instanceId: node.instanceId });
     expect(result).toMatchObject({ instanceId: node.instanceId, state: 'running', key: 'node/cp/1' });
     const health = await aws.elb.send(new DescribeInstanceHealthCommand({ LoadBalancerName: lb.name }));
     expect(health.InstanceStates?.map((s) => [s.InstanceId, s.State])).toEqual([[node.instanceId, 'InService']]);
 
-    await aws.run('deregisterFromLoadBalancer', { scope, loadBalancerName: lb.name, instanceIds: [node.instanceId] });
+    await aws.run('deregisterFromLoadBalancer', { scope, endpoint, instanceIds: [node.instanceId] });
     await aws.run('deregisterFromLoadBalancer', { scope, loadBalancerName: lb.name, instanceIds: [node.instanceId] });
     const after = await aws.elb.send(new DescribeLoadBalancersCommand({ LoadBalancerNames: [lb.name] }));
     expect(after.LoadBalancerDescriptions?.[0].Instances ?? []).toEqual([]);
     await aws.run('deregisterFromLoadBalancer', { scope, loadBalancerName: 'no-such-lb', instanceIds: [node.instanceId] });
-    await aws.run('deleteLoadBalancer', { scope, key: 'lb/api' });
+    await aws.run('deleteLoadBalancer', { scope, key: 'lb/api', kind: 'classic-elb' });
   });
 
   simOnly('waitInstanceReady polls, heartbeating, while a new instance is pending', 'bare moto has no state lag to wait out', async () => {
@@ -184,17 +189,15 @@ describe('load balancer and instance activities', () => {
   simOnly('waitInstanceReady gives up at its deadline, naming the instance and the failing check', 'bare moto cannot impair a status check', async () => {
     const node = await aws.run('ensureInstance', nodeInput('node/cp/impaired'));
     await aws.configureSim({ impairedStatus: { [node.instanceId]: 'instance' } });
-    const before = process.env.CLUSTERFLOW_WAIT_DEADLINE_S;
-    process.env.CLUSTERFLOW_WAIT_DEADLINE_S = '3';
+    // The deadline is a worker setting, read once: a worker configured with 3 s.
+    const impatient = createActivities({ ...aws.deps, config: { ...aws.deps.config, waitDeadlineS: 3 } });
     try {
-      await expect(aws.run('waitInstanceReady', { scope, instanceId: node.instanceId })).rejects.toMatchObject({
+      await expect(mockEnvironment().run(impatient.waitInstanceReady, { scope, instanceId: node.instanceId })).rejects.toMatchObject({
         type: 'WaitDeadlineExceeded',
         nonRetryable: true,
         message: expect.stringMatching(new RegExp(`^gave up waiting for instance ${node.instanceId} ready after 3 s: status checks: instance impaired, system \\w+$`)),
       });
     } finally {
-      if (before === undefined) delete process.env.CLUSTERFLOW_WAIT_DEADLINE_S;
-      else process.env.CLUSTERFLOW_WAIT_DEADLINE_S = before;
       await aws.configureSim({ impairedStatus: { [node.instanceId]: null } });
     }
     await aws.run('terminateInstance', { scope, key: 'node/cp/impaired' });

@@ -1,5 +1,5 @@
 import { CreateKeyPairCommand, DescribeImagesCommand, EC2Client, RunInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
-import { findNewestImage } from '../../activities/images';
+import { findNewestImage } from '../../cloud/images';
 import { createActivities } from '../../activities';
 import type { PreflightInput, PreflightResult } from '../../activities/types';
 import { newScope, REGION, simOnly, useBackend } from './support';

@@ -1,4 +1,4 @@
-import { clearPriceCache, hourlyUsd, parsePriceList } from '../../activities/pricing';
+import { clearPriceCache, hourlyUsd, parsePriceList } from '../../cloud/pricing';
 import { motoOnly, newScope, simOnly, useBackend } from './support';
 
 /** One GetProducts PriceList entry exactly as AWS returns it (a JSON string), for m5.large in us-east-1. */

@@ -1,4 +1,4 @@
-import { clearPriceCache } from '../../activities/pricing';
+import { clearPriceCache } from '../../cloud/pricing';
 import { newScope, simOnly, useBackend } from './support';
 
 /** The spot watcher's price reads against the simulator: on-demand from the Pricing API, spot per AZ. */

@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Activities, createActivities } from '../../activities';
-import type { AwsDeps } from '../../activities/aws-session';
+import type { AwsDeps } from '../../cloud/aws-session';
 import type { Scope } from '../../activities/types';
 import { SqliteStore } from '../../store/sqlite-store';
 import { loadConfig } from '../../common/config';
@@ -146,7 +146,7 @@ export async function startBackend(): Promise<Backend> {
 }
 
 /** Activity failures are the point of several tests; the worker's warnings about them are noise here. */
-function mockEnvironment(): MockActivityEnvironment {
+export function mockEnvironment(): MockActivityEnvironment {
   // Scheduled now, as the server would stamp it, with the longest attempt the workflows give
   // an AWS activity (awsWait's): waits count their deadline, and calls their budget, from it.
   const now = Date.now();
@@ -158,7 +158,7 @@ function mockEnvironment(): MockActivityEnvironment {
 
 function seededDeps(url: string): AwsDeps {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cf-activities-'));
-  const config = loadConfig({ CLUSTERFLOW_DATA_DIR: dataDir, AWS_ENDPOINT_URL: url });
+  const config = loadConfig({ CLUSTERFLOW_DATA_DIR: dataDir, AWS_ENDPOINT_URL: url, CLUSTERFLOW_AWS_POLL_MS: process.env.CLUSTERFLOW_AWS_POLL_MS });
   const secretBox = resolveSecretBox(config);
   const store = new SqliteStore(dataDir);
   store.insertCloudAccount({

@@ -1,7 +1,7 @@
 import { DescribeVpcsCommand } from '@aws-sdk/client-ec2';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { AwsDeps, AwsSession, credentialsFor } from '../../activities/aws-session';
+import { AwsDeps, AwsSession, credentialsFor } from '../../cloud/aws-session';
 import { SqliteStore } from '../../store/sqlite-store';
 import { resolveSecretBox } from '../../common/data-dir';
 import type { KeyView } from '../../sim/credentials';

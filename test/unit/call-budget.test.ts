@@ -1,6 +1,6 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
-import { CallBudget, callBudget, heartbeatWhile } from '../../activities/call-budget';
+import { CallBudget, callBudget, heartbeatWhile } from '../../cloud/call-budget';
 
 /** Each AWS call fits inside its activity attempt; a slow call keeps its attempt alive by heartbeats. */
 describe('call budget', () => {

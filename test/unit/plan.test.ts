@@ -1,5 +1,7 @@
 import { formatCidr, overlaps, parseCidr } from '../../common/cidr';
-import { planCluster, poolNodes, subnetPlan } from '../../workflows/plan';
+import { NODE_ROLE_KEYS } from '../../activities/node-role';
+import { CONTROL_PLANE_SECRET_KEY, JOIN_SECRET_KEY } from '../../activities/secrets';
+import { keyOf, planCluster, poolNodes, RESOURCE_KEYS, SECURITY_GROUPS, subnetPlan } from '../../workflows/plan';
 import { exampleSpec } from './fixtures';
 
 describe('CIDR arithmetic', () => {
@@ -49,9 +51,35 @@ describe('planCluster', () => {
     for (const r of plan.resources) for (const d of r.dependsOn) expect(keys).toContain(d);
     expect(keys.filter((k) => k.startsWith('nat/'))).toHaveLength(3);
     expect(keys.filter((k) => k.startsWith('eip/'))).toHaveLength(3);
-    expect(keys).toEqual(expect.arrayContaining(['vpc', 'igw', 'rtb/public', 'lb/api', 'bastion', 'secret/join', 'sg/nodes']));
-    // Nodes wait for their AZ's NAT route, the API load balancer and the join secret.
-    expect(plan.resources.find((r) => r.key === 'node/master/1')!.dependsOn).toEqual(expect.arrayContaining(['rtb/private/us-east-1b', 'lb/api', 'secret/join', 'iam/node']));
+    expect(keys).toEqual(
+      expect.arrayContaining(['vpc', 'igw', 'rtb/public', 'lb/api', 'bastion', 'secret/join', 'secret/control-plane', 'iam/worker-node', 'iam/control-plane-node', 'sg/nodes']),
+    );
+    // Nodes wait for their AZ's NAT route, the API load balancer and the secrets and role of their kind.
+    expect(plan.resources.find((r) => r.key === 'node/master/1')!.dependsOn).toEqual(
+      expect.arrayContaining(['rtb/private/us-east-1b', 'lb/api', 'secret/join', 'secret/control-plane', 'iam/control-plane-node']),
+    );
+    const worker = plan.resources.find((r) => r.key === 'node/workers/1')!.dependsOn;
+    expect(worker).toEqual(expect.arrayContaining(['secret/join', 'iam/worker-node']));
+    expect(worker).not.toContain('secret/control-plane');
+    expect(worker).not.toContain('iam/control-plane-node');
+  });
+
+  it('names the secrets and roles as the activities tag them', () => {
+    expect(RESOURCE_KEYS.joinSecret).toBe(JOIN_SECRET_KEY);
+    expect(RESOURCE_KEYS.controlPlaneSecret).toBe(CONTROL_PLANE_SECRET_KEY);
+    expect(RESOURCE_KEYS.workerNodeRole).toBe(NODE_ROLE_KEYS.worker);
+    expect(RESOURCE_KEYS.controlPlaneNodeRole).toBe(NODE_ROLE_KEYS['control-plane']);
+    expect(keyOf.natGateway('us-east-1a')).toBe('nat/us-east-1a');
+  });
+
+  it('orders the security groups after the groups their rules name', () => {
+    const seen: string[] = [];
+    for (const group of SECURITY_GROUPS) {
+      for (const source of group.sources) expect(seen).toContain(source);
+      seen.push(group.key);
+    }
+    // Delete runs the reverse; recorded delete histories scheduled them in this order.
+    expect([...SECURITY_GROUPS].reverse().map((g) => g.key)).toEqual(['sg/control-plane', 'sg/nodes', 'sg/bastion', 'sg/lb']);
   });
 
   it('creates no network for static placement', () => {

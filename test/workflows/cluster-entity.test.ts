@@ -68,6 +68,7 @@ describe('clusterEntity workflow', () => {
       expect(running.network.subnets).toHaveLength(3);
       expect(running.pools.map((p) => [p.name, p.nodes.length])).toEqual([['master', 3], ['workers', 3], ['spot', 0]]);
       expect(running.pools[2].waiting).toMatchObject({ count: 2 });
+      expect(running.pools.map((p) => p.capacity)).toEqual([{ type: 'on-demand' }, { type: 'on-demand' }, { type: 'spot', maxPricePercent: 60 }]);
       expect(calls.filter((c) => c === 'ensureNatGateway')).toHaveLength(3);
       expect(calls.filter((c) => c === 'registerWithLoadBalancer')).toHaveLength(3);
 
@@ -101,6 +102,30 @@ describe('clusterEntity workflow', () => {
       for (const { workflowId, history } of await Promise.all(histories)) {
         await Worker.runReplayHistory({ workflowsPath: require.resolve('../../workflows') }, history, workflowId);
       }
+    });
+  });
+
+  it('reads a carried status whose capacity is in words (recorded before it was a union) as the union', async () => {
+    const { activities } = stubActivities();
+    await withWorker(activities, async (taskQueue) => {
+      const spec = exampleSpec({ name: 'worded' });
+      const pool = (name: string, capacity: string) => ({ name, role: 'worker', desired: 2, instanceType: 'm5.large', capacity, nodes: [] });
+      const worded = {
+        name: 'worded',
+        project: 'default',
+        region: 'us-east-1',
+        phase: 'Running',
+        network: { placement: 'dynamic', subnets: [], natGateways: [], securityGroups: {} },
+        pools: [pool('master', 'on-demand'), pool('workers', 'on-demand'), pool('spot', 'spot (max 60% of on-demand)')],
+      };
+      const handle = await env.client.workflow.start('clusterEntity', {
+        taskQueue,
+        workflowId: clusterWorkflowId('default', 'worded'),
+        args: [{ project: 'default', spec, profile, reconcileIntervalS: 3600, carried: { status: worded, operations: [], operationCount: 1 } }],
+      });
+      const status = await handle.query<ClusterStatus>('status');
+      expect(status.pools.map((p) => p.capacity)).toEqual([{ type: 'on-demand' }, { type: 'on-demand' }, { type: 'spot', maxPricePercent: 60 }]);
+      await handle.terminate();
     });
   });
 

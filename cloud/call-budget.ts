@@ -1,4 +1,13 @@
-import { currentContext } from './polling';
+import { Context } from '@temporalio/activity';
+
+/** The running activity's context, or undefined outside an activity (the API's dry run). */
+export function currentContext(): Context | undefined {
+  try {
+    return Context.current();
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * What one activity attempt allows its AWS calls. A call must end before its attempt does:

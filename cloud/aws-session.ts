@@ -6,13 +6,14 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
 import { STSClient } from '@aws-sdk/client-sts';
 import { ApplicationFailure } from '@temporalio/common';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { ClusterflowConfig } from '../common/config';
 import { SecretBox } from '../common/secret-box';
 import { Store } from '../store/store';
 import { refusedKeysAreFinal } from './aws-retry';
 import { CallBudget, callBudget, heartbeatWhile } from './call-budget';
 
-/** What activities need to reach AWS; workflows only ever carry the account id. */
+/** What activities and the API's dry run need to reach AWS; workflows only ever carry the account id. */
 export interface AwsDeps {
   config: ClusterflowConfig;
   store: Store;
@@ -155,6 +156,17 @@ export class AwsSession {
   }
 }
 
+const inSession = new AsyncLocalStorage<AwsDeps>();
+
+/**
+ * The deps of the session the calling code runs in, for helpers deep inside a step that are
+ * not handed them (the activities' waits read their poll interval and deadline here, from
+ * the process's settings); undefined outside `withSession`.
+ */
+export function sessionDeps(): AwsDeps | undefined {
+  return inSession.getStore();
+}
+
 /** Runs `body` with a session for the account and region, and closes its clients afterwards. */
 export async function withSession<T>(
   deps: AwsDeps,
@@ -163,7 +175,7 @@ export async function withSession<T>(
 ): Promise<T> {
   const session = new AwsSession(deps, where.accountId, where.region);
   try {
-    return await heartbeatWhile(() => body(session));
+    return await inSession.run(deps, () => heartbeatWhile(() => body(session)));
   } finally {
     session.close();
   }

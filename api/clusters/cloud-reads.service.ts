@@ -1,0 +1,73 @@
+import { DescribeAvailabilityZonesCommand, DescribeInstanceTypeOfferingsCommand } from '@aws-sdk/client-ec2';
+import { Inject, Injectable } from '@nestjs/common';
+import { guard } from '../../cloud/aws-errors';
+import { AwsDeps, ec2Client } from '../../cloud/aws-session';
+import { runPreflight, PreflightInput, PreflightResult } from '../../cloud/preflight';
+import { CostEstimate, CostInput, estimateCost } from '../../cloud/pricing';
+import type { ClusterSpec } from '../../common/cluster-spec';
+import type { RuleProblem } from '../../common/spec-rules';
+import { AWS_DEPS } from '../common/tokens';
+
+/**
+ * What the API asks AWS itself, read-only and with the account's own keys: the region checks
+ * of a create or a pool change, and the dry run's preflight and cost estimate. The latter run
+ * the worker's code (cloud/), failing as its activities do, so a dry run answers what the
+ * create's own preflight would.
+ */
+@Injectable()
+export class CloudReadsService {
+  private readonly preflightOf = guard(runPreflight);
+  private readonly costOf = guard(estimateCost);
+
+  constructor(@Inject(AWS_DEPS) private readonly aws: AwsDeps) {}
+
+  private deps(project: string): AwsDeps {
+    return { ...this.aws, project };
+  }
+
+  preflight(project: string, input: PreflightInput): Promise<PreflightResult> {
+    return this.preflightOf(this.deps(project), input);
+  }
+
+  estimateCost(project: string, input: CostInput): Promise<CostEstimate> {
+    return this.costOf(this.deps(project), input);
+  }
+
+  /** The rules that need AWS to answer: AZs that exist in the region, instance types offered in every AZ of their pool. */
+  async regionProblems(project: string, spec: ClusterSpec): Promise<RuleProblem[]> {
+    const ec2 = ec2Client(this.deps(project), spec.cloud.accountId, spec.cloud.region);
+    try {
+      const zones = await ec2.send(new DescribeAvailabilityZonesCommand({}));
+      const available = new Set((zones.AvailabilityZones ?? []).filter((z) => z.State === 'available').map((z) => z.ZoneName));
+      const problems: RuleProblem[] = [];
+      spec.pools.forEach((pool, i) =>
+        pool.azs.forEach((az, j) => {
+          if (!available.has(az)) {
+            problems.push({ field: `pools.${i}.azs.${j}`, rule: 'az-exists', message: `AZ ${az} does not exist (or is not available) in ${spec.cloud.region}` });
+          }
+        }),
+      );
+      if (problems.length > 0) return problems;
+
+      const types = [...new Set(spec.pools.map((p) => p.instanceType))];
+      const offered = new Set<string>();
+      let NextToken: string | undefined;
+      do {
+        const page = await ec2.send(
+          new DescribeInstanceTypeOfferingsCommand({ LocationType: 'availability-zone', Filters: [{ Name: 'instance-type', Values: types }], NextToken }),
+        );
+        for (const o of page.InstanceTypeOfferings ?? []) offered.add(`${o.InstanceType}@${o.Location}`);
+        NextToken = page.NextToken;
+      } while (NextToken);
+      spec.pools.forEach((pool, i) => {
+        const missing = pool.azs.filter((az) => !offered.has(`${pool.instanceType}@${az}`));
+        if (missing.length > 0) {
+          problems.push({ field: `pools.${i}.instanceType`, rule: 'instance-type-offered', message: `${pool.instanceType} is not offered in ${missing.join(', ')}` });
+        }
+      });
+      return problems;
+    } finally {
+      ec2.destroy();
+    }
+  }
+}

@@ -1,0 +1,32 @@
+/**
+ * The cluster entity's operations table: each operation type and its module. The entity's
+ * loop dispatches through it and nothing else (docs/architecture.md#operations).
+ */
+import type { OperationType } from '../../common/cluster-status';
+import { addPoolOperation } from './add-pool';
+import { create } from './create';
+import { deleteOperation } from './delete';
+import type { AnyOperation } from './operation-module';
+import { reconfigure } from './reconfigure';
+import { removePoolOperation } from './remove-pool';
+import { repair } from './repair';
+import { scale } from './scale';
+
+export const OPERATIONS: Record<OperationType, AnyOperation> = {
+  create,
+  delete: deleteOperation,
+  scale,
+  'add-pool': addPoolOperation,
+  'remove-pool': removePoolOperation,
+  reconfigure,
+  repair,
+};
+
+export { addPoolUpdate, addPool } from './add-pool';
+export { deleteClusterUpdate } from './delete';
+export { reconfigurePoolUpdate, reconfigurePool } from './reconfigure';
+export { removePoolUpdate, removePool } from './remove-pool';
+export { repairNodes, type RepairInput } from './repair';
+export { scalePoolUpdate, scalePool } from './scale';
+export type { PoolOperationInput } from './pool-operation';
+export type { Request } from './operation-module';

@@ -1,0 +1,108 @@
+/**
+ * What the pool operations (scale, add-pool, remove-pool, reconfigure) share: their input,
+ * their task list, bringing a pool to its size, and how their result folds into the entity.
+ */
+import { setHandler } from '@temporalio/workflow';
+import type { InstanceInfo } from '../../activities/types';
+import type { NetworkStatus, NodeStatus } from '../../common/cluster-status';
+import { isSpotPool, type ClusterSpec, type PoolSpec } from '../../common/cluster-spec';
+import { aws } from '../activities';
+import { progressQuery } from '../messages';
+import { indexOf, launchNodes, nodeStatus, poolStatus, resolveImage, retire } from '../node-lifecycle';
+import { OperationInput, scopeOf } from '../operation';
+import { nodeKey } from '../plan';
+import { TaskList } from '../tasks';
+import type { Run } from './operation-module';
+
+/** What a pool operation knows of the running cluster, from the entity's status. */
+export interface PoolOperationInput extends OperationInput {
+  network: NetworkStatus;
+  /** The pool as it is to become (new size and/or instance type, or the new pool). */
+  pool: PoolSpec;
+  /** Its nodes now. */
+  nodes: NodeStatus[];
+  /** This operation's number: the generation of every node it launches. */
+  generation: number;
+}
+
+export function operationTasks(title: string): TaskList {
+  const tasks = new TaskList(title);
+  setHandler(progressQuery, () => tasks.progress());
+  return tasks;
+}
+
+/**
+ * Brings a pool to its size: launches the lowest free indices (so the pool stays spread over
+ * its AZs) or retires the highest ones. Spot pools are left to their watcher.
+ */
+export async function bringToSize(input: PoolOperationInput, current: NodeStatus[], tasks: TaskList): Promise<NodeStatus[]> {
+  const { pool } = input;
+  if (isSpotPool(pool)) {
+    tasks.skip('nodes', 'spot nodes are launched by the pool’s bidding watcher');
+    return current;
+  }
+  const used = new Set(current.map(indexOf));
+  const missing: number[] = [];
+  for (let i = 0; missing.length + used.size < pool.size; i++) if (!used.has(i)) missing.push(i);
+  const surplus = [...current].sort((a, b) => indexOf(b) - indexOf(a)).slice(0, Math.max(0, current.length - pool.size));
+  tasks.plan([...(missing.length > 0 ? ['image'] : []), ...missing.map((i) => nodeKey(pool.name, i)), ...surplus.map((n) => `retire ${n.key}`)]);
+
+  let launched: InstanceInfo[] = [];
+  if (missing.length > 0) {
+    const imageId = await resolveImage(input, tasks);
+    // Cancelled or failed midway: the nodes this operation launched go again, the pool is as it was.
+    launched = await launchNodes(input, pool, missing, imageId, tasks);
+  }
+  await Promise.all(surplus.map((node) => tasks.run(`retire ${node.key}`, () => retire(input, pool, node))));
+  const gone = new Set(surplus.map((n) => n.instanceId));
+  return [...current.filter((n) => !gone.has(n.instanceId)), ...launched.map(nodeStatus)];
+}
+
+/** The spec once a pool request has been carried out. */
+export function specAfter(spec: ClusterSpec, type: string, pool: PoolSpec): ClusterSpec {
+  if (type === 'remove-pool') return { ...spec, pools: spec.pools.filter((p) => p.name !== pool.name) };
+  if (type === 'add-pool') return { ...spec, pools: [...spec.pools, pool] };
+  return { ...spec, pools: spec.pools.map((p) => (p.name === pool.name ? pool : p)) };
+}
+
+/** The child's input: the cluster as it is to become, and the pool's nodes now. */
+export function poolInput({ entity, request, record, generation }: Run): PoolOperationInput {
+  const pool = request.pool as PoolSpec;
+  return {
+    project: entity.project,
+    spec: specAfter(entity.spec, request.type, pool),
+    profile: entity.profile,
+    operationId: record.id,
+    network: entity.status.network,
+    pool,
+    nodes: entity.status.pools.find((p) => p.name === pool.name)?.nodes ?? [],
+    generation,
+  };
+}
+
+/** The pool's new nodes into the status, the request into the spec. */
+export function foldPool({ entity, request }: Run, nodes: NodeStatus[]): void {
+  const pool = request.pool as PoolSpec;
+  const { status } = entity;
+  entity.spec = specAfter(entity.spec, request.type, pool);
+  const others = status.pools.filter((p) => p.name !== pool.name);
+  status.pools =
+    request.type === 'remove-pool'
+      ? others
+      : entity.spec.pools.map((p) => (p.name === pool.name ? { ...poolStatus(p, []), nodes } : (others.find((o) => o.name === p.name) ?? poolStatus(p, []))));
+}
+
+/** After a failed pool operation, what AWS actually runs is the truth about the pools. */
+export async function observeNodes({ entity }: Run, failure: { message: string }): Promise<string> {
+  try {
+    const instances = await aws.listClusterInstances({ scope: scopeOf(entity) });
+    entity.status.pools = entity.spec.pools.map((pool) => poolStatus(pool, instances.filter((i) => i.state !== 'terminated' && i.state !== 'shutting-down')));
+  } catch {
+    // The status keeps what it had; the operation's own error says what went wrong.
+  }
+  return failure.message;
+}
+
+export const poolSummary = (run: Run) => `${run.request.type} pool ${run.request.pool?.name} on cluster ${run.entity.project}/${run.entity.spec.name}`;
+
+export const POOL_PHASES = { running: 'Updating', succeeded: 'Running', failed: 'Running' } as const;

@@ -1,0 +1,86 @@
+import { ApplicationFailure, defineUpdate } from '@temporalio/workflow';
+import type { NodeStatus } from '../../common/cluster-status';
+import { isSpotPool, type PoolSpec } from '../../common/cluster-spec';
+import { checkReconfigure, checkScale } from '../../common/day2-rules';
+import type { Accepted } from '../messages';
+import { indexOf, nodeStatus, replaceNode, resolveImage } from '../node-lifecycle';
+import { rule, recordedPool, type Entity, type OperationModule, type Run } from './operation-module';
+import { bringToSize, foldPool, observeNodes, operationTasks, poolInput, POOL_PHASES, poolSummary, type PoolOperationInput } from './pool-operation';
+
+export interface ReconfigureArgs {
+  pool: string;
+  instanceType: string;
+  size?: number;
+}
+
+/** A pool's nodes replaced by nodes of another instance type (PATCH /v1/clusters/:name/pools/:pool {instanceType}). */
+export const reconfigurePoolUpdate = defineUpdate<Accepted, [ReconfigureArgs]>('reconfigurePool');
+
+/**
+ * Rolling reconfigure (docs/architecture.md#reconfigure): each old node is replaced in turn by one of the new instance type —
+ * launched, ready (InService for the control plane), and only then is the old one drained and
+ * terminated. The pool never has fewer ready nodes than its size, nor more than size + 1.
+ */
+export async function reconfigurePool(input: PoolOperationInput): Promise<NodeStatus[]> {
+  const { pool } = input;
+  const tasks = operationTasks(`reconfigure pool ${pool.name} to ${pool.instanceType}`);
+  const old = [...input.nodes].filter((n) => n.instanceType !== pool.instanceType).sort((a, b) => indexOf(a) - indexOf(b));
+  tasks.plan(['image', ...old.map((n) => `replace ${n.key}`)]);
+  const imageId = await resolveImage(input, tasks);
+  const nodes = [...input.nodes];
+  for (const previous of old) {
+    const fresh = await tasks.run(`replace ${previous.key}`, () => replaceNode(input, pool, previous, imageId), (i) => `${previous.instanceId} → ${i.instanceId}`);
+    nodes.splice(nodes.findIndex((n) => n.instanceId === previous.instanceId), 1, nodeStatus(fresh));
+  }
+  // A size asked with the new type is reached once every node runs it.
+  return nodes.length === pool.size ? nodes : bringToSize(input, nodes, tasks);
+}
+
+function check(entity: Entity, pool: string, instanceType: string, size: number | undefined): void {
+  rule(() => checkReconfigure(entity.spec, pool, instanceType));
+  if (isSpotPool(entity.poolNamed(pool))) {
+    throw ApplicationFailure.nonRetryable(`pool ${pool} is a spot pool: its instance type cannot be changed in place (remove it and add a new one)`, 'RuleViolation', {
+      rule: 'spot-pool-reconfigure-unsupported',
+    });
+  }
+  if (size !== undefined && size !== entity.poolNamed(pool).size) rule(() => checkScale(entity.spec, pool, size));
+}
+
+/**
+ * A rolling reconfigure stopped halfway keeps the replacements it finished: the pool then
+ * runs both instance types, which its record says (a retry finishes the roll).
+ */
+function replacedSoFar(run: Run, pool: PoolSpec): string {
+  const nodes = run.entity.status.pools.find((p) => p.name === pool.name)?.nodes ?? [];
+  const replaced = nodes.filter((n) => n.instanceType === pool.instanceType).map((n) => n.key);
+  if (replaced.length === 0) return '';
+  if (replaced.length === nodes.length) return `; every node was already replaced and runs ${pool.instanceType}`;
+  return `; already replaced and kept on ${pool.instanceType}: ${replaced.join(', ')} (the pool runs both instance types until a retry finishes the roll)`;
+}
+
+export const reconfigure: OperationModule<ReconfigureArgs, PoolOperationInput, NodeStatus[]> = {
+  type: 'reconfigure',
+  update: reconfigurePoolUpdate,
+  validate(entity, { pool, instanceType, size }) {
+    entity.requireRunning();
+    check(entity, pool, instanceType, size);
+  },
+  request: (entity, { pool, instanceType, size }) => ({ type: 'reconfigure', pool: { ...entity.poolNamed(pool), instanceType, size: size ?? entity.poolNamed(pool).size } }),
+  retry(entity, record) {
+    entity.requireRunning();
+    const pool = recordedPool(record);
+    rule(() => {
+      checkReconfigure(entity.spec, pool.name, pool.instanceType);
+      if (pool.size !== entity.poolNamed(pool.name).size) checkScale(entity.spec, pool.name, pool.size);
+    });
+  },
+  phases: POOL_PHASES,
+  summary: poolSummary,
+  workflow: reconfigurePool,
+  input: poolInput,
+  fold: foldPool,
+  async failed(run, failure) {
+    const message = await observeNodes(run, failure);
+    return `${message}${replacedSoFar(run, run.request.pool as PoolSpec)}`;
+  },
+};
