@@ -21,6 +21,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { repoRoot } from '../common/paths';
 import { mulberry32 } from '../common/seeded-random';
+import { numberOf, operationId } from '../common/workflow-ids';
 import { launchStack, RunningStack, stackEnv, stackPorts, StackPorts } from '../scripts/stack-driver';
 
 // ---------------------------------------------------------------------------------------
@@ -594,14 +595,14 @@ class Campaign {
   }
 
   private static numberOf(id: string): number {
-    return Number(/^op-(\d+)-/.exec(id)?.[1] ?? 0);
+    return numberOf({ id });
   }
 
   /** An operation of `type` numbered above `after`, if one was started (a request whose answer was lost). */
   private async newerOperation(type: OpType, after: number, initialCreate: boolean): Promise<string | undefined> {
     if (initialCreate) {
       const cluster = await this.read(`/v1/clusters/${this.model!.name}`);
-      return cluster.status === 200 ? 'op-1-create' : undefined;
+      return cluster.status === 200 ? operationId(1, 'create') : undefined;
     }
     const found = (await this.operations()).filter((o) => Campaign.numberOf(o.id) > after && !this.ourOps.has(o.id));
     return found.find((o) => o.type === type)?.id;

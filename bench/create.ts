@@ -12,6 +12,8 @@ import * as path from 'node:path';
 import { launchStack, stackEnv, stackPorts } from '../scripts/stack-driver';
 import type { ClusterSpec } from '../common/cluster-spec';
 import { planCluster, PlannedResource } from '../workflows/plan';
+import { awsPollMsFrom } from '../common/config';
+import { operationId } from '../common/workflow-ids';
 
 interface Delays {
   instancePending: number;
@@ -107,7 +109,7 @@ async function main(): Promise<void> {
       await new Promise((r) => setTimeout(r, 100));
     }
     const seenRunning = Date.now() - startedAt;
-    const op = await json(`${api}/v1/clusters/bench/operations/op-1-create`, { headers });
+    const op = await json(`${api}/v1/clusters/bench/operations/${operationId(1, 'create')}`, { headers });
     const measured = Date.parse(op.finishedAt) - Date.parse(op.startedAt);
 
     const opStart = Date.parse(op.startedAt);
@@ -124,7 +126,7 @@ async function main(): Promise<void> {
     const lines = [
       'create benchmark: 3 AZs, control plane 3 (m5.large), workers 3 (m5.large), compute 2 (c5.xlarge)',
       `simulator delays (ms, scale ${scale}): ${JSON.stringify(delays)}`,
-      `AWS poll interval: ${process.env.CLUSTERFLOW_AWS_POLL_MS ?? '2000 (default)'} ms`,
+      `AWS poll interval: ${awsPollMsFrom(process.env)} ms`,
       '',
       'critical-path lower bound: the longest chain in the plan’s dependency graph, each resource',
       'weighted by how long AWS keeps it from being ready (NAT gateway: pending→available;',

@@ -12,10 +12,16 @@ export interface ApiEndpointRef {
 }
 
 /**
+ * The kind a cluster gets, and the kind anything recorded before endpoints had kinds means
+ * (statuses, activity inputs, results).
+ */
+export const DEFAULT_API_ENDPOINT_KIND: ApiEndpointKind = 'classic-elb';
+
+/**
  * The endpoint a status names. Clusters created before endpoints had kinds name only their
  * classic load balancer.
  */
 export function endpointOf(network: { endpoint?: ApiEndpointRef; loadBalancerName?: string }): ApiEndpointRef | undefined {
   if (network.endpoint) return network.endpoint;
-  return network.loadBalancerName ? { kind: 'classic-elb', name: network.loadBalancerName } : undefined;
+  return network.loadBalancerName ? { kind: DEFAULT_API_ENDPOINT_KIND, name: network.loadBalancerName } : undefined;
 }

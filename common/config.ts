@@ -20,6 +20,9 @@ export interface ClusterflowConfig {
   temporalNamespace: string;
   taskQueue: string;
   temporalUiPort: number;
+  /** The dev server's HTTP API and metrics ports; unset, the CLI picks free ones. */
+  temporalHttpPort?: number;
+  temporalMetricsPort?: number;
   /** Browser origins of the Temporal Web UI, allowed to call the API's codec endpoint. */
   temporalUiOrigins: string[];
   awsEndpointUrl?: string;
@@ -34,6 +37,10 @@ export interface ClusterflowConfig {
   /** How long one such wait may last in all, counted from the activity's first attempt (s). */
   waitDeadlineS: number;
   cacheDir: string;
+}
+
+function optionalIntFrom(env: NodeJS.ProcessEnv, name: string): number | undefined {
+  return env[name] ? intFrom(env, name, 0) || undefined : undefined;
 }
 
 function intFrom(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -114,6 +121,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ClusterflowCon
     temporalNamespace: env.TEMPORAL_NAMESPACE || 'default',
     taskQueue: env.CLUSTERFLOW_TASK_QUEUE || 'clusterflow',
     temporalUiPort,
+    temporalHttpPort: optionalIntFrom(env, 'CLUSTERFLOW_TEMPORAL_HTTP_PORT'),
+    temporalMetricsPort: optionalIntFrom(env, 'CLUSTERFLOW_TEMPORAL_METRICS_PORT'),
     // The Web UI as the browser reaches it: the launcher prints 127.0.0.1, and localhost is the same UI.
     temporalUiOrigins: originsFrom(env, 'CLUSTERFLOW_TEMPORAL_UI_ORIGINS', [`http://127.0.0.1:${temporalUiPort}`, `http://localhost:${temporalUiPort}`]),
     awsEndpointUrl,

@@ -63,8 +63,8 @@ function components(config: ClusterflowConfig, root: string, only: ComponentName
           '--log-level', 'warn',
           // Left to the CLI, these two are random free ports, free when picked and bound a
           // moment later: a test stack's simulator could take one first. Tests set both.
-          ...(process.env.CLUSTERFLOW_TEMPORAL_HTTP_PORT ? ['--http-port', process.env.CLUSTERFLOW_TEMPORAL_HTTP_PORT] : []),
-          ...(process.env.CLUSTERFLOW_TEMPORAL_METRICS_PORT ? ['--metrics-port', process.env.CLUSTERFLOW_TEMPORAL_METRICS_PORT] : []),
+          ...(config.temporalHttpPort ? ['--http-port', String(config.temporalHttpPort)] : []),
+          ...(config.temporalMetricsPort ? ['--metrics-port', String(config.temporalMetricsPort)] : []),
           ...devServerSearchAttributeArgs(),
           // Payloads are encrypted (common/payload-codec.ts); the UI shows them decrypted via the API.
           ...(only.includes('api') ? ['--ui-codec-endpoint', codecEndpoint(config)] : []),

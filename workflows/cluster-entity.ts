@@ -57,7 +57,7 @@ function carriedStatus(status: ClusterStatus): ClusterStatus {
  * deleted.
  */
 export async function clusterEntity(input: ClusterEntityInput): Promise<ClusterStatus> {
-  const { project, profile } = input;
+  const { project } = input;
   const status: ClusterStatus = input.carried?.status
     ? carriedStatus(input.carried.status)
     : {
@@ -102,11 +102,11 @@ export async function clusterEntity(input: ClusterEntityInput): Promise<ClusterS
 
   const entity: Entity = {
     project,
-    profile,
+    profile: input.profile,
     spec: input.spec,
     status,
     keepOnFailure: input.keepOnFailure,
-    watchers: new SpotWatchers({ project, profile, spec: () => entity.spec, status, spotIntervalS: () => intervals.spotIntervalS }),
+    watchers: new SpotWatchers({ project, profile: () => entity.profile, spec: () => entity.spec, status, spotIntervalS: () => intervals.spotIntervalS }),
     poolNamed: (name) => entity.spec.pools.find((p) => p.name === name) as PoolSpec,
     subnetAzs: () => status.network.subnets.map((s) => s.az),
     refuseWhileBusy,
@@ -309,7 +309,7 @@ export async function clusterEntity(input: ClusterEntityInput): Promise<ClusterS
       await continueAsNew<typeof clusterEntity>({
         project,
         spec: entity.spec,
-        profile,
+        profile: entity.profile,
         reconcileIntervalS: intervals.reconcileIntervalS,
         spotIntervalS: intervals.spotIntervalS,
         operationLogLimit: input.operationLogLimit,

@@ -1,6 +1,6 @@
 import { ApplicationFailure, CancellationScope, patched, setHandler } from '@temporalio/workflow';
 import type { ApiEndpointInfo, IngressRule, Scope } from '../activities/types';
-import type { ApiEndpointRef } from '../common/api-endpoint';
+import { DEFAULT_API_ENDPOINT_KIND, type ApiEndpointRef } from '../common/api-endpoint';
 import type { NetworkStatus, PoolStatus } from '../common/cluster-status';
 import { controlPlanePool, PoolSpec } from '../common/cluster-spec';
 import { activitiesSettled, aws, awsWait } from './activities';
@@ -28,7 +28,7 @@ interface SubnetIds {
  * endpoints had kinds has none: it was a classic ELB.
  */
 function endpointRef(info: ApiEndpointInfo): ApiEndpointRef {
-  return { kind: (info as Partial<ApiEndpointInfo>).kind ?? 'classic-elb', name: info.name };
+  return { kind: (info as Partial<ApiEndpointInfo>).kind ?? DEFAULT_API_ENDPOINT_KIND, name: info.name };
 }
 
 /**
@@ -100,7 +100,7 @@ async function buildCluster(input: OperationInput): Promise<ClusterBuild> {
         aws.ensureLoadBalancer({
           scope,
           key: RESOURCE_KEYS.apiEndpoint,
-          kind: 'classic-elb',
+          kind: DEFAULT_API_ENDPOINT_KIND,
           subnetIds: n.subnets.map((s) => s.publicSubnetId),
           securityGroupIds: [g[SECURITY_GROUP_KEYS.loadBalancer]],
           port: API_SERVER_PORT,

@@ -2,7 +2,7 @@ import { setHandler } from '@temporalio/workflow';
 import { aws, awsWait } from './activities';
 import { progressQuery } from './messages';
 import type { NetworkStatus } from '../common/cluster-status';
-import { endpointOf } from '../common/api-endpoint';
+import { DEFAULT_API_ENDPOINT_KIND, endpointOf } from '../common/api-endpoint';
 import { OperationInput, scopeOf } from './operation';
 import { keyOf, planCluster, RESOURCE_KEYS, SECURITY_GROUPS } from './plan';
 import { TaskList } from './tasks';
@@ -37,7 +37,7 @@ export async function deleteCluster(input: OperationInput & { network?: NetworkS
   // Instances and NAT gateways take longest to go; both start at once.
   const instances = tasks.run('instances', () => awsWait.terminateClusterInstances({ scope }), (r) => `${r.terminated.length} terminated`);
   // A create that failed before its status had an endpoint made (at most) a classic ELB.
-  const endpointKind = endpointOf(input.network ?? {})?.kind ?? 'classic-elb';
+  const endpointKind = endpointOf(input.network ?? {})?.kind ?? DEFAULT_API_ENDPOINT_KIND;
   const loadBalancer = tasks.run('load balancer', () => aws.deleteLoadBalancer({ scope, key: RESOURCE_KEYS.apiEndpoint, kind: endpointKind }));
   const nats = dynamic
     ? azs.map((az) =>

@@ -3,5 +3,6 @@ export * from './discover-region';
 export * from './cluster-entity';
 export * from './create-cluster';
 export * from './delete-cluster';
-export { addPool, scalePool, reconfigurePool, removePool, repairNodes } from './operations';
+// Each operation's child workflow, exported by the operations table's index.
+export * from './operations';
 export * from './spot-watcher';

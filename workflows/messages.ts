@@ -1,6 +1,7 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { ClusterStatus, OperationRecord, Progress, SpotPoolStatus } from '../common/cluster-status';
+import type { ClusterStatus, NetworkStatus, OperationRecord, Progress, SpotPoolStatus } from '../common/cluster-status';
 import type { ClusterSpec } from '../common/cluster-spec';
+import type { ResolvedProfile } from '../common/profile';
 
 /** The cluster entity's status (the API's GET /v1/clusters/:name). */
 export const statusQuery = defineQuery<ClusterStatus>('status');
@@ -25,6 +26,11 @@ export const retryOperationUpdate = defineUpdate<Accepted, [{ operationId: strin
 
 /** A spot pool's bidding watcher: its status (the API merges it into the pool's). */
 export const spotStatusQuery = defineQuery<SpotPoolStatus>('spotStatus');
+/**
+ * The cluster as it now is (an operation changed its spec, profile or network): the watcher's
+ * later launches use it, and it carries it across continue-as-new.
+ */
+export const clusterChangedSignal = defineSignal<[{ spec: ClusterSpec; profile: ResolvedProfile; network: NetworkStatus }]>('clusterChanged');
 /** The pool's new size (a scale of a spot pool). */
 export const resizeSignal = defineSignal<[number]>('resize');
 /**

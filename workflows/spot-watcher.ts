@@ -21,7 +21,7 @@ import { scopeOf } from './operation';
 import { nodeKey, planFor } from './plan';
 import { readableError } from '../common/readable-error';
 import { PATCHES } from './patches';
-import { resizeSignal, spotStatusQuery, watcherStoppedSignal } from './messages';
+import { clusterChangedSignal, resizeSignal, spotStatusQuery, watcherStoppedSignal } from './messages';
 import { clusterWorkflowId } from '../common/workflow-ids';
 
 
@@ -115,6 +115,24 @@ export async function spotWatcher(input: SpotWatcherInput): Promise<void> {
     };
   };
   setHandler(spotStatusQuery, view);
+  /** The cluster as the entity last said it is: what launches boot and join. */
+  const cluster = { project: input.project, spec: input.spec, profile: input.profile, network: input.network };
+  /**
+   * Taken in between ticks, never in the middle of one: a signal can reach a run while a tick
+   * awaits its local activities, and replay need not hand it over at that same point.
+   */
+  let changedTo: { spec: ClusterSpec; profile: ResolvedProfile; network: NetworkStatus } | undefined;
+  setHandler(clusterChangedSignal, (changed) => {
+    changedTo = changed;
+    wake = true;
+  });
+  const takeChange = () => {
+    if (!changedTo) return;
+    Object.assign(cluster, changedTo);
+    changedTo = undefined;
+    // The profile may name another image: resolved again at the next launch.
+    state.imageId = undefined;
+  };
   setHandler(resizeSignal, (size) => {
     state.desired = size;
     wake = true;
@@ -176,7 +194,7 @@ export async function spotWatcher(input: SpotWatcherInput): Promise<void> {
   }
 
   async function launch(launches: Launch[], confirming: boolean): Promise<void> {
-    if (!state.imageId) state.imageId = await imageOf(awsOnce, input);
+    if (!state.imageId) state.imageId = await imageOf(awsOnce, cluster);
     const imageId = state.imageId;
     const unconfirmed = (state.unconfirmed ??= {});
     const plans = launches.map((l) => {
@@ -188,11 +206,11 @@ export async function spotWatcher(input: SpotWatcherInput): Promise<void> {
       plans.map((plan, i) =>
         startNode(
           awsOnce,
-          input,
+          cluster,
           scope,
           plan,
           pool,
-          joiningContext(input.network, imageId, launches[i].generation, plan.az),
+          joiningContext(cluster.network, imageId, launches[i].generation, plan.az),
           launches[i].maxPrice,
           launches[i].again,
         ),
@@ -313,9 +331,11 @@ export async function spotWatcher(input: SpotWatcherInput): Promise<void> {
     if (patched(PATCHES.liveSettingsEachRun)) intervalS = (await liveSettings()).spotIntervalS ?? intervalS;
     for (;;) {
       if (workflowInfo().continueAsNewSuggested) {
-        await continueAsNew<typeof spotWatcher>({ ...input, intervalS, carried: state });
+        takeChange();
+        await continueAsNew<typeof spotWatcher>({ ...input, spec: cluster.spec, profile: cluster.profile, network: cluster.network, intervalS, carried: state });
       }
       wake = false;
+      takeChange();
       // Whatever fails in a tick (a terminate that kept failing) is reported; the loop goes on.
       await tick().catch((error: unknown) => {
         if (isCancellation(error)) throw error;

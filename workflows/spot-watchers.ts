@@ -3,7 +3,7 @@ import type { ClusterStatus } from '../common/cluster-status';
 import type { ClusterSpec, PoolSpec } from '../common/cluster-spec';
 import type { ResolvedProfile } from '../common/profile';
 import { spotWatcherId } from '../common/workflow-ids';
-import { resizeSignal, watcherStoppedSignal } from './messages';
+import { clusterChangedSignal, resizeSignal, watcherStoppedSignal } from './messages';
 import { PATCHES } from './patches';
 import { spotWatcher } from './spot-watcher';
 
@@ -20,7 +20,7 @@ export class SpotWatchers {
   private readonly stopped = new Set<string>();
 
   constructor(
-    private readonly cluster: { project: string; profile: ResolvedProfile; spec: () => ClusterSpec; status: ClusterStatus; spotIntervalS: () => number },
+    private readonly cluster: { project: string; profile: () => ResolvedProfile; spec: () => ClusterSpec; status: ClusterStatus; spotIntervalS: () => number },
   ) {
     setHandler(watcherStoppedSignal, (pool) => void this.stopped.add(pool));
   }
@@ -34,8 +34,9 @@ export class SpotWatchers {
    * stops when its pool is removed or the cluster deleted.
    */
   async start(pool: PoolSpec): Promise<void> {
-    const { project, profile, status } = this.cluster;
+    const { project, status } = this.cluster;
     const spec = this.cluster.spec();
+    const profile = this.cluster.profile();
     try {
       await startChild(spotWatcher, {
         workflowId: this.id(pool),
@@ -47,6 +48,17 @@ export class SpotWatchers {
       // Already running (a retried start): nothing to do.
       if (!(error instanceof Error && error.name === 'WorkflowExecutionAlreadyStartedError')) throw error;
     }
+  }
+
+  /**
+   * Tells a watcher the cluster as it now is, for an operation that changes what its nodes
+   * boot or join (profile, spec, network); otherwise a watcher launches as it was started.
+   */
+  async clusterChanged(pool: PoolSpec): Promise<void> {
+    const { spec, profile, status } = { spec: this.cluster.spec(), profile: this.cluster.profile(), status: this.cluster.status };
+    await getExternalWorkflowHandle(this.id(pool))
+      .signal(clusterChangedSignal, { spec, profile, network: status.network })
+      .catch(() => undefined);
   }
 
   /** The pool's new size; a watcher that no longer runs has nothing to resize. */

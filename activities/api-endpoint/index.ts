@@ -13,8 +13,7 @@ export const API_ENDPOINT_DRIVERS: ApiEndpointDrivers = {
   'classic-elb': classicElb,
 };
 
-/** The kind a request without one means: everything scheduled before endpoints had kinds. */
-export const DEFAULT_API_ENDPOINT_KIND: ApiEndpointKind = 'classic-elb';
+export { DEFAULT_API_ENDPOINT_KIND } from '../../common/api-endpoint';
 
 /**
  * The driver of `kind`. An unknown kind can come only from a history written by a newer

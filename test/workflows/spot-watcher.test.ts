@@ -185,6 +185,39 @@ describe('spotWatcher', () => {
     });
   });
 
+  it('launches with the cluster an operation told it about (profile, image) instead of the one it started with', async () => {
+    const market = fakeMarket();
+    market.prices['us-east-1a'] = 0.05;
+    market.prices['us-east-1b'] = 0.05;
+    const booted: Array<{ key: string; imageId: string; userData: string }> = [];
+    const ensureInstance = market.activities.ensureInstance;
+    market.activities.ensureInstance = async (i) => {
+      const input = i as Parameters<typeof ensureInstance>[0] & { imageId: string; userData: string };
+      booted.push({ key: input.key, imageId: input.imageId, userData: input.userData });
+      return ensureInstance(i);
+    };
+    const images: string[] = [];
+    market.activities.resolveImage = async (i: { namePattern?: string } = {}) => {
+      images.push(i.namePattern ?? '');
+      return { imageId: i.namePattern === 'newer-*' ? 'ami-newer' : 'ami-12345678', name: 'ubuntu' };
+    };
+    await run(market, 'told', async (handle) => {
+      await until(handle, 'two nodes', (s) => s.running === 2);
+      expect(booted.map((b) => b.imageId)).toEqual(['ami-12345678', 'ami-12345678']);
+      const newer = { ...profile, kubernetesVersion: '1.99.1', image: { ...profile.image, namePattern: 'newer-*' } };
+      await handle.signal('clusterChanged', { spec: { ...spec, name: 'told' }, profile: newer, network });
+      await handle.signal('resize', 3);
+      await until(handle, 'three nodes', (s) => s.running === 3);
+      const third = booted.find((b) => b.key === 'node/spot/2')!;
+      expect(third.imageId).toBe('ami-newer');
+      expect(third.userData).toContain('1.99.1');
+      expect(booted[0].userData).not.toContain('1.99.1');
+      expect(images).toEqual([profile.image.namePattern, 'newer-*']);
+      const history = await env.client.workflow.getHandle(handle.workflowId).fetchHistory();
+      await Worker.runReplayHistory({ workflowsPath: require.resolve('../../workflows') }, history, handle.workflowId);
+    });
+  });
+
   it('never launches a key again under a new generation while its first launch is unconfirmed', async () => {
     const market = fakeMarket();
     market.prices['us-east-1a'] = 0.05;

@@ -28,7 +28,8 @@ export interface Request {
 /** What an operation sees of its cluster's entity. */
 export interface Entity {
   readonly project: string;
-  readonly profile: ResolvedProfile;
+  /** The resolved profile; an operation that changes it tells the spot watchers (watchers.clusterChanged). */
+  profile: ResolvedProfile;
   /** The desired spec; an operation's fold replaces it. */
   spec: ClusterSpec;
   readonly status: ClusterStatus;
