@@ -4,6 +4,8 @@
  */
 import type { Owner } from '../common/tags';
 import type { ApiEndpointKind, ApiEndpointRef } from '../common/api-endpoint';
+import type { PreflightInput as CloudPreflightInput } from '../cloud/preflight';
+import type { CostInput as CloudCostInput } from '../cloud/pricing';
 
 /** Where an activity works and for whom. */
 export interface Scope {
@@ -135,46 +137,11 @@ export interface ApiEndpointMembers {
   instanceIds: string[];
 }
 
-export interface PreflightCheck {
-  name: string;
-  ok: boolean;
-  message: string;
-}
-
-export interface PreflightInput {
-  scope: Scope;
-  sshKeyName?: string;
-  image: { owner: string; namePattern: string };
-  needs: { elasticIps: number; vpcs: number; natGatewaysPerAz: Record<string, number>; onDemandVcpus: number; instanceTypes: string[] };
-}
-
-export interface PreflightResult {
-  ok: boolean;
-  checks: PreflightCheck[];
-  imageId?: string;
-}
-
-export interface CostInput {
-  scope: Scope;
-  nodes: Array<{ instanceType: string; count: number; spotMaxPricePercent?: number }>;
-  natGateways: number;
-  loadBalancers: number;
-}
-
-export interface CostLine {
-  item: string;
-  count: number;
-  unitUsdPerHour: number;
-  usdPerHour: number;
-}
-
-export interface CostEstimate {
-  currency: 'USD';
-  usdPerHour: number;
-  lines: CostLine[];
-  /** Prices that could not be had (the estimate leaves them out and says so). */
-  missing: string[];
-}
+/* The preflight's and the cost estimate's shapes are cloud/'s (the API's dry run reads them too); an activity's input carries the whole scope. */
+export type { PreflightCheck, PreflightResult } from '../cloud/preflight';
+export type { CostLine, CostEstimate } from '../cloud/pricing';
+export type PreflightInput = Omit<CloudPreflightInput, 'scope'> & { scope: Scope };
+export type CostInput = Omit<CloudCostInput, 'scope'> & { scope: Scope };
 
 /** An activity about the whole cluster rather than one of its resources. */
 export interface ClusterScoped {

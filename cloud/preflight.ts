@@ -23,9 +23,7 @@ import { findNewestImage, noImageMessage } from './images';
  * a result, not an error; only transient AWS errors (throttling, 5xx) escape, so Temporal
  * retries instead of reporting a false failure.
  *
- * The shapes below are the `runPreflight` activity's (activities/types.ts), restated because
- * this layer imports nothing from activities/; the activity's wrapper is type-checked
- * against both, so the two cannot drift apart unnoticed.
+ * The shapes below are the `runPreflight` activity's too (activities/types.ts re-exports them).
  */
 
 export interface PreflightCheck {

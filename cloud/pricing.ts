@@ -7,8 +7,7 @@ import { classifyAwsError } from './aws-errors';
  * the API's dry run and the spot watcher's on-demand price. An estimate is advice: a price
  * that cannot be had is listed in `missing` and the estimate goes on without it.
  *
- * The shapes are the `estimateCost` activity's (activities/types.ts), restated because this
- * layer imports nothing from activities/; its wrapper is type-checked against both.
+ * These shapes are the `estimateCost` activity's too (activities/types.ts re-exports them).
  */
 
 export interface CostInput {

@@ -232,7 +232,7 @@ export async function clusterEntity(input: ClusterEntityInput): Promise<ClusterS
       workflowId: operationWorkflowId(project, entity.spec.name, id),
       startedAt: new Date().toISOString(),
       reason: request.repair?.reason,
-      pool: request.type === 'repair' ? undefined : request.pool,
+      pool: request.pool,
       retryOf: request.retryOf,
     };
     operations.push(record);
