@@ -16,7 +16,7 @@ import type { ResolvedProfile } from '../common/profile';
 import { SEARCH_ATTRIBUTE_KEYS } from '../common/search-attributes';
 import { aws, liveSettings } from './activities';
 import { poolStatus } from './node-lifecycle';
-import { cancelOperationUpdate, operationsQuery, retryOperationUpdate, specQuery, statusQuery } from './messages';
+import { cancelOperationUpdate, operationsQuery, profileQuery, retryOperationUpdate, specQuery, statusQuery } from './messages';
 import { OPERATIONS, type Request } from './operations';
 import { violation, type Entity, type Run } from './operations/operation-module';
 import { scopeOf } from './operation';
@@ -135,6 +135,7 @@ export async function clusterEntity(input: ClusterEntityInput): Promise<ClusterS
   setHandler(statusQuery, () => status);
   setHandler(operationsQuery, () => operations);
   setHandler(specQuery, () => entity.spec);
+  setHandler(profileQuery, () => entity.profile);
   // Each operation an operator can ask for: its Update, validated by its module.
   for (const op of Object.values(OPERATIONS)) {
     const { update, validate, request } = op;
@@ -168,7 +169,7 @@ export async function clusterEntity(input: ClusterEntityInput): Promise<ClusterS
     retryOperationUpdate,
     ({ operationId }) => {
       const failed = operations.find((o) => o.id === operationId) as OperationRecord;
-      return accept({ type: failed.type, pool: failed.pool, retryOf: failed.id });
+      return accept(OPERATIONS[failed.type].retryRequest?.(failed) ?? { type: failed.type, pool: failed.pool, retryOf: failed.id });
     },
     { validator: ({ operationId }) => checkRetry(operationId) },
   );
@@ -234,6 +235,7 @@ export async function clusterEntity(input: ClusterEntityInput): Promise<ClusterS
       reason: request.repair?.reason,
       pool: request.type === 'repair' ? undefined : request.pool,
       retryOf: request.retryOf,
+      kubernetesVersion: request.kubernetesVersion,
     };
     operations.push(record);
     operationCount += 1;

@@ -9,6 +9,8 @@ export const statusQuery = defineQuery<ClusterStatus>('status');
 export const operationsQuery = defineQuery<OperationRecord[]>('operations');
 /** The desired spec as it stands after every accepted change. */
 export const specQuery = defineQuery<ClusterSpec>('spec');
+/** The profile the cluster's nodes boot with now (an upgrade changes its Kubernetes version). */
+export const profileQuery = defineQuery<ResolvedProfile>('profile');
 /** An operation's task list. */
 export const progressQuery = defineQuery<Progress>('progress');
 

@@ -55,7 +55,7 @@ export async function bringToSize(input: PoolOperationInput, current: NodeStatus
   }
   await Promise.all(surplus.map((node) => tasks.run(`retire ${node.key}`, () => retire(input, pool, node))));
   const gone = new Set(surplus.map((n) => n.instanceId));
-  return [...current.filter((n) => !gone.has(n.instanceId)), ...launched.map(nodeStatus)];
+  return [...current.filter((n) => !gone.has(n.instanceId)), ...launched.map((i) => nodeStatus(i, input.profile.kubernetesVersion))];
 }
 
 /** The spec once a pool request has been carried out. */
