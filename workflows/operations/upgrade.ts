@@ -84,22 +84,14 @@ function rollingPools(entity: Entity): PoolSpec[] {
 
 /**
  * After a failure or cancellation the nodes already replaced stay (they are ready and joined):
- * the status is read again from AWS, each node keeping the version the status knew, and the
- * nodes of this run's generation carrying the new one.
+ * the status is read again from AWS, this run's nodes marked with the new version, and the
+ * record names them.
  */
 async function keptSoFar(run: Run, failure: { message: string }): Promise<string> {
-  const { entity, generation } = run;
   const version = run.request.kubernetesVersion as string;
-  const known = new Map(entity.status.pools.flatMap((p) => p.nodes).map((n) => [n.instanceId, n.kubernetesVersion]));
-  const message = await observeNodes(run, failure);
-  for (const pool of entity.status.pools) {
-    pool.nodes = pool.nodes.map((n) => {
-      const booted = n.generation === generation ? version : known.get(n.instanceId);
-      return booted === undefined ? n : { ...n, kubernetesVersion: booted };
-    });
-  }
-  const rolled = new Set(rollingPools(entity).map((p) => p.name));
-  const nodes = entity.status.pools.filter((p) => rolled.has(p.name)).flatMap((p) => p.nodes);
+  const message = await observeNodes(run, failure, version);
+  const rolled = new Set(rollingPools(run.entity).map((p) => p.name));
+  const nodes = run.entity.status.pools.filter((p) => rolled.has(p.name)).flatMap((p) => p.nodes);
   const upgraded = nodes.filter((n) => n.kubernetesVersion === version).map((n) => n.key);
   if (upgraded.length === 0) return message;
   return `${message}; already upgraded and kept on Kubernetes ${version}: ${upgraded.join(', ')} (the cluster runs both versions until a retry finishes the roll)`;
