@@ -1,5 +1,5 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { ClusterStatus, NetworkStatus, OperationRecord, Progress, SpotPoolStatus } from '../common/cluster-status';
+import type { ClusterStatus, NetworkStatus, NodeStatus, OperationRecord, Progress, SpotPoolStatus } from '../common/cluster-status';
 import type { ClusterSpec } from '../common/cluster-spec';
 import type { ResolvedProfile } from '../common/profile';
 
@@ -25,6 +25,9 @@ export interface Accepted {
 export const cancelOperationUpdate = defineUpdate<Accepted, [{ operationId: string }]>('cancelOperation');
 /** Runs the latest failed or cancelled operation again, as it was requested, under a new operation id. */
 export const retryOperationUpdate = defineUpdate<Accepted, [{ operationId: string }]>('retryOperation');
+
+/** From an operation's child to its entity: a node it has replaced, so the status follows a roll node by node. */
+export const nodeReplacedSignal = defineSignal<[{ pool: string; replaced: string; node: NodeStatus }]>('nodeReplaced');
 
 /** A spot pool's bidding watcher: its status (the API merges it into the pool's). */
 export const spotStatusQuery = defineQuery<SpotPoolStatus>('spotStatus');

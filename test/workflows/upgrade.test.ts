@@ -190,6 +190,14 @@ describe('upgrade operation', () => {
       await until(() => handle.query<ClusterStatus>('status'), (s) => s.phase === 'Running', 'Running');
       const { operationId } = await upgradeTo(handle, '1.32.2');
       await waiting.opened;
+      // While it rolls, the status shows each node as it is: the replaced ones on the new version.
+      const rolling = await handle.query<ClusterStatus>('status');
+      expect(rolling.phase).toBe('Updating');
+      expect(rolling.pools.flatMap((p) => p.nodes).map((n) => `${n.key} ${n.generation} ${n.kubernetesVersion}`).sort()).toEqual([
+        'node/master/0 2 1.32.2',
+        'node/workers/0 2 1.32.2',
+        'node/workers/1 0 1.31.4',
+      ]);
       await handle.executeUpdate('cancelOperation', { args: [{ operationId }] });
       const cancelled = await settled(handle, operationId);
       expect(cancelled.state).toBe('Cancelled');

@@ -3,12 +3,12 @@
  * one at a time, by a node whose bootstrap carries the new version; the control plane first,
  * as Kubernetes' version-skew policy wants the API servers no older than any kubelet.
  */
-import { defineUpdate } from '@temporalio/workflow';
+import { defineUpdate, getExternalWorkflowHandle, workflowInfo } from '@temporalio/workflow';
 import type { NetworkStatus, NodeStatus, OperationRecord } from '../../common/cluster-status';
 import { isSpotPool, type PoolSpec } from '../../common/cluster-spec';
 import { checkUpgrade } from '../../common/day2-rules';
 import type { ResolvedProfile } from '../../common/profile';
-import type { Accepted } from '../messages';
+import { nodeReplacedSignal, type Accepted } from '../messages';
 import { indexOf, nodeStatus, replaceNode, resolveImage } from '../node-lifecycle';
 import type { OperationInput } from '../operation';
 import { rule, violation, type Entity, type OperationModule, type Run } from './operation-module';
@@ -59,11 +59,25 @@ export async function upgradeCluster(input: UpgradeInput): Promise<UpgradeResult
     const now = [...nodes];
     for (const previous of nodes.filter((n) => n.kubernetesVersion !== version)) {
       const fresh = await tasks.run(`upgrade ${previous.key}`, () => replaceNode(input, pool, previous, imageId), (i) => `${previous.instanceId} → ${i.instanceId}`);
-      now.splice(now.indexOf(previous), 1, nodeStatus(fresh, version));
+      const node = nodeStatus(fresh, version);
+      now.splice(now.indexOf(previous), 1, node);
+      await told(pool.name, previous.instanceId, node);
     }
     result.push({ pool: pool.name, nodes: now });
   }
   return result;
+}
+
+/**
+ * The entity's status follows the roll node by node, not only once it ends; an entity that
+ * cannot hear it (none, or gone) learns the nodes from the result or its failure's re-read.
+ */
+async function told(pool: string, replaced: string, node: NodeStatus): Promise<void> {
+  const parent = workflowInfo().parent;
+  if (!parent) return;
+  await getExternalWorkflowHandle(parent.workflowId)
+    .signal(nodeReplacedSignal, { pool, replaced, node })
+    .catch(() => undefined);
 }
 
 function recordedVersion(record: OperationRecord): string {
