@@ -1,6 +1,6 @@
 /**
  * The chaos campaign: a seeded, random sequence of cluster operations (create, scale up and
- * down, add and remove pools, reconfigure, cancel, retry, delete) against the real stack —
+ * down, add and remove pools, reconfigure, upgrade, cancel, retry, delete) against the real stack —
  * the Temporal dev server, moto + the simulator, the API and the worker, each its own process
  * — while the simulator loses responses, answers 5xx and throttles at a tenth of AWS's
  * buckets, and the worker, the API and the Temporal dev server are SIGKILLed at random moments
@@ -465,6 +465,9 @@ interface ClusterModel {
   bounds: Map<string, { min: number; max: number }>;
   /** Pools with nodes of two instance types (a reconfigure that failed or was cancelled midway). */
   mixedTypes: Set<string>;
+  /** The cluster's Kubernetes version, and the versions its nodes may run (two after an upgrade stopped midway). */
+  kubernetesVersion: string;
+  kubernetesVersions: Set<string>;
 }
 
 function expectedCounts(model: ClusterModel): Record<string, number> {
@@ -481,7 +484,7 @@ function poolKeys(pool: PoolModel, size = pool.size): string[] {
 // ---------------------------------------------------------------------------------------
 // The campaign.
 
-type OpType = 'create' | 'delete' | 'scale' | 'add-pool' | 'remove-pool' | 'reconfigure';
+type OpType = 'create' | 'delete' | 'scale' | 'add-pool' | 'remove-pool' | 'reconfigure' | 'upgrade';
 
 interface Request {
   type: OpType;
@@ -495,6 +498,7 @@ interface Request {
   size?: number;
   from?: number;
   instanceType?: string;
+  kubernetesVersion?: string;
 }
 
 interface OpView {
@@ -882,11 +886,27 @@ class Campaign {
           model.mixedTypes.add(pool!.name);
         }
         break;
+      case 'upgrade':
+        if (ok) {
+          model.kubernetesVersion = request.kubernetesVersion!;
+          model.kubernetesVersions = new Set([request.kubernetesVersion!]);
+        } else {
+          model.kubernetesVersions.add(request.kubernetesVersion!);
+        }
+        break;
     }
 
     // What a failed or cancelled operation says it undid, it must have undone.
     if (!ok && (request.type === 'scale' || request.type === 'add-pool') && launchedLive.length > 0) {
       this.violation('message', label, `${view.id} ${view.state} ("${view.error}") but what it launched still runs: ${launchedLive.map((i) => describe('instances', i)).join('; ')}`);
+    }
+    if (!ok && request.type === 'upgrade') {
+      // Kept: the nodes whose upgrade finished; any other node of this generation should be gone.
+      const upgraded = new Set((view.tasks ?? []).filter((t) => t.state === 'Succeeded' && t.name.startsWith('upgrade ')).map((t) => t.name.slice('upgrade '.length)));
+      const unexplained = launchedLive.filter((i) => !upgraded.has(i.tags?.['clusterflow.io/resource'] ?? ''));
+      if (unexplained.length > 0) this.violation('message', label, `${view.id} ${view.state} but replacements of unfinished steps still run: ${unexplained.map((i) => describe('instances', i)).join('; ')}`);
+      const named = [...upgraded].filter((key) => !(view.error ?? '').includes(key));
+      if (named.length > 0) this.violation('message', label, `${view.id} ${view.state} ("${view.error}") does not name the upgraded nodes it keeps: ${named.join(', ')}`);
     }
     if (!ok && request.type === 'reconfigure') {
       const swapped = new Set((view.tasks ?? []).filter((t) => t.state === 'Succeeded' && t.name.startsWith('replace ')).map((t) => t.name.slice('replace '.length)));
@@ -987,7 +1007,11 @@ class Campaign {
     const model = this.model!;
     const answer = await this.read(`/v1/clusters/${model.name}`);
     if (answer.status !== 200) return this.violation('api-view', label, `GET cluster: ${answer.status} ${answer.text.slice(0, 200)}`);
-    const status = answer.body as { phase: string; pools: Array<{ name: string; desired: number; instanceType: string; nodes: Array<{ key: string; instanceId: string }> }>; currentOperation?: { id: string } };
+    const status = answer.body as {
+      phase: string;
+      pools: Array<{ name: string; desired: number; instanceType: string; nodes: Array<{ key: string; instanceId: string; kubernetesVersion?: string }> }>;
+      currentOperation?: { id: string };
+    };
     const problems: string[] = [];
     if (status.phase !== model.phase) problems.push(`phase ${status.phase}, expected ${model.phase}`);
     if (status.currentOperation) problems.push(`still reports ${status.currentOperation.id} as current`);
@@ -1004,6 +1028,11 @@ class Campaign {
           .sort()
           .join(',');
         if (reported !== actual) problems.push(`pool ${pool.name} reports nodes [${reported}], AWS runs [${actual}]`);
+        const versions = [...model.kubernetesVersions];
+        for (const node of pool.nodes) {
+          if (node.kubernetesVersion === undefined) this.notes.push(`round ${this.round} ${label}: ${node.key} (${node.instanceId}) reports no Kubernetes version`);
+          else if (!model.kubernetesVersions.has(node.kubernetesVersion)) problems.push(`${node.key} runs Kubernetes ${node.kubernetesVersion}, expected ${versions.join(' or ')}`);
+        }
       }
     }
     const ops = await this.operations();
@@ -1027,7 +1056,12 @@ class Campaign {
       cloud: { accountId: this.accountId, region: 'us-east-1', placement: { type: 'dynamic', vpcCidr: '10.60.0.0/16' } },
       pools: [master, workers].map((p) => ({ name: p.name, role: p.role, size: p.size, instanceType: p.instanceType, azs: p.azs })),
     };
-    return { body, model: { name, azs, pools: [master, workers], resources: 'absent', phase: 'Running', bounds: new Map(), mixedTypes: new Set() } };
+    // aws-default's kubernetes pack (store/built-in-profiles.ts).
+    const kubernetesVersion = '1.31.4';
+    return {
+      body,
+      model: { name, azs, pools: [master, workers], resources: 'absent', phase: 'Running', bounds: new Map(), mixedTypes: new Set(), kubernetesVersion, kubernetesVersions: new Set([kubernetesVersion]) },
+    };
   }
 
   /** A random day-2 request the cluster can take now. */
@@ -1073,6 +1107,14 @@ class Campaign {
       },
       2,
     ]);
+    choices.push([
+      () => {
+        const [major, minor, patch] = model.kubernetesVersion.split('.').map(Number);
+        const kubernetesVersion = rng.chance(0.5) ? `${major}.${minor + 1}.${rng.int(0, 3)}` : `${major}.${minor}.${patch + 1}`;
+        return { type: 'upgrade', label: `upgrade ${model.kubernetesVersion}→${kubernetesVersion}`, method: 'POST', path: `${base}/upgrade`, body: { kubernetesVersion }, kubernetesVersion };
+      },
+      1,
+    ]);
     return rng.weighted(choices)();
   }
 
@@ -1116,7 +1158,7 @@ class Campaign {
     const day2 = ops.int(2, 5);
     for (let i = 0; i < day2 && model.phase === 'Running' && model.resources === 'present' && !this.aborted; i++) {
       const request = this.drawDay2(ops, round, i);
-      const launches = request.type === 'scale' ? request.size! > request.from! : request.type === 'add-pool' || request.type === 'reconfigure';
+      const launches = request.type === 'scale' ? request.size! > request.from! : request.type === 'add-pool' || request.type === 'reconfigure' || request.type === 'upgrade';
       const cancelAt = launches && ops.chance(0.25) ? Math.round(ops.float(300, 8000)) : undefined;
       if (cancelAt !== undefined) request.label += ` (cancel at ${(cancelAt / 1000).toFixed(1)} s)`;
       await this.operateAndRecover(request, chaos, { cancelAtMs: cancelAt });

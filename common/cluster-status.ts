@@ -4,7 +4,7 @@ import type { Capacity, PoolSpec } from './cluster-spec';
 /** What the API reports about a cluster and its operations (docs/api.md#cluster-status, docs/api.md#operations-and-tasks). Plain data. */
 export type ClusterPhase = 'Provisioning' | 'Running' | 'Updating' | 'Deleting' | 'Deleted' | 'Failed';
 
-export type OperationType = 'create' | 'delete' | 'scale' | 'add-pool' | 'remove-pool' | 'reconfigure' | 'repair';
+export type OperationType = 'create' | 'delete' | 'scale' | 'add-pool' | 'remove-pool' | 'reconfigure' | 'repair' | 'upgrade';
 export type OperationState = 'Running' | 'Succeeded' | 'Failed' | 'Cancelled';
 export type TaskState = 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Skipped';
 
@@ -39,6 +39,8 @@ export interface OperationRecord {
   pool?: PoolSpec;
   /** The failed or cancelled operation this one runs again. */
   retryOf?: string;
+  /** An upgrade: the Kubernetes version it asked for (what a retry asks again). */
+  kubernetesVersion?: string;
 }
 
 export interface NodeStatus {
@@ -50,6 +52,12 @@ export interface NodeStatus {
   state: string;
   privateIp?: string;
   generation?: number;
+  /**
+   * The Kubernetes version the node booted with, as its launch's profile had it. Nodes
+   * launched before this was recorded, and nodes read back from AWS after a failure that the
+   * status did not know, have none.
+   */
+  kubernetesVersion?: string;
 }
 
 export interface PoolStatus {

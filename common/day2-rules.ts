@@ -3,6 +3,7 @@
  * validators before a request is accepted. Pure.
  */
 import type { ClusterSpec, PoolSpec } from './cluster-spec';
+import { packSchema } from './pack-schemas';
 
 export class RuleViolation extends Error {
   constructor(
@@ -53,4 +54,24 @@ export function checkRemovePool(spec: ClusterSpec, poolName: string): void {
 export function checkReconfigure(spec: ClusterSpec, poolName: string, instanceType: string): void {
   const pool = poolOf(spec, poolName);
   if (pool.instanceType === instanceType) throw new RuleViolation('instance-type-changes', `pool "${poolName}" already runs ${instanceType}`);
+}
+
+/**
+ * A Kubernetes upgrade: in the kubernetes pack's version grammar (so the profile stays one a
+ * create would accept), and, by Kubernetes' version-skew policy, at most one minor version up
+ * (kubelets may not be newer than the API server, nor the control plane skip a minor).
+ */
+export function checkUpgrade(current: string, target: string): void {
+  const grammar = packSchema('kubernetes')?.version;
+  if (grammar && !grammar.accepts(target)) {
+    throw new RuleViolation('kubernetes-version-format', `kubernetesVersion must be ${grammar.describe}; got "${target}"`);
+  }
+  const [cMajor, cMinor, cPatch] = current.split('.').map(Number);
+  const [tMajor, tMinor, tPatch] = target.split('.').map(Number);
+  if (target === current) throw new RuleViolation('kubernetes-version-changes', `the cluster already runs Kubernetes ${current}`);
+  const down = tMajor !== cMajor ? tMajor < cMajor : tMinor !== cMinor ? tMinor < cMinor : tPatch < cPatch;
+  if (down) throw new RuleViolation('kubernetes-never-down', `Kubernetes is never downgraded (${current} → ${target})`);
+  if (tMajor !== cMajor || tMinor > cMinor + 1) {
+    throw new RuleViolation('kubernetes-one-minor-up', `Kubernetes goes up at most one minor version at a time (${current} → ${target}; next allowed: ${cMajor}.${cMinor + 1}.x)`);
+  }
 }

@@ -16,7 +16,7 @@ import type { ResolvedProfile } from '../common/profile';
 import { SEARCH_ATTRIBUTE_KEYS } from '../common/search-attributes';
 import { aws, liveSettings } from './activities';
 import { poolStatus } from './node-lifecycle';
-import { cancelOperationUpdate, operationsQuery, retryOperationUpdate, specQuery, statusQuery } from './messages';
+import { cancelOperationUpdate, nodeReplacedSignal, operationsQuery, profileQuery, retryOperationUpdate, specQuery, statusQuery } from './messages';
 import { OPERATIONS, type Request } from './operations';
 import { violation, type Entity, type Run } from './operations/operation-module';
 import { scopeOf } from './operation';
@@ -135,6 +135,12 @@ export async function clusterEntity(input: ClusterEntityInput): Promise<ClusterS
   setHandler(statusQuery, () => status);
   setHandler(operationsQuery, () => operations);
   setHandler(specQuery, () => entity.spec);
+  setHandler(profileQuery, () => entity.profile);
+  setHandler(nodeReplacedSignal, ({ pool, replaced, node }) => {
+    const nodes = status.pools.find((p) => p.name === pool)?.nodes ?? [];
+    const at = nodes.findIndex((n) => n.instanceId === replaced);
+    if (at >= 0) nodes.splice(at, 1, node);
+  });
   // Each operation an operator can ask for: its Update, validated by its module.
   for (const op of Object.values(OPERATIONS)) {
     const { update, validate, request } = op;
@@ -168,7 +174,7 @@ export async function clusterEntity(input: ClusterEntityInput): Promise<ClusterS
     retryOperationUpdate,
     ({ operationId }) => {
       const failed = operations.find((o) => o.id === operationId) as OperationRecord;
-      return accept({ type: failed.type, pool: failed.pool, retryOf: failed.id });
+      return accept(OPERATIONS[failed.type].retryRequest?.(failed) ?? { type: failed.type, pool: failed.pool, retryOf: failed.id });
     },
     { validator: ({ operationId }) => checkRetry(operationId) },
   );
@@ -234,6 +240,7 @@ export async function clusterEntity(input: ClusterEntityInput): Promise<ClusterS
       reason: request.repair?.reason,
       pool: request.pool,
       retryOf: request.retryOf,
+      kubernetesVersion: request.kubernetesVersion,
     };
     operations.push(record);
     operationCount += 1;

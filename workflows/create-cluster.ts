@@ -162,7 +162,7 @@ async function buildCluster(input: OperationInput): Promise<ClusterBuild> {
       nodeInstanceProfile: nodeRole.instanceProfileName,
       controlPlaneInstanceProfile: nodeRole.controlPlaneInstanceProfileName,
     },
-    pools: spec.pools.map((pool) => poolStatus(pool, launched)),
+    pools: spec.pools.map((pool) => poolStatus(pool, launched, input.profile.kubernetesVersion)),
   };
 }
 

@@ -1,5 +1,5 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { ClusterStatus, NetworkStatus, OperationRecord, Progress, SpotPoolStatus } from '../common/cluster-status';
+import type { ClusterStatus, NetworkStatus, NodeStatus, OperationRecord, Progress, SpotPoolStatus } from '../common/cluster-status';
 import type { ClusterSpec } from '../common/cluster-spec';
 import type { ResolvedProfile } from '../common/profile';
 
@@ -9,6 +9,8 @@ export const statusQuery = defineQuery<ClusterStatus>('status');
 export const operationsQuery = defineQuery<OperationRecord[]>('operations');
 /** The desired spec as it stands after every accepted change. */
 export const specQuery = defineQuery<ClusterSpec>('spec');
+/** The profile the cluster's nodes boot with now (an upgrade changes its Kubernetes version). */
+export const profileQuery = defineQuery<ResolvedProfile>('profile');
 /** An operation's task list. */
 export const progressQuery = defineQuery<Progress>('progress');
 
@@ -23,6 +25,9 @@ export interface Accepted {
 export const cancelOperationUpdate = defineUpdate<Accepted, [{ operationId: string }]>('cancelOperation');
 /** Runs the latest failed or cancelled operation again, as it was requested, under a new operation id. */
 export const retryOperationUpdate = defineUpdate<Accepted, [{ operationId: string }]>('retryOperation');
+
+/** From an operation's child to its entity: a node it has replaced, so the status follows a roll node by node. */
+export const nodeReplacedSignal = defineSignal<[{ pool: string; replaced: string; node: NodeStatus }]>('nodeReplaced');
 
 /** A spot pool's bidding watcher: its status (the API merges it into the pool's). */
 export const spotStatusQuery = defineQuery<SpotPoolStatus>('spotStatus');

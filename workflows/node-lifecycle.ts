@@ -40,9 +40,9 @@ export async function resolveImage(input: Pick<OperationInput, 'project' | 'spec
   return tasks.run('image', () => imageOf(aws, input), (id) => id);
 }
 
-/** What a pool reports: its spec's size and capacity, and its nodes among `nodes`. */
-export function poolStatus(pool: PoolSpec, nodes: InstanceInfo[]): PoolStatus {
-  const mine: NodeStatus[] = nodes.filter((n) => n.key.startsWith(poolKeyPrefix(pool.name))).map(nodeStatus);
+/** What a pool reports: its spec's size and capacity, and its nodes among `nodes` (launched with `kubernetesVersion`, when the caller launched them). */
+export function poolStatus(pool: PoolSpec, nodes: InstanceInfo[], kubernetesVersion?: string): PoolStatus {
+  const mine: NodeStatus[] = nodes.filter((n) => n.key.startsWith(poolKeyPrefix(pool.name))).map((n) => nodeStatus(n, kubernetesVersion));
   const status: PoolStatus = {
     name: pool.name,
     role: pool.role,
@@ -93,8 +93,14 @@ export function nodeIdentities(
   };
 }
 
-export function nodeStatus(n: InstanceInfo): NodeStatus {
-  return { key: n.key, instanceId: n.instanceId, az: n.az, instanceType: n.instanceType, lifecycle: n.lifecycle, state: n.state, privateIp: n.privateIp, generation: n.generation };
+/**
+ * A node as the status shows it. `kubernetesVersion` is known only to whoever launched it (the
+ * profile it booted with); AWS does not say it, and a tag would change the launch's ClientToken.
+ */
+export function nodeStatus(n: InstanceInfo, kubernetesVersion?: string): NodeStatus {
+  const node: NodeStatus = { key: n.key, instanceId: n.instanceId, az: n.az, instanceType: n.instanceType, lifecycle: n.lifecycle, state: n.state, privateIp: n.privateIp, generation: n.generation };
+  if (kubernetesVersion !== undefined) node.kubernetesVersion = kubernetesVersion;
+  return node;
 }
 
 /** The launch context of a node joining a cluster that already runs. */

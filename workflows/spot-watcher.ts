@@ -174,7 +174,7 @@ export async function spotWatcher(input: SpotWatcherInput): Promise<void> {
       state.interruptions += gone.length;
       state.lastInterruption = `${gone.map((n) => `${n.key} (${n.instanceId}, ${n.az})`).join(', ')} gone at ${new Date().toISOString()}`;
     }
-    state.nodes = live.map(nodeStatus).sort((a, b) => indexOf(a.key) - indexOf(b.key));
+    state.nodes = live.map((i) => nodeStatus(i, state.nodes.find((n) => n.instanceId === i.instanceId)?.kubernetesVersion)).sort((a, b) => indexOf(a.key) - indexOf(b.key));
     return live;
   }
 
@@ -220,7 +220,7 @@ export async function spotWatcher(input: SpotWatcherInput): Promise<void> {
     results.forEach((r, i) => {
       const key = plans[i].key;
       if (r.status === 'fulfilled') {
-        state.nodes.push(nodeStatus(r.value));
+        state.nodes.push(nodeStatus(r.value, cluster.profile.kubernetesVersion));
         if (unconfirmed[key]) unconfirmed[key].instanceId = r.value.instanceId;
         return;
       }

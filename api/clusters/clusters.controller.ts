@@ -14,6 +14,7 @@ import { ApiError } from '../common/error-shape';
 import { Project } from '../auth/project.decorator';
 import { ClusterSpecDto, PoolDto } from './cluster-spec.dto';
 import { UpdatePoolDto } from './pool.dto';
+import { UpgradeClusterDto } from './upgrade.dto';
 import { ClustersService } from './clusters.service';
 
 const DEFAULT_OPERATIONS_PAGE = 50;
@@ -114,6 +115,27 @@ export class ClustersController {
   @ApiUnprocessableEntityResponse({ description: 'the control-plane pool, or the last pool that can run workloads' })
   removePool(@Project() project: string, @Param('name') name: string, @Param('pool') pool: string) {
     return this.clusters.removePool(project, name, pool);
+  }
+
+  @Post(':name/upgrade')
+  @ApiQuery({ name: 'dryRun', required: false, type: Boolean, description: 'the nodes that would be replaced, in order, and the surge node’s price; changes nothing' })
+  @ApiAcceptedResponse({ description: '{operationId}: every on-demand node is replaced, one at a time, control plane first' })
+  @ApiOkResponse({ description: 'dry run: {from, to, replacements, spotPools, surge}' })
+  @ApiConflictResponse({ description: 'an operation is running, or the cluster is not Running' })
+  @ApiUnprocessableEntityResponse({ description: 'not a Kubernetes release, the same version, a downgrade, or more than one minor version up' })
+  async upgrade(
+    @Project() project: string,
+    @Param('name') name: string,
+    @Body() dto: UpgradeClusterDto,
+    @Query('dryRun', new ParseBoolPipe({ optional: true })) dryRun: boolean | undefined,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<unknown> {
+    if (dryRun) {
+      res.status(200);
+      return this.clusters.upgradeDryRun(project, name, dto.kubernetesVersion);
+    }
+    res.status(202);
+    return this.clusters.upgrade(project, name, dto.kubernetesVersion);
   }
 
   @Get(':name/operations')

@@ -6,9 +6,10 @@ import { statusCapacity, type ClusterStatus, type OperationRecord, type Progress
 import { ProfileError, resolveProfile, ResolvedProfile } from '../../common/profile';
 import { clusterListQuery, SEARCH_ATTRIBUTE_KEYS } from '../../common/search-attributes';
 import { specRuleProblems, tagProblems } from '../../common/spec-rules';
+import { checkUpgrade, RuleViolation } from '../../common/day2-rules';
 import { clusterEntity, type ClusterEntityInput } from '../../workflows/cluster-entity';
-import { type Accepted, cancelOperationUpdate, operationsQuery, progressQuery, retryOperationUpdate, specQuery, spotStatusQuery, statusQuery } from '../../workflows/messages';
-import { addPoolUpdate, deleteClusterUpdate, reconfigurePoolUpdate, removePoolUpdate, scalePoolUpdate } from '../../workflows/operations';
+import { type Accepted, cancelOperationUpdate, operationsQuery, profileQuery, progressQuery, retryOperationUpdate, specQuery, spotStatusQuery, statusQuery } from '../../workflows/messages';
+import { addPoolUpdate, deleteClusterUpdate, reconfigurePoolUpdate, removePoolUpdate, scalePoolUpdate, upgradeClusterUpdate } from '../../workflows/operations';
 import { clusterWorkflowId, numberOf, operationId, spotWatcherId } from '../../common/workflow-ids';
 import { planCluster } from '../../workflows/plan';
 import { BASTION_INSTANCE_TYPE, preflightNeeds } from '../../workflows/preflight-needs';
@@ -234,6 +235,76 @@ export class ClustersService {
     const spec = await this.spec(project, name);
     if (!spec.pools.some((p) => p.name === poolName)) throw new ApiError(404, `cluster ${name} has no pool ${poolName}`);
     return this.update(project, name, (h) => h.executeUpdate(removePoolUpdate, { args: [{ pool: poolName }] }));
+  }
+
+  /** The version the cluster runs now, and the upgrade's rules checked up front (the entity's validator checks them again). */
+  private async upgradeFrom(project: string, name: string, version: string): Promise<ResolvedProfile> {
+    const profile = await this.entity(project, name, (handle) => handle.query(profileQuery));
+    try {
+      checkUpgrade(profile.kubernetesVersion, version);
+    } catch (error) {
+      if (error instanceof RuleViolation) throw unprocessable([{ field: 'kubernetesVersion', rule: error.rule, message: error.message }]);
+      throw error;
+    }
+    return profile;
+  }
+
+  async upgrade(project: string, name: string, version: string): Promise<{ operationId: string }> {
+    await this.upgradeFrom(project, name, version);
+    return this.update(project, name, (h) => h.executeUpdate(upgradeClusterUpdate, { args: [{ kubernetesVersion: version }] }));
+  }
+
+  /**
+   * What an upgrade would do: the on-demand nodes replaced one at a time in the order it rolls
+   * them (control plane first, then worker pools in spec order), and the price of the one
+   * extra node each pool has while it rolls.
+   */
+  async upgradeDryRun(project: string, name: string, version: string) {
+    const profile = await this.upgradeFrom(project, name, version);
+    const [spec, status] = await Promise.all([this.spec(project, name), this.get(project, name)]);
+    const onDemand = spec.pools.filter((p) => !isSpotPool(p));
+    const order = [...onDemand.filter((p) => p.role === 'control-plane'), ...onDemand.filter((p) => p.role !== 'control-plane')];
+    const replacements = order.flatMap((pool) =>
+      (status.pools.find((p) => p.name === pool.name)?.nodes ?? [])
+        .filter((n) => n.kubernetesVersion !== version)
+        .sort((a, b) => Number(a.key.split('/').pop()) - Number(b.key.split('/').pop()))
+        .map((n) => ({
+          pool: pool.name,
+          key: n.key,
+          instanceId: n.instanceId,
+          instanceType: n.instanceType,
+          az: n.az,
+          // Nodes launched before versions were recorded per node boot what the cluster's profile says.
+          currentVersion: n.kubernetesVersion ?? profile.kubernetesVersion,
+          currentVersionFrom: n.kubernetesVersion ? 'node' : 'cluster profile',
+          newVersion: version,
+        })),
+    ).map((r, i) => ({ step: i + 1, ...r }));
+    const rolling = order.filter((p) => replacements.some((r) => r.pool === p.name));
+    const scope = { accountId: spec.cloud.accountId, region: spec.cloud.region };
+    const types = [...new Set(rolling.map((p) => p.instanceType))];
+    const cost = types.length > 0 ? await this.cloud.estimateCost(project, { scope, nodes: types.map((instanceType) => ({ instanceType, count: 1 })), natGateways: 0, loadBalancers: 0 }) : undefined;
+    const priceOf = (instanceType: string) => cost?.lines.find((l) => l.item === `${instanceType} on-demand`)?.unitUsdPerHour;
+    const pools = rolling.map((p) => ({ pool: p.name, instanceType: p.instanceType, usdPerHour: priceOf(p.instanceType) }));
+    const known = pools.map((p) => p.usdPerHour).filter((p): p is number => p !== undefined);
+    return {
+      name,
+      dryRun: true,
+      from: profile.kubernetesVersion,
+      to: version,
+      replacements,
+      spotPools: spec.pools.filter(isSpotPool).map((p) => ({
+        pool: p.name,
+        note: `not replaced: the pool's watcher launches ${version} nodes from now on; running spot nodes keep their version until they are replaced`,
+      })),
+      surge: {
+        what: 'one extra on-demand node of the rolling pool’s instance type at a time, while that pool rolls',
+        currency: 'USD',
+        pools,
+        maxUsdPerHour: known.length > 0 ? Math.max(...known) : undefined,
+        missing: cost?.missing ?? [],
+      },
+    };
   }
 
   private spec(project: string, name: string): Promise<ClusterSpec> {

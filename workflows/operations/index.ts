@@ -11,6 +11,7 @@ import { reconfigure } from './reconfigure';
 import { removePoolOperation } from './remove-pool';
 import { repair } from './repair';
 import { scale } from './scale';
+import { upgrade } from './upgrade';
 
 export const OPERATIONS: Record<OperationType, AnyOperation> = {
   create,
@@ -20,6 +21,7 @@ export const OPERATIONS: Record<OperationType, AnyOperation> = {
   'remove-pool': removePoolOperation,
   reconfigure,
   repair,
+  upgrade,
 };
 
 export { addPoolUpdate, addPool } from './add-pool';
@@ -28,5 +30,6 @@ export { reconfigurePoolUpdate, reconfigurePool } from './reconfigure';
 export { removePoolUpdate, removePool } from './remove-pool';
 export { repairNodes, type RepairInput } from './repair';
 export { scalePoolUpdate, scalePool } from './scale';
+export { upgradeClusterUpdate, upgradeCluster, type UpgradeInput } from './upgrade';
 export type { PoolOperationInput } from './pool-operation';
 export type { Request } from './operation-module';

@@ -23,6 +23,8 @@ export interface Request {
   repair?: { lost: Record<string, NodeStatus[]>; reason: string };
   /** A retry: the operation it runs again. */
   retryOf?: string;
+  /** An upgrade: the Kubernetes version asked for. */
+  kubernetesVersion?: string;
 }
 
 /** What an operation sees of its cluster's entity. */
@@ -65,6 +67,8 @@ export interface OperationModule<Args = unknown, Input = unknown, Result = unkno
   request?(entity: Entity, args: Args): Request;
   /** A retry of a failed or cancelled run: its rules, as they hold now. Absent: never retried. */
   retry?(entity: Entity, record: OperationRecord): void;
+  /** The request a retry runs, rebuilt from the record (absent: its type and recorded pool). */
+  retryRequest?(record: OperationRecord): Request;
   /** Why it is never retried, when `retry` is absent. */
   notRetried?: { rule: string; why: (operationId: string) => string };
   /** False: an operator cannot cancel it once it runs. */

@@ -55,7 +55,7 @@ export async function bringToSize(input: PoolOperationInput, current: NodeStatus
   }
   await Promise.all(surplus.map((node) => tasks.run(`retire ${node.key}`, () => retire(input, pool, node))));
   const gone = new Set(surplus.map((n) => n.instanceId));
-  return [...current.filter((n) => !gone.has(n.instanceId)), ...launched.map(nodeStatus)];
+  return [...current.filter((n) => !gone.has(n.instanceId)), ...launched.map((i) => nodeStatus(i, input.profile.kubernetesVersion))];
 }
 
 /** The spec once a pool request has been carried out. */
@@ -92,11 +92,24 @@ export function foldPool({ entity, request }: Run, nodes: NodeStatus[]): void {
       : entity.spec.pools.map((p) => (p.name === pool.name ? { ...poolStatus(p, []), nodes } : (others.find((o) => o.name === p.name) ?? poolStatus(p, []))));
 }
 
-/** After a failed pool operation, what AWS actually runs is the truth about the pools. */
-export async function observeNodes({ entity }: Run, failure: { message: string }): Promise<string> {
+/**
+ * After a failed pool operation, what AWS actually runs is the truth about the pools. AWS does
+ * not say a node's Kubernetes version: a node keeps the one the status knew, and a node of this
+ * run's generation booted the one the run launched with (`launchedWith`, the entity's by default).
+ */
+export async function observeNodes({ entity, generation }: Run, failure: { message: string }, launchedWith = entity.profile.kubernetesVersion): Promise<string> {
   try {
     const instances = await aws.listClusterInstances({ scope: scopeOf(entity) });
-    entity.status.pools = entity.spec.pools.map((pool) => poolStatus(pool, instances.filter((i) => i.state !== 'terminated' && i.state !== 'shutting-down')));
+    const known = new Map(entity.status.pools.flatMap((p) => p.nodes).map((n) => [n.instanceId, n.kubernetesVersion]));
+    const live = instances.filter((i) => i.state !== 'terminated' && i.state !== 'shutting-down');
+    entity.status.pools = entity.spec.pools.map((pool) => {
+      const status = poolStatus(pool, live);
+      status.nodes = status.nodes.map((n) => {
+        const booted = n.generation === generation ? launchedWith : known.get(n.instanceId);
+        return booted === undefined ? n : { ...n, kubernetesVersion: booted };
+      });
+      return status;
+    });
   } catch {
     // The status keeps what it had; the operation's own error says what went wrong.
   }

@@ -30,7 +30,7 @@ export async function reconfigurePool(input: PoolOperationInput): Promise<NodeSt
   const nodes = [...input.nodes];
   for (const previous of old) {
     const fresh = await tasks.run(`replace ${previous.key}`, () => replaceNode(input, pool, previous, imageId), (i) => `${previous.instanceId} → ${i.instanceId}`);
-    nodes.splice(nodes.findIndex((n) => n.instanceId === previous.instanceId), 1, nodeStatus(fresh));
+    nodes.splice(nodes.findIndex((n) => n.instanceId === previous.instanceId), 1, nodeStatus(fresh, input.profile.kubernetesVersion));
   }
   // A size asked with the new type is reached once every node runs it.
   return nodes.length === pool.size ? nodes : bringToSize(input, nodes, tasks);

@@ -36,7 +36,7 @@ export async function repairNodes(input: RepairInput): Promise<Array<{ pool: str
           const scope = scopeOf(input);
           if (pool.role === 'control-plane') await detach(scope, input.network, [node.instanceId]);
           const plan = planFor(pool, indexOf(node), node.az);
-          const fresh = nodeStatus(await launchNode(input, scope, plan, pool, joiningContext(input.network, imageId, input.generation, node.az)));
+          const fresh = nodeStatus(await launchNode(input, scope, plan, pool, joiningContext(input.network, imageId, input.generation, node.az)), input.profile.kubernetesVersion);
           // A stopped node still holds its key (and bills for its volumes): once its
           // replacement is ready, it goes for good.
           if (patched(PATCHES.repairTerminatesReplaced)) await awsWait.terminateInstance({ scope, key: node.key, generation: node.generation ?? 0 });
