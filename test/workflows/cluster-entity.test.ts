@@ -10,6 +10,7 @@ import { BUILT_IN_PROFILES } from '../../store/built-in-profiles';
 import type { ClusterEntityInput } from '../../workflows/cluster-entity';
 import { clusterWorkflowId, operationWorkflowId } from '../../common/workflow-ids';
 import { startTemporal } from '../support/temporal';
+import { until } from '../support/until';
 import { gate, Stub, stubActivities } from '../support/stub-activities';
 import { exampleSpec } from '../unit/fixtures';
 
@@ -48,15 +49,6 @@ describe('clusterEntity workflow', () => {
   async function start(taskQueue: string, name: string, spec: Partial<ClusterSpec> = {}, options: Partial<ClusterEntityInput> = {}) {
     const input: ClusterEntityInput = { project: 'default', spec: exampleSpec({ name, ...spec }), profile, ...options };
     return env.client.workflow.start('clusterEntity', { taskQueue, workflowId: clusterWorkflowId('default', name), args: [input] });
-  }
-
-  async function until<T>(probe: () => Promise<T>, ok: (value: T) => boolean, what: string): Promise<T> {
-    for (let i = 0; i < 300; i++) {
-      const value = await probe();
-      if (ok(value)) return value;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error(`never saw ${what}; last: ${JSON.stringify(await probe())}`);
   }
 
   it('creates, reports progress and phase, then deletes and ends; the histories replay', async () => {

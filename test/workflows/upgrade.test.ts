@@ -11,6 +11,7 @@ import { BUILT_IN_PROFILES } from '../../store/built-in-profiles';
 import type { ClusterEntityInput } from '../../workflows/cluster-entity';
 import { gate, Stub, stubActivities } from '../support/stub-activities';
 import { startTemporal } from '../support/temporal';
+import { until } from '../support/until';
 import { exampleSpec } from '../unit/fixtures';
 
 type Launch = { key: string; generation?: number; userData?: string };
@@ -43,15 +44,6 @@ describe('upgrade operation', () => {
   async function start(taskQueue: string, name: string, spec: Partial<ClusterSpec>, options: Partial<ClusterEntityInput> = {}) {
     const input: ClusterEntityInput = { project: 'default', spec: exampleSpec({ name, ...spec }), profile, reconcileIntervalS: 3600, ...options };
     return env.client.workflow.start('clusterEntity', { taskQueue, workflowId: clusterWorkflowId('default', name), args: [input] });
-  }
-
-  async function until<T>(probe: () => Promise<T>, ok: (value: T) => boolean, what: string): Promise<T> {
-    for (let i = 0; i < 300; i++) {
-      const value = await probe();
-      if (ok(value)) return value;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error(`never saw ${what}; last: ${JSON.stringify(await probe())}`);
   }
 
   async function settled(handle: { query: <T>(q: string) => Promise<T> }, operationId: string): Promise<OperationRecord> {
