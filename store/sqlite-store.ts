@@ -180,7 +180,7 @@ export class SqliteStore implements Store {
     try {
       write();
     } catch (error) {
-      if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') throw new NameTakenError((error as Error).message);
+      if (['SQLITE_CONSTRAINT_UNIQUE', 'SQLITE_CONSTRAINT_PRIMARYKEY'].includes((error as { code?: string }).code ?? '')) throw new NameTakenError((error as Error).message);
       throw error;
     }
   }
