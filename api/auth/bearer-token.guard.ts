@@ -88,8 +88,11 @@ export class BearerTokenGuard implements CanActivate {
     if (this.marked(context, ADMIN_ONLY)) {
       throw new ApiError(403, `${route} needs the admin token; a project token (role ${principal.role}) cannot use it`);
     }
-    if (principal.role === 'viewer' && !READ_METHODS.has(request.method) && !(this.marked(context, VIEWER_MAY_DRY_RUN) && request.query.dryRun === 'true')) {
-      throw new ApiError(403, `role viewer may only read: ${route} changes project "${principal.project}" (ask for a token with role operator)`);
+    if (principal.role === 'viewer' && !READ_METHODS.has(request.method)) {
+      const dryRunnable = this.marked(context, VIEWER_MAY_DRY_RUN);
+      if (dryRunnable && request.query.dryRun === 'true') return;
+      const instead = dryRunnable ? '; its dry run (?dryRun=true) is allowed' : '';
+      throw new ApiError(403, `role viewer may only read: ${route} changes project "${principal.project}" (ask for a token with role operator)${instead}`);
     }
   }
 }

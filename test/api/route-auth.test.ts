@@ -393,6 +393,8 @@ describe('role × route matrix', () => {
           expect(`${role} ${method} ${p}${dryRun ? '?dryRun=true' : ''} → ${got}`).toBe(`${role} ${method} ${p}${dryRun ? '?dryRun=true' : ''} → ${want}`);
           if (got === 'forbidden' && method !== 'HEAD') {
             expect(r.body.message).toMatch(role === 'viewer' && !ADMIN_ONLY.some((x) => x.test(template)) ? /^role viewer may only read/ : /needs the admin token/);
+            // A viewer refused a change that has a dry run is told about it.
+            expect(r.body.message.endsWith('its dry run (?dryRun=true) is allowed')).toBe(role === 'viewer' && DRY_RUNS.has(`${method} ${template}`));
           }
           if (got === 'forbidden') {
             forbidden += 1;
