@@ -9,6 +9,7 @@ import { ContractErrorFilter } from './common/error-shape';
 import { ApiSettings } from './common/settings';
 import { SETTINGS, STORE } from './common/tokens';
 import { HealthModule } from './health/health.module';
+import { ProjectsModule } from './projects/projects.module';
 import { Store } from '../store/store';
 import { TemporalModule } from './temporal/temporal.module';
 
@@ -39,7 +40,7 @@ export class AppModule {
   static with(settings: ApiSettings, store: Store): DynamicModule {
     return {
       module: AppModule,
-      imports: [CoreModule.with(settings, store), TemporalModule, HealthModule, CloudAccountsModule, ClusterProfilesModule, ClustersModule, CodecModule],
+      imports: [CoreModule.with(settings, store), TemporalModule, HealthModule, CloudAccountsModule, ClusterProfilesModule, ClustersModule, CodecModule, ProjectsModule],
       providers: [
         { provide: APP_GUARD, useClass: BearerTokenGuard },
         { provide: APP_FILTER, useClass: ContractErrorFilter },

@@ -53,6 +53,13 @@ export async function createApiApp(config: ClusterflowConfig, logLevels: LogLeve
       .setDescription('Create Kubernetes-ready clusters on AWS and run their day-2 operations')
       .setVersion('v1')
       .addBearerAuth()
+      .addGlobalParameters({
+        in: 'header',
+        name: 'X-Clusterflow-Project',
+        required: false,
+        description: 'admin token: the project to act in (absent: default); a project token may name only its own',
+        schema: { type: 'string' },
+      })
       .build(),
   );
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });

@@ -9,6 +9,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { ClusterflowConfig } from '../common/config';
 import { SecretBox } from '../common/secret-box';
+import { Owner, projectOfCluster } from '../common/tags';
 import { Store } from '../store/store';
 import { refusedKeysAreFinal } from './aws-retry';
 import { CallBudget, callBudget, heartbeatWhile } from './call-budget';
@@ -18,7 +19,22 @@ export interface AwsDeps {
   config: ClusterflowConfig;
   store: Store;
   secretBox: SecretBox;
+}
+
+/** An account id means something only within its project: the keys are looked up there and nowhere else. */
+export interface AccountRef {
   project: string;
+  accountId: string;
+}
+
+/**
+ * Where a session works: the account and region, with the project said outright (the API's
+ * reads: the request's project) or carried by the owner (an activity's scope: the cluster's).
+ */
+export type SessionWhere = { accountId: string; region: string } & ({ project: string } | { owner: Owner });
+
+export function accountOf(where: SessionWhere): AccountRef {
+  return { project: 'project' in where ? where.project : projectOfCluster(where.owner.cluster), accountId: where.accountId };
 }
 
 export interface AwsKeys {
@@ -28,11 +44,11 @@ export interface AwsKeys {
 }
 
 /** Opens the account's sealed keys, here in the activity, so they never enter a Temporal payload. */
-export function credentialsFor(deps: AwsDeps, accountId: string): AwsKeys {
-  const account = deps.store.getCloudAccount(deps.project, accountId);
+export function credentialsFor(deps: AwsDeps, { project, accountId }: AccountRef): AwsKeys {
+  const account = deps.store.getCloudAccount(project, accountId);
   if (!account) {
     // Retrying cannot make a deleted account reappear.
-    throw ApplicationFailure.nonRetryable(`cloud account ${accountId} does not exist (was it deleted?)`, 'CloudAccountNotFound');
+    throw ApplicationFailure.nonRetryable(`cloud account ${accountId} does not exist in project ${project} (was it deleted?)`, 'CloudAccountNotFound');
   }
   const secret = JSON.parse(deps.secretBox.open(account.sealedSecret, account.id)) as { secretAccessKey: string; sessionToken?: string };
   return { accessKeyId: account.accessKeyId, secretAccessKey: secret.secretAccessKey, sessionToken: secret.sessionToken };
@@ -44,11 +60,11 @@ export function credentialsFor(deps: AwsDeps, accountId: string): AwsKeys {
  * SDK keeps keys without an expiry for the client's lifetime; these say they expire now,
  * which makes it ask again for every request.
  */
-export function currentCredentials(deps: AwsDeps, accountId: string): () => Promise<AwsKeys & { expiration: Date }> {
+export function currentCredentials(deps: AwsDeps, account: AccountRef): () => Promise<AwsKeys & { expiration: Date }> {
   // A deleted account fails here, where the client is made, as it always has; one deleted
   // later fails the call that finds it gone.
-  credentialsFor(deps, accountId);
-  return async () => ({ ...credentialsFor(deps, accountId), expiration: new Date() });
+  credentialsFor(deps, account);
+  return async () => ({ ...credentialsFor(deps, account), expiration: new Date() });
 }
 
 /**
@@ -57,11 +73,11 @@ export function currentCredentials(deps: AwsDeps, accountId: string): () => Prom
  * activity attempt; refused keys are never retried (aws-retry.ts). The timeouts keep a hung
  * connection from outliving the activity.
  */
-export function clientConfig(deps: AwsDeps, accountId: string, region: string, budget: CallBudget = callBudget()) {
+export function clientConfig(deps: AwsDeps, account: AccountRef, region: string, budget: CallBudget = callBudget()) {
   return {
     region,
     endpoint: deps.config.awsEndpointUrl,
-    credentials: currentCredentials(deps, accountId),
+    credentials: currentCredentials(deps, account),
     maxAttempts: 8,
     retryMode: 'standard',
     extensions: [refusedKeysAreFinal],
@@ -83,8 +99,8 @@ function bounded<C>(client: C, budget: CallBudget): C {
   return client;
 }
 
-export function ec2Client(deps: AwsDeps, accountId: string, region: string): EC2Client {
-  return new EC2Client(clientConfig(deps, accountId, region));
+export function ec2Client(deps: AwsDeps, where: SessionWhere): EC2Client {
+  return new EC2Client(clientConfig(deps, accountOf(where), where.region));
 }
 
 /** The Pricing API answers only in a few regions; us-east-1 serves every region's prices. */
@@ -104,11 +120,17 @@ export class AwsSession {
   /** Made when the session is: the activity attempt's time, shared by every client. */
   private readonly budget = callBudget();
 
+  readonly accountId: string;
+  private readonly account: AccountRef;
+
   constructor(
     private readonly deps: AwsDeps,
-    readonly accountId: string,
+    account: AccountRef,
     readonly region: string,
-  ) {}
+  ) {
+    this.account = account;
+    this.accountId = account.accountId;
+  }
 
   private client<C extends Destroyable>(name: string, make: () => C): C {
     let client = this.cache.get(name) as C | undefined;
@@ -121,33 +143,33 @@ export class AwsSession {
   }
 
   get ec2(): EC2Client {
-    return this.client('ec2', () => new EC2Client(clientConfig(this.deps, this.accountId, this.region, this.budget)));
+    return this.client('ec2', () => new EC2Client(clientConfig(this.deps, this.account, this.region, this.budget)));
   }
 
   /** Classic Elastic Load Balancing (the API server's load balancer). */
   get elb(): ElasticLoadBalancingClient {
-    return this.client('elb', () => new ElasticLoadBalancingClient(clientConfig(this.deps, this.accountId, this.region, this.budget)));
+    return this.client('elb', () => new ElasticLoadBalancingClient(clientConfig(this.deps, this.account, this.region, this.budget)));
   }
 
   get sts(): STSClient {
-    return this.client('sts', () => new STSClient(clientConfig(this.deps, this.accountId, this.region, this.budget)));
+    return this.client('sts', () => new STSClient(clientConfig(this.deps, this.account, this.region, this.budget)));
   }
 
   get secrets(): SecretsManagerClient {
-    return this.client('secrets', () => new SecretsManagerClient(clientConfig(this.deps, this.accountId, this.region, this.budget)));
+    return this.client('secrets', () => new SecretsManagerClient(clientConfig(this.deps, this.account, this.region, this.budget)));
   }
 
   /** IAM is global; its endpoint answers for every region. */
   get iam(): IAMClient {
-    return this.client('iam', () => new IAMClient(clientConfig(this.deps, this.accountId, 'us-east-1', this.budget)));
+    return this.client('iam', () => new IAMClient(clientConfig(this.deps, this.account, 'us-east-1', this.budget)));
   }
 
   get quotas(): ServiceQuotasClient {
-    return this.client('quotas', () => new ServiceQuotasClient(clientConfig(this.deps, this.accountId, this.region, this.budget)));
+    return this.client('quotas', () => new ServiceQuotasClient(clientConfig(this.deps, this.account, this.region, this.budget)));
   }
 
   get pricing(): PricingClient {
-    return this.client('pricing', () => new PricingClient(clientConfig(this.deps, this.accountId, PRICING_REGION, this.budget)));
+    return this.client('pricing', () => new PricingClient(clientConfig(this.deps, this.account, PRICING_REGION, this.budget)));
   }
 
   close(): void {
@@ -170,10 +192,10 @@ export function sessionDeps(): AwsDeps | undefined {
 /** Runs `body` with a session for the account and region, and closes its clients afterwards. */
 export async function withSession<T>(
   deps: AwsDeps,
-  where: { accountId: string; region: string },
+  where: SessionWhere,
   body: (session: AwsSession) => Promise<T>,
 ): Promise<T> {
-  const session = new AwsSession(deps, where.accountId, where.region);
+  const session = new AwsSession(deps, accountOf(where), where.region);
   try {
     return await inSession.run(deps, () => heartbeatWhile(() => body(session)));
   } finally {

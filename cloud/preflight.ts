@@ -12,7 +12,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import { GetAWSDefaultServiceQuotaCommand, GetServiceQuotaCommand, ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
-import { AwsDeps, AwsSession, withSession } from './aws-session';
+import { AwsDeps, AwsSession, SessionWhere, withSession } from './aws-session';
 import { classifyAwsError, isAwsError, isKeysRefused, isTransient, keysRefusedMessage } from './aws-errors';
 import { findNewestImage, noImageMessage } from './images';
 
@@ -33,7 +33,7 @@ export interface PreflightCheck {
 }
 
 export interface PreflightInput {
-  scope: { accountId: string; region: string };
+  scope: SessionWhere;
   sshKeyName?: string;
   image: { owner: string; namePattern: string };
   needs: { elasticIps: number; vpcs: number; natGatewaysPerAz: Record<string, number>; onDemandVcpus: number; instanceTypes: string[] };

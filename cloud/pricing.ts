@@ -1,5 +1,5 @@
 import { Filter, GetProductsCommand, PricingClient } from '@aws-sdk/client-pricing';
-import { AwsDeps, withSession } from './aws-session';
+import { AwsDeps, SessionWhere, withSession } from './aws-session';
 import { classifyAwsError } from './aws-errors';
 
 /**
@@ -11,7 +11,7 @@ import { classifyAwsError } from './aws-errors';
  */
 
 export interface CostInput {
-  scope: { accountId: string; region: string };
+  scope: SessionWhere;
   nodes: Array<{ instanceType: string; count: number; spotMaxPricePercent?: number }>;
   natGateways: number;
   loadBalancers: number;

@@ -16,6 +16,13 @@ export function clusterRef(project: string, name: string): string {
   return `${project}/${name}`;
 }
 
+/** The project part of `<project>/<name>`: project names never hold a `/`. */
+export function projectOfCluster(ref: string): string {
+  const slash = ref.indexOf('/');
+  if (slash <= 0) throw new Error(`"${ref}" is not a cluster reference <project>/<name>`);
+  return ref.slice(0, slash);
+}
+
 /**
  * The full tag set for one resource. Ours win over the spec's: an operator's tag can never
  * take ownership away.

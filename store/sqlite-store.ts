@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { keepPrivate, Warn } from '../common/data-dir';
 import { BUILT_IN_PROFILES } from './built-in-profiles';
-import { CloudAccountKeys, CloudAccountRecord, NameTakenError, ProfileRecord, Store } from './store';
+import { CloudAccountKeys, CloudAccountRecord, NameTakenError, ProfileRecord, ProjectRecord, ProjectRole, ProjectTokenRecord, Store } from './store';
 
 /** The embedded default store: one SQLite file in the data dir, shared by the API and the worker. */
 export class SqliteStore implements Store {
@@ -32,6 +32,10 @@ export class SqliteStore implements Store {
       CREATE TABLE IF NOT EXISTS cloud_account_usage (
         project TEXT NOT NULL, cluster TEXT NOT NULL, account_id TEXT NOT NULL,
         PRIMARY KEY (project, cluster));
+      CREATE TABLE IF NOT EXISTS projects (name TEXT PRIMARY KEY, created_at TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS project_tokens (
+        id TEXT PRIMARY KEY, project TEXT NOT NULL, role TEXT NOT NULL, description TEXT,
+        token_hash TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS health (id INTEGER PRIMARY KEY, checked_at TEXT NOT NULL);
     `);
   }
@@ -126,6 +130,44 @@ export class SqliteStore implements Store {
       .map((row) => (row as { cluster: string }).cluster);
   }
 
+  insertProject(r: ProjectRecord): void {
+    this.unique(() => this.db.prepare('INSERT INTO projects (name, created_at) VALUES (?, ?)').run(r.name, r.createdAt));
+  }
+
+  listProjects(): ProjectRecord[] {
+    return this.db
+      .prepare('SELECT * FROM projects ORDER BY created_at, name')
+      .all()
+      .map((row) => toProject(row as ProjectRow));
+  }
+
+  getProject(name: string): ProjectRecord | undefined {
+    const row = this.db.prepare('SELECT * FROM projects WHERE name = ?').get(name);
+    return row ? toProject(row as ProjectRow) : undefined;
+  }
+
+  insertProjectToken(r: ProjectTokenRecord): void {
+    this.db
+      .prepare('INSERT INTO project_tokens (id, project, role, description, token_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(r.id, r.project, r.role, r.description ?? null, r.tokenHash, r.createdAt);
+  }
+
+  listProjectTokens(project: string): ProjectTokenRecord[] {
+    return this.db
+      .prepare('SELECT * FROM project_tokens WHERE project = ? ORDER BY created_at, id')
+      .all(project)
+      .map((row) => toProjectToken(row as ProjectTokenRow));
+  }
+
+  findProjectToken(tokenHash: string): ProjectTokenRecord | undefined {
+    const row = this.db.prepare('SELECT * FROM project_tokens WHERE token_hash = ?').get(tokenHash);
+    return row ? toProjectToken(row as ProjectTokenRow) : undefined;
+  }
+
+  deleteProjectToken(project: string, id: string): boolean {
+    return this.db.prepare('DELETE FROM project_tokens WHERE project = ? AND id = ?').run(project, id).changes > 0;
+  }
+
   checkWritable(): void {
     this.db.prepare('INSERT OR REPLACE INTO health (id, checked_at) VALUES (1, ?)').run(new Date().toISOString());
   }
@@ -138,7 +180,7 @@ export class SqliteStore implements Store {
     try {
       write();
     } catch (error) {
-      if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') throw new NameTakenError((error as Error).message);
+      if (['SQLITE_CONSTRAINT_UNIQUE', 'SQLITE_CONSTRAINT_PRIMARYKEY'].includes((error as { code?: string }).code ?? '')) throw new NameTakenError((error as Error).message);
       throw error;
     }
   }
@@ -183,6 +225,35 @@ function toProfile(row: ProfileRow): ProfileRecord {
     description: row.description ?? undefined,
     packs: JSON.parse(row.packs),
     builtIn: false,
+    createdAt: row.created_at,
+  };
+}
+
+interface ProjectRow {
+  name: string;
+  created_at: string;
+}
+
+interface ProjectTokenRow {
+  id: string;
+  project: string;
+  role: string;
+  description: string | null;
+  token_hash: string;
+  created_at: string;
+}
+
+function toProject(row: ProjectRow): ProjectRecord {
+  return { name: row.name, createdAt: row.created_at };
+}
+
+function toProjectToken(row: ProjectTokenRow): ProjectTokenRecord {
+  return {
+    id: row.id,
+    project: row.project,
+    role: row.role as ProjectRole,
+    description: row.description ?? undefined,
+    tokenHash: row.token_hash,
     createdAt: row.created_at,
   };
 }

@@ -34,6 +34,24 @@ export interface ProfileRecord {
   createdAt: string;
 }
 
+export interface ProjectRecord {
+  name: string;
+  createdAt: string;
+}
+
+/** What a project token may do in its project (the admin token is not stored: it is the API's own). */
+export type ProjectRole = 'viewer' | 'operator';
+
+export interface ProjectTokenRecord {
+  id: string;
+  project: string;
+  role: ProjectRole;
+  description?: string;
+  /** sha256 of the token, hex: the token itself is shown once and never stored. */
+  tokenHash: string;
+  createdAt: string;
+}
+
 export class NameTakenError extends Error {}
 
 export interface Store {
@@ -57,6 +75,18 @@ export interface Store {
   releaseCloudAccountClaim(project: string, cluster: string, accountId: string): void;
   releaseCloudAccount(project: string, cluster: string): void;
   clustersUsingCloudAccount(project: string, accountId: string): string[];
+
+  /** Projects made with POST /v1/projects; `default` exists without a record. */
+  insertProject(record: ProjectRecord): void;
+  listProjects(): ProjectRecord[];
+  getProject(name: string): ProjectRecord | undefined;
+
+  insertProjectToken(record: ProjectTokenRecord): void;
+  listProjectTokens(project: string): ProjectTokenRecord[];
+  /** The token whose hash this is, if it has not been revoked. */
+  findProjectToken(tokenHash: string): ProjectTokenRecord | undefined;
+  /** Revokes (deletes) the token; false when the project has no such token. */
+  deleteProjectToken(project: string, id: string): boolean;
 
   /** Proves the store can be written (for /readyz). */
   checkWritable(): void;

@@ -3,7 +3,6 @@ import { createActivities } from '../activities';
 import { ClusterflowConfig } from '../common/config';
 import { ensureDataDir, resolvePayloadCodec, resolveSecretBox } from '../common/data-dir';
 import { SqliteStore } from '../store/sqlite-store';
-import { DEFAULT_PROJECT } from '../common/projects';
 
 export interface RunningWorker {
   worker: Worker;
@@ -23,7 +22,8 @@ export async function createWorker(config: ClusterflowConfig, connection?: Nativ
     workflowsPath: require.resolve('../workflows'),
     // Inputs, results and details reach Temporal encrypted; the API decrypts with the same key.
     dataConverter: { payloadCodecs: [resolvePayloadCodec(config)] },
-    activities: createActivities({ config, store, secretBox: resolveSecretBox(config), project: DEFAULT_PROJECT }),
+    // No project here: each activity resolves its account within its cluster's project (its scope's owner).
+    activities: createActivities({ config, store, secretBox: resolveSecretBox(config) }),
   });
   return { worker, connection: conn, store };
 }

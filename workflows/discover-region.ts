@@ -9,6 +9,8 @@ const { describeAvailabilityZones } = proxyActivities<Activities>({
 export interface DiscoverRegionInput {
   accountId: string;
   region: string;
+  /** The account's project (absent: `default`). */
+  project?: string;
 }
 
 export interface RegionFacts {

@@ -8,6 +8,9 @@ import type { ClusterSpec } from '../../common/cluster-spec';
 import type { RuleProblem } from '../../common/spec-rules';
 import { AWS_DEPS } from '../common/tokens';
 
+/** An input whose scope names the account without its project: the service adds the request's. */
+type Within<T extends { scope: unknown }> = Omit<T, 'scope'> & { scope: { accountId: string; region: string } };
+
 /**
  * What the API asks AWS itself, read-only and with the account's own keys: the region checks
  * of a create or a pool change, and the dry run's preflight and cost estimate. The latter run
@@ -21,21 +24,18 @@ export class CloudReadsService {
 
   constructor(@Inject(AWS_DEPS) private readonly aws: AwsDeps) {}
 
-  private deps(project: string): AwsDeps {
-    return { ...this.aws, project };
+  /** The request's project decides which account the id names: never another project's. */
+  preflight(project: string, input: Within<PreflightInput>): Promise<PreflightResult> {
+    return this.preflightOf(this.aws, { ...input, scope: { ...input.scope, project } });
   }
 
-  preflight(project: string, input: PreflightInput): Promise<PreflightResult> {
-    return this.preflightOf(this.deps(project), input);
-  }
-
-  estimateCost(project: string, input: CostInput): Promise<CostEstimate> {
-    return this.costOf(this.deps(project), input);
+  estimateCost(project: string, input: Within<CostInput>): Promise<CostEstimate> {
+    return this.costOf(this.aws, { ...input, scope: { ...input.scope, project } });
   }
 
   /** The rules that need AWS to answer: AZs that exist in the region, instance types offered in every AZ of their pool. */
   async regionProblems(project: string, spec: ClusterSpec): Promise<RuleProblem[]> {
-    const ec2 = ec2Client(this.deps(project), spec.cloud.accountId, spec.cloud.region);
+    const ec2 = ec2Client(this.aws, { project, accountId: spec.cloud.accountId, region: spec.cloud.region });
     try {
       const zones = await ec2.send(new DescribeAvailabilityZonesCommand({}));
       const available = new Set((zones.AvailabilityZones ?? []).filter((z) => z.State === 'available').map((z) => z.ZoneName));

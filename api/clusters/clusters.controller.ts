@@ -11,6 +11,7 @@ import {
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { ApiError } from '../common/error-shape';
+import { ViewerMayDryRun } from '../auth/access';
 import { Project } from '../auth/project.decorator';
 import { ClusterSpecDto, PoolDto } from './cluster-spec.dto';
 import { UpdatePoolDto } from './pool.dto';
@@ -45,6 +46,7 @@ export class ClustersController {
   constructor(private readonly clusters: ClustersService) {}
 
   @Post()
+  @ViewerMayDryRun()
   @ApiQuery({ name: 'dryRun', required: false, type: Boolean, description: 'plan, preflight and cost estimate only; creates nothing' })
   @ApiQuery({
     name: 'keepOnFailure',
@@ -118,6 +120,7 @@ export class ClustersController {
   }
 
   @Post(':name/upgrade')
+  @ViewerMayDryRun()
   @ApiQuery({ name: 'dryRun', required: false, type: Boolean, description: 'the nodes that would be replaced, in order, and the surge node’s price; changes nothing' })
   @ApiAcceptedResponse({ description: '{operationId}: every on-demand node is replaced, one at a time, control plane first' })
   @ApiOkResponse({ description: 'dry run: {from, to, replacements, spotPools, surge}' })

@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import type { AwsDeps } from '../../cloud/aws-session';
 import { ApiSettings } from '../common/settings';
-import { AWS_DEPS, DEFAULT_PROJECT, SETTINGS, STORE } from '../common/tokens';
+import { AWS_DEPS, SETTINGS, STORE } from '../common/tokens';
 import { Store } from '../../store/store';
 import { ClustersController } from './clusters.controller';
 import { ClustersService } from './clusters.service';
@@ -15,7 +15,7 @@ import { CloudReadsService } from './cloud-reads.service';
     {
       provide: AWS_DEPS,
       inject: [SETTINGS, STORE],
-      useFactory: (settings: ApiSettings, store: Store): AwsDeps => ({ config: settings.config, store, secretBox: settings.secretBox, project: DEFAULT_PROJECT }),
+      useFactory: (settings: ApiSettings, store: Store): AwsDeps => ({ config: settings.config, store, secretBox: settings.secretBox }),
     },
   ],
 })

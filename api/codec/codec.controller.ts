@@ -2,6 +2,7 @@ import { Body, Controller, Get, Header, HttpCode, Inject, Post, Res } from '@nes
 import { ApiBadRequestResponse, ApiBearerAuth, ApiBody, ApiExcludeEndpoint, ApiHeader, ApiOkResponse, ApiOperation, ApiTags, ApiUnauthorizedResponse, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { EncryptedPayloadCodec, PayloadDecryptionError } from '../../common/payload-codec';
+import { AdminOnly } from '../auth/access';
 import { Public } from '../auth/public.decorator';
 import { ApiError } from '../common/error-shape';
 import { ApiSettings } from '../common/settings';
@@ -17,6 +18,8 @@ const NAMESPACE_HEADER = { name: 'X-Namespace', required: false, description: 't
  * Temporal's remote codec protocol, so the Web UI (and `temporal --codec-endpoint`) show
  * decrypted payloads to whoever holds the API token, and ciphertext to everyone else.
  */
+// Payloads of every project pass through here: the admin token's (and its session's) only.
+@AdminOnly()
 @ApiTags('codec')
 @ApiBearerAuth()
 @Controller('codec')

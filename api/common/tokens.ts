@@ -5,5 +5,3 @@ export const TEMPORAL_CONNECTION = Symbol('TEMPORAL_CONNECTION');
 export const TEMPORAL_CLIENT = Symbol('TEMPORAL_CLIENT');
 export const AWS_DEPS = Symbol('AWS_DEPS');
 export const STS_VERIFIER = Symbol('STS_VERIFIER');
-
-export { DEFAULT_PROJECT } from '../../common/projects';

@@ -249,7 +249,7 @@ describe('the SDK does not retry refused keys', () => {
       sealedSecret: secretBox.seal(JSON.stringify({ secretAccessKey: 'expired-secret-0000000002' }), id),
       createdAt: new Date().toISOString(),
     });
-    const sts = new STSClient(clientConfig({ config: loadConfig({ AWS_ENDPOINT_URL: endpoint }), store, secretBox, project: 'default' }, id, 'us-east-1'));
+    const sts = new STSClient(clientConfig({ config: loadConfig({ AWS_ENDPOINT_URL: endpoint }), store, secretBox }, { project: 'default', accountId: id }, 'us-east-1'));
     try {
       code = 'ExpiredToken';
       requests = 0;

@@ -169,7 +169,7 @@ function seededDeps(url: string): AwsDeps {
     sealedSecret: secretBox.seal(JSON.stringify({ secretAccessKey: SECRET_ACCESS_KEY }), ACCOUNT_ID),
     createdAt: new Date().toISOString(),
   });
-  return { config, store, secretBox, project: 'default' };
+  return { config, store, secretBox };
 }
 
 let clusterCounter = 0;

@@ -1,5 +1,6 @@
-import { Controller, Get, INestApplication, Module } from '@nestjs/common';
-import { APP_GUARD, NestFactory, Reflector } from '@nestjs/core';
+import { Controller, Get, INestApplication, Module, RequestMethod } from '@nestjs/common';
+import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
+import { APP_GUARD, ModulesContainer, NestFactory, Reflector } from '@nestjs/core';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as os from 'node:os';
@@ -7,9 +8,11 @@ import * as path from 'node:path';
 import { createApiApp } from '../../api/app';
 import { BearerTokenGuard } from '../../api/auth/bearer-token.guard';
 import { Public } from '../../api/auth/public.decorator';
-import { SETTINGS } from '../../api/common/tokens';
+import { SETTINGS, STORE } from '../../api/common/tokens';
 import { loadConfig } from '../../common/config';
 import { freePort } from '../../common/ports';
+import { SqliteStore } from '../../store/sqlite-store';
+import { startTemporal } from '../support/temporal';
 
 /**
  * The bearer guard decides on the matched route, not on how the path is spelled. Every
@@ -199,6 +202,8 @@ describe('bearer guard on every route of the OpenAPI document', () => {
 /** A route added later, anywhere, is protected unless it says `@Public()`: the guard never looks at the path. */
 describe('bearer guard on a route it has never seen', () => {
   const token = `cf_${'n'.repeat(40)}`;
+  const storeDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cf-auth-store-'));
+  const store = new SqliteStore(storeDir);
 
   @Controller('added-later')
   class AddedLaterController {
@@ -218,6 +223,7 @@ describe('bearer guard on a route it has never seen', () => {
     controllers: [AddedLaterController],
     providers: [
       { provide: SETTINGS, useValue: { apiToken: token } },
+      { provide: STORE, useValue: store },
       { provide: APP_GUARD, useClass: BearerTokenGuard },
     ],
   })
@@ -234,6 +240,8 @@ describe('bearer guard on a route it has never seen', () => {
 
   afterAll(async () => {
     await app?.close();
+    store.close();
+    fs.rmSync(storeDir, { recursive: true, force: true });
   });
 
   it('answers 401 without the token outside /v1 too, and serves with it', async () => {
@@ -247,7 +255,158 @@ describe('bearer guard on a route it has never seen', () => {
 
   it('cannot be built on a blank token', () => {
     for (const apiToken of ['', ' ', '\u00a0']) {
-      expect(() => new BearerTokenGuard({ apiToken } as never, new Reflector())).toThrow(/^the API token (is empty|has spaces)/);
+      expect(() => new BearerTokenGuard({ apiToken } as never, store, new Reflector())).toThrow(/^the API token (is empty|has spaces)/);
     }
+  });
+});
+
+/**
+ * Every route the app serves (read from its controllers as Nest declares them, so one left
+ * out of the OpenAPI document counts too, and checked against Express's router) × every role. What each role may do is written here, not read from
+ * the guard: reads for everyone; changes for admin and operator; dry runs for viewers too;
+ * projects, tokens and the codec for admin only. A route added later falls under its method's
+ * rule, and an admin-only one must be named below or the operator's row fails. Temporal is
+ * real (no worker), so a request the guard lets through gets a quick answer (400 for an empty
+ * body, 404 for a cluster that does not exist, …): anything but 401 and 403 means "through".
+ */
+/** Every handler of every controller the app's modules hold, as Nest declares it: `{method, template}` with `:params`. */
+function nestRoutes(app: INestApplication): Array<{ method: string; template: string }> {
+  const join = (...parts: string[]): string => `/${parts.map((p) => p.replace(/^\/+|\/+$/g, '')).filter(Boolean).join('/')}`;
+  const found: Array<{ method: string; template: string }> = [];
+  for (const module of app.get(ModulesContainer).values()) {
+    for (const wrapper of module.controllers.values()) {
+      const controller = wrapper.metatype as (new (...args: never[]) => unknown) | undefined;
+      if (!controller) continue;
+      const prefix = String(Reflect.getMetadata(PATH_METADATA, controller) ?? '');
+      const proto = controller.prototype as Record<string, unknown>;
+      for (const name of Object.getOwnPropertyNames(proto)) {
+        const handler = proto[name];
+        if (name === 'constructor' || typeof handler !== 'function') continue;
+        const verb = Reflect.getMetadata(METHOD_METADATA, handler) as RequestMethod | undefined;
+        const paths = Reflect.getMetadata(PATH_METADATA, handler) as string | string[] | undefined;
+        if (verb === undefined || paths === undefined) continue;
+        for (const p of [paths].flat()) {
+          const template = join(prefix, p);
+          const method = RequestMethod[verb];
+          found.push({ method, template });
+          if (method === 'GET') found.push({ method: 'HEAD', template });
+        }
+      }
+    }
+  }
+  return found;
+}
+
+describe('role × route matrix', () => {
+  /** Reachable without a token. */
+  const PUBLIC_ROUTES = new Set(['GET /healthz', 'HEAD /healthz', 'GET /readyz', 'HEAD /readyz', 'GET /codec/sign-in', 'HEAD /codec/sign-in']);
+  const isPublic = (method: string, template: string): boolean => PUBLIC_ROUTES.has(`${method} ${template}`);
+  /** Only the admin token: projects and their tokens, and the codec (every project's payloads). */
+  const ADMIN_ONLY = [/^\/v1\/projects(\/|$)/, /^\/codec\//];
+  /** Changes whose `?dryRun=true` changes nothing, so a viewer may ask them. */
+  const DRY_RUNS = new Set(['POST /v1/clusters', 'POST /v1/clusters/:name/upgrade']);
+
+  let app: INestApplication;
+  let port: number;
+  let dataDir: string;
+  let temporal: Awaited<ReturnType<typeof startTemporal>>;
+  const tokens: Record<string, string> = {};
+  let routes: Array<{ method: string; template: string }>;
+
+  async function json(method: string, p: string, token: string, body?: unknown): Promise<{ status: number; body: any }> { // eslint-disable-line @typescript-eslint/no-explicit-any
+    const r = await fetch(`http://127.0.0.1:${port}${p}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await r.text();
+    return { status: r.status, body: text && (r.headers.get('content-type') ?? '').includes('json') ? JSON.parse(text) : text };
+  }
+
+  beforeAll(async () => {
+    temporal = await startTemporal();
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cf-roles-'));
+    const config = loadConfig({
+      CLUSTERFLOW_DATA_DIR: dataDir,
+      AWS_ENDPOINT_URL: `http://127.0.0.1:${await freePort()}`,
+      TEMPORAL_ADDRESS: temporal.address,
+    });
+    const built = await createApiApp(config, ['error']);
+    app = built.app;
+    tokens.admin = built.token;
+    port = await freePort();
+    await app.listen(port, '127.0.0.1');
+    expect((await json('POST', '/v1/projects', tokens.admin, { name: 'alpha' })).status).toBe(201);
+    for (const role of ['operator', 'viewer']) {
+      const created = await json('POST', '/v1/projects/alpha/tokens', tokens.admin, { role });
+      expect(created.status).toBe(201);
+      tokens[role] = created.body.token;
+    }
+
+    routes = nestRoutes(app);
+    // Cross-check with what Express really serves, so a mis-joined path cannot go untested.
+    const server = app.getHttpAdapter().getInstance() as { router?: { stack: unknown[] }; _router?: { stack: unknown[] } };
+    const served = new Set(
+      ((server.router ?? server._router)?.stack ?? []).flatMap((layer) => {
+        const route = (layer as { route?: { path: string; methods: Record<string, boolean> } }).route;
+        return route ? Object.keys(route.methods).map((m) => `${m.toUpperCase()} ${route.path}`) : [];
+      }),
+    );
+    // (Express serves HEAD through GET.)
+    for (const { method, template } of routes) expect(served).toContain(`${method === 'HEAD' ? 'GET' : method} ${template}`);
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await temporal?.teardown();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  type Expected = 'through' | 'forbidden';
+  function expected(role: string, method: string, template: string, dryRun: boolean): Expected {
+    if (role === 'admin') return 'through';
+    if (ADMIN_ONLY.some((r) => r.test(template))) return 'forbidden';
+    if (role === 'operator' || method === 'GET' || method === 'HEAD') return 'through';
+    return dryRun && DRY_RUNS.has(`${method} ${template}`) ? 'through' : 'forbidden';
+  }
+
+  it('reads every route of the app from its router, the documented ones and the project routes among them', () => {
+    const seen = new Set(routes.map((r) => `${r.method} ${r.template}`));
+    for (const route of [...PUBLIC_ROUTES, ...DRY_RUNS, 'POST /v1/projects', 'POST /v1/projects/:project/tokens', 'DELETE /v1/projects/:project/tokens/:id', 'POST /codec/decode']) {
+      expect(seen).toContain(route);
+    }
+    expect(routes.length).toBeGreaterThanOrEqual(25);
+  });
+
+  it('lets each role through exactly where its rule says, and answers 403 naming why everywhere else', async () => {
+    let through = 0;
+    let forbidden = 0;
+    for (const { method, template } of routes) {
+      if (isPublic(method, template)) continue;
+      const p = concrete(template.replace(/:(\w+)/g, '{$1}'));
+      const change = !['GET', 'HEAD'].includes(method);
+      for (const dryRun of change ? [false, true] : [false]) {
+        for (const role of ['admin', 'operator', 'viewer']) {
+          const want = expected(role, method, template, dryRun);
+          const r = await json(method, `${p}${dryRun ? '?dryRun=true' : ''}`, tokens[role], change ? {} : undefined);
+          const got = r.status === 403 ? 'forbidden' : r.status === 401 ? 'unauthorized' : 'through';
+          expect(`${role} ${method} ${p}${dryRun ? '?dryRun=true' : ''} → ${got}`).toBe(`${role} ${method} ${p}${dryRun ? '?dryRun=true' : ''} → ${want}`);
+          if (got === 'forbidden' && method !== 'HEAD') {
+            expect(r.body.message).toMatch(role === 'viewer' && !ADMIN_ONLY.some((x) => x.test(template)) ? /^role viewer may only read/ : /needs the admin token/);
+            // A viewer refused a change that has a dry run is told about it.
+            expect(r.body.message.endsWith('its dry run (?dryRun=true) is allowed')).toBe(role === 'viewer' && DRY_RUNS.has(`${method} ${template}`));
+          }
+          if (got === 'forbidden') {
+            forbidden += 1;
+          } else {
+            // Through the guard and answered, not crashed.
+            expect(`${role} ${method} ${p} → ${r.status}`).toMatch(/ → [234]\d\d$/);
+            through += 1;
+          }
+        }
+      }
+    }
+    expect(through).toBeGreaterThan(40);
+    expect(forbidden).toBeGreaterThan(20);
   });
 });

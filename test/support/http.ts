@@ -6,8 +6,8 @@ export interface JsonResponse {
   headers: Headers;
 }
 
-export async function call(base: string, method: string, path: string, options: { token?: string; body?: unknown; raw?: string } = {}): Promise<JsonResponse> {
-  const headers: Record<string, string> = {};
+export async function call(base: string, method: string, path: string, options: { token?: string; body?: unknown; raw?: string; headers?: Record<string, string> } = {}): Promise<JsonResponse> {
+  const headers: Record<string, string> = { ...options.headers };
   if (options.token) headers.authorization = `Bearer ${options.token}`;
   if (options.body !== undefined || options.raw !== undefined) headers['content-type'] = 'application/json';
   const response = await fetch(`${base}${path}`, {

@@ -88,7 +88,7 @@ describe('discoverRegion workflow', () => {
     expect(failed).toBeInstanceOf(WorkflowFailedError);
     const activity = (failed as WorkflowFailedError).cause;
     expect(activity).toBeInstanceOf(ActivityFailure);
-    expect((activity as ActivityFailure).cause).toMatchObject({ type: 'CloudAccountNotFound', nonRetryable: true, message: 'cloud account missing does not exist (was it deleted?)' });
+    expect((activity as ActivityFailure).cause).toMatchObject({ type: 'CloudAccountNotFound', nonRetryable: true, message: 'cloud account missing does not exist in project default (was it deleted?)' });
     const history = await client.workflow.getHandle(workflowId).fetchHistory();
     // Retrying cannot bring the account back: one attempt.
     expect(history.events?.filter((e) => e.activityTaskStartedEventAttributes).map((e) => e.activityTaskStartedEventAttributes?.attempt)).toEqual([1]);
