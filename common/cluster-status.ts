@@ -58,6 +58,11 @@ export interface NodeStatus {
    * status did not know, have none.
    */
   kubernetesVersion?: string;
+  /**
+   * What the node was launched with (workflows/launch-config.ts), recorded when an operation
+   * launched it with settings the cluster's record did not have yet; otherwise absent.
+   */
+  launchDigest?: string;
 }
 
 export interface PoolStatus {

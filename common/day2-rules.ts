@@ -2,7 +2,8 @@
  * The rules of day-2 requests (docs/api.md#day-2-rules), checked by the cluster entity's Update
  * validators before a request is accepted. Pure.
  */
-import type { ClusterSpec, PoolSpec } from './cluster-spec';
+import type { ClusterSpec, PoolSpec, RootVolume, Taint } from './cluster-spec';
+import { poolSettingsProblems } from './pool-settings';
 import { packSchema } from './pack-schemas';
 
 export class RuleViolation extends Error {
@@ -54,6 +55,43 @@ export function checkRemovePool(spec: ClusterSpec, poolName: string): void {
 export function checkReconfigure(spec: ClusterSpec, poolName: string, instanceType: string): void {
   const pool = poolOf(spec, poolName);
   if (pool.instanceType === instanceType) throw new RuleViolation('instance-type-changes', `pool "${poolName}" already runs ${instanceType}`);
+}
+
+/** The launch settings a pool change may give; what it leaves out stays. */
+export interface PoolLaunchChange {
+  instanceType?: string;
+  size?: number;
+  labels?: Record<string, string>;
+  taints?: Taint[];
+  rootVolume?: RootVolume;
+}
+
+/** The pool as a change makes it. */
+export function poolWith(pool: PoolSpec, change: PoolLaunchChange): PoolSpec {
+  const next: PoolSpec = { ...pool, instanceType: change.instanceType ?? pool.instanceType, size: change.size ?? pool.size };
+  if (change.labels !== undefined) next.labels = change.labels;
+  if (change.taints !== undefined) next.taints = change.taints;
+  if (change.rootVolume !== undefined) next.rootVolume = change.rootVolume;
+  return next;
+}
+
+const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+
+/**
+ * A rolling change of a pool's launch settings: valid settings (common/pool-settings.ts), at
+ * least one of them different from what the pool has (a root volume is changed, never removed).
+ */
+export function checkPoolChange(spec: ClusterSpec, poolName: string, wanted: PoolSpec): void {
+  const pool = poolOf(spec, poolName);
+  const [problem] = poolSettingsProblems(wanted, '');
+  if (problem) throw new RuleViolation(problem.rule, `${problem.field}: ${problem.message}`);
+  if (pool.rootVolume && !wanted.rootVolume) throw new RuleViolation('root-volume-stays', `pool "${poolName}" has a root volume of its own; give another one instead of none`);
+  const unchanged = pool.instanceType === wanted.instanceType && same(pool.labels ?? {}, wanted.labels ?? {}) && same(pool.taints ?? [], wanted.taints ?? []) && same(pool.rootVolume, wanted.rootVolume);
+  if (!unchanged) return;
+  if (wanted.labels === pool.labels && wanted.taints === pool.taints && wanted.rootVolume === pool.rootVolume) {
+    throw new RuleViolation('instance-type-changes', `pool "${poolName}" already runs ${wanted.instanceType}`);
+  }
+  throw new RuleViolation('launch-settings-change', `pool "${poolName}" already launches its nodes with these settings`);
 }
 
 /**

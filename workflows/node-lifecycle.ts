@@ -149,6 +149,7 @@ export function startNode(
     key: node.key,
     iamInstanceProfile: controlPlane ? (ctx.controlPlaneInstanceProfileName ?? ctx.instanceProfileName) : ctx.instanceProfileName,
     metadataHopLimit: pool.metadataHopLimit,
+    rootVolume: pool.rootVolume,
     generation: ctx.generation,
     subnetId: ctx.subnetId,
     instanceType: node.instanceType,
@@ -166,6 +167,8 @@ export function startNode(
       joinSecretName: ctx.joinSecretName,
       controlPlaneSecretName: controlPlane ? ctx.controlPlaneSecretName : undefined,
       taintControlPlane: !pool.allowWorkerCapability,
+      labels: pool.labels,
+      taints: pool.taints,
     }),
   });
 }

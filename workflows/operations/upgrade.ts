@@ -7,7 +7,7 @@ import { defineUpdate, getExternalWorkflowHandle, workflowInfo } from '@temporal
 import type { NetworkStatus, NodeStatus, OperationRecord } from '../../common/cluster-status';
 import { isSpotPool, type PoolSpec } from '../../common/cluster-spec';
 import { checkUpgrade } from '../../common/day2-rules';
-import type { ResolvedProfile } from '../../common/profile';
+import { withKubernetesVersion } from '../../common/profile';
 import { nodeReplacedSignal, type Accepted } from '../messages';
 import { indexOf, nodeStatus, replaceNode, resolveImage } from '../node-lifecycle';
 import type { OperationInput } from '../operation';
@@ -31,10 +31,7 @@ export interface UpgradeInput extends OperationInput {
 
 export type UpgradeResult = Array<{ pool: string; nodes: NodeStatus[] }>;
 
-/** The profile with another Kubernetes version, its k8s pack kept in step so the record stays true. */
-export function withKubernetesVersion(profile: ResolvedProfile, version: string): ResolvedProfile {
-  return { ...profile, kubernetesVersion: version, packs: profile.packs.map((p) => (p.layer === 'k8s' ? { ...p, version } : p)) };
-}
+export { withKubernetesVersion };
 
 /**
  * Rolls the nodes not yet on the profile's version: each replaced under its key in its AZ,
