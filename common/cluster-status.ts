@@ -1,10 +1,11 @@
+import type { ProfileChange } from './day2-rules';
 import type { ApiEndpointRef } from './api-endpoint';
 import type { Capacity, PoolSpec } from './cluster-spec';
 
 /** What the API reports about a cluster and its operations (docs/api.md#cluster-status, docs/api.md#operations-and-tasks). Plain data. */
 export type ClusterPhase = 'Provisioning' | 'Running' | 'Updating' | 'Deleting' | 'Deleted' | 'Failed';
 
-export type OperationType = 'create' | 'delete' | 'scale' | 'add-pool' | 'remove-pool' | 'reconfigure' | 'repair' | 'upgrade';
+export type OperationType = 'create' | 'delete' | 'scale' | 'add-pool' | 'remove-pool' | 'reconfigure' | 'repair' | 'upgrade' | 'change-profile';
 export type OperationState = 'Running' | 'Succeeded' | 'Failed' | 'Cancelled';
 export type TaskState = 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Skipped';
 
@@ -41,6 +42,8 @@ export interface OperationRecord {
   retryOf?: string;
   /** An upgrade: the Kubernetes version it asked for (what a retry asks again). */
   kubernetesVersion?: string;
+  /** A profile change: the profile reference and the profile resolved from it (what a retry asks again). */
+  profileChange?: ProfileChange;
 }
 
 export interface NodeStatus {

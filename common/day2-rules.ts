@@ -3,6 +3,7 @@
  * validators before a request is accepted. Pure.
  */
 import type { ClusterSpec, PoolSpec, RootVolume, Taint } from './cluster-spec';
+import type { ResolvedProfile } from './profile';
 import { poolSettingsProblems } from './pool-settings';
 import { packSchema } from './pack-schemas';
 
@@ -112,4 +113,27 @@ export function checkUpgrade(current: string, target: string): void {
   if (tMajor !== cMajor || tMinor > cMinor + 1) {
     throw new RuleViolation('kubernetes-one-minor-up', `Kubernetes goes up at most one minor version at a time (${current} → ${target}; next allowed: ${cMajor}.${cMinor + 1}.x)`);
   }
+}
+
+/** A running cluster's new profile: the reference the spec keeps, and the profile the API resolved from it. */
+export interface ProfileChange {
+  ref: ClusterSpec['profile'];
+  profile: ResolvedProfile;
+}
+
+/**
+ * What a running cluster's profile may change. Its pod and service CIDRs and its CNI are fixed
+ * when the first control-plane node initialises the cluster (kubeadm writes them into the
+ * cluster's own configuration; new nodes only join it), so replacing nodes cannot change them.
+ * A Kubernetes version change follows the upgrade's rules.
+ */
+export function checkProfileChange(ref: ClusterSpec['profile'], current: ResolvedProfile, change: ProfileChange): void {
+  const next = change.profile;
+  if (next.podCIDR !== current.podCIDR) throw new RuleViolation('pod-cidr-fixed', `the pod CIDR is fixed once the cluster runs (${current.podCIDR}; the new profile has ${next.podCIDR})`);
+  if (next.serviceCIDR !== current.serviceCIDR) {
+    throw new RuleViolation('service-cidr-fixed', `the service CIDR is fixed once the cluster runs (${current.serviceCIDR}; the new profile has ${next.serviceCIDR})`);
+  }
+  if (next.cni.name !== current.cni.name) throw new RuleViolation('cni-fixed', `the CNI is fixed once the cluster runs (${current.cni.name}; the new profile has ${next.cni.name})`);
+  if (next.kubernetesVersion !== current.kubernetesVersion) checkUpgrade(current.kubernetesVersion, next.kubernetesVersion);
+  if (same(ref, change.ref) && same(current, next)) throw new RuleViolation('profile-changes', `the cluster already runs profile ${ref.id} with these overrides`);
 }

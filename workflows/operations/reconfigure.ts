@@ -86,9 +86,10 @@ function replacedSoFar(run: Run, pool: PoolSpec): string {
   const nodes = run.entity.status.pools.find((p) => p.name === pool.name)?.nodes ?? [];
   const replaced = nodes.filter((n) => n.generation === run.generation).map((n) => n.key);
   if (replaced.length === 0) return '';
-  const what = was.instanceType === pool.instanceType ? 'the new settings' : pool.instanceType;
+  const typed = was.instanceType !== pool.instanceType;
+  const what = typed ? pool.instanceType : 'the new launch settings';
   if (replaced.length === nodes.length) return `; every node was already replaced and runs ${what}`;
-  return `; already replaced and kept on ${what}: ${replaced.join(', ')} (the pool runs both until a retry finishes the roll)`;
+  return `; already replaced and kept on ${what}: ${replaced.join(', ')} (the pool runs both ${typed ? 'instance types' : 'launch settings'} until a retry finishes the roll)`;
 }
 
 export const reconfigure: OperationModule<ReconfigureArgs, PoolOperationInput, NodeStatus[]> = {
