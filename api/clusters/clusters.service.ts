@@ -241,6 +241,8 @@ export class ClustersService {
       const message = 'give size and/or what the nodes launch with: instanceType, labels, taints, rootVolume';
       throw new ApiError(400, `body: ${message}`, [{ field: 'body', rule: 'one-change', message }]);
     }
+    // Malformed settings are refused before the cluster is asked anything; the control plane's own taint once its pool is known.
+    assertPoolSettings([{ pool: { role: 'worker', labels, taints, rootVolume }, field: '' }]);
     const spec = await this.spec(project, name);
     const pool = spec.pools.find((p) => p.name === poolName);
     if (!pool) throw new ApiError(404, `cluster ${name} has no pool ${poolName}`);
