@@ -1,6 +1,6 @@
 import type { ProfileChange } from './day2-rules';
 import type { ApiEndpointRef } from './api-endpoint';
-import type { Capacity, PoolSpec } from './cluster-spec';
+import type { Capacity, PoolSpec, RootVolume, Taint } from './cluster-spec';
 
 /** What the API reports about a cluster and its operations (docs/api.md#cluster-status, docs/api.md#operations-and-tasks). Plain data. */
 export type ClusterPhase = 'Provisioning' | 'Running' | 'Updating' | 'Deleting' | 'Deleted' | 'Failed';
@@ -75,6 +75,10 @@ export interface PoolStatus {
   instanceType: string;
   /** As the spec has it: `{type: 'on-demand'}` or `{type: 'spot', maxPricePercent}`. */
   capacity: Capacity;
+  /** What the pool's nodes register with and boot from, as the spec has it (absent when the spec has none). */
+  labels?: Record<string, string>;
+  taints?: Taint[];
+  rootVolume?: RootVolume;
   nodes: NodeStatus[];
   /** Nodes not running yet and why (spot pools wait for their price). */
   waiting?: { count: number; reason: string };

@@ -51,6 +51,9 @@ export function poolStatus(pool: PoolSpec, nodes: InstanceInfo[], kubernetesVers
     capacity: capacityOf(pool),
     nodes: mine,
   };
+  if (pool.labels && Object.keys(pool.labels).length > 0) status.labels = pool.labels;
+  if (pool.taints && pool.taints.length > 0) status.taints = pool.taints;
+  if (pool.rootVolume) status.rootVolume = pool.rootVolume;
   if (isSpotPool(pool)) {
     status.waiting = { count: pool.size - mine.length, reason: 'spot nodes are launched by the pool’s bidding watcher when the spot price is in range' };
   }
