@@ -1,4 +1,6 @@
 import {
+  BlockDeviceMapping,
+  DescribeImagesCommand,
   DescribeInstancesCommand,
   DescribeInstanceStatusCommand,
   EC2Client,
@@ -10,7 +12,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import { ApplicationFailure } from '@temporalio/common';
 import { Owner, RESOURCE_TAG } from '../common/tags';
-import { DEFAULT_METADATA_HOP_LIMIT } from '../common/cluster-spec';
+import { DEFAULT_METADATA_HOP_LIMIT, type RootVolume } from '../common/cluster-spec';
 import { endpointOf } from '../common/api-endpoint';
 import { AwsDeps, withSession } from '../cloud/aws-session';
 import { isNotFound } from '../cloud/aws-errors';
@@ -111,6 +113,16 @@ async function waitTerminated(ec2: EC2Client, ids: string[]): Promise<void> {
   });
 }
 
+/**
+ * The root volume as RunInstances wants it: on the image's root device (which only the image
+ * says: /dev/xvda, /dev/sda1…), encrypted with the account's default EBS key, gone with the node.
+ */
+async function rootVolumeMapping(ec2: EC2Client, imageId: string, volume: RootVolume): Promise<BlockDeviceMapping[]> {
+  const image = (await ec2.send(new DescribeImagesCommand({ ImageIds: [imageId] }))).Images?.[0];
+  if (!image?.RootDeviceName) throw ApplicationFailure.nonRetryable(`image ${imageId} names no root device, so its root volume cannot be sized`, 'ImageWithoutRootDevice');
+  return [{ DeviceName: image.RootDeviceName, Ebs: { VolumeSize: volume.sizeGiB, VolumeType: volume.type, Encrypted: true, DeleteOnTermination: true } }];
+}
+
 /** Nodes and the bastion: launched once per key and generation, waited for, terminated. */
 export function instanceActivities(deps: AwsDeps) {
   return {
@@ -137,7 +149,10 @@ export function instanceActivities(deps: AwsDeps) {
           spotMaxPrice: input.spotMaxPrice,
           iamInstanceProfile: input.iamInstanceProfile,
           metadataHopLimit: input.metadataHopLimit ?? DEFAULT_METADATA_HOP_LIMIT,
+          // Absent from the token's text when unset, so launches from before root volumes keep their token.
+          rootVolume: input.rootVolume,
         };
+        const blockDeviceMappings = input.rootVolume ? await rootVolumeMapping(ec2, input.imageId, input.rootVolume) : undefined;
         const answer = await ec2.send(
           new RunInstancesCommand({
             MinCount: 1,
@@ -155,6 +170,7 @@ export function instanceActivities(deps: AwsDeps) {
             // limit, so a pod's SSRF cannot read the node role's credentials with a bare GET.
             MetadataOptions: { HttpEndpoint: 'enabled', HttpTokens: 'required', HttpPutResponseHopLimit: launch.metadataHopLimit },
             UserData: input.userData === undefined ? undefined : Buffer.from(input.userData, 'utf8').toString('base64'),
+            BlockDeviceMappings: blockDeviceMappings,
             TagSpecifications: tags,
             InstanceMarketOptions: input.spotMaxPrice
               ? {

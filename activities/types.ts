@@ -2,6 +2,7 @@
  * The inputs and outputs of every AWS activity. Serializable, and free of secrets: an
  * activity gets the account id and resolves the keys itself.
  */
+import type { RootVolume } from '../common/cluster-spec';
 import type { Owner } from '../common/tags';
 import type { ApiEndpointKind, ApiEndpointRef } from '../common/api-endpoint';
 import type { PreflightInput as CloudPreflightInput } from '../cloud/preflight';
@@ -98,6 +99,8 @@ export interface EnsureInstanceInput extends Keyed {
   iamInstanceProfile?: string;
   /** IMDSv2 hop limit (EC2 HttpPutResponseHopLimit); tokens are always required. Default 2. */
   metadataHopLimit?: number;
+  /** The root volume, encrypted; absent: the image's own, as AWS makes it (pools from before it could be set). */
+  rootVolume?: RootVolume;
   /**
    * The launch is asked for again (its first answer was lost, or EC2 does not list it yet):
    * EC2 may answer a repeated ClientToken with the first answer, so the instance's current

@@ -26,7 +26,40 @@ export interface PoolSpec {
   capacity?: Capacity;
   /** IMDSv2 hop limit of the pool's instances (default DEFAULT_METADATA_HOP_LIMIT). */
   metadataHopLimit?: number;
+  /** Kubernetes labels each node registers with (kubelet `--node-labels`). */
+  labels?: Record<string, string>;
+  /** Kubernetes taints each node registers with (kubeadm `nodeRegistration.taints`). */
+  taints?: Taint[];
+  /** The nodes' root volume; absent on pools created before it could be set (the image's own, as AWS makes it). */
+  rootVolume?: RootVolume;
 }
+
+export const TAINT_EFFECTS = ['NoSchedule', 'PreferNoSchedule', 'NoExecute'] as const;
+export type TaintEffect = (typeof TAINT_EFFECTS)[number];
+
+export interface Taint {
+  key: string;
+  value?: string;
+  effect: TaintEffect;
+}
+
+/** Root volume types a node may boot from: SSDs whose IOPS need no figure of their own (io1/io2 do; st1/sc1 cannot boot). */
+export const ROOT_VOLUME_TYPES = ['gp3', 'gp2'] as const;
+export type RootVolumeType = (typeof ROOT_VOLUME_TYPES)[number];
+
+/** Always encrypted (with the account's default EBS key): a node's disk holds its kubelet credentials. */
+export interface RootVolume {
+  sizeGiB: number;
+  type: RootVolumeType;
+}
+
+/** What a new pool gets when its spec names no root volume: eksctl's size and type, gp3 being the cheaper and faster SSD. */
+export const DEFAULT_ROOT_VOLUME: RootVolume = { sizeGiB: 80, type: 'gp3' };
+
+/** Below this, a Kubernetes node runs out of room for images; and it is well above the images' own snapshots (8 GiB), which AWS would otherwise refuse to shrink. */
+export const MIN_ROOT_VOLUME_GIB = 20;
+/** EBS's limit for gp2 and gp3. */
+export const MAX_ROOT_VOLUME_GIB = 16384;
 
 export interface DynamicPlacement {
   type: 'dynamic';

@@ -1,10 +1,11 @@
+import type { ProfileChange } from './day2-rules';
 import type { ApiEndpointRef } from './api-endpoint';
-import type { Capacity, PoolSpec } from './cluster-spec';
+import type { Capacity, PoolSpec, RootVolume, Taint } from './cluster-spec';
 
 /** What the API reports about a cluster and its operations (docs/api.md#cluster-status, docs/api.md#operations-and-tasks). Plain data. */
 export type ClusterPhase = 'Provisioning' | 'Running' | 'Updating' | 'Deleting' | 'Deleted' | 'Failed';
 
-export type OperationType = 'create' | 'delete' | 'scale' | 'add-pool' | 'remove-pool' | 'reconfigure' | 'repair' | 'upgrade';
+export type OperationType = 'create' | 'delete' | 'scale' | 'add-pool' | 'remove-pool' | 'reconfigure' | 'repair' | 'upgrade' | 'change-profile';
 export type OperationState = 'Running' | 'Succeeded' | 'Failed' | 'Cancelled';
 export type TaskState = 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Skipped';
 
@@ -41,6 +42,8 @@ export interface OperationRecord {
   retryOf?: string;
   /** An upgrade: the Kubernetes version it asked for (what a retry asks again). */
   kubernetesVersion?: string;
+  /** A profile change: the profile reference and the profile resolved from it (what a retry asks again). */
+  profileChange?: ProfileChange;
 }
 
 export interface NodeStatus {
@@ -58,6 +61,11 @@ export interface NodeStatus {
    * status did not know, have none.
    */
   kubernetesVersion?: string;
+  /**
+   * What the node was launched with (workflows/launch-config.ts), recorded when an operation
+   * launched it with settings the cluster's record did not have yet; otherwise absent.
+   */
+  launchDigest?: string;
 }
 
 export interface PoolStatus {
@@ -67,6 +75,10 @@ export interface PoolStatus {
   instanceType: string;
   /** As the spec has it: `{type: 'on-demand'}` or `{type: 'spot', maxPricePercent}`. */
   capacity: Capacity;
+  /** What the pool's nodes register with and boot from, as the spec has it (absent when the spec has none). */
+  labels?: Record<string, string>;
+  taints?: Taint[];
+  rootVolume?: RootVolume;
   nodes: NodeStatus[];
   /** Nodes not running yet and why (spot pools wait for their price). */
   waiting?: { count: number; reason: string };

@@ -77,3 +77,8 @@ export function resolveProfile(profileId: string, packs: PackLike[], overrides: 
   if (missing.length > 0) throw new ProfileError(missing);
   return resolved;
 }
+
+/** The profile with another Kubernetes version, its k8s pack kept in step so the record stays true. */
+export function withKubernetesVersion(profile: ResolvedProfile, version: string): ResolvedProfile {
+  return { ...profile, kubernetesVersion: version, packs: profile.packs.map((p) => (p.layer === 'k8s' ? { ...p, version } : p)) };
+}

@@ -8,6 +8,7 @@
  * string holds (a newline, `---`, `$(…)`, quotes) it is read back on the node as that string.
  */
 import { stringify } from 'yaml';
+import type { Taint } from '../common/cluster-spec';
 import type { ResolvedProfile } from '../common/profile';
 import { shellAssignments } from '../common/shell-quote';
 
@@ -28,6 +29,9 @@ export interface BootstrapInput {
   controlPlaneSecretName?: string;
   /** Control-plane nodes are tainted unless the pool allows workloads. */
   taintControlPlane: boolean;
+  /** The pool's own Kubernetes labels and taints (common/pool-settings.ts checked them). */
+  labels?: Record<string, string>;
+  taints?: Taint[];
 }
 
 const NODE_ENV = '/etc/clusterflow/node.env';
@@ -39,7 +43,7 @@ const NODE_ENV = '/etc/clusterflow/node.env';
 const HOSTNAME_LIMIT = 63;
 
 /** FNV-1a, 32 bits: a short, deterministic digest that workflow code may compute. */
-function fnv1a(text: string): string {
+export function fnv1a(text: string): string {
   let hash = 0x811c9dc5;
   for (let i = 0; i < text.length; i++) {
     hash ^= text.charCodeAt(i);
@@ -78,6 +82,19 @@ function fetchSecret(variable: string, path: string): string[] {
   ];
 }
 
+/**
+ * The node's name for itself in kubeadm: its taints (the control plane's own first) and, when
+ * the pool has labels, the kubelet's `node-labels` (sorted, so the same labels render the
+ * same document). A pool with neither renders as nodes did before pools could have them.
+ */
+function nodeRegistration(input: BootstrapInput): Record<string, unknown> {
+  const own = input.role === 'control-plane' && input.taintControlPlane ? [{ key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' }] : [];
+  const taints = [...own, ...(input.taints ?? []).map((t) => (t.value === undefined ? { key: t.key, effect: t.effect } : { key: t.key, value: t.value, effect: t.effect }))];
+  const labels = Object.entries(input.labels ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  if (labels.length === 0) return { taints };
+  return { taints, kubeletExtraArgs: [{ name: 'node-labels', value: labels.map(([k, v]) => `${k}=${v}`).join(',') }] };
+}
+
 export function renderUserData(input: BootstrapInput): string {
   const { profile } = input;
   const controlPlane = input.role === 'control-plane';
@@ -85,7 +102,7 @@ export function renderUserData(input: BootstrapInput): string {
   const nodeConfiguration = {
     apiVersion: 'kubeadm.k8s.io/v1beta4',
     kind: input.initialises ? 'InitConfiguration' : 'JoinConfiguration',
-    nodeRegistration: { taints: controlPlane && input.taintControlPlane ? [{ key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' }] : [] },
+    nodeRegistration: nodeRegistration(input),
   };
   const clusterConfiguration = {
     apiVersion: 'kubeadm.k8s.io/v1beta4',

@@ -241,6 +241,7 @@ export async function clusterEntity(input: ClusterEntityInput): Promise<ClusterS
       pool: request.pool,
       retryOf: request.retryOf,
       kubernetesVersion: request.kubernetesVersion,
+      profileChange: request.profileChange,
     };
     operations.push(record);
     operationCount += 1;

@@ -51,6 +51,9 @@ export function poolStatus(pool: PoolSpec, nodes: InstanceInfo[], kubernetesVers
     capacity: capacityOf(pool),
     nodes: mine,
   };
+  if (pool.labels && Object.keys(pool.labels).length > 0) status.labels = pool.labels;
+  if (pool.taints && pool.taints.length > 0) status.taints = pool.taints;
+  if (pool.rootVolume) status.rootVolume = pool.rootVolume;
   if (isSpotPool(pool)) {
     status.waiting = { count: pool.size - mine.length, reason: 'spot nodes are launched by the pool’s bidding watcher when the spot price is in range' };
   }
@@ -149,6 +152,7 @@ export function startNode(
     key: node.key,
     iamInstanceProfile: controlPlane ? (ctx.controlPlaneInstanceProfileName ?? ctx.instanceProfileName) : ctx.instanceProfileName,
     metadataHopLimit: pool.metadataHopLimit,
+    rootVolume: pool.rootVolume,
     generation: ctx.generation,
     subnetId: ctx.subnetId,
     instanceType: node.instanceType,
@@ -166,6 +170,8 @@ export function startNode(
       joinSecretName: ctx.joinSecretName,
       controlPlaneSecretName: controlPlane ? ctx.controlPlaneSecretName : undefined,
       taintControlPlane: !pool.allowWorkerCapability,
+      labels: pool.labels,
+      taints: pool.taints,
     }),
   });
 }

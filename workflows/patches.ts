@@ -22,4 +22,6 @@ export const PATCHES = {
   waitForSpotWatchers: 'wait-for-spot-watchers',
   /** The entity and spot watchers read their intervals from the worker's settings at the start of each run. */
   liveSettingsEachRun: 'live-settings-each-run',
+  /** Reconfigure replaces the nodes whose launch settings differ (instance type, labels, taints, root volume), each recording what it launched with. */
+  reconfigureByLaunchSettings: 'reconfigure-by-launch-settings',
 } as const;

@@ -18,6 +18,7 @@ import {
   ValidateIf,
   ValidateNested,
 } from 'class-validator';
+import { RootVolumeDto, TaintDto } from './pool-settings.dto';
 import { AWS_TAGS_PER_RESOURCE, MAX_SPEC_TAGS, OWN_TAGS_PER_RESOURCE_MAX, TAG_KEY_MAX, TAG_VALUE_MAX } from '../../common/spec-rules';
 
 const DNS_LABEL = /^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/;
@@ -90,6 +91,24 @@ export class PoolDto {
   @Min(1, { message: 'metadataHopLimit must be between 1 and 64' })
   @Max(64, { message: 'metadataHopLimit must be between 1 and 64' })
   metadataHopLimit?: number;
+
+  @ApiPropertyOptional({ example: { 'example.com/gpu': 'true' }, description: 'Kubernetes labels each node registers with; changing them rolls the pool' })
+  @IsOptional()
+  @IsObject({ message: 'labels must be an object of label keys to values' })
+  labels?: Record<string, string>;
+
+  @ApiPropertyOptional({ type: [TaintDto], description: 'Kubernetes taints each node registers with; changing them rolls the pool' })
+  @IsOptional()
+  @IsArray({ message: 'taints must be an array of {key, value?, effect}' })
+  @ValidateNested({ each: true })
+  @Type(() => TaintDto)
+  taints?: TaintDto[];
+
+  @ApiPropertyOptional({ type: RootVolumeDto, description: 'the nodes\' root volume, always encrypted; new pools get 80 GiB gp3; changing it rolls the pool' })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => RootVolumeDto)
+  rootVolume?: RootVolumeDto;
 }
 
 export class StaticSubnetsDto {

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, ParseBoolPipe, Patch, Post, Query, Req, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, ParseBoolPipe, Patch, Post, Put, Query, Req, Res } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
   ApiBearerAuth,
@@ -13,7 +13,7 @@ import type { Request, Response } from 'express';
 import { ApiError } from '../common/error-shape';
 import { ViewerMayDryRun } from '../auth/access';
 import { Project } from '../auth/project.decorator';
-import { ClusterSpecDto, PoolDto } from './cluster-spec.dto';
+import { ClusterSpecDto, PoolDto, ProfileRefDto } from './cluster-spec.dto';
 import { UpdatePoolDto } from './pool.dto';
 import { UpgradeClusterDto } from './upgrade.dto';
 import { ClustersService } from './clusters.service';
@@ -139,6 +139,28 @@ export class ClustersController {
     }
     res.status(202);
     return this.clusters.upgrade(project, name, dto.kubernetesVersion);
+  }
+
+  @Put(':name/profile')
+  @ApiQuery({ name: 'dryRun', required: false, type: Boolean, description: 'the nodes that would be replaced and why (their rendered bootstrap or image differs), the nodes kept, and the surge node’s price; changes nothing' })
+  @ApiAcceptedResponse({ description: '{operationId}: the nodes whose launch differs are replaced, one at a time, control plane first' })
+  @ApiOkResponse({ description: 'dry run: {from, to, replacements, kept, spotPools, surge}' })
+  @ApiConflictResponse({ description: 'an operation is running, or the cluster is not Running' })
+  @ApiUnprocessableEntityResponse({ description: 'no such profile, overrides the profile refuses, a pod/service CIDR or CNI change, a Kubernetes version the upgrade rules refuse, or no change' })
+  async changeProfile(
+    @Project() project: string,
+    @Param('name') name: string,
+    @Body() dto: ProfileRefDto,
+    @Query('dryRun', new ParseBoolPipe({ optional: true })) dryRun: boolean | undefined,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<unknown> {
+    const ref = JSON.parse(JSON.stringify(dto)) as ProfileRefDto;
+    if (dryRun) {
+      res.status(200);
+      return this.clusters.changeProfileDryRun(project, name, ref);
+    }
+    res.status(202);
+    return this.clusters.changeProfile(project, name, ref);
   }
 
   @Get(':name/operations')

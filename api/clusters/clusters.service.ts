@@ -1,17 +1,19 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Client, WorkflowHandle, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/common';
-import { isSpotPool, type ClusterSpec, type PoolSpec } from '../../common/cluster-spec';
+import { DEFAULT_ROOT_VOLUME, isSpotPool, type ClusterSpec, type PoolSpec } from '../../common/cluster-spec';
 import { statusCapacity, type ClusterStatus, type OperationRecord, type Progress } from '../../common/cluster-status';
 import { ProfileError, resolveProfile, ResolvedProfile } from '../../common/profile';
 import { clusterListQuery, SEARCH_ATTRIBUTE_KEYS } from '../../common/search-attributes';
 import { specRuleProblems, tagProblems } from '../../common/spec-rules';
-import { checkUpgrade, RuleViolation } from '../../common/day2-rules';
+import { checkProfileChange, checkUpgrade, poolWith, RuleViolation, type PoolLaunchChange, type ProfileChange } from '../../common/day2-rules';
 import { clusterEntity, type ClusterEntityInput } from '../../workflows/cluster-entity';
 import { type Accepted, cancelOperationUpdate, operationsQuery, profileQuery, progressQuery, retryOperationUpdate, specQuery, spotStatusQuery, statusQuery } from '../../workflows/messages';
-import { addPoolUpdate, deleteClusterUpdate, reconfigurePoolUpdate, removePoolUpdate, scalePoolUpdate, upgradeClusterUpdate } from '../../workflows/operations';
+import { addPoolUpdate, changeProfileUpdate, deleteClusterUpdate, reconfigurePoolUpdate, removePoolUpdate, scalePoolUpdate, upgradeClusterUpdate } from '../../workflows/operations';
 import { clusterWorkflowId, numberOf, operationId, spotWatcherId } from '../../common/workflow-ids';
 import { planCluster } from '../../workflows/plan';
+import { replacementReasons } from '../../workflows/launch-config';
+import { rollingOrder } from '../../workflows/operations/rolling';
 import { BASTION_INSTANCE_TYPE, preflightNeeds } from '../../workflows/preflight-needs';
 import { ApiError, FieldProblem } from '../common/error-shape';
 import { ApiSettings } from '../common/settings';
@@ -22,6 +24,7 @@ import { CloudReadsService } from './cloud-reads.service';
 import { olderOperations } from './operation-history';
 import { RetryingActivity, retryingActivities, retryingForRunningTasks } from './retrying-activities';
 import { UpdatePoolDto } from './pool.dto';
+import { assertPoolSettings } from './pool-settings.dto';
 
 export interface OperationView {
   id: string;
@@ -45,9 +48,18 @@ function unprocessable(problems: FieldProblem[]): ApiError {
   return new ApiError(422, problems.map((p) => `${p.field}: ${p.message}`).join('; '), problems);
 }
 
-/** The DTO without its class: what the workflow keeps as the desired spec. */
+/** The DTO without its class: what the workflow keeps as the desired spec, each pool with its defaults filled in. */
 function toSpec(dto: ClusterSpecDto): ClusterSpec {
-  return JSON.parse(JSON.stringify(dto)) as ClusterSpec;
+  const spec = JSON.parse(JSON.stringify(dto)) as ClusterSpec;
+  return { ...spec, pools: spec.pools.map(newPool) };
+}
+
+/**
+ * A pool as it is created: with the default root volume when it names none, so the record says
+ * what its nodes boot from (pools created before root volumes could be set have none: the image's own).
+ */
+function newPool(pool: PoolSpec): PoolSpec {
+  return pool.rootVolume ? pool : { ...pool, rootVolume: { ...DEFAULT_ROOT_VOLUME } };
 }
 
 @Injectable()
@@ -66,6 +78,7 @@ export class ClustersService {
     const spec = toSpec(dto);
     const badTags = tagProblems(spec.tags);
     if (badTags.length > 0) throw new ApiError(400, badTags.map((p) => `${p.field}: ${p.message}`).join('; '), badTags);
+    assertPoolSettings(spec.pools.map((pool, i) => ({ pool, field: `pools.${i}` })));
     const rules = specRuleProblems(spec);
     if (rules.length > 0) throw unprocessable(rules);
     if (!this.store.getCloudAccount(project, spec.cloud.accountId)) {
@@ -211,24 +224,32 @@ export class ClustersService {
     return this.update(project, name, (h) => h.executeUpdate(deleteClusterUpdate));
   }
 
-  async addPool(project: string, name: string, pool: PoolSpec): Promise<{ operationId: string }> {
+  async addPool(project: string, name: string, requested: PoolSpec): Promise<{ operationId: string }> {
+    const pool = newPool(requested);
+    assertPoolSettings([{ pool, field: '' }]);
     if (pool.role !== 'worker') throw unprocessable([{ field: 'role', rule: 'one-control-plane-pool', message: 'only worker pools can be added' }]);
     const spec = await this.spec(project, name);
     await this.offered(project, { ...spec, pools: [pool] }, (field) => field.replace(/^pools\.0\./, ''));
     return this.update(project, name, (h) => h.executeUpdate(addPoolUpdate, { args: [{ pool }] }));
   }
 
-  async updatePool(project: string, name: string, poolName: string, change: UpdatePoolDto): Promise<{ operationId: string }> {
-    if (change.size === undefined && change.instanceType === undefined) {
-      throw new ApiError(400, 'body: give size, instanceType, or both', [{ field: 'body', rule: 'one-change', message: 'give size, instanceType, or both' }]);
+  async updatePool(project: string, name: string, poolName: string, dto: UpdatePoolDto): Promise<{ operationId: string }> {
+    const change = JSON.parse(JSON.stringify(dto)) as PoolLaunchChange;
+    const { instanceType, size, labels, taints, rootVolume } = change;
+    const rolls = instanceType !== undefined || labels !== undefined || taints !== undefined || rootVolume !== undefined;
+    if (size === undefined && !rolls) {
+      const message = 'give size and/or what the nodes launch with: instanceType, labels, taints, rootVolume';
+      throw new ApiError(400, `body: ${message}`, [{ field: 'body', rule: 'one-change', message }]);
     }
+    // Malformed settings are refused before the cluster is asked anything; the control plane's own taint once its pool is known.
+    assertPoolSettings([{ pool: { role: 'worker', labels, taints, rootVolume }, field: '' }]);
     const spec = await this.spec(project, name);
     const pool = spec.pools.find((p) => p.name === poolName);
     if (!pool) throw new ApiError(404, `cluster ${name} has no pool ${poolName}`);
-    const { instanceType, size } = change;
-    if (instanceType === undefined) return this.update(project, name, (h) => h.executeUpdate(scalePoolUpdate, { args: [{ pool: poolName, size: size as number }] }));
-    await this.offered(project, { ...spec, pools: [{ ...pool, instanceType }] }, () => 'instanceType');
-    return this.update(project, name, (h) => h.executeUpdate(reconfigurePoolUpdate, { args: [{ pool: poolName, instanceType, size }] }));
+    if (!rolls) return this.update(project, name, (h) => h.executeUpdate(scalePoolUpdate, { args: [{ pool: poolName, size: size as number }] }));
+    assertPoolSettings([{ pool: poolWith(pool, change), field: '' }]);
+    if (instanceType !== undefined) await this.offered(project, { ...spec, pools: [{ ...pool, instanceType }] }, () => 'instanceType');
+    return this.update(project, name, (h) => h.executeUpdate(reconfigurePoolUpdate, { args: [{ pool: poolName, ...change }] }));
   }
 
   async removePool(project: string, name: string, poolName: string): Promise<{ operationId: string }> {
@@ -262,8 +283,7 @@ export class ClustersService {
   async upgradeDryRun(project: string, name: string, version: string) {
     const profile = await this.upgradeFrom(project, name, version);
     const [spec, status] = await Promise.all([this.spec(project, name), this.get(project, name)]);
-    const onDemand = spec.pools.filter((p) => !isSpotPool(p));
-    const order = [...onDemand.filter((p) => p.role === 'control-plane'), ...onDemand.filter((p) => p.role !== 'control-plane')];
+    const order = rollingOrder(spec.pools, isSpotPool);
     const replacements = order.flatMap((pool) =>
       (status.pools.find((p) => p.name === pool.name)?.nodes ?? [])
         .filter((n) => n.kubernetesVersion !== version)
@@ -281,12 +301,7 @@ export class ClustersService {
         })),
     ).map((r, i) => ({ step: i + 1, ...r }));
     const rolling = order.filter((p) => replacements.some((r) => r.pool === p.name));
-    const scope = { accountId: spec.cloud.accountId, region: spec.cloud.region };
-    const types = [...new Set(rolling.map((p) => p.instanceType))];
-    const cost = types.length > 0 ? await this.cloud.estimateCost(project, { scope, nodes: types.map((instanceType) => ({ instanceType, count: 1 })), natGateways: 0, loadBalancers: 0 }) : undefined;
-    const priceOf = (instanceType: string) => cost?.lines.find((l) => l.item === `${instanceType} on-demand`)?.unitUsdPerHour;
-    const pools = rolling.map((p) => ({ pool: p.name, instanceType: p.instanceType, usdPerHour: priceOf(p.instanceType) }));
-    const known = pools.map((p) => p.usdPerHour).filter((p): p is number => p !== undefined);
+    const surge = await this.surge(project, spec, rolling);
     return {
       name,
       dryRun: true,
@@ -297,13 +312,88 @@ export class ClustersService {
         pool: p.name,
         note: `not replaced: the pool's watcher launches ${version} nodes from now on; running spot nodes keep their version until they are replaced`,
       })),
-      surge: {
-        what: 'one extra on-demand node of the rolling pool’s instance type at a time, while that pool rolls',
-        currency: 'USD',
-        pools,
-        maxUsdPerHour: known.length > 0 ? Math.max(...known) : undefined,
-        missing: cost?.missing ?? [],
-      },
+      surge,
+    };
+  }
+
+  /** The price of a roll: one extra on-demand node of the rolling pool's instance type at a time. */
+  private async surge(project: string, spec: ClusterSpec, rolling: PoolSpec[]) {
+    const scope = { accountId: spec.cloud.accountId, region: spec.cloud.region };
+    const types = [...new Set(rolling.map((p) => p.instanceType))];
+    const cost = types.length > 0 ? await this.cloud.estimateCost(project, { scope, nodes: types.map((instanceType) => ({ instanceType, count: 1 })), natGateways: 0, loadBalancers: 0 }) : undefined;
+    const priceOf = (instanceType: string) => cost?.lines.find((l) => l.item === `${instanceType} on-demand`)?.unitUsdPerHour;
+    const pools = rolling.map((p) => ({ pool: p.name, instanceType: p.instanceType, usdPerHour: priceOf(p.instanceType) }));
+    const known = pools.map((p) => p.usdPerHour).filter((p): p is number => p !== undefined);
+    return {
+      what: 'one extra on-demand node of the rolling pool’s instance type at a time, while that pool rolls',
+      currency: 'USD',
+      pools,
+      maxUsdPerHour: known.length > 0 ? Math.max(...known) : undefined,
+      missing: cost?.missing ?? [],
+    };
+  }
+
+  /** The new profile resolved from the store, and the rules of a running cluster's profile checked up front (the entity checks them again). */
+  private async profileChange(project: string, name: string, ref: ClusterSpec['profile']): Promise<{ change: ProfileChange; current: ResolvedProfile; spec: ClusterSpec }> {
+    const stored = this.store.getProfile(project, ref.id);
+    if (!stored) throw unprocessable([{ field: 'id', rule: 'profile-exists', message: `no cluster profile ${ref.id}` }]);
+    let profile: ResolvedProfile;
+    try {
+      profile = resolveProfile(stored.id, stored.packs, ref.overrides);
+    } catch (error) {
+      if (error instanceof ProfileError) throw unprocessable(error.problems.map((p) => ({ ...p, field: p.field.replace(/^profile\./, '') })));
+      throw error;
+    }
+    const [current, spec] = await Promise.all([this.entity(project, name, (handle) => handle.query(profileQuery)), this.spec(project, name)]);
+    const change: ProfileChange = { ref: ref.overrides === undefined ? { id: ref.id } : { id: ref.id, overrides: ref.overrides }, profile };
+    try {
+      checkProfileChange(spec.profile, current, change);
+    } catch (error) {
+      if (error instanceof RuleViolation) throw unprocessable([{ field: error.rule === 'profile-changes' ? 'body' : 'overrides', rule: error.rule, message: error.message }]);
+      throw error;
+    }
+    return { change, current, spec };
+  }
+
+  async changeProfile(project: string, name: string, ref: ClusterSpec['profile']): Promise<{ operationId: string }> {
+    const { change } = await this.profileChange(project, name, ref);
+    return this.update(project, name, (h) => h.executeUpdate(changeProfileUpdate, { args: [change] }));
+  }
+
+  /**
+   * What a profile change would do: each on-demand node whose launch would differ, in the
+   * order the roll takes them, with why (image, or the rendered bootstrap's changed lines);
+   * the nodes it keeps; and the price of the surge node while a pool rolls.
+   */
+  async changeProfileDryRun(project: string, name: string, ref: ClusterSpec['profile']) {
+    const { change, current, spec } = await this.profileChange(project, name, ref);
+    const status = await this.get(project, name);
+    const order = rollingOrder(spec.pools, isSpotPool);
+    const judged = order.flatMap((pool) =>
+      (status.pools.find((p) => p.name === pool.name)?.nodes ?? [])
+        .sort((a, b) => Number(a.key.split('/').pop()) - Number(b.key.split('/').pop()))
+        .map((node) => ({
+          pool: pool.name,
+          key: node.key,
+          instanceId: node.instanceId,
+          az: node.az,
+          reasons: replacementReasons(node, { spec, pool, profile: current }, { spec, pool, profile: change.profile }),
+        })),
+    );
+    const replacements = judged.filter((n) => n.reasons.length > 0).map((n, i) => ({ step: i + 1, ...n }));
+    const rolling = order.filter((p) => replacements.some((r) => r.pool === p.name));
+    return {
+      name,
+      dryRun: true,
+      from: { ...spec.profile, kubernetesVersion: current.kubernetesVersion },
+      to: { ...change.ref, kubernetesVersion: change.profile.kubernetesVersion },
+      replacements,
+      kept: judged.filter((n) => n.reasons.length === 0).map(({ pool, key, instanceId }) => ({ pool, key, instanceId, why: 'its image and rendered bootstrap are the same with the new profile' })),
+      spotPools: spec.pools.filter(isSpotPool).map((p) => ({
+        pool: p.name,
+        note: 'not replaced: the pool’s watcher launches with the new profile from now on; running spot nodes keep theirs until they are replaced',
+      })),
+      surge: await this.surge(project, spec, rolling),
     };
   }
 

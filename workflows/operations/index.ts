@@ -4,6 +4,7 @@
  */
 import type { OperationType } from '../../common/cluster-status';
 import { addPoolOperation } from './add-pool';
+import { changeProfileOperation } from './change-profile';
 import { create } from './create';
 import { deleteOperation } from './delete';
 import type { AnyOperation } from './operation-module';
@@ -22,6 +23,7 @@ export const OPERATIONS: Record<OperationType, AnyOperation> = {
   reconfigure,
   repair,
   upgrade,
+  'change-profile': changeProfileOperation,
 };
 
 export { addPoolUpdate, addPool } from './add-pool';
@@ -31,5 +33,6 @@ export { removePoolUpdate, removePool } from './remove-pool';
 export { repairNodes, type RepairInput } from './repair';
 export { scalePoolUpdate, scalePool } from './scale';
 export { upgradeClusterUpdate, upgradeCluster, type UpgradeInput } from './upgrade';
+export { changeProfileUpdate, changeProfile, type ChangeProfileInput } from './change-profile';
 export type { PoolOperationInput } from './pool-operation';
 export type { Request } from './operation-module';

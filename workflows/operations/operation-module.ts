@@ -9,7 +9,7 @@ import type { UpdateDefinition, Workflow } from '@temporalio/common';
 import { ApplicationFailure } from '@temporalio/workflow';
 import type { ClusterPhase, ClusterStatus, NodeStatus, OperationRecord, OperationType } from '../../common/cluster-status';
 import type { ClusterSpec, PoolSpec } from '../../common/cluster-spec';
-import { RuleViolation } from '../../common/day2-rules';
+import { RuleViolation, type ProfileChange } from '../../common/day2-rules';
 import type { ResolvedProfile } from '../../common/profile';
 import type { Accepted } from '../messages';
 import type { SpotWatchers } from '../spot-watchers';
@@ -25,6 +25,8 @@ export interface Request {
   retryOf?: string;
   /** An upgrade: the Kubernetes version asked for. */
   kubernetesVersion?: string;
+  /** A profile change: the profile asked for. */
+  profileChange?: ProfileChange;
 }
 
 /** What an operation sees of its cluster's entity. */

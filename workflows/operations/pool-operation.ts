@@ -21,6 +21,8 @@ export interface PoolOperationInput extends OperationInput {
   pool: PoolSpec;
   /** Its nodes now. */
   nodes: NodeStatus[];
+  /** The pool as the cluster's record has it now (absent in operations started before it was passed). */
+  was?: PoolSpec;
   /** This operation's number: the generation of every node it launches. */
   generation: number;
 }
@@ -76,6 +78,7 @@ export function poolInput({ entity, request, record, generation }: Run): PoolOpe
     network: entity.status.network,
     pool,
     nodes: entity.status.pools.find((p) => p.name === pool.name)?.nodes ?? [],
+    was: entity.spec.pools.find((p) => p.name === pool.name),
     generation,
   };
 }
@@ -97,16 +100,25 @@ export function foldPool({ entity, request }: Run, nodes: NodeStatus[]): void {
  * not say a node's Kubernetes version: a node keeps the one the status knew, and a node of this
  * run's generation booted the one the run launched with (`launchedWith`, the entity's by default).
  */
-export async function observeNodes({ entity, generation }: Run, failure: { message: string }, launchedWith = entity.profile.kubernetesVersion): Promise<string> {
+export async function observeNodes(
+  { entity, generation }: Run,
+  failure: { message: string },
+  launchedWith = entity.profile.kubernetesVersion,
+  launchDigests: Record<string, string> = {},
+): Promise<string> {
   try {
     const instances = await aws.listClusterInstances({ scope: scopeOf(entity) });
-    const known = new Map(entity.status.pools.flatMap((p) => p.nodes).map((n) => [n.instanceId, n.kubernetesVersion]));
+    const known = new Map(entity.status.pools.flatMap((p) => p.nodes).map((n) => [n.instanceId, n]));
     const live = instances.filter((i) => i.state !== 'terminated' && i.state !== 'shutting-down');
     entity.status.pools = entity.spec.pools.map((pool) => {
       const status = poolStatus(pool, live);
       status.nodes = status.nodes.map((n) => {
-        const booted = n.generation === generation ? launchedWith : known.get(n.instanceId);
-        return booted === undefined ? n : { ...n, kubernetesVersion: booted };
+        const mine = n.generation === generation;
+        const booted = mine ? launchedWith : known.get(n.instanceId)?.kubernetesVersion;
+        // A node keeps the launch digest it had; one this run launched has its pool's new one (`launchDigests`, by pool).
+        const digest = mine ? launchDigests[pool.name] : known.get(n.instanceId)?.launchDigest;
+        const node = booted === undefined ? n : { ...n, kubernetesVersion: booted };
+        return digest === undefined ? node : { ...node, launchDigest: digest };
       });
       return status;
     });

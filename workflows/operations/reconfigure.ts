@@ -1,43 +1,73 @@
-import { ApplicationFailure, defineUpdate } from '@temporalio/workflow';
+import { ApplicationFailure, defineUpdate, patched } from '@temporalio/workflow';
 import type { NodeStatus } from '../../common/cluster-status';
-import { isSpotPool, type PoolSpec } from '../../common/cluster-spec';
-import { checkReconfigure, checkScale } from '../../common/day2-rules';
+import { isSpotPool, type PoolSpec, type RootVolume, type Taint } from '../../common/cluster-spec';
+import { checkPoolChange, checkScale, poolWith } from '../../common/day2-rules';
+import { launchDigest, replacementReasons, withLaunchDigest, type LaunchSource } from '../launch-config';
 import type { Accepted } from '../messages';
 import { indexOf, nodeStatus, replaceNode, resolveImage } from '../node-lifecycle';
+import { PATCHES } from '../patches';
 import { rule, recordedPool, type Entity, type OperationModule, type Run } from './operation-module';
 import { bringToSize, foldPool, observeNodes, operationTasks, poolInput, POOL_PHASES, poolSummary, type PoolOperationInput } from './pool-operation';
 
+/** What a PATCH of a pool changes; each launch setting left out stays as it is. */
 export interface ReconfigureArgs {
   pool: string;
-  instanceType: string;
+  instanceType?: string;
   size?: number;
+  labels?: Record<string, string>;
+  taints?: Taint[];
+  rootVolume?: RootVolume;
 }
 
-/** A pool's nodes replaced by nodes of another instance type (PATCH /v1/clusters/:name/pools/:pool {instanceType}). */
+/** A pool's nodes replaced by nodes launched with new settings (PATCH /v1/clusters/:name/pools/:pool {instanceType, labels, taints, rootVolume}). */
 export const reconfigurePoolUpdate = defineUpdate<Accepted, [ReconfigureArgs]>('reconfigurePool');
 
+/** How the pool's nodes launch after the change, and how they launched before it. */
+function launchSources(input: PoolOperationInput): { desired: LaunchSource; current?: LaunchSource } {
+  const desired = { spec: input.spec, pool: input.pool, profile: input.profile };
+  return { desired, current: input.was && { ...desired, pool: input.was } };
+}
+
 /**
- * Rolling reconfigure (docs/architecture.md#reconfigure): each old node is replaced in turn by one of the new instance type —
- * launched, ready (InService for the control plane), and only then is the old one drained and
- * terminated. The pool never has fewer ready nodes than its size, nor more than size + 1.
+ * Rolling reconfigure (docs/architecture.md#reconfigure): each node that launches otherwise than
+ * the pool now says (instance type, labels, taints, root volume: workflows/launch-config.ts) is
+ * replaced in turn — its replacement launched, ready (InService for the control plane), and
+ * only then the old one drained and terminated. The pool never has fewer ready nodes than its
+ * size, nor more than size + 1.
  */
 export async function reconfigurePool(input: PoolOperationInput): Promise<NodeStatus[]> {
   const { pool } = input;
-  const tasks = operationTasks(`reconfigure pool ${pool.name} to ${pool.instanceType}`);
-  const old = [...input.nodes].filter((n) => n.instanceType !== pool.instanceType).sort((a, b) => indexOf(a) - indexOf(b));
+  const { desired, current } = launchSources(input);
+  const tasks = operationTasks(`reconfigure pool ${pool.name}${current ? `: ${changeText(current.pool, pool)}` : ` to ${pool.instanceType}`}`);
+  // Operations started before pools had launch settings replace the nodes of another instance type.
+  const byLaunch = patched(PATCHES.reconfigureByLaunchSettings) && current !== undefined;
+  const stale = (n: NodeStatus) => (byLaunch && current ? replacementReasons(n, current, desired).length > 0 : n.instanceType !== pool.instanceType);
+  const old = [...input.nodes].filter(stale).sort((a, b) => indexOf(a) - indexOf(b));
   tasks.plan(['image', ...old.map((n) => `replace ${n.key}`)]);
   const imageId = await resolveImage(input, tasks);
   const nodes = [...input.nodes];
   for (const previous of old) {
     const fresh = await tasks.run(`replace ${previous.key}`, () => replaceNode(input, pool, previous, imageId), (i) => `${previous.instanceId} → ${i.instanceId}`);
-    nodes.splice(nodes.findIndex((n) => n.instanceId === previous.instanceId), 1, nodeStatus(fresh, input.profile.kubernetesVersion));
+    const node = nodeStatus(fresh, input.profile.kubernetesVersion);
+    nodes.splice(nodes.findIndex((n) => n.instanceId === previous.instanceId), 1, byLaunch ? withLaunchDigest(node, desired) : node);
   }
   // A size asked with the new type is reached once every node runs it.
   return nodes.length === pool.size ? nodes : bringToSize(input, nodes, tasks);
 }
 
-function check(entity: Entity, pool: string, instanceType: string, size: number | undefined): void {
-  rule(() => checkReconfigure(entity.spec, pool, instanceType));
+/** The launch settings a change touches, in words (the operation's title). */
+function changeText(was: PoolSpec, now: PoolSpec): string {
+  const changes: string[] = [];
+  if (was.instanceType !== now.instanceType) changes.push(`instance type ${was.instanceType} → ${now.instanceType}`);
+  if (JSON.stringify(was.labels ?? {}) !== JSON.stringify(now.labels ?? {})) changes.push('labels');
+  if (JSON.stringify(was.taints ?? []) !== JSON.stringify(now.taints ?? [])) changes.push('taints');
+  if (JSON.stringify(was.rootVolume) !== JSON.stringify(now.rootVolume)) changes.push(`root volume ${now.rootVolume ? `${now.rootVolume.sizeGiB} GiB ${now.rootVolume.type}` : ''}`.trim());
+  return changes.join(', ') || 'relaunch nodes launched otherwise';
+}
+
+function check(entity: Entity, args: ReconfigureArgs): void {
+  const { pool, size } = args;
+  rule(() => checkPoolChange(entity.spec, pool, poolWith(entity.poolNamed(pool), args)));
   if (isSpotPool(entity.poolNamed(pool))) {
     throw ApplicationFailure.nonRetryable(`pool ${pool} is a spot pool: its instance type cannot be changed in place (remove it and add a new one)`, 'RuleViolation', {
       rule: 'spot-pool-reconfigure-unsupported',
@@ -47,30 +77,34 @@ function check(entity: Entity, pool: string, instanceType: string, size: number 
 }
 
 /**
- * A rolling reconfigure stopped halfway keeps the replacements it finished: the pool then
- * runs both instance types, which its record says (a retry finishes the roll).
+ * A rolling reconfigure stopped halfway keeps the replacements it finished (this run's
+ * generation): the pool then runs nodes of both launches, which its record says (a retry
+ * finishes the roll).
  */
 function replacedSoFar(run: Run, pool: PoolSpec): string {
+  const was = run.entity.poolNamed(pool.name);
   const nodes = run.entity.status.pools.find((p) => p.name === pool.name)?.nodes ?? [];
-  const replaced = nodes.filter((n) => n.instanceType === pool.instanceType).map((n) => n.key);
+  const replaced = nodes.filter((n) => n.generation === run.generation).map((n) => n.key);
   if (replaced.length === 0) return '';
-  if (replaced.length === nodes.length) return `; every node was already replaced and runs ${pool.instanceType}`;
-  return `; already replaced and kept on ${pool.instanceType}: ${replaced.join(', ')} (the pool runs both instance types until a retry finishes the roll)`;
+  const typed = was.instanceType !== pool.instanceType;
+  const what = typed ? pool.instanceType : 'the new launch settings';
+  if (replaced.length === nodes.length) return `; every node was already replaced and runs ${what}`;
+  return `; already replaced and kept on ${what}: ${replaced.join(', ')} (the pool runs both ${typed ? 'instance types' : 'launch settings'} until a retry finishes the roll)`;
 }
 
 export const reconfigure: OperationModule<ReconfigureArgs, PoolOperationInput, NodeStatus[]> = {
   type: 'reconfigure',
   update: reconfigurePoolUpdate,
-  validate(entity, { pool, instanceType, size }) {
+  validate(entity, args) {
     entity.requireRunning();
-    check(entity, pool, instanceType, size);
+    check(entity, args);
   },
-  request: (entity, { pool, instanceType, size }) => ({ type: 'reconfigure', pool: { ...entity.poolNamed(pool), instanceType, size: size ?? entity.poolNamed(pool).size } }),
+  request: (entity, args) => ({ type: 'reconfigure', pool: poolWith(entity.poolNamed(args.pool), args) }),
   retry(entity, record) {
     entity.requireRunning();
     const pool = recordedPool(record);
     rule(() => {
-      checkReconfigure(entity.spec, pool.name, pool.instanceType);
+      checkPoolChange(entity.spec, pool.name, pool);
       if (pool.size !== entity.poolNamed(pool.name).size) checkScale(entity.spec, pool.name, pool.size);
     });
   },
@@ -80,7 +114,10 @@ export const reconfigure: OperationModule<ReconfigureArgs, PoolOperationInput, N
   input: poolInput,
   fold: foldPool,
   async failed(run, failure) {
-    const message = await observeNodes(run, failure);
+    const pool = run.request.pool as PoolSpec;
+    // The nodes this run launched boot the request's settings, which the record does not have.
+    const digest = launchDigest({ spec: run.entity.spec, pool, profile: run.entity.profile });
+    const message = await observeNodes(run, failure, undefined, { [pool.name]: digest });
     return `${message}${replacedSoFar(run, run.request.pool as PoolSpec)}`;
   },
 };

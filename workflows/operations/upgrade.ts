@@ -3,13 +3,14 @@
  * one at a time, by a node whose bootstrap carries the new version; the control plane first,
  * as Kubernetes' version-skew policy wants the API servers no older than any kubelet.
  */
-import { defineUpdate, getExternalWorkflowHandle, workflowInfo } from '@temporalio/workflow';
+import { defineUpdate } from '@temporalio/workflow';
 import type { NetworkStatus, NodeStatus, OperationRecord } from '../../common/cluster-status';
 import { isSpotPool, type PoolSpec } from '../../common/cluster-spec';
 import { checkUpgrade } from '../../common/day2-rules';
-import type { ResolvedProfile } from '../../common/profile';
-import { nodeReplacedSignal, type Accepted } from '../messages';
-import { indexOf, nodeStatus, replaceNode, resolveImage } from '../node-lifecycle';
+import { withKubernetesVersion } from '../../common/profile';
+import type { Accepted } from '../messages';
+import { nodeStatus } from '../node-lifecycle';
+import { rollingOrder, rollNodes, type RollResult } from './rolling';
 import type { OperationInput } from '../operation';
 import { rule, violation, type Entity, type OperationModule, type Run } from './operation-module';
 import { observeNodes, operationTasks } from './pool-operation';
@@ -29,12 +30,9 @@ export interface UpgradeInput extends OperationInput {
   pools: Array<{ pool: PoolSpec; nodes: NodeStatus[] }>;
 }
 
-export type UpgradeResult = Array<{ pool: string; nodes: NodeStatus[] }>;
+export type UpgradeResult = RollResult;
 
-/** The profile with another Kubernetes version, its k8s pack kept in step so the record stays true. */
-export function withKubernetesVersion(profile: ResolvedProfile, version: string): ResolvedProfile {
-  return { ...profile, kubernetesVersion: version, packs: profile.packs.map((p) => (p.layer === 'k8s' ? { ...p, version } : p)) };
-}
+export { withKubernetesVersion };
 
 /**
  * Rolls the nodes not yet on the profile's version: each replaced under its key in its AZ,
@@ -44,40 +42,11 @@ export function withKubernetesVersion(profile: ResolvedProfile, version: string)
 export async function upgradeCluster(input: UpgradeInput): Promise<UpgradeResult> {
   const version = input.profile.kubernetesVersion;
   const tasks = operationTasks(`upgrade Kubernetes to ${version}`);
-  const rolls = input.pools.map(({ pool, nodes }) => ({ pool, nodes: [...nodes].sort((a, b) => indexOf(a) - indexOf(b)) }));
-  const all = rolls.flatMap((r) => r.nodes);
-  tasks.plan(['image', ...all.map((n) => `upgrade ${n.key}`)]);
-  for (const n of all.filter((node) => node.kubernetesVersion === version)) tasks.skip(`upgrade ${n.key}`, `already runs ${version}`);
-  const stale = all.filter((n) => n.kubernetesVersion !== version);
-  if (stale.length === 0) {
-    tasks.skip('image', 'no node to replace');
-    return rolls.map((r) => ({ pool: r.pool.name, nodes: r.nodes }));
-  }
-  const imageId = await resolveImage(input, tasks);
-  const result: UpgradeResult = [];
-  for (const { pool, nodes } of rolls) {
-    const now = [...nodes];
-    for (const previous of nodes.filter((n) => n.kubernetesVersion !== version)) {
-      const fresh = await tasks.run(`upgrade ${previous.key}`, () => replaceNode(input, pool, previous, imageId), (i) => `${previous.instanceId} → ${i.instanceId}`);
-      const node = nodeStatus(fresh, version);
-      now.splice(now.indexOf(previous), 1, node);
-      await told(pool.name, previous.instanceId, node);
-    }
-    result.push({ pool: pool.name, nodes: now });
-  }
-  return result;
-}
-
-/**
- * The entity's status follows the roll node by node, not only once it ends; an entity that
- * cannot hear it (none, or gone) learns the nodes from the result or its failure's re-read.
- */
-async function told(pool: string, replaced: string, node: NodeStatus): Promise<void> {
-  const parent = workflowInfo().parent;
-  if (!parent) return;
-  await getExternalWorkflowHandle(parent.workflowId)
-    .signal(nodeReplacedSignal, { pool, replaced, node })
-    .catch(() => undefined);
+  return rollNodes(input, tasks, input.pools, {
+    step: (node) => `upgrade ${node.key}`,
+    keeps: (_pool, node) => (node.kubernetesVersion === version ? `already runs ${version}` : undefined),
+    record: (_pool, launched) => nodeStatus(launched, version),
+  });
 }
 
 function recordedVersion(record: OperationRecord): string {
@@ -92,8 +61,7 @@ function check(entity: Entity, version: string): void {
 
 /** The control-plane pool first, then the on-demand worker pools in spec order. */
 function rollingPools(entity: Entity): PoolSpec[] {
-  const onDemand = entity.spec.pools.filter((p) => !isSpotPool(p));
-  return [...onDemand.filter((p) => p.role === 'control-plane'), ...onDemand.filter((p) => p.role !== 'control-plane')];
+  return rollingOrder(entity.spec.pools, isSpotPool);
 }
 
 /**
