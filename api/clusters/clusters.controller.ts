@@ -142,6 +142,7 @@ export class ClustersController {
   }
 
   @Put(':name/profile')
+  @ViewerMayDryRun()
   @ApiQuery({ name: 'dryRun', required: false, type: Boolean, description: 'the nodes that would be replaced and why (their rendered bootstrap or image differs), the nodes kept, and the surge node’s price; changes nothing' })
   @ApiAcceptedResponse({ description: '{operationId}: the nodes whose launch differs are replaced, one at a time, control plane first' })
   @ApiOkResponse({ description: 'dry run: {from, to, replacements, kept, spotPools, surge}' })
