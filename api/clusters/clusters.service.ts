@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Client, WorkflowHandle, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/common';
+import { DEFAULT_API_ENDPOINT_TYPE } from '../../common/api-endpoint';
 import { isSpotPool, type ClusterSpec, type PoolSpec } from '../../common/cluster-spec';
 import { statusCapacity, type ClusterStatus, type OperationRecord, type Progress } from '../../common/cluster-status';
 import { ProfileError, resolveProfile, ResolvedProfile } from '../../common/profile';
@@ -45,9 +46,15 @@ function unprocessable(problems: FieldProblem[]): ApiError {
   return new ApiError(422, problems.map((p) => `${p.field}: ${p.message}`).join('; '), problems);
 }
 
-/** The DTO without its class: what the workflow keeps as the desired spec. */
+/**
+ * The DTO without its class: what the workflow keeps as the desired spec. Defaults a choice
+ * of what to build takes are written in, so the record says what was built (and a later
+ * change of default never changes what an existing spec means).
+ */
 function toSpec(dto: ClusterSpecDto): ClusterSpec {
-  return JSON.parse(JSON.stringify(dto)) as ClusterSpec;
+  const spec = JSON.parse(JSON.stringify(dto)) as ClusterSpec;
+  spec.cloud.apiEndpoint ??= { type: DEFAULT_API_ENDPOINT_TYPE };
+  return spec;
 }
 
 @Injectable()
