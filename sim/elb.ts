@@ -1,6 +1,7 @@
 import { rewriteXml, type Ctx, type Hook } from './context';
 import { items, setItems, text, type XmlNode } from './xml';
-import { ELB_NAME_HOOKS } from './name-limits';
+import { ELB_NAME_HOOKS, ELBV2_NAME_HOOKS } from './name-limits';
+import { AwsError } from './errors';
 
 /**
  * Load balancer health that takes time, as on AWS: a registered instance is OutOfService
@@ -182,7 +183,29 @@ export const ELB_HOOKS: Record<string, Hook> = {
   DescribeInstanceHealth: describeInstanceHealth,
 };
 
+/** Network load balancers of the caller's region, as the quota counts them. */
+async function networkLoadBalancers(ctx: Ctx): Promise<number> {
+  const root = await ctx.sim.moto.query('elbv2', ctx.caller, 'DescribeLoadBalancers');
+  const result = root.DescribeLoadBalancersResult as XmlNode | undefined;
+  return items(result, 'LoadBalancers', 'member').filter((lb) => text(lb, 'Type') === 'network').length;
+}
+
+/** AWS refuses a network load balancer beyond the region's quota (moto makes any number). */
+const createLoadBalancerV2: Hook = async (ctx) => {
+  const { sim, call } = ctx;
+  if (!sim.config.enforceQuotas || call.params.get('Type') !== 'network') return ELBV2_NAME_HOOKS.CreateLoadBalancer(ctx);
+  // Counted and made under one lock, so two racing creates cannot both take the last one.
+  return sim.withLock(`nlb|${ctx.account}|${call.region}`, async () => {
+    const limit = sim.config.quotas.networkLoadBalancersPerRegion;
+    if ((await networkLoadBalancers(ctx)) >= limit) {
+      throw new AwsError('TooManyLoadBalancers', `The quota for the number of network load balancers (${limit}) has been reached`, 400);
+    }
+    return ELBV2_NAME_HOOKS.CreateLoadBalancer(ctx);
+  });
+};
+
 export const ELBV2_HOOKS: Record<string, Hook> = {
+  CreateLoadBalancer: createLoadBalancerV2,
   RegisterTargets: registerTargets,
   DeregisterTargets: deregisterTargets,
   DescribeTargetHealth: describeTargetHealth,

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Client, WorkflowHandle, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/common';
-import { DEFAULT_API_ENDPOINT_TYPE } from '../../common/api-endpoint';
+import { DEFAULT_API_ENDPOINT_TYPE, endpointKindOf } from '../../common/api-endpoint';
 import { isSpotPool, type ClusterSpec, type PoolSpec } from '../../common/cluster-spec';
 import { statusCapacity, type ClusterStatus, type OperationRecord, type Progress } from '../../common/cluster-status';
 import { ProfileError, resolveProfile, ResolvedProfile } from '../../common/profile';
@@ -107,7 +107,9 @@ export class ClustersService {
           { instanceType: BASTION_INSTANCE_TYPE, count: 1 },
         ],
         natGateways: plan.placement === 'dynamic' ? plan.azs.length : 0,
-        loadBalancers: 1,
+        // The API endpoint's load balancer, priced by its kind.
+        loadBalancers: endpointKindOf(spec) === 'classic-elb' ? 1 : 0,
+        networkLoadBalancers: endpointKindOf(spec) === 'nlb' ? 1 : 0,
       }),
     ]);
     return { name: spec.name, dryRun: true, plan, preflight, cost };
