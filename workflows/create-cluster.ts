@@ -166,7 +166,8 @@ async function buildCluster(input: OperationInput): Promise<ClusterBuild> {
       bastion: { instanceId: b.instanceId, publicIp: b.publicIp, az: b.az },
       apiEndpoint: `${lb.dnsName}:${API_SERVER_PORT}`,
       endpoint: endpointRef(lb),
-      loadBalancerName: lb.name,
+      // Readers of the first status shape take this for a classic ELB's name: only one has it.
+      ...(endpointRef(lb).kind === LEGACY_API_ENDPOINT_KIND ? { loadBalancerName: lb.name } : {}),
       joinSecretName: s.secretName,
       controlPlaneSecretName: s.controlPlaneSecretName,
       nodeInstanceProfile: nodeRole.instanceProfileName,

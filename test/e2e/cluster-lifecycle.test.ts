@@ -167,6 +167,8 @@ describe('cluster lifecycle (end to end)', () => {
     expect((await temporal.workflow.getHandle('cluster/default/demo').query(specQuery)).cloud.apiEndpoint).toEqual({ type: 'nlb' });
     const { endpoint } = status.network;
     expect(endpoint).toMatchObject({ kind: 'nlb', name: inv.loadBalancers[0].name, loadBalancerArn: inv.loadBalancers[0].arn, dnsName: inv.loadBalancers[0].dnsName });
+    // Only a classic ELB's name goes where readers of the first status shape look for one.
+    expect(status.network.loadBalancerName).toBeUndefined();
     const elbv2 = new ElasticLoadBalancingV2Client({ region: 'us-east-1', endpoint: sim, credentials: KEYS });
     try {
       const lb = (await elbv2.send(new DescribeLoadBalancersCommand({ LoadBalancerArns: [endpoint!.loadBalancerArn!] }))).LoadBalancers![0];
