@@ -99,6 +99,16 @@ function targetKey(tg: string, id: string): string {
 }
 
 const registerTargets: Hook = async (ctx) => {
+  // AWS registers only running instances; moto's own check sees its instances run at once.
+  const notRunning: string[] = [];
+  for (const target of indexedTargets(ctx.call.params)) {
+    if (!target.id.startsWith('i-')) continue;
+    const state = await apparentInstanceState(ctx, target.id);
+    if (state && state !== 'running') notRunning.push(target.id);
+  }
+  if (notRunning.length > 0) {
+    throw new AwsError('InvalidTarget', `The following targets are not in a running state and cannot be registered: ${notRunning.map((id) => `'${id}'`).join(', ')}`, 400);
+  }
   const answer = await ctx.forward();
   if (answer.status < 300) {
     const tg = ctx.call.params.get('TargetGroupArn') ?? '';

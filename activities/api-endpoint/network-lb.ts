@@ -24,6 +24,7 @@ import {
   SetSubnetsCommand,
   TargetGroup,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { ApplicationFailure } from '@temporalio/common';
 import { endpointPartKeys, type ApiEndpointRef } from '../../common/api-endpoint';
 import { Owner, resourceTags } from '../../common/tags';
@@ -239,6 +240,22 @@ async function members(elbv2: ElasticLoadBalancingV2Client, targetGroupArn: stri
   );
 }
 
+/** Waits until every instance runs; one that is stopping, stopped or gone fails for good. */
+async function untilRunning(ec2: EC2Client, ids: string[], endpointName: string): Promise<void> {
+  if (ids.length === 0) return;
+  await pollUntil(`${ids.join(', ')} running, to register with ${endpointName}`, async () => {
+    // A filter, not InstanceIds: an instance EC2 does not list yet is pending, not an error.
+    const answer = await ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: 'instance-id', Values: ids }] }));
+    const states = new Map((answer.Reservations ?? []).flatMap((r) => r.Instances ?? []).map((i) => [i.InstanceId, i.State?.Name]));
+    const lost = ids.filter((id) => !['pending', 'running', undefined].includes(states.get(id)));
+    if (lost.length > 0) {
+      throw ApplicationFailure.nonRetryable(`cannot register ${lost.map((id) => `${id} (${states.get(id)})`).join(', ')} with ${endpointName}: not running`, 'TargetNotRunning');
+    }
+    const pending = ids.filter((id) => states.get(id) !== 'running');
+    return pending.length > 0 ? { done: false, status: `${pending.join(', ')} not running yet` } : { done: true, value: undefined };
+  });
+}
+
 export const networkLb: ApiEndpointDriver = {
   kind: 'nlb',
 
@@ -257,16 +274,26 @@ export const networkLb: ApiEndpointDriver = {
     };
   },
 
-  /** RegisterTargets is idempotent; asking only for what is missing keeps a retry's registration time the first one. */
-  async register({ elbv2 }, endpoint, instanceIds) {
+  /**
+   * RegisterTargets is idempotent; asking only for what is missing keeps a retry's
+   * registration time the first one. ELBv2 refuses an instance that is not running yet (a
+   * launch is pending for a while; a classic ELB takes it), so the instances are waited for.
+   */
+  async register({ ec2, elbv2 }, endpoint, instanceIds) {
     const arn = targetGroupOf(endpoint);
+    const ids = [...new Set(instanceIds)];
+    await untilRunning(ec2, ids, endpoint.name);
     try {
       const registered = await members(elbv2, arn);
-      const missing = [...new Set(instanceIds)].filter((id) => !registered.has(id));
+      const missing = ids.filter((id) => !registered.has(id));
       if (missing.length === 0) return;
       await elbv2.send(new RegisterTargetsCommand({ TargetGroupArn: arn, Targets: missing.map((Id) => ({ Id })) }));
     } catch (error) {
       if (isAwsError(error, ...NOT_FOUND.targetGroup)) throw ApplicationFailure.nonRetryable(`target group of ${endpoint.name} does not exist`, 'TargetGroupNotFound');
+      // Running a moment ago, stopping now (or EC2 and ELBv2 see it apart): the next attempt looks again.
+      if (isAwsError(error, 'InvalidTarget') && /not in a running state/.test((error as Error).message)) {
+        throw ApplicationFailure.retryable(`${ids.join(', ')} not running yet for ${endpoint.name}: ${(error as Error).message}`, 'TargetNotRunning');
+      }
       throw error;
     }
   },

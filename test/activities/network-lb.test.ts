@@ -10,6 +10,7 @@ import {
   DescribeTargetGroupAttributesCommand,
   DescribeTargetGroupsCommand,
   DescribeTargetHealthCommand,
+  RegisterTargetsCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { networkLbNames } from '../../activities/api-endpoint';
 import type { ApiEndpointInfo, Scope } from '../../activities/types';
@@ -132,11 +133,37 @@ describe('network load balancer API endpoint', () => {
     const after = await aws.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: info.targetGroupArn, Targets: [{ Id: node.instanceId }] }));
     expect(['draining', 'unused']).toContain(after.TargetHealthDescriptions?.[0]?.TargetHealth?.State);
 
-    await aws.run('terminateInstance', { scope, key: 'node/cp/0', generation: 0 });
     await aws.run('deleteLoadBalancer', { scope, key: 'lb/api', kind: 'nlb' });
     // The endpoint gone: deregistering is done, registering fails for good.
     await aws.run('deregisterFromLoadBalancer', { scope, endpoint, instanceIds: [node.instanceId] });
     await expect(aws.run('registerWithLoadBalancer', { scope, endpoint, instanceIds: [node.instanceId] })).rejects.toMatchObject({ type: 'TargetGroupNotFound', nonRetryable: true });
+    // An instance that will never run again is never waited for.
+    await aws.run('terminateInstance', { scope, key: 'node/cp/0', generation: 0 });
+    await expect(aws.run('registerWithLoadBalancer', { scope, endpoint, instanceIds: [node.instanceId] })).rejects.toMatchObject({ type: 'TargetNotRunning', nonRetryable: true });
+  });
+
+  simOnly('registers a just-launched instance once it runs, which AWS requires of ELBv2 targets', 'bare moto runs instances at once', async () => {
+    const scope = newScope('nlbp');
+    const info = await aws.run('ensureLoadBalancer', input(scope));
+    const endpoint = { kind: info.kind, name: info.name, targetGroupArn: info.targetGroupArn };
+    await aws.configureSim({ delayScale: 1 });
+    try {
+      const node = await aws.run('ensureInstance', { scope, key: 'node/cp/0', subnetId: privateSubnet, instanceType: 't3.medium', imageId, securityGroupIds: [groupId] });
+      // The cloud refuses a pending instance, as AWS does...
+      await expect(aws.elbv2.send(new RegisterTargetsCommand({ TargetGroupArn: info.targetGroupArn, Targets: [{ Id: node.instanceId }] }))).rejects.toMatchObject({
+        Code: 'InvalidTarget',
+        message: expect.stringContaining('not in a running state'),
+      });
+      // ...so the driver waits for it to run, heartbeating, then registers it.
+      const { heartbeats } = await aws.runWatched('registerWithLoadBalancer', { scope, endpoint, instanceIds: [node.instanceId] });
+      expect(heartbeats.length).toBeGreaterThan(0);
+      const health = await aws.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: info.targetGroupArn }));
+      expect(health.TargetHealthDescriptions?.map((d) => d.Target?.Id)).toEqual([node.instanceId]);
+      await aws.run('terminateInstance', { scope, key: 'node/cp/0', generation: 0 });
+    } finally {
+      await aws.configureSim({ delayScale: 0.1 });
+    }
+    await aws.run('deleteLoadBalancer', { scope, key: 'lb/api', kind: 'nlb' });
   });
 
   it('delete twice removes listener, load balancer and target group', async () => {
