@@ -29,15 +29,11 @@ interface SubnetIds {
  * before endpoints had kinds has none: it was a classic ELB.
  */
 function endpointRef(info: ApiEndpointInfo): ApiEndpointRef {
-  const { kind, name, loadBalancerArn, targetGroupArn, listenerArn } = info as Partial<ApiEndpointInfo> & { name: string };
-  return {
-    kind: kind ?? LEGACY_API_ENDPOINT_KIND,
-    name,
-    ...(loadBalancerArn ? { loadBalancerArn } : {}),
-    ...(targetGroupArn ? { targetGroupArn } : {}),
-    ...(listenerArn ? { listenerArn } : {}),
-    ...(info.dnsName && kind && kind !== LEGACY_API_ENDPOINT_KIND ? { dnsName: info.dnsName } : {}),
-  };
+  const kind = (info as Partial<ApiEndpointInfo>).kind ?? LEGACY_API_ENDPOINT_KIND;
+  // A classic ELB's ref keeps the shape it has always had: its name is its only handle.
+  if (kind === LEGACY_API_ENDPOINT_KIND) return { kind, name: info.name };
+  const { name, dnsName, loadBalancerArn, targetGroupArn, listenerArn } = info;
+  return { kind, name, dnsName, loadBalancerArn, targetGroupArn, listenerArn };
 }
 
 /**
