@@ -238,7 +238,7 @@ export function instanceActivities(deps: AwsDeps) {
             return { done: false, status: `status checks: instance ${instanceCheck}, system ${systemCheck}` };
           }
           if (endpoint && driver) {
-            const health = await driver.health(session, endpoint.name, instanceId);
+            const health = await driver.health(session, endpoint, instanceId);
             if (!health.ready) return { done: false, status: health.status };
           }
           return { done: true, value: undefined };

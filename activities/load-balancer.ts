@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { endpointOf } from '../common/api-endpoint';
+import { endpointOf, LEGACY_API_ENDPOINT_KIND } from '../common/api-endpoint';
 import { AwsDeps, withSession } from '../cloud/aws-session';
-import { API_ENDPOINT_DRIVERS, ApiEndpointDrivers, DEFAULT_API_ENDPOINT_KIND, endpointDriver } from './api-endpoint';
+import { API_ENDPOINT_DRIVERS, ApiEndpointDrivers, endpointDriver } from './api-endpoint';
 import type { ApiEndpointInfo, ApiEndpointKind, ApiEndpointMembers, ApiEndpointRef, EnsureApiEndpointInput, Keyed } from './types';
 
 // The classic ELB's naming is still imported from here by its tests and by earlier callers.
@@ -27,12 +27,12 @@ function membersEndpoint(input: ApiEndpointMembers): ApiEndpointRef {
 export function loadBalancerActivities(deps: AwsDeps, drivers: ApiEndpointDrivers = API_ENDPOINT_DRIVERS) {
   return {
     async ensureLoadBalancer(input: EnsureApiEndpointInput): Promise<ApiEndpointInfo> {
-      const driver = endpointDriver(input.kind ?? DEFAULT_API_ENDPOINT_KIND, drivers);
+      const driver = endpointDriver(input.kind ?? LEGACY_API_ENDPOINT_KIND, drivers);
       return withSession(deps, input.scope, (session) => driver.ensure(session, input));
     },
 
     async deleteLoadBalancer(input: DeleteApiEndpointInput): Promise<void> {
-      const driver = endpointDriver(input.kind ?? DEFAULT_API_ENDPOINT_KIND, drivers);
+      const driver = endpointDriver(input.kind ?? LEGACY_API_ENDPOINT_KIND, drivers);
       await withSession(deps, input.scope, (session) => driver.delete(session, input.scope.owner, input.key));
     },
 
@@ -40,14 +40,14 @@ export function loadBalancerActivities(deps: AwsDeps, drivers: ApiEndpointDriver
       if (input.instanceIds.length === 0) return;
       const endpoint = membersEndpoint(input);
       const driver = endpointDriver(endpoint.kind, drivers);
-      await withSession(deps, input.scope, (session) => driver.register(session, endpoint.name, input.instanceIds));
+      await withSession(deps, input.scope, (session) => driver.register(session, endpoint, input.instanceIds));
     },
 
     async deregisterFromLoadBalancer(input: ApiEndpointMembers): Promise<void> {
       if (input.instanceIds.length === 0) return;
       const endpoint = membersEndpoint(input);
       const driver = endpointDriver(endpoint.kind, drivers);
-      await withSession(deps, input.scope, (session) => driver.deregister(session, endpoint.name, input.instanceIds));
+      await withSession(deps, input.scope, (session) => driver.deregister(session, endpoint, input.instanceIds));
     },
   };
 }

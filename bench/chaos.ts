@@ -137,6 +137,8 @@ const MUTATING = [
   'ec2:DisassociateRouteTable', 'ec2:DeleteSubnet', 'ec2:DetachInternetGateway', 'ec2:DeleteInternetGateway', 'ec2:DeleteSecurityGroup',
   'ec2:DeleteVpc', 'elb:CreateLoadBalancer', 'elb:ConfigureHealthCheck', 'elb:ModifyLoadBalancerAttributes', 'elb:RegisterInstancesWithLoadBalancer',
   'elb:DeregisterInstancesFromLoadBalancer', 'elb:AttachLoadBalancerToSubnets', 'elb:ApplySecurityGroupsToLoadBalancer', 'elb:DeleteLoadBalancer',
+  'elbv2:CreateLoadBalancer', 'elbv2:ModifyLoadBalancerAttributes', 'elbv2:CreateTargetGroup', 'elbv2:ModifyTargetGroupAttributes', 'elbv2:CreateListener',
+  'elbv2:RegisterTargets', 'elbv2:DeregisterTargets', 'elbv2:DeleteListener', 'elbv2:DeleteLoadBalancer', 'elbv2:DeleteTargetGroup',
   'iam:CreateRole', 'iam:PutRolePolicy', 'iam:CreateInstanceProfile', 'iam:AddRoleToInstanceProfile', 'iam:RemoveRoleFromInstanceProfile',
   'iam:DeleteRolePolicy', 'iam:DeleteRole', 'iam:DeleteInstanceProfile', 'secretsmanager:CreateSecret', 'secretsmanager:DeleteSecret',
 ];
@@ -424,7 +426,9 @@ interface Item {
 }
 type Inventory = Record<string, Item[]>;
 
-const TYPES = ['vpcs', 'subnets', 'internetGateways', 'natGateways', 'addresses', 'routeTables', 'securityGroups', 'instances', 'loadBalancers', 'secrets', 'roles', 'instanceProfiles'] as const;
+const TYPES = [
+  'vpcs', 'subnets', 'internetGateways', 'natGateways', 'addresses', 'routeTables', 'securityGroups', 'instances', 'loadBalancers', 'targetGroups', 'listeners', 'secrets', 'roles', 'instanceProfiles',
+] as const;
 
 function itemId(item: Item): string {
   return item.id ?? item.allocationId ?? item.arn ?? item.name ?? JSON.stringify(item).slice(0, 80);
@@ -473,8 +477,11 @@ interface ClusterModel {
 function expectedCounts(model: ClusterModel): Record<string, number> {
   const a = model.azs.length;
   const nodes = model.pools.reduce((n, p) => n + p.size, 0);
-  // Derived from THREE_AZ_INVENTORY (test/support/clusters.ts): 3 AZs → 6 subnets, 3 NAT gateways and Elastic IPs, 4 route tables.
-  return { vpcs: 1, subnets: 2 * a, internetGateways: 1, natGateways: a, addresses: a, routeTables: a + 1, securityGroups: 4, instances: 1 + nodes, loadBalancers: 1, secrets: 2, roles: 2, instanceProfiles: 2 };
+  // Derived from THREE_AZ_INVENTORY (test/support/clusters.ts): 3 AZs → 6 subnets, 3 NAT gateways and Elastic IPs, 4 route tables;
+  // the default API endpoint, a network load balancer with its target group and listener.
+  return {
+    vpcs: 1, subnets: 2 * a, internetGateways: 1, natGateways: a, addresses: a, routeTables: a + 1, securityGroups: 4, instances: 1 + nodes, loadBalancers: 1, targetGroups: 1, listeners: 1, secrets: 2, roles: 2, instanceProfiles: 2,
+  };
 }
 
 function poolKeys(pool: PoolModel, size = pool.size): string[] {

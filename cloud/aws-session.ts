@@ -1,5 +1,6 @@
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { ElasticLoadBalancingClient } from '@aws-sdk/client-elastic-load-balancing';
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { PricingClient } from '@aws-sdk/client-pricing';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -149,6 +150,11 @@ export class AwsSession {
   /** Classic Elastic Load Balancing (the API server's load balancer). */
   get elb(): ElasticLoadBalancingClient {
     return this.client('elb', () => new ElasticLoadBalancingClient(clientConfig(this.deps, this.account, this.region, this.budget)));
+  }
+
+  /** Elastic Load Balancing v2 (network load balancers, their target groups and listeners). */
+  get elbv2(): ElasticLoadBalancingV2Client {
+    return this.client('elbv2', () => new ElasticLoadBalancingV2Client(clientConfig(this.deps, this.account, this.region, this.budget)));
   }
 
   get sts(): STSClient {

@@ -10,6 +10,8 @@ import {
   Instance,
   _InstanceType,
 } from '@aws-sdk/client-ec2';
+import { DescribeLoadBalancersCommand as DescribeClassicLoadBalancersCommand } from '@aws-sdk/client-elastic-load-balancing';
+import { DescribeLoadBalancersCommand as DescribeLoadBalancersV2Command } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { GetAWSDefaultServiceQuotaCommand, GetServiceQuotaCommand, ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { AwsDeps, AwsSession, SessionWhere, withSession } from './aws-session';
@@ -18,7 +20,8 @@ import { findNewestImage, noImageMessage } from './images';
 
 /**
  * Everything that would make a create fail late, checked up front: credentials, key pair,
- * image, instance types and the quotas the cluster draws on. READ-ONLY (Get/Describe only):
+ * image, instance types and the quotas the cluster draws on (vCPUs, Elastic IPs, VPCs, NAT
+ * gateways, the API endpoint's load balancer). READ-ONLY (Get/Describe only):
  * the create's `runPreflight` activity and the API's dry run both call it. A failed check is
  * a result, not an error; only transient AWS errors (throttling, 5xx) escape, so Temporal
  * retries instead of reporting a false failure.
@@ -36,7 +39,16 @@ export interface PreflightInput {
   scope: SessionWhere;
   sshKeyName?: string;
   image: { owner: string; namePattern: string };
-  needs: { elasticIps: number; vpcs: number; natGatewaysPerAz: Record<string, number>; onDemandVcpus: number; instanceTypes: string[] };
+  needs: {
+    elasticIps: number;
+    vpcs: number;
+    natGatewaysPerAz: Record<string, number>;
+    onDemandVcpus: number;
+    instanceTypes: string[];
+    /** The API endpoint's load balancer (absent in inputs recorded before they were counted). */
+    networkLoadBalancers?: number;
+    classicLoadBalancers?: number;
+  };
 }
 
 export interface PreflightResult {
@@ -59,6 +71,8 @@ export const QUOTAS = {
   elasticIps: { serviceCode: 'ec2', quotaCode: 'L-0263D0A3', title: 'EC2-VPC Elastic IPs', documentedDefault: 5 },
   vpcs: { serviceCode: 'vpc', quotaCode: 'L-F678F1CE', title: 'VPCs per Region', documentedDefault: 5 },
   natGatewaysPerAz: { serviceCode: 'vpc', quotaCode: 'L-FE5A380F', title: 'NAT gateways per Availability Zone', documentedDefault: 5 },
+  networkLoadBalancers: { serviceCode: 'elasticloadbalancing', quotaCode: 'L-69A177A2', title: 'Network Load Balancers per Region', documentedDefault: 50 },
+  classicLoadBalancers: { serviceCode: 'elasticloadbalancing', quotaCode: 'L-E9E9831D', title: 'Classic Load Balancers per Region', documentedDefault: 20 },
 } satisfies Record<string, QuotaSpec>;
 
 /** Families counted by L-1216C47A: A, C, D, H, I, M, R, T, Z. */
@@ -287,6 +301,37 @@ async function checkNatGateways(session: AwsSession, input: PreflightInput): Pro
   );
 }
 
+/** Every load balancer of the region the quota of `kind` counts (ELBv2 lists network, application and gateway ones together). */
+async function loadBalancersInUse(session: AwsSession, kind: 'network' | 'classic'): Promise<number> {
+  let count = 0;
+  let Marker: string | undefined;
+  do {
+    if (kind === 'network') {
+      const answer = await session.elbv2.send(new DescribeLoadBalancersV2Command({ Marker, PageSize: 400 }));
+      count += (answer.LoadBalancers ?? []).filter((lb) => lb.Type === 'network').length;
+      Marker = answer.NextMarker;
+    } else {
+      const answer = await session.elb.send(new DescribeClassicLoadBalancersCommand({ Marker, PageSize: 400 }));
+      count += answer.LoadBalancerDescriptions?.length ?? 0;
+      Marker = answer.NextMarker;
+    }
+  } while (Marker);
+  return count;
+}
+
+async function checkLoadBalancers(session: AwsSession, input: PreflightInput, kind: 'network' | 'classic'): Promise<PreflightCheck> {
+  const spec = kind === 'network' ? QUOTAS.networkLoadBalancers : QUOTAS.classicLoadBalancers;
+  const needed = (kind === 'network' ? input.needs.networkLoadBalancers : input.needs.classicLoadBalancers) ?? 0;
+  const [quota, inUse] = await Promise.all([readQuota(session.quotas, spec), loadBalancersInUse(session, kind)]);
+  return quotaCheck(`${kind} load balancer quota`, spec, quota, {
+    needed,
+    inUse,
+    what: noun(needed, `${kind} load balancer`),
+    where: input.scope.region,
+    release: 'delete unused ones',
+  });
+}
+
 /** Every check for a create of `input`'s needs, with the account's keys. */
 export async function runPreflight(deps: AwsDeps, input: PreflightInput): Promise<PreflightResult> {
   return withSession(deps, input.scope, async (session) => {
@@ -311,6 +356,8 @@ export async function runPreflight(deps: AwsDeps, input: PreflightInput): Promis
       needs.elasticIps > 0 ? attempt('Elastic IP quota', () => checkElasticIps(session, input)) : [],
       needs.vpcs > 0 ? attempt('VPC quota', () => checkVpcs(session, input)) : [],
       attempt('NAT gateway quota', () => checkNatGateways(session, input)),
+      (needs.networkLoadBalancers ?? 0) > 0 ? attempt('network load balancer quota', () => checkLoadBalancers(session, input, 'network')) : [],
+      (needs.classicLoadBalancers ?? 0) > 0 ? attempt('classic load balancer quota', () => checkLoadBalancers(session, input, 'classic')) : [],
     ]);
     const checks = [credentials, ...groups.flat()];
     return { ok: checks.every((check) => check.ok), checks, imageId };

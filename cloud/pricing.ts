@@ -14,7 +14,9 @@ export interface CostInput {
   scope: SessionWhere;
   nodes: Array<{ instanceType: string; count: number; spotMaxPricePercent?: number }>;
   natGateways: number;
+  /** Classic load balancers. */
   loadBalancers: number;
+  networkLoadBalancers?: number;
 }
 
 export interface CostLine {
@@ -115,6 +117,10 @@ export function classicLoadBalancerQuery(region: string): PriceQuery {
   return { serviceCode: 'AWSELB', filters: { productFamily: 'Load Balancer', regionCode: region }, usageTypeSuffix: 'LoadBalancerUsage' };
 }
 
+export function networkLoadBalancerQuery(region: string): PriceQuery {
+  return { serviceCode: 'AWSELB', filters: { productFamily: 'Load Balancer-Network', regionCode: region }, usageTypeSuffix: 'LoadBalancerUsage' };
+}
+
 const round = (usd: number) => Math.round(usd * 1e6) / 1e6;
 
 /** The hourly cost of what `input` lists, at on-demand prices (spot at its bid ceiling). */
@@ -161,6 +167,10 @@ export async function estimateCost(deps: AwsDeps, input: CostInput): Promise<Cos
     if (input.loadBalancers > 0) {
       const lb = await price(classicLoadBalancerQuery(region), 'classic load balancer hours');
       if (lb !== undefined) add('classic load balancer (hourly, before data processed)', input.loadBalancers, lb);
+    }
+    if ((input.networkLoadBalancers ?? 0) > 0) {
+      const nlb = await price(networkLoadBalancerQuery(region), 'network load balancer hours');
+      if (nlb !== undefined) add('network load balancer (hourly, before capacity units)', input.networkLoadBalancers!, nlb);
     }
     return { currency: 'USD', usdPerHour: round(lines.reduce((sum, line) => sum + line.usdPerHour, 0)), lines, missing };
   });

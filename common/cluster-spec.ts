@@ -2,6 +2,8 @@
  * The ClusterSpec of docs/api.md#clusterspec as plain types: what the API accepts, what the entity
  * workflow keeps as desired state. No classes, no decorators: workflow code imports it.
  */
+import type { ApiEndpointType } from './api-endpoint';
+
 export type PoolRole = 'control-plane' | 'worker';
 
 export type Capacity = { type: 'on-demand' } | { type: 'spot'; maxPricePercent: number };
@@ -85,6 +87,12 @@ export interface CloudSpec {
   placement: DynamicPlacement | StaticPlacement;
   /** CIDRs allowed to SSH into the bastion; default 0.0.0.0/0 as every quick start has it. */
   bastionSshCidrs?: string[];
+  /**
+   * What fronts the control plane's API servers. The API writes `{type: 'nlb'}` into a new
+   * spec that names none; a stored spec without it (older clusters) runs a classic ELB
+   * (common/api-endpoint.ts, `endpointKindOf`).
+   */
+  apiEndpoint?: { type: ApiEndpointType };
 }
 
 export interface ClusterSpec {

@@ -121,7 +121,7 @@ export interface NetworkStatus {
   apiEndpoint?: string;
   /** What fronts the control plane (common/api-endpoint.ts). */
   endpoint?: ApiEndpointRef;
-  /** The classic load balancer's name (also in `endpoint`, kept for readers of the first status shape). */
+  /** A classic load balancer's name (also in `endpoint`, kept for readers of the first status shape); absent for other kinds. */
   loadBalancerName?: string;
   joinSecretName?: string;
   /** Readable by control-plane nodes only; absent for clusters created before it was split out. */

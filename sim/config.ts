@@ -81,6 +81,10 @@ export interface QuotaValues {
   natGatewaysPerAz: number;
   /** vpc L-A4707A72 Internet gateways per Region. */
   internetGatewaysPerRegion: number;
+  /** elasticloadbalancing L-69A177A2 Network Load Balancers per Region. */
+  networkLoadBalancersPerRegion: number;
+  /** elasticloadbalancing L-E9E9831D Classic Load Balancers per Region. */
+  classicLoadBalancersPerRegion: number;
 }
 
 export interface SpotConfig {
@@ -141,6 +145,8 @@ export function defaultConfig(): SimConfig {
       vpcsPerRegion: 5,
       natGatewaysPerAz: 5,
       internetGatewaysPerRegion: 5,
+      networkLoadBalancersPerRegion: 50,
+      classicLoadBalancersPerRegion: 20,
     },
     enforceQuotas: true,
     spot: { defaultDiscountFraction: 0.32 },

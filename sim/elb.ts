@@ -1,6 +1,7 @@
 import { rewriteXml, type Ctx, type Hook } from './context';
 import { items, setItems, text, type XmlNode } from './xml';
-import { ELB_NAME_HOOKS } from './name-limits';
+import { ELB_NAME_HOOKS, ELBV2_NAME_HOOKS } from './name-limits';
+import { AwsError } from './errors';
 
 /**
  * Load balancer health that takes time, as on AWS: a registered instance is OutOfService
@@ -98,6 +99,16 @@ function targetKey(tg: string, id: string): string {
 }
 
 const registerTargets: Hook = async (ctx) => {
+  // AWS registers only running instances; moto's own check sees its instances run at once.
+  const notRunning: string[] = [];
+  for (const target of indexedTargets(ctx.call.params)) {
+    if (!target.id.startsWith('i-')) continue;
+    const state = await apparentInstanceState(ctx, target.id);
+    if (state && state !== 'running') notRunning.push(target.id);
+  }
+  if (notRunning.length > 0) {
+    throw new AwsError('InvalidTarget', `The following targets are not in a running state and cannot be registered: ${notRunning.map((id) => `'${id}'`).join(', ')}`, 400);
+  }
   const answer = await ctx.forward();
   if (answer.status < 300) {
     const tg = ctx.call.params.get('TargetGroupArn') ?? '';
@@ -182,7 +193,29 @@ export const ELB_HOOKS: Record<string, Hook> = {
   DescribeInstanceHealth: describeInstanceHealth,
 };
 
+/** Network load balancers of the caller's region, as the quota counts them. */
+async function networkLoadBalancers(ctx: Ctx): Promise<number> {
+  const root = await ctx.sim.moto.query('elbv2', ctx.caller, 'DescribeLoadBalancers');
+  const result = root.DescribeLoadBalancersResult as XmlNode | undefined;
+  return items(result, 'LoadBalancers', 'member').filter((lb) => text(lb, 'Type') === 'network').length;
+}
+
+/** AWS refuses a network load balancer beyond the region's quota (moto makes any number). */
+const createLoadBalancerV2: Hook = async (ctx) => {
+  const { sim, call } = ctx;
+  if (!sim.config.enforceQuotas || call.params.get('Type') !== 'network') return ELBV2_NAME_HOOKS.CreateLoadBalancer(ctx);
+  // Counted and made under one lock, so two racing creates cannot both take the last one.
+  return sim.withLock(`nlb|${ctx.account}|${call.region}`, async () => {
+    const limit = sim.config.quotas.networkLoadBalancersPerRegion;
+    if ((await networkLoadBalancers(ctx)) >= limit) {
+      throw new AwsError('TooManyLoadBalancers', `The quota for the number of network load balancers (${limit}) has been reached`, 400);
+    }
+    return ELBV2_NAME_HOOKS.CreateLoadBalancer(ctx);
+  });
+};
+
 export const ELBV2_HOOKS: Record<string, Hook> = {
+  CreateLoadBalancer: createLoadBalancerV2,
   RegisterTargets: registerTargets,
   DeregisterTargets: deregisterTargets,
   DescribeTargetHealth: describeTargetHealth,

@@ -57,6 +57,27 @@ export interface Inventory {
     targetGroups?: Array<{ arn: string; name: string; port: string; protocol: string; targets: Array<{ id: string; port?: string }> }>;
     tags: Tags;
   }>;
+  /**
+   * ELBv2 target groups, whether or not a load balancer still uses them (one whose load
+   * balancer is gone is an orphan the nested lists above would not show).
+   */
+  targetGroups: Array<{
+    region: string;
+    account: string;
+    arn: string;
+    name: string;
+    protocol: string;
+    port: string;
+    vpcId: string;
+    targetType: string;
+    healthCheckProtocol: string;
+    healthCheckPort: string;
+    loadBalancerArns: string[];
+    targets: Array<{ id: string; port?: string }>;
+    tags: Tags;
+  }>;
+  /** ELBv2 listeners of every load balancer. */
+  listeners: Array<{ region: string; account: string; arn: string; loadBalancerArn: string; protocol: string; port: string; targetGroupArns: string[]; tags: Tags }>;
   secrets: Array<{ region: string; account: string; name: string; arn: string; tags: Tags }>;
   /** IAM is global: roles and instance profiles are listed once per account, whatever the regions asked. */
   roles: Array<{ account: string; name: string; arn: string; tags: Tags }>;
@@ -96,7 +117,9 @@ async function loadBalancerTags(sim: Sim, caller: Caller, service: 'elb' | 'elbv
   return tags;
 }
 
-async function loadBalancers(sim: Sim, caller: Caller, region: string, account: string): Promise<Inventory['loadBalancers']> {
+type LoadBalancing = Pick<Inventory, 'loadBalancers' | 'targetGroups' | 'listeners'>;
+
+async function loadBalancers(sim: Sim, caller: Caller, region: string, account: string): Promise<LoadBalancing> {
   const out: Inventory['loadBalancers'] = [];
   const classicRoot = await sim.moto.query('elb', caller, 'DescribeLoadBalancers').catch(() => undefined);
   const classic = members(child(classicRoot, 'DescribeLoadBalancersResult'), 'LoadBalancerDescriptions');
@@ -118,7 +141,6 @@ async function loadBalancers(sim: Sim, caller: Caller, region: string, account: 
 
   const v2Root = await sim.moto.query('elbv2', caller, 'DescribeLoadBalancers').catch(() => undefined);
   const v2 = members(child(v2Root, 'DescribeLoadBalancersResult'), 'LoadBalancers');
-  if (!v2.length) return out;
   const groupsRoot = await sim.moto.query('elbv2', caller, 'DescribeTargetGroups').catch(() => undefined);
   const groups = members(child(groupsRoot, 'DescribeTargetGroupsResult'), 'TargetGroups');
   const targetsOf = new Map<string, Array<{ id: string; port?: string }>>();
@@ -158,7 +180,47 @@ async function loadBalancers(sim: Sim, caller: Caller, region: string, account: 
       tags: arnTags.get(arn) ?? {},
     });
   }
-  return out;
+
+  const groupTags = await loadBalancerTags(sim, caller, 'elbv2', groups.map((g) => text(g, 'TargetGroupArn') ?? ''));
+  const targetGroups: Inventory['targetGroups'] = groups.map((g) => {
+    const arn = text(g, 'TargetGroupArn') ?? '';
+    return {
+      region,
+      account,
+      arn,
+      name: text(g, 'TargetGroupName') ?? '',
+      protocol: text(g, 'Protocol') ?? '',
+      port: text(g, 'Port') ?? '',
+      vpcId: text(g, 'VpcId') ?? '',
+      targetType: text(g, 'TargetType') ?? '',
+      healthCheckProtocol: text(g, 'HealthCheckProtocol') ?? '',
+      healthCheckPort: text(g, 'HealthCheckPort') ?? '',
+      loadBalancerArns: memberStrings(g, 'LoadBalancerArns'),
+      targets: targetsOf.get(arn) ?? [],
+      tags: groupTags.get(arn) ?? {},
+    };
+  });
+
+  const listenerNodes: XmlNode[] = [];
+  for (const lb of v2) {
+    const root = await sim.moto.query('elbv2', caller, 'DescribeListeners', { LoadBalancerArn: text(lb, 'LoadBalancerArn') ?? '' }).catch(() => undefined);
+    listenerNodes.push(...members(child(root, 'DescribeListenersResult'), 'Listeners'));
+  }
+  const listenerTags = await loadBalancerTags(sim, caller, 'elbv2', listenerNodes.map((l) => text(l, 'ListenerArn') ?? ''));
+  const listeners: Inventory['listeners'] = listenerNodes.map((l) => {
+    const arn = text(l, 'ListenerArn') ?? '';
+    return {
+      region,
+      account,
+      arn,
+      loadBalancerArn: text(l, 'LoadBalancerArn') ?? '',
+      protocol: text(l, 'Protocol') ?? '',
+      port: text(l, 'Port') ?? '',
+      targetGroupArns: members(l, 'DefaultActions').map((a) => text(a, 'TargetGroupArn') ?? '').filter(Boolean),
+      tags: listenerTags.get(arn) ?? {},
+    };
+  });
+  return { loadBalancers: out, targetGroups, listeners };
 }
 
 async function secrets(sim: Sim, caller: Caller, region: string, account: string): Promise<Inventory['secrets']> {
@@ -252,6 +314,8 @@ export async function inventory(sim: Sim, query: URLSearchParams): Promise<Inven
     securityGroups: [],
     instances: [],
     loadBalancers: [],
+    targetGroups: [],
+    listeners: [],
     secrets: [],
     roles: [],
     instanceProfiles: [],
@@ -376,7 +440,10 @@ export async function inventory(sim: Sim, query: URLSearchParams): Promise<Inven
           });
         }
       }
-      for (const lb of await loadBalancers(sim, caller, region, account)) if (matches(lb.tags, tagFilters)) inv.loadBalancers.push(lb);
+      const balancing = await loadBalancers(sim, caller, region, account);
+      inv.loadBalancers.push(...balancing.loadBalancers.filter((lb) => matches(lb.tags, tagFilters)));
+      inv.targetGroups.push(...balancing.targetGroups.filter((g) => matches(g.tags, tagFilters)));
+      inv.listeners.push(...balancing.listeners.filter((l) => matches(l.tags, tagFilters)));
       for (const s of await secrets(sim, caller, region, account)) if (matches(s.tags, tagFilters)) inv.secrets.push(s);
       if (!iamListed.has(account)) {
         iamListed.add(account);

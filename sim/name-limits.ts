@@ -3,7 +3,7 @@ import { AwsError } from './errors';
 
 /**
  * Names AWS refuses and moto accepts. moto 5.2.5 creates a 66-character IAM role, a 40-character
- * classic load balancer and a security group called `sg-…`; AWS refuses each at the create, so
+ * classic or network load balancer and a security group called `sg-…`; AWS refuses each at the create, so
  * a name derived from a long cluster name would pass every test here and fail in a real
  * account. The simulator refuses them as AWS does, before moto sees the call.
  */
@@ -52,6 +52,17 @@ export const ELB_NAME_HOOKS: Record<string, Hook> = {
     max: 32,
     pattern: /^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?$/,
     patternText: 'LoadBalancerName must contain only alphanumeric characters or hyphens, and cannot begin or end with a hyphen',
+    code: 'ValidationError',
+  }),
+};
+
+/** ELBv2 load balancers and target groups: the same 32 characters; target group names also without `--`. */
+export const ELBV2_NAME_HOOKS: Record<string, Hook> = {
+  CreateLoadBalancer: refusing({
+    param: 'Name',
+    max: 32,
+    pattern: /^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?$/,
+    patternText: 'Name must contain only alphanumeric characters or hyphens, and cannot begin or end with a hyphen',
     code: 'ValidationError',
   }),
 };

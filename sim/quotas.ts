@@ -13,8 +13,10 @@ import { child, items, text, type XmlNode } from './xml';
  * Quota codes and names are AWS's (Service Quotas console, services `ec2` and `vpc`).
  */
 
+type QuotaService = 'ec2' | 'vpc' | 'elasticloadbalancing';
+
 interface QuotaDefinition {
-  serviceCode: 'ec2' | 'vpc';
+  serviceCode: QuotaService;
   quotaCode: string;
   quotaName: string;
   setting: keyof QuotaValues;
@@ -28,11 +30,14 @@ export const QUOTAS: QuotaDefinition[] = [
   { serviceCode: 'vpc', quotaCode: 'L-F678F1CE', quotaName: 'VPCs per Region', setting: 'vpcsPerRegion' },
   { serviceCode: 'vpc', quotaCode: 'L-FE5A380F', quotaName: 'NAT gateways per Availability Zone', setting: 'natGatewaysPerAz' },
   { serviceCode: 'vpc', quotaCode: 'L-A4707A72', quotaName: 'Internet gateways per Region', setting: 'internetGatewaysPerRegion' },
+  { serviceCode: 'elasticloadbalancing', quotaCode: 'L-69A177A2', quotaName: 'Network Load Balancers per Region', setting: 'networkLoadBalancersPerRegion' },
+  { serviceCode: 'elasticloadbalancing', quotaCode: 'L-E9E9831D', quotaName: 'Classic Load Balancers per Region', setting: 'classicLoadBalancersPerRegion' },
 ];
 
-const SERVICE_NAMES: Record<string, string> = {
+const SERVICE_NAMES: Record<QuotaService, string> = {
   ec2: 'Amazon Elastic Compute Cloud (Amazon EC2)',
   vpc: 'Amazon Virtual Private Cloud (Amazon VPC)',
+  elasticloadbalancing: 'Elastic Load Balancing (ELB)',
 };
 
 function render(def: QuotaDefinition, value: number, region: string, account: string): Record<string, unknown> {
@@ -50,10 +55,10 @@ function render(def: QuotaDefinition, value: number, region: string, account: st
   };
 }
 
-/** Service Quotas for `ec2` and `vpc`; undefined means "not ours, let moto answer". */
+/** Service Quotas for `ec2`, `vpc` and `elasticloadbalancing`; undefined means "not ours, let moto answer". */
 export function handleServiceQuotas(sim: Sim, call: AwsCall, account: string): WireResponse | undefined {
   const serviceCode = call.json.ServiceCode;
-  if (serviceCode !== 'ec2' && serviceCode !== 'vpc') return undefined;
+  if (!Object.prototype.hasOwnProperty.call(SERVICE_NAMES, String(serviceCode))) return undefined;
   const defaults = defaultConfig().quotas;
   const applied = call.action === 'GetServiceQuota' || call.action === 'ListServiceQuotas';
   const valueOf = (def: QuotaDefinition): number => (applied ? sim.config.quotas[def.setting] : defaults[def.setting]);

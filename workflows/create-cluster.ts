@@ -1,6 +1,6 @@
 import { ApplicationFailure, CancellationScope, patched, setHandler } from '@temporalio/workflow';
 import type { ApiEndpointInfo, IngressRule, Scope } from '../activities/types';
-import { DEFAULT_API_ENDPOINT_KIND, type ApiEndpointRef } from '../common/api-endpoint';
+import { endpointKindOf, LEGACY_API_ENDPOINT_KIND, type ApiEndpointRef } from '../common/api-endpoint';
 import type { NetworkStatus, PoolStatus } from '../common/cluster-status';
 import { controlPlanePool, PoolSpec } from '../common/cluster-spec';
 import { activitiesSettled, aws, awsWait } from './activities';
@@ -24,11 +24,16 @@ interface SubnetIds {
 }
 
 /**
- * What the ensured endpoint is, for the status and the nodes. A result recorded before
- * endpoints had kinds has none: it was a classic ELB.
+ * What the ensured endpoint is, for the status and the nodes: its kind and handles (a network
+ * load balancer's ARNs; its members are reached through the target group). A result recorded
+ * before endpoints had kinds has none: it was a classic ELB.
  */
 function endpointRef(info: ApiEndpointInfo): ApiEndpointRef {
-  return { kind: (info as Partial<ApiEndpointInfo>).kind ?? DEFAULT_API_ENDPOINT_KIND, name: info.name };
+  const kind = (info as Partial<ApiEndpointInfo>).kind ?? LEGACY_API_ENDPOINT_KIND;
+  // A classic ELB's ref keeps the shape it has always had: its name is its only handle.
+  if (kind === LEGACY_API_ENDPOINT_KIND) return { kind, name: info.name };
+  const { name, dnsName, loadBalancerArn, targetGroupArn, listenerArn } = info;
+  return { kind, name, dnsName, loadBalancerArn, targetGroupArn, listenerArn };
 }
 
 /**
@@ -100,7 +105,8 @@ async function buildCluster(input: OperationInput): Promise<ClusterBuild> {
         aws.ensureLoadBalancer({
           scope,
           key: RESOURCE_KEYS.apiEndpoint,
-          kind: DEFAULT_API_ENDPOINT_KIND,
+          // A spec stored before the field existed was built with a classic ELB.
+          kind: endpointKindOf(spec),
           subnetIds: n.subnets.map((s) => s.publicSubnetId),
           securityGroupIds: [g[SECURITY_GROUP_KEYS.loadBalancer]],
           port: API_SERVER_PORT,
@@ -156,7 +162,8 @@ async function buildCluster(input: OperationInput): Promise<ClusterBuild> {
       bastion: { instanceId: b.instanceId, publicIp: b.publicIp, az: b.az },
       apiEndpoint: `${lb.dnsName}:${API_SERVER_PORT}`,
       endpoint: endpointRef(lb),
-      loadBalancerName: lb.name,
+      // Readers of the first status shape take this for a classic ELB's name: only one has it.
+      ...(endpointRef(lb).kind === LEGACY_API_ENDPOINT_KIND ? { loadBalancerName: lb.name } : {}),
       joinSecretName: s.secretName,
       controlPlaneSecretName: s.controlPlaneSecretName,
       nodeInstanceProfile: nodeRole.instanceProfileName,

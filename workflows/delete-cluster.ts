@@ -2,7 +2,7 @@ import { setHandler } from '@temporalio/workflow';
 import { aws, awsWait } from './activities';
 import { progressQuery } from './messages';
 import type { NetworkStatus } from '../common/cluster-status';
-import { DEFAULT_API_ENDPOINT_KIND, endpointOf } from '../common/api-endpoint';
+import { endpointKindOf, endpointOf } from '../common/api-endpoint';
 import { OperationInput, scopeOf } from './operation';
 import { keyOf, planCluster, RESOURCE_KEYS, SECURITY_GROUPS } from './plan';
 import { TaskList } from './tasks';
@@ -36,8 +36,9 @@ export async function deleteCluster(input: OperationInput & { network?: NetworkS
 
   // Instances and NAT gateways take longest to go; both start at once.
   const instances = tasks.run('instances', () => awsWait.terminateClusterInstances({ scope }), (r) => `${r.terminated.length} terminated`);
-  // A create that failed before its status had an endpoint made (at most) a classic ELB.
-  const endpointKind = endpointOf(input.network ?? {})?.kind ?? DEFAULT_API_ENDPOINT_KIND;
+  // A create that failed before its status had an endpoint made (at most) what its spec asks
+  // for; a spec stored before the field existed, a classic ELB.
+  const endpointKind = endpointOf(input.network ?? {})?.kind ?? endpointKindOf(input.spec);
   const loadBalancer = tasks.run('load balancer', () => aws.deleteLoadBalancer({ scope, key: RESOURCE_KEYS.apiEndpoint, kind: endpointKind }));
   const nats = dynamic
     ? azs.map((az) =>

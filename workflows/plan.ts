@@ -2,6 +2,7 @@
  * Spec → plan: every resource a cluster needs, by logical key, with what it depends on.
  * Pure functions, called by the workflows, the dry run and the tests alike.
  */
+import { endpointKindOf, endpointPartKeys } from '../common/api-endpoint';
 import { formatCidr, parseCidr, subBlock } from '../common/cidr';
 import { ClusterSpec, clusterAzs, isSpotPool, MAX_AZS, PoolSpec } from '../common/cluster-spec';
 
@@ -27,7 +28,10 @@ export const RESOURCE_KEYS = {
   /** Each an IAM role and its instance profile, both tagged with the key (activities/node-role.ts). */
   workerNodeRole: 'iam/worker-node',
   controlPlaneNodeRole: 'iam/control-plane-node',
-  /** What fronts the control plane: the classic ELB today (activities/api-endpoint/). */
+  /**
+   * What fronts the control plane (activities/api-endpoint/): a network load balancer, whose
+   * target group and listener carry the keys of `endpointPartKeys`, or a classic ELB.
+   */
   apiEndpoint: 'lb/api',
   bastion: 'bastion',
 } as const;
@@ -169,7 +173,14 @@ export function planCluster(spec: ClusterSpec): ClusterPlan {
   add(K.workerNodeRole, 'instance-profile', [K.joinSecret], 'IAM role + instance profile: workers may read the join secret');
   add(K.controlPlaneNodeRole, 'instance-profile', [K.joinSecret, K.controlPlaneSecret], 'IAM role + instance profile: control-plane nodes may read both secrets');
   for (const group of SECURITY_GROUPS) add(group.key, 'security-group', [...vpc, ...group.sources], group.detail);
-  add(K.apiEndpoint, 'load-balancer', [...azs.flatMap(publicSubnet), SECURITY_GROUP_KEYS.loadBalancer], `TCP ${API_SERVER_PORT}, internet-facing`);
+  if (endpointKindOf(spec) === 'nlb') {
+    const parts = endpointPartKeys(K.apiEndpoint);
+    add(K.apiEndpoint, 'load-balancer', [...azs.flatMap(publicSubnet), SECURITY_GROUP_KEYS.loadBalancer], 'network load balancer, internet-facing, cross-zone');
+    add(parts.targetGroup, 'target-group', [...vpc], `TCP ${API_SERVER_PORT}, instances, TCP health check`);
+    add(parts.listener, 'listener', [K.apiEndpoint, parts.targetGroup], `TCP ${API_SERVER_PORT} → ${parts.targetGroup}`);
+  } else {
+    add(K.apiEndpoint, 'load-balancer', [...azs.flatMap(publicSubnet), SECURITY_GROUP_KEYS.loadBalancer], `classic ELB, TCP ${API_SERVER_PORT}, internet-facing`);
+  }
   add(K.bastion, 'instance', [...publicSubnet(azs[0]), SECURITY_GROUP_KEYS.bastion], `public subnet in ${azs[0]}`);
   for (const node of nodes) {
     const controlPlane = node.role === 'control-plane';

@@ -1,5 +1,6 @@
 import type { ClusterSpec } from '../common/cluster-spec';
 import type { PreflightInput } from '../activities/types';
+import { endpointKindOf } from '../common/api-endpoint';
 import { planCluster } from './plan';
 
 /** The bastion only forwards SSH. */
@@ -9,6 +10,7 @@ export const BASTION_INSTANCE_TYPE = 't3.micro';
 export function preflightNeeds(spec: ClusterSpec): PreflightInput['needs'] {
   const plan = planCluster(spec);
   const dynamic = plan.placement === 'dynamic';
+  const endpoint = endpointKindOf(spec);
   const natGatewaysPerAz: Record<string, number> = {};
   if (dynamic) for (const az of plan.azs) natGatewaysPerAz[az] = 1;
   return {
@@ -18,5 +20,8 @@ export function preflightNeeds(spec: ClusterSpec): PreflightInput['needs'] {
     onDemandVcpus: 0,
     // One entry per on-demand instance to launch (the bastion included), so vCPUs add up.
     instanceTypes: [...plan.nodes.map((n) => n.instanceType), BASTION_INSTANCE_TYPE],
+    // The API endpoint's load balancer counts against its kind's regional quota.
+    networkLoadBalancers: endpoint === 'nlb' ? 1 : 0,
+    classicLoadBalancers: endpoint === 'classic-elb' ? 1 : 0,
   };
 }

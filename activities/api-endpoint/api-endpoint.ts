@@ -1,6 +1,6 @@
 import type { AwsSession } from '../../cloud/aws-session';
 import type { Owner } from '../../common/tags';
-import type { ApiEndpointInfo, ApiEndpointKind, EnsureApiEndpointInput } from '../types';
+import type { ApiEndpointInfo, ApiEndpointKind, ApiEndpointRef, EnsureApiEndpointInput } from '../types';
 
 /** Whether one instance serves behind the endpoint, and what to say while it does not. */
 export interface EndpointHealth {
@@ -21,14 +21,14 @@ export interface EndpointHealth {
  */
 export interface ApiEndpointDriver {
   readonly kind: ApiEndpointKind;
-  /** Makes (or finds and corrects) the cluster's endpoint for `input.key`; its handle and DNS name. */
+  /** Makes (or finds and corrects) the cluster's endpoint for `input.key`; its handles and DNS name. */
   ensure(session: AwsSession, input: EnsureApiEndpointInput): Promise<ApiEndpointInfo>;
-  /** Puts the instances behind the endpoint; a missing endpoint fails for good. */
-  register(session: AwsSession, name: string, instanceIds: string[]): Promise<void>;
+  /** Puts the instances behind the endpoint `ensure` answered; a missing endpoint fails for good. */
+  register(session: AwsSession, endpoint: ApiEndpointRef, instanceIds: string[]): Promise<void>;
   /** Takes the instances out; an endpoint or membership already gone counts as done. */
-  deregister(session: AwsSession, name: string, instanceIds: string[]): Promise<void>;
+  deregister(session: AwsSession, endpoint: ApiEndpointRef, instanceIds: string[]): Promise<void>;
   /** Whether the endpoint would send traffic to the instance now (one look, no waiting). */
-  health(session: AwsSession, name: string, instanceId: string): Promise<EndpointHealth>;
+  health(session: AwsSession, endpoint: ApiEndpointRef, instanceId: string): Promise<EndpointHealth>;
   /** Deletes the owner's endpoint for `key`; never one the cluster did not make. */
   delete(session: AwsSession, owner: Owner, key: string): Promise<void>;
 }

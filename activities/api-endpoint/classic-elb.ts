@@ -125,7 +125,7 @@ export const classicElb: ApiEndpointDriver = {
    * Registers the instances not yet registered. ELB itself ignores a repeated registration,
    * but asking only for what is missing keeps a retry from depending on that (moto does not).
    */
-  async register({ elb }, name, instanceIds) {
+  async register({ elb }, { name }, instanceIds) {
     const current = await describeByName(elb, name);
     if (!current) throw ApplicationFailure.nonRetryable(`load balancer ${name} does not exist`, 'LoadBalancerNotFound');
     const registered = new Set((current.Instances ?? []).map((instance) => instance.InstanceId));
@@ -134,7 +134,7 @@ export const classicElb: ApiEndpointDriver = {
     await elb.send(new RegisterInstancesWithLoadBalancerCommand({ LoadBalancerName: name, Instances: missing.map((InstanceId) => ({ InstanceId })) }));
   },
 
-  async deregister({ elb }, name, instanceIds) {
+  async deregister({ elb }, { name }, instanceIds) {
     const current = await describeByName(elb, name);
     if (!current) return;
     const registered = new Set((current.Instances ?? []).map((instance) => instance.InstanceId));
@@ -149,7 +149,7 @@ export const classicElb: ApiEndpointDriver = {
   },
 
   /** InService: the health check (TCP 6443) passed, so the API server answers through the ELB. */
-  async health({ elb }, name, instanceId) {
+  async health({ elb }, { name }, instanceId) {
     const health = await elb.send(new DescribeInstanceHealthCommand({ LoadBalancerName: name, Instances: [{ InstanceId: instanceId }] }));
     const member = health.InstanceStates?.[0];
     if (member?.State === 'InService') return { ready: true, status: 'InService' };

@@ -2,18 +2,20 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { ApiEndpointKind } from '../types';
 import type { ApiEndpointDriver } from './api-endpoint';
 import { classicElb } from './classic-elb';
+import { networkLb } from './network-lb';
 
 export type { ApiEndpointDriver, EndpointHealth } from './api-endpoint';
 export { loadBalancerName } from './classic-elb';
+export { networkLbNames } from './network-lb';
 
 export type ApiEndpointDrivers = Readonly<Record<ApiEndpointKind, ApiEndpointDriver>>;
 
 /** Every kind of API endpoint the worker can make, by kind. */
 export const API_ENDPOINT_DRIVERS: ApiEndpointDrivers = {
   'classic-elb': classicElb,
+  nlb: networkLb,
 };
 
-export { DEFAULT_API_ENDPOINT_KIND } from '../../common/api-endpoint';
 
 /**
  * The driver of `kind`. An unknown kind can come only from a history written by a newer

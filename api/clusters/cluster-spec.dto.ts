@@ -19,6 +19,8 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { RootVolumeDto, TaintDto } from './pool-settings.dto';
+import { API_ENDPOINT_TYPES, type ApiEndpointType, DEFAULT_API_ENDPOINT_TYPE } from '../../common/api-endpoint';
+import { API_SERVER_PORT } from '../../workflows/plan';
 import { AWS_TAGS_PER_RESOURCE, MAX_SPEC_TAGS, OWN_TAGS_PER_RESOURCE_MAX, TAG_KEY_MAX, TAG_VALUE_MAX } from '../../common/spec-rules';
 
 const DNS_LABEL = /^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/;
@@ -141,6 +143,12 @@ export class PlacementDto {
   subnets?: StaticSubnetsDto[];
 }
 
+export class ApiEndpointDto {
+  @ApiProperty({ enum: [...API_ENDPOINT_TYPES], description: 'nlb: a network load balancer (the default for new clusters); classic: a classic ELB' })
+  @IsIn([...API_ENDPOINT_TYPES], { message: 'type must be "nlb" (a network load balancer) or "classic" (a classic ELB)' })
+  type!: ApiEndpointType;
+}
+
 export class CloudDto {
   @ApiProperty() @IsString({ message: 'accountId must be a cloud account id' }) @Length(1, 64) accountId!: string;
 
@@ -167,6 +175,16 @@ export class CloudDto {
   @ArrayMaxSize(MAX_BASTION_SSH_CIDRS, { message: `bastionSshCidrs may name at most ${MAX_BASTION_SSH_CIDRS} CIDRs: AWS allows ${MAX_BASTION_SSH_CIDRS} inbound rules per security group` })
   @Matches(CIDR, { each: true, message: 'each of bastionSshCidrs must be an IPv4 CIDR, e.g. 203.0.113.0/24' })
   bastionSshCidrs?: string[];
+
+  @ApiPropertyOptional({
+    type: ApiEndpointDto,
+    description: `what fronts the Kubernetes API (TCP ${API_SERVER_PORT}); default {"type": "${DEFAULT_API_ENDPOINT_TYPE}"}, written into the stored spec`,
+  })
+  @IsOptional()
+  @IsObject({ message: 'apiEndpoint must be an object, e.g. {"type": "nlb"}' })
+  @ValidateNested()
+  @Type(() => ApiEndpointDto)
+  apiEndpoint?: ApiEndpointDto;
 }
 
 export class ProfileRefDto {

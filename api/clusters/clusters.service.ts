@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Client, WorkflowHandle, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/common';
+import { DEFAULT_API_ENDPOINT_TYPE, endpointKindOf } from '../../common/api-endpoint';
 import { DEFAULT_ROOT_VOLUME, isSpotPool, type ClusterSpec, type PoolSpec } from '../../common/cluster-spec';
 import { statusCapacity, type ClusterStatus, type OperationRecord, type Progress } from '../../common/cluster-status';
 import { ProfileError, resolveProfile, ResolvedProfile } from '../../common/profile';
@@ -48,15 +49,21 @@ function unprocessable(problems: FieldProblem[]): ApiError {
   return new ApiError(422, problems.map((p) => `${p.field}: ${p.message}`).join('; '), problems);
 }
 
-/** The DTO without its class: what the workflow keeps as the desired spec, each pool with its defaults filled in. */
+/**
+ * The DTO without its class: what the workflow keeps as the desired spec. Defaults a choice
+ * of what to build takes are written in (the API endpoint's kind, each pool's root volume), so
+ * the record says what was built (and a later change of default never changes what an existing
+ * spec means).
+ */
 function toSpec(dto: ClusterSpecDto): ClusterSpec {
   const spec = JSON.parse(JSON.stringify(dto)) as ClusterSpec;
+  spec.cloud.apiEndpoint ??= { type: DEFAULT_API_ENDPOINT_TYPE };
   return { ...spec, pools: spec.pools.map(newPool) };
 }
 
 /**
- * A pool as it is created: with the default root volume when it names none, so the record says
- * what its nodes boot from (pools created before root volumes could be set have none: the image's own).
+ * A pool as it is created: with the default root volume when it names none (pools created
+ * before root volumes could be set have none: the image's own).
  */
 function newPool(pool: PoolSpec): PoolSpec {
   return pool.rootVolume ? pool : { ...pool, rootVolume: { ...DEFAULT_ROOT_VOLUME } };
@@ -113,7 +120,9 @@ export class ClustersService {
           { instanceType: BASTION_INSTANCE_TYPE, count: 1 },
         ],
         natGateways: plan.placement === 'dynamic' ? plan.azs.length : 0,
-        loadBalancers: 1,
+        // The API endpoint's load balancer, priced by its kind.
+        loadBalancers: endpointKindOf(spec) === 'classic-elb' ? 1 : 0,
+        networkLoadBalancers: endpointKindOf(spec) === 'nlb' ? 1 : 0,
       }),
     ]);
     return { name: spec.name, dryRun: true, plan, preflight, cost };

@@ -1,6 +1,7 @@
 import type { AwsDeps } from '../../cloud/aws-session';
 import { API_ENDPOINT_DRIVERS, ApiEndpointDriver, ApiEndpointDrivers, endpointDriver } from '../../activities/api-endpoint';
 import { classicElb } from '../../activities/api-endpoint/classic-elb';
+import { networkLb } from '../../activities/api-endpoint/network-lb';
 import { loadBalancerActivities } from '../../activities/load-balancer';
 import type { ApiEndpointKind, Scope } from '../../activities/types';
 
@@ -22,9 +23,9 @@ describe('API endpoint registry', () => {
         calls.push(`${kind} ensure ${input.key}`);
         return { kind, name: `${kind}-name`, dnsName: `${kind}.example` };
       },
-      register: async (_session, name, ids) => void calls.push(`${kind} register ${name} ${ids.join(',')}`),
-      deregister: async (_session, name, ids) => void calls.push(`${kind} deregister ${name} ${ids.join(',')}`),
-      health: async (_session, name, id) => (calls.push(`${kind} health ${name} ${id}`), { ready: true, status: 'ok' }),
+      register: async (_session, endpoint, ids) => void calls.push(`${kind} register ${endpoint.name} ${ids.join(',')}`),
+      deregister: async (_session, endpoint, ids) => void calls.push(`${kind} deregister ${endpoint.name} ${ids.join(',')}`),
+      health: async (_session, endpoint, id) => (calls.push(`${kind} health ${endpoint.name} ${id}`), { ready: true, status: 'ok' }),
       delete: async (_session, owner, key) => void calls.push(`${kind} delete ${owner.cluster} ${key}`),
     };
   }
@@ -65,11 +66,12 @@ describe('API endpoint registry', () => {
     await activities.registerWithLoadBalancer({ scope, endpoint: { kind: OTHER, name: 'x' }, instanceIds: [] });
     expect(calls).toEqual([]);
     await expect(activities.registerWithLoadBalancer({ scope, instanceIds: ['i-1'] })).rejects.toMatchObject({ type: 'ApiEndpointMissing', nonRetryable: true });
-    expect(() => endpointDriver('nlb' as ApiEndpointKind)).toThrow(expect.objectContaining({ type: 'UnknownApiEndpointKind', nonRetryable: true }));
+    expect(() => endpointDriver('alb' as ApiEndpointKind)).toThrow(expect.objectContaining({ type: 'UnknownApiEndpointKind', nonRetryable: true }));
   });
 
-  it('registers the classic ELB as the driver of its kind', () => {
+  it('registers the classic ELB and the network load balancer as the drivers of their kinds', () => {
     expect(endpointDriver('classic-elb')).toBe(classicElb);
+    expect(endpointDriver('nlb')).toBe(networkLb);
     for (const [kind, driver] of Object.entries(API_ENDPOINT_DRIVERS)) expect(driver.kind).toBe(kind);
   });
 });

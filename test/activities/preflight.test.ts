@@ -50,7 +50,7 @@ describe('resolveImage and runPreflight', () => {
         scope: newScope(),
         sshKeyName: 'ops-key',
         image: AMAZON_LINUX,
-        needs: { elasticIps: 1, vpcs: 1, natGatewaysPerAz: { 'us-east-1a': 1 }, onDemandVcpus: 4, instanceTypes: ['t3.medium', 'm5.large'] },
+        needs: { elasticIps: 1, vpcs: 1, natGatewaysPerAz: { 'us-east-1a': 1 }, onDemandVcpus: 4, instanceTypes: ['t3.medium', 'm5.large'], networkLoadBalancers: 1 },
       };
       // Preflight neither heartbeats nor sleeps, so it runs without an activity context.
       const result = await recorded.runPreflight(input);
@@ -58,8 +58,9 @@ describe('resolveImage and runPreflight', () => {
       expect(result.ok).toBe(true);
       expect(result.imageId).toBe((await aws.run('resolveImage', { scope: input.scope, ...AMAZON_LINUX })).imageId);
       expect(result.checks.map((c) => c.name).sort()).toEqual(
-        ['credentials', 'ssh key pair', 'image', 'instance types', 'on-demand vCPU quota', 'Elastic IP quota', 'VPC quota', 'NAT gateway quota in us-east-1a'].sort(),
+        ['credentials', 'ssh key pair', 'image', 'instance types', 'on-demand vCPU quota', 'Elastic IP quota', 'VPC quota', 'NAT gateway quota in us-east-1a', 'network load balancer quota'].sort(),
       );
+      expect(check(result, 'network load balancer quota').message).toMatch(/^needs 1 network load balancer; 0 of 50 in use in us-east-1$/);
       expect(check(result, 'instance types').message).toBe('t3.medium (2 vCPUs), m5.large (2 vCPUs)');
       expect(check(result, 'Elastic IP quota').message).toMatch(/^needs 1 Elastic IP; 0 of 5 in use in us-east-1/);
 
@@ -117,6 +118,39 @@ describe('resolveImage and runPreflight', () => {
       await aws.ec2.send(new TerminateInstancesCommand({ InstanceIds: [other.Instances![0].InstanceId!] }));
       await aws.configureSim({ quotas: { elasticIps: 5, onDemandStandardVcpus: 32 } });
       await aws.run('releaseElasticIp', { scope, key: 'eip/existing' });
+    }
+  });
+
+  simOnly('counts the API endpoint’s load balancer against its kind’s quota, only load balancers of that kind in use', NO_QUOTAS, async () => {
+    const scope = newScope();
+    const { vpcId } = await aws.run('ensureVpc', { scope, key: 'vpc', cidr: '10.9.0.0/16' });
+    const subnets = await Promise.all(
+      ['us-east-1a', 'us-east-1b'].map((az, i) => aws.run('ensureSubnet', { scope, key: `subnet/public/${az}`, vpcId, cidr: `10.9.${i * 16}.0/20`, az, public: true })),
+    );
+    const { groupId } = await aws.run('ensureSecurityGroup', { scope, key: 'sg/lb', vpcId, description: 'lb', ingress: [] });
+    const endpoint = { scope, key: 'lb/api', subnetIds: subnets.map((s) => s.subnetId), securityGroupIds: [groupId], port: 6443 };
+    // One network and one classic load balancer in use; the quota allows one network load balancer.
+    await aws.run('ensureLoadBalancer', { ...endpoint, kind: 'nlb' });
+    await aws.run('ensureLoadBalancer', { ...endpoint, key: 'lb/other', kind: 'classic-elb' });
+    await aws.configureSim({ quotas: { networkLoadBalancersPerRegion: 1 } });
+    try {
+      const needs = { elasticIps: 0, vpcs: 0, natGatewaysPerAz: {}, onDemandVcpus: 0, instanceTypes: [] };
+      const network = await aws.run('runPreflight', { scope, image: AMAZON_LINUX, needs: { ...needs, networkLoadBalancers: 1 } });
+      expect(network.ok).toBe(false);
+      expect(check(network, 'network load balancer quota')).toEqual({
+        name: 'network load balancer quota',
+        ok: false,
+        message: `needs 1 network load balancer; 1 of 1 in use in ${REGION}: delete unused ones or raise quota L-69A177A2 (Network Load Balancers per Region)`,
+      });
+      const classic = await aws.run('runPreflight', { scope, image: AMAZON_LINUX, needs: { ...needs, classicLoadBalancers: 1 } });
+      expect(check(classic, 'classic load balancer quota')).toEqual({ name: 'classic load balancer quota', ok: true, message: `needs 1 classic load balancer; 1 of 20 in use in ${REGION}` });
+      expect(classic.checks.map((c) => c.name)).not.toContain('network load balancer quota');
+      // AWS refuses the create beyond the quota too, as the preflight said it would.
+      await expect(aws.run('ensureLoadBalancer', { ...endpoint, key: 'lb/third', kind: 'nlb' })).rejects.toMatchObject({ message: expect.stringContaining('TooManyLoadBalancers') });
+    } finally {
+      await aws.configureSim({ quotas: { networkLoadBalancersPerRegion: 50 } });
+      await aws.run('deleteLoadBalancer', { scope, key: 'lb/api', kind: 'nlb' });
+      await aws.run('deleteLoadBalancer', { scope, key: 'lb/other', kind: 'classic-elb' });
     }
   });
 

@@ -100,6 +100,12 @@ describe('estimateCost', () => {
     expect(estimate.currency).toBe('USD');
   });
 
+  simOnly('prices a network load balancer at its own hourly rate, not the classic one', 'bare moto has no Pricing API', async () => {
+    const estimate = await aws.run('estimateCost', { ...input(), nodes: [], natGateways: 0, loadBalancers: 0, networkLoadBalancers: 1 });
+    expect(estimate.missing).toEqual([]);
+    expect(estimate.lines).toEqual([{ item: 'network load balancer (hourly, before capacity units)', count: 1, unitUsdPerHour: 0.0225, usdPerHour: 0.0225 }]);
+  });
+
   /** The request of `input()` plus an instance type no price list knows, so no backend can price it. */
   function withUnknownType() {
     const request = input();

@@ -1,5 +1,6 @@
 import { DescribeTagsCommand, EC2Client, Filter } from '@aws-sdk/client-ec2';
 import { ElasticLoadBalancingClient } from '@aws-sdk/client-elastic-load-balancing';
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
@@ -61,6 +62,7 @@ export interface Backend {
   runWatched<N extends ActivityName>(name: N, ...args: Parameters<Activities[N]>): Promise<{ result: Awaited<ReturnType<Activities[N]>>; heartbeats: unknown[] }>;
   ec2: EC2Client;
   elb: ElasticLoadBalancingClient;
+  elbv2: ElasticLoadBalancingV2Client;
   secrets: SecretsManagerClient;
   /** PUT /_sim/config; throws under bare moto, so a fault a test relies on is never silently missing. */
   configureSim(patch: unknown): Promise<void>;
@@ -103,6 +105,7 @@ export async function startBackend(): Promise<Backend> {
   const clientConfig = { region: REGION, endpoint: url, credentials, maxAttempts: 8 };
   const ec2 = new EC2Client(clientConfig);
   const elb = new ElasticLoadBalancingClient(clientConfig);
+  const elbv2 = new ElasticLoadBalancingV2Client(clientConfig);
   const secrets = new SecretsManagerClient(clientConfig);
   const backend: Backend = {
     url,
@@ -123,6 +126,7 @@ export async function startBackend(): Promise<Backend> {
     },
     ec2,
     elb,
+    elbv2,
     secrets,
     async configureSim(patch) {
       if (!sim) throw new Error('configureSim needs the simulator: declare the test with simOnly');
@@ -130,7 +134,7 @@ export async function startBackend(): Promise<Backend> {
       if (!answer.ok) throw new Error(`PUT /_sim/config: ${answer.status} ${await answer.text()}`);
     },
     async stop() {
-      for (const client of [ec2, elb, secrets]) client.destroy();
+      for (const client of [ec2, elb, elbv2, secrets]) client.destroy();
       deps.store.close();
       if (sim) {
         sim.closeAllConnections();

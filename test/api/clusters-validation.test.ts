@@ -117,6 +117,19 @@ describe('POST /v1/clusters validation', () => {
     expect(fields(tooMany)).toEqual(['cloud.bastionSshCidrs']);
   });
 
+  it('400: refuses, create and dry run alike, an API endpoint type that is neither nlb nor classic, or not an object', async () => {
+    const alb = await postBoth(spec((s) => (s.cloud.apiEndpoint = { type: 'alb' as 'nlb' })));
+    expect(alb.status).toBe(400);
+    expect(alb.body.details).toEqual([expect.objectContaining({ field: 'cloud.apiEndpoint.type', message: expect.stringContaining('must be "nlb" (a network load balancer) or "classic" (a classic ELB)') })]);
+    const missing = await postBoth(spec((s) => (s.cloud.apiEndpoint = {} as { type: 'nlb' })));
+    expect(missing.status).toBe(400);
+    expect(fields(missing)).toEqual(['cloud.apiEndpoint.type']);
+    const text = await postBoth(spec((s) => (s.cloud.apiEndpoint = 'nlb' as unknown as { type: 'nlb' })));
+    expect(text.status).toBe(400);
+    expect([...new Set(fields(text))]).toEqual(['cloud.apiEndpoint']);
+    expect(text.body.message).toContain('apiEndpoint must be an object, e.g. {"type": "nlb"}');
+  });
+
   it('400: a body nested past 32 levels is refused by rule, never a 500', async () => {
     const deep = (levels: number) => '{"a":'.repeat(levels) + '1' + '}'.repeat(levels);
     for (const path of ['/v1/clusters', '/v1/clusters?dryRun=true', '/v1/cloud-accounts']) {

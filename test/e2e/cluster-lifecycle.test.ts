@@ -1,13 +1,22 @@
 import { IAMClient, ListInstanceProfilesCommand } from '@aws-sdk/client-iam';
 import { CreateKeyPairCommand, DescribeInstancesCommand, CreateSubnetCommand, CreateVpcCommand, DescribeSubnetsCommand, DescribeVpcsCommand, EC2Client } from '@aws-sdk/client-ec2';
+import {
+  DescribeListenersCommand,
+  DescribeLoadBalancerAttributesCommand,
+  DescribeLoadBalancersCommand,
+  DescribeTargetGroupsCommand,
+  DescribeTargetHealthCommand,
+  ElasticLoadBalancingV2Client,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
 import { Client, Connection } from '@temporalio/client';
 import type { ClusterSpec } from '../../common/cluster-spec';
-import { eventuallyListed, waitPhase } from '../support/clusters';
+import { endpointMembers, eventuallyListed, NOTHING, THREE_AZ_INVENTORY, waitPhase } from '../support/clusters';
 import { armHold, releaseHold, waitParked } from '../support/sim-holds';
 import { call } from '../support/http';
 import { counts, inventory, InventoryItem, putSimConfig, resetSimStats, simStats } from '../support/sim-client';
 import { useStack } from '../support/stack';
 import { stackDataConverter } from '../support/stack-codec';
+import { specQuery } from '../../workflows/messages';
 
 const KEYS = { accessKeyId: 'AKIAE2ELIFECYCLE0001', secretAccessKey: 'lifecycleSecretKeyThatIsLongEnough0001' };
 const AZS = ['us-east-1a', 'us-east-1b', 'us-east-1c'];
@@ -70,10 +79,12 @@ describe('cluster lifecycle (end to end)', () => {
     expect(r.status).toBe(200);
     expect(r.body.preflight.ok).toBe(true);
     expect(r.body.preflight.checks.map((c: { name: string }) => c.name)).toEqual(
-      expect.arrayContaining(['credentials', 'ssh key pair', 'image', 'NAT gateway quota in us-east-1c', 'Elastic IP quota', 'VPC quota', 'on-demand vCPU quota']),
+      expect.arrayContaining(['credentials', 'ssh key pair', 'image', 'NAT gateway quota in us-east-1c', 'Elastic IP quota', 'VPC quota', 'on-demand vCPU quota', 'network load balancer quota']),
     );
     const keys = r.body.plan.resources.map((x: { key: string }) => x.key);
-    expect(keys).toEqual(expect.arrayContaining(['vpc', 'nat/us-east-1c', 'lb/api', 'bastion', 'node/compute/1']));
+    expect(keys).toEqual(expect.arrayContaining(['vpc', 'nat/us-east-1c', 'lb/api', 'lb/api/targets', 'lb/api/listener', 'bastion', 'node/compute/1']));
+    // A spec that names no API endpoint gets a network load balancer, priced as one.
+    expect(r.body.cost.lines.map((l: { item: string }) => l.item)).toContain('network load balancer (hourly, before capacity units)');
     expect(r.body.cost.usdPerHour).toBeGreaterThan(0);
     expect(r.body.cost.missing).toEqual([]);
     const stats = await simStats(sim);
@@ -99,7 +110,7 @@ describe('cluster lifecycle (end to end)', () => {
     expect(status.phase).toBe('Running');
 
     const inv = await inventory(sim, 'clusterflow.io/cluster=default/demo');
-    expect(counts(inv)).toEqual({ vpcs: 1, subnets: 6, internetGateways: 1, natGateways: 3, addresses: 3, routeTables: 4, securityGroups: 4, instances: 9, loadBalancers: 1, secrets: 2, roles: 2, instanceProfiles: 2 });
+    expect(counts(inv)).toEqual(THREE_AZ_INVENTORY);
     const subnets = byResource(inv.subnets);
     const publicIds = AZS.map((az) => subnets[`subnet/public/${az}`].id);
     const privateIds = AZS.map((az) => subnets[`subnet/private/${az}`].id);
@@ -131,7 +142,7 @@ describe('cluster lifecycle (end to end)', () => {
     for (const instance of inv.instances) {
       expect(instance.tags).toMatchObject({ 'clusterflow.io/cluster': 'default/demo', 'kubernetes.io/cluster/demo': 'owned', team: 'infra', Name: expect.stringMatching(/^demo-/) });
     }
-    expect([...(inv.loadBalancers[0].instances as string[])].sort()).toEqual(masters.map((m) => m.id).sort());
+    expect(endpointMembers(inv)).toEqual(masters.map((m) => m.id).sort());
     // Workers carry the profile that may read the join secret, control-plane nodes their own
     // (which may also read the certificate key); the bastion none. IMDSv2 only, everywhere.
     const described = await ec2.send(new DescribeInstancesCommand({ InstanceIds: inv.instances.map((i) => i.id as string) }));
@@ -149,7 +160,34 @@ describe('cluster lifecycle (end to end)', () => {
       expect(launched[key].IamInstanceProfile?.Arn).toMatch(new RegExp(`instance-profile/${profile}$`));
       expect(launched[key].MetadataOptions).toMatchObject({ HttpTokens: 'required', HttpPutResponseHopLimit: 2 });
     }
-    expect(inv.loadBalancers[0]).toMatchObject({ scheme: 'internet-facing' });
+    expect(inv.loadBalancers[0]).toMatchObject({ kind: 'network', scheme: 'internet-facing' });
+
+    // No apiEndpoint in the request: the stored spec says what was built, a network load
+    // balancer, and the cloud holds exactly that (read back from ELBv2 itself).
+    expect((await temporal.workflow.getHandle('cluster/default/demo').query(specQuery)).cloud.apiEndpoint).toEqual({ type: 'nlb' });
+    const { endpoint } = status.network;
+    expect(endpoint).toMatchObject({ kind: 'nlb', name: inv.loadBalancers[0].name, loadBalancerArn: inv.loadBalancers[0].arn, dnsName: inv.loadBalancers[0].dnsName });
+    // Only a classic ELB's name goes where readers of the first status shape look for one.
+    expect(status.network.loadBalancerName).toBeUndefined();
+    const elbv2 = new ElasticLoadBalancingV2Client({ region: 'us-east-1', endpoint: sim, credentials: KEYS });
+    try {
+      const lb = (await elbv2.send(new DescribeLoadBalancersCommand({ LoadBalancerArns: [endpoint!.loadBalancerArn!] }))).LoadBalancers![0];
+      expect(lb).toMatchObject({ Type: 'network', Scheme: 'internet-facing', VpcId: inv.vpcs[0].id, SecurityGroups: [status.network.securityGroups['sg/lb']] });
+      expect((lb.AvailabilityZones ?? []).map((az) => az.SubnetId).sort()).toEqual([...publicIds].sort());
+      const attributes = (await elbv2.send(new DescribeLoadBalancerAttributesCommand({ LoadBalancerArn: lb.LoadBalancerArn }))).Attributes ?? [];
+      expect(attributes.find((a) => a.Key === 'load_balancing.cross_zone.enabled')?.Value).toBe('true');
+      const [group] = (await elbv2.send(new DescribeTargetGroupsCommand({ LoadBalancerArn: lb.LoadBalancerArn }))).TargetGroups ?? [];
+      expect(group).toMatchObject({ TargetGroupArn: endpoint!.targetGroupArn, Protocol: 'TCP', Port: 6443, TargetType: 'instance', HealthCheckProtocol: 'TCP', HealthCheckPort: 'traffic-port' });
+      const listeners = (await elbv2.send(new DescribeListenersCommand({ LoadBalancerArn: lb.LoadBalancerArn }))).Listeners ?? [];
+      expect(listeners.map((l) => `${l.ListenerArn} ${l.Protocol} ${l.Port} ${l.DefaultActions?.map((a) => `${a.Type} ${a.TargetGroupArn}`)}`)).toEqual([
+        `${endpoint!.listenerArn} TCP 6443 forward ${group.TargetGroupArn}`,
+      ]);
+      // Every control-plane node passed the TCP health check on 6443; no worker is a target.
+      const health = (await elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: group.TargetGroupArn }))).TargetHealthDescriptions ?? [];
+      expect(health.map((h) => `${h.Target?.Id} ${h.Target?.Port} ${h.TargetHealth?.State}`).sort()).toEqual(masters.map((m) => `${m.id} 6443 healthy`).sort());
+    } finally {
+      elbv2.destroy();
+    }
 
     expect(status.network).toMatchObject({ vpcId: inv.vpcs[0].id, apiEndpoint: `${inv.loadBalancers[0].dnsName}:6443`, bastion: { instanceId: instances.bastion.id } });
     expect(status.pools.map((p) => [p.name, p.nodes.length, p.desired])).toEqual([['master', 3, 3], ['workers', 3, 3], ['compute', 2, 2]]);
@@ -188,9 +226,10 @@ describe('cluster lifecycle (end to end)', () => {
     expect(retries).toContainEqual(expect.objectContaining({ task: 'route tables', activity: 'deleteRouteTable', lastError: `DependencyViolation: ${refusal}` }));
     for (const retry of retries) expect(retry.attempt).toBeGreaterThan(1);
     expect((await call(api, 'GET', '/v1/clusters/demo/operations/op-2-delete', { token })).body.retrying).toBeUndefined();
-    expect(counts(await inventory(sim, 'clusterflow.io/cluster=default/demo'))).toEqual({
-      vpcs: 0, subnets: 0, internetGateways: 0, natGateways: 0, addresses: 0, routeTables: 0, securityGroups: 0, instances: 0, loadBalancers: 0, secrets: 0, roles: 0, instanceProfiles: 0,
-    });
+    expect(counts(await inventory(sim, 'clusterflow.io/cluster=default/demo'))).toEqual(NOTHING);
+    // Listener, load balancer and target group are gone from ELBv2, tagged or not.
+    const everything = await inventory(sim);
+    expect([everything.loadBalancers, everything.targetGroups, everything.listeners]).toEqual([[], [], []]);
     await eventuallyListed(async () => (await call(api, 'GET', '/v1/clusters', { token })).body.map((c: { name: string }) => c.name), []);
     const iam = new IAMClient({ region: 'us-east-1', endpoint: sim, credentials: KEYS });
     await expect(iam.send(new ListInstanceProfilesCommand({}))).resolves.toMatchObject({ InstanceProfiles: [] });
@@ -205,20 +244,28 @@ describe('cluster lifecycle (end to end)', () => {
       const priv = (await ec2.send(new CreateSubnetCommand({ VpcId: vpc, CidrBlock: `10.50.${i * 2 + 1}.0/24`, AvailabilityZone: az }))).Subnet!.SubnetId!;
       subnets.push({ az, publicSubnetId: pub, privateSubnetId: priv });
     }
+    // A classic ELB, asked for by name: it still works, and is what the record says.
     const spec = dynamicSpec('placed');
     spec.cloud.placement = { type: 'static', vpcId: vpc, subnets };
+    spec.cloud.apiEndpoint = { type: 'classic' };
     expect((await call(api, 'POST', '/v1/clusters', { token, body: spec })).status).toBe(202);
     expect((await waitPhase(api, token, 'placed', ['Running', 'Failed'])).phase).toBe('Running');
 
     const inv = await inventory(sim, 'clusterflow.io/cluster=default/placed');
-    expect(counts(inv)).toEqual({ vpcs: 0, subnets: 0, internetGateways: 0, natGateways: 0, addresses: 0, routeTables: 0, securityGroups: 4, instances: 9, loadBalancers: 1, secrets: 2, roles: 2, instanceProfiles: 2 });
+    expect(counts(inv)).toEqual({ ...NOTHING, securityGroups: 4, instances: 9, loadBalancers: 1, secrets: 2, roles: 2, instanceProfiles: 2 });
+    expect(inv.loadBalancers[0]).toMatchObject({ kind: 'classic', scheme: 'internet-facing' });
+    const placedMasters = inv.instances.filter((i) => i.tags?.['clusterflow.io/resource']?.startsWith('node/master/')).map((i) => i.id as string);
+    expect(endpointMembers(inv)).toEqual(placedMasters.sort());
+    const placed = (await call(api, 'GET', '/v1/clusters/placed', { token })).body;
+    expect(placed.network.endpoint).toEqual({ kind: 'classic-elb', name: inv.loadBalancers[0].name });
+    expect((await temporal.workflow.getHandle('cluster/default/placed').query(specQuery)).cloud.apiEndpoint).toEqual({ type: 'classic' });
     for (const node of inv.instances.filter((i) => i.tags?.['clusterflow.io/resource'] !== 'bastion')) {
       expect(subnets.map((s) => s.privateSubnetId)).toContain(node.subnetId);
     }
 
     await call(api, 'DELETE', '/v1/clusters/placed', { token });
     expect((await waitPhase(api, token, 'placed', ['Deleted', 'Failed'])).phase).toBe('Deleted');
-    expect(counts(await inventory(sim, 'clusterflow.io/cluster=default/placed')).instances).toBe(0);
+    expect(counts(await inventory(sim, 'clusterflow.io/cluster=default/placed'))).toEqual(NOTHING);
     expect((await ec2.send(new DescribeVpcsCommand({ VpcIds: [vpc] }))).Vpcs).toHaveLength(1);
     const left = await ec2.send(new DescribeSubnetsCommand({ SubnetIds: subnets.flatMap((s) => [s.publicSubnetId, s.privateSubnetId]) }));
     expect(left.Subnets).toHaveLength(6);
@@ -234,16 +281,16 @@ describe('cluster lifecycle (end to end)', () => {
     expect(created).toMatchObject({ phase: 'Running' });
     const inv = await inventory(sim, `clusterflow.io/cluster=default/${name}`);
     expect(counts(inv)).toEqual({
-      vpcs: 1, subnets: 2, internetGateways: 1, natGateways: 1, addresses: 1, routeTables: 2, securityGroups: 4, instances: 2, loadBalancers: 1, secrets: 2, roles: 2, instanceProfiles: 2,
+      vpcs: 1, subnets: 2, internetGateways: 1, natGateways: 1, addresses: 1, routeTables: 2, securityGroups: 4, instances: 2, loadBalancers: 1, targetGroups: 1, listeners: 1, secrets: 2, roles: 2, instanceProfiles: 2,
     });
+    // ELBv2 names hold 32 characters; the simulator refuses longer ones, as AWS does.
+    expect([inv.loadBalancers[0].name, inv.targetGroups[0].name].map((n) => (n as string).length <= 32)).toEqual([true, true]);
     for (const role of inv.roles) expect(role.name!.length).toBeLessThanOrEqual(64);
     for (const group of inv.securityGroups) expect(group.name).toMatch(/^cf-sg-/);
 
     await call(api, 'DELETE', `/v1/clusters/${name}`, { token });
     expect((await waitPhase(api, token, name, ['Deleted', 'Failed'])).phase).toBe('Deleted');
-    expect(counts(await inventory(sim, `clusterflow.io/cluster=default/${name}`))).toEqual({
-      vpcs: 0, subnets: 0, internetGateways: 0, natGateways: 0, addresses: 0, routeTables: 0, securityGroups: 0, instances: 0, loadBalancers: 0, secrets: 0, roles: 0, instanceProfiles: 0,
-    });
+    expect(counts(await inventory(sim, `clusterflow.io/cluster=default/${name}`))).toEqual(NOTHING);
   });
 
   it('frees the cloud account once its clusters are deleted', async () => {

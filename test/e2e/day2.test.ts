@@ -1,7 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import type { ClusterSpec } from '../../common/cluster-spec';
-import { waitPhase } from '../support/clusters';
+import { endpointMembers, waitPhase } from '../support/clusters';
 import { call } from '../support/http';
 import { extremes, inventory, InventoryItem, isLive, simNow, transitions } from '../support/sim-client';
 import { useStack } from '../support/stack';
@@ -50,8 +50,7 @@ describe('day-2 operations (end to end)', () => {
   }
   const azsOf = (nodes: InventoryItem[]) => nodes.map((n) => n.availabilityZone as string).sort();
   async function registered(): Promise<string[]> {
-    const inv = await inventory(sim, 'clusterflow.io/cluster=default/ops');
-    return [...(inv.loadBalancers[0].instances as string[])].sort();
+    return endpointMembers(await inventory(sim, 'clusterflow.io/cluster=default/ops'));
   }
 
   async function accepted(method: string, route: string, body?: unknown): Promise<string> {

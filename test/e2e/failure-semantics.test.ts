@@ -45,7 +45,7 @@ describe('failure semantics (end to end)', () => {
   }
 
   const owned = (name: string) => inventory(sim, `clusterflow.io/cluster=default/${name}`);
-  const ONE_AZ = { vpcs: 1, subnets: 2, internetGateways: 1, natGateways: 1, addresses: 1, routeTables: 2, securityGroups: 4, instances: 3, loadBalancers: 1, secrets: 2, roles: 2, instanceProfiles: 2 };
+  const ONE_AZ = { vpcs: 1, subnets: 2, internetGateways: 1, natGateways: 1, addresses: 1, routeTables: 2, securityGroups: 4, instances: 3, loadBalancers: 1, targetGroups: 1, listeners: 1, secrets: 2, roles: 2, instanceProfiles: 2 };
 
   const operation = (name: string, id: string, states?: string[]) => waitOperation(api, token, name, id, states);
 
@@ -123,7 +123,7 @@ describe('failure semantics (end to end)', () => {
     expect(create).toMatchObject({ state: 'Failed', error: `Unsupported: ${UNSUPPORTED.message}; what it created is kept (keepOnFailure): DELETE the cluster to remove it` });
     expect(create.rollback).toBeUndefined();
     const kept = counts(await owned('kept'));
-    expect(kept).toMatchObject({ vpcs: 1, subnets: 2, natGateways: 1, loadBalancers: 1, secrets: 2, roles: 2 });
+    expect(kept).toMatchObject({ vpcs: 1, subnets: 2, natGateways: 1, loadBalancers: 1, targetGroups: 1, listeners: 1, secrets: 2, roles: 2 });
     expect((await call(api, 'DELETE', '/v1/clusters/kept', { token })).status).toBe(202);
     expect((await waitPhase(api, token, 'kept', ['Deleted', 'Failed'])).phase).toBe('Deleted');
     expect(counts(await owned('kept'))).toEqual(NOTHING);

@@ -30,10 +30,13 @@ const CREATE_ACTIONS = [
   'ec2:CreateSecurityGroup',
   'ec2:AuthorizeSecurityGroupIngress',
   'ec2:RunInstances',
-  'elb:CreateLoadBalancer',
-  'elb:ModifyLoadBalancerAttributes',
-  'elb:ConfigureHealthCheck',
-  'elb:RegisterInstancesWithLoadBalancer',
+  // The default API endpoint, a network load balancer (moto would make a second one of the same name).
+  'elbv2:CreateLoadBalancer',
+  'elbv2:ModifyLoadBalancerAttributes',
+  'elbv2:CreateTargetGroup',
+  'elbv2:ModifyTargetGroupAttributes',
+  'elbv2:CreateListener',
+  'elbv2:RegisterTargets',
   'iam:CreateRole',
   'iam:PutRolePolicy',
   'iam:CreateInstanceProfile',
@@ -44,7 +47,9 @@ const CREATE_ACTIONS = [
 /** Every mutating AWS call of a delete. */
 const DELETE_ACTIONS = [
   'ec2:TerminateInstances',
-  'elb:DeleteLoadBalancer',
+  'elbv2:DeleteListener',
+  'elbv2:DeleteLoadBalancer',
+  'elbv2:DeleteTargetGroup',
   'ec2:DeleteNatGateway',
   'ec2:ReleaseAddress',
   'ec2:RevokeSecurityGroupIngress',

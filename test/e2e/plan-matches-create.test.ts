@@ -28,6 +28,8 @@ const SHOWN_AS: Record<string, string[]> = {
   'instance-profile': ['roles', 'instanceProfiles'],
   'security-group': ['securityGroups'],
   'load-balancer': ['loadBalancers'],
+  'target-group': ['targetGroups'],
+  listener: ['listeners'],
   instance: ['instances'],
 };
 
@@ -68,11 +70,11 @@ describe('the dry run’s plan matches what the create makes', () => {
     accountId = await createAccount(api, token, 'plans', KEYS);
   });
 
-  function spec(name: string, placement: ClusterSpec['cloud']['placement']): ClusterSpec {
+  function spec(name: string, placement: ClusterSpec['cloud']['placement'], apiEndpoint?: ClusterSpec['cloud']['apiEndpoint']): ClusterSpec {
     return {
       name,
       profile: { id: 'aws-default' },
-      cloud: { accountId, region: 'us-east-1', placement },
+      cloud: { accountId, region: 'us-east-1', placement, ...(apiEndpoint ? { apiEndpoint } : {}) },
       pools: [
         { name: 'master', role: 'control-plane', size: 1, instanceType: 'm5.large', azs: ['us-east-1a'] },
         { name: 'workers', role: 'worker', size: 2, instanceType: 'm5.large', azs: AZS },
@@ -96,6 +98,8 @@ describe('the dry run’s plan matches what the create makes', () => {
     expect(tagged).toEqual(plan);
     // The create's keys per AZ and per node, not only the cluster-wide ones.
     expect(plan).toEqual(expect.arrayContaining(['natGateways nat/us-east-1b', 'routeTables rtb/private/us-east-1b', 'instances node/workers/1']));
+    // The default API endpoint: a network load balancer, its target group and its listener.
+    expect(plan).toEqual(expect.arrayContaining(['loadBalancers lb/api', 'targetGroups lb/api/targets', 'listeners lb/api/listener']));
     // The whole account: the create made nothing it did not tag (moto's own defaults are left out).
     expect(made(await inventory(sim))).toEqual(plan);
   });
@@ -110,8 +114,10 @@ describe('the dry run’s plan matches what the create makes', () => {
         const priv = (await ec2.send(new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: `10.60.${i * 2 + 1}.0/24`, AvailabilityZone: az }))).Subnet!.SubnetId!;
         subnets.push({ az, publicSubnetId: pub, privateSubnetId: priv });
       }
-      const { plan, made: tagged } = await dryRunThenCreate(spec('placed', { type: 'static', vpcId, subnets }));
+      // A classic ELB, asked for: the plan lists it alone, and so does the cloud.
+      const { plan, made: tagged } = await dryRunThenCreate(spec('placed', { type: 'static', vpcId, subnets }, { type: 'classic' }));
       expect(tagged).toEqual(plan);
+      expect(plan.filter((entry) => /^(loadBalancers|targetGroups|listeners) /.test(entry))).toEqual(['loadBalancers lb/api']);
       expect(plan.filter((entry) => /^(vpcs|subnets|natGateways|addresses|routeTables|internetGateways) /.test(entry))).toEqual([]);
     } finally {
       ec2.destroy();

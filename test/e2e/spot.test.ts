@@ -193,7 +193,7 @@ describe('spot pool (end to end)', () => {
     const deadline = Date.now() + 30000;
     while ((await spotNodes()).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 300));
     expect(counts(await inventory(sim, 'clusterflow.io/cluster=default/spotty'))).toEqual({
-      vpcs: 0, subnets: 0, internetGateways: 0, natGateways: 0, addresses: 0, routeTables: 0, securityGroups: 0, instances: 0, loadBalancers: 0, secrets: 0, roles: 0, instanceProfiles: 0,
+      vpcs: 0, subnets: 0, internetGateways: 0, natGateways: 0, addresses: 0, routeTables: 0, securityGroups: 0, instances: 0, loadBalancers: 0, targetGroups: 0, listeners: 0, secrets: 0, roles: 0, instanceProfiles: 0,
     });
   });
 });

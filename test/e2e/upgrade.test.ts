@@ -29,7 +29,9 @@ describe('Kubernetes upgrade (end to end)', () => {
     const spec: ClusterSpec = {
       name: 'up',
       profile: { id: 'aws-default' },
-      cloud: { accountId: account.body.id, region: 'us-east-1', placement: { type: 'dynamic', vpcCidr: '10.70.0.0/16' } },
+      // A classic ELB, asked for by name: replacing a control-plane node behind one stays covered
+      // end to end while new clusters get a network load balancer.
+      cloud: { accountId: account.body.id, region: 'us-east-1', placement: { type: 'dynamic', vpcCidr: '10.70.0.0/16' }, apiEndpoint: { type: 'classic' } },
       pools: [
         { name: 'master', role: 'control-plane', size: 1, instanceType: 'm5.large', azs: ['us-east-1a'] },
         { name: 'workers', role: 'worker', size: 1, instanceType: 'm5.large', azs: ['us-east-1a'] },
@@ -117,6 +119,7 @@ describe('Kubernetes upgrade (end to end)', () => {
     const inv = await inventory(sim, 'clusterflow.io/cluster=default/up');
     expect(inv.loadBalancers[0].instances).toEqual([master.id]);
     const status = await call(api, 'GET', '/v1/clusters/up', { token });
+    expect(status.body.network.endpoint).toEqual({ kind: 'classic-elb', name: status.body.network.loadBalancerName });
     const elb = new ElasticLoadBalancingClient({ endpoint: sim, region: 'us-east-1', credentials: keys });
     try {
       const health = await elb.send(new DescribeInstanceHealthCommand({ LoadBalancerName: status.body.network.loadBalancerName }));

@@ -13,7 +13,7 @@ import {
   type TagSpecification,
 } from '@aws-sdk/client-ec2';
 import { CreateLoadBalancerCommand, RegisterInstancesWithLoadBalancerCommand } from '@aws-sdk/client-elastic-load-balancing';
-import { CreateLoadBalancerCommand as CreateNlbCommand, CreateTargetGroupCommand, RegisterTargetsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { CreateLoadBalancerCommand as CreateNlbCommand, CreateListenerCommand, CreateTargetGroupCommand, RegisterTargetsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { AddRoleToInstanceProfileCommand, CreateInstanceProfileCommand, CreateRoleCommand } from '@aws-sdk/client-iam';
 import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
@@ -136,8 +136,14 @@ describe('inventory', () => {
     await elb.send(new RegisterInstancesWithLoadBalancerCommand({ LoadBalancerName: 'demo-api', Instances: [{ InstanceId: keep }] }));
     const elbv2 = h.elbv2();
     const nlb = await elbv2.send(new CreateNlbCommand({ Name: 'demo-nlb', Type: 'network', Subnets: [subnetId], Tags: [{ Key: CLUSTER, Value: mine }] }));
-    const tg = await elbv2.send(new CreateTargetGroupCommand({ Name: 'demo-tg', Protocol: 'TCP', Port: 6443, VpcId: vpcId }));
-    await elbv2.send(new RegisterTargetsCommand({ TargetGroupArn: tg.TargetGroups?.[0]?.TargetGroupArn, Targets: [{ Id: keep, Port: 6443 }] }));
+    const tg = await elbv2.send(new CreateTargetGroupCommand({ Name: 'demo-tg', Protocol: 'TCP', Port: 6443, VpcId: vpcId, HealthCheckProtocol: 'TCP', Tags: [{ Key: CLUSTER, Value: mine }] }));
+    const tgArn = tg.TargetGroups?.[0]?.TargetGroupArn;
+    await elbv2.send(new RegisterTargetsCommand({ TargetGroupArn: tgArn, Targets: [{ Id: keep, Port: 6443 }] }));
+    const listener = await elbv2.send(
+      new CreateListenerCommand({ LoadBalancerArn: nlb.LoadBalancers?.[0]?.LoadBalancerArn, Protocol: 'TCP', Port: 6443, DefaultActions: [{ Type: 'forward', TargetGroupArn: tgArn }], Tags: [{ Key: CLUSTER, Value: mine }] }),
+    );
+    // A target group no load balancer uses still shows: an orphan must be seen.
+    const loose = await elbv2.send(new CreateTargetGroupCommand({ Name: 'loose-tg', Protocol: 'TCP', Port: 6443, VpcId: vpcId, Tags: [{ Key: CLUSTER, Value: mine }] }));
     await h.secrets().send(new CreateSecretCommand({ Name: 'clusterflow/default/demo/join', SecretString: 'x', Tags: [{ Key: CLUSTER, Value: mine }] }));
     const iam = h.iam();
     const trust = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }] });
@@ -163,6 +169,14 @@ describe('inventory', () => {
     ]);
     expect(inv.loadBalancers.find((lb) => lb.kind === 'classic')?.instances).toEqual([keep]);
     expect(inv.loadBalancers.find((lb) => lb.kind === 'network')?.arn).toBe(nlb.LoadBalancers?.[0]?.LoadBalancerArn);
+    expect(inv.targetGroups.map((g) => ({ arn: g.arn, name: g.name, protocol: g.protocol, port: g.port, healthCheckProtocol: g.healthCheckProtocol, targets: g.targets.map((t) => t.id) }))).toEqual([
+      { arn: tgArn, name: 'demo-tg', protocol: 'TCP', port: '6443', healthCheckProtocol: 'TCP', targets: [keep] },
+      { arn: loose.TargetGroups?.[0]?.TargetGroupArn, name: 'loose-tg', protocol: 'TCP', port: '6443', healthCheckProtocol: 'TCP', targets: [] },
+    ]);
+    expect(inv.targetGroups[0].loadBalancerArns).toEqual([nlb.LoadBalancers?.[0]?.LoadBalancerArn]);
+    expect(inv.listeners).toMatchObject([
+      { arn: listener.Listeners?.[0]?.ListenerArn, loadBalancerArn: nlb.LoadBalancers?.[0]?.LoadBalancerArn, protocol: 'TCP', port: '6443', targetGroupArns: [tgArn], tags: { [CLUSTER]: mine } },
+    ]);
     expect(inv.secrets.map((s) => s.name)).toEqual(['clusterflow/default/demo/join']);
     // IAM is global: listed once, not once per region.
     expect(inv.roles).toMatchObject([{ name: 'demo-node', arn: expect.stringContaining(':role/demo-node'), tags: { [CLUSTER]: mine } }]);

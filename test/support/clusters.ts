@@ -1,6 +1,7 @@
 import type { ClusterSpec } from '../../common/cluster-spec';
 import type { ClusterStatus } from '../../common/cluster-status';
 import { call } from './http';
+import type { Inventory } from './sim-client';
 
 export const AZS = ['us-east-1a', 'us-east-1b', 'us-east-1c'];
 
@@ -26,9 +27,25 @@ export function threeAzSpec(name: string, accountId: string): ClusterSpec {
   };
 }
 
-/** Exactly what a 3-AZ dynamic cluster of 8 nodes owns. */
-export const THREE_AZ_INVENTORY = { vpcs: 1, subnets: 6, internetGateways: 1, natGateways: 3, addresses: 3, routeTables: 4, securityGroups: 4, instances: 9, loadBalancers: 1, secrets: 2, roles: 2, instanceProfiles: 2 };
-export const NOTHING = { vpcs: 0, subnets: 0, internetGateways: 0, natGateways: 0, addresses: 0, routeTables: 0, securityGroups: 0, instances: 0, loadBalancers: 0, secrets: 0, roles: 0, instanceProfiles: 0 };
+/** Exactly what a 3-AZ dynamic cluster of 8 nodes owns, with the default API endpoint (a network load balancer, its target group and listener). */
+export const THREE_AZ_INVENTORY = {
+  vpcs: 1, subnets: 6, internetGateways: 1, natGateways: 3, addresses: 3, routeTables: 4, securityGroups: 4, instances: 9, loadBalancers: 1, targetGroups: 1, listeners: 1, secrets: 2, roles: 2, instanceProfiles: 2,
+};
+export const NOTHING = {
+  vpcs: 0, subnets: 0, internetGateways: 0, natGateways: 0, addresses: 0, routeTables: 0, securityGroups: 0, instances: 0, loadBalancers: 0, targetGroups: 0, listeners: 0, secrets: 0, roles: 0, instanceProfiles: 0,
+};
+
+/**
+ * The instances behind the cluster's API endpoint as the cloud lists them, sorted: a classic
+ * ELB's instances, or the targets of a network load balancer's target group.
+ */
+export function endpointMembers(inv: Inventory): string[] {
+  const lb = inv.loadBalancers[0];
+  if (!lb) return [];
+  const groups = (lb.targetGroups ?? []) as Array<{ targets: Array<{ id: string }> }>;
+  const ids = lb.kind === 'classic' ? ((lb.instances ?? []) as string[]) : groups.flatMap((g) => g.targets.map((t) => t.id));
+  return [...ids].sort();
+}
 
 export async function waitPhase(api: string, token: string, name: string, phases: string[], timeoutMs = 300000): Promise<ClusterStatus> {
   const deadline = Date.now() + timeoutMs;

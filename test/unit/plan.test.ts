@@ -101,6 +101,27 @@ describe('planCluster', () => {
     expect(kinds).toEqual(new Set(['secret', 'instance-profile', 'security-group', 'load-balancer', 'instance']));
   });
 
+  it('lists the network load balancer’s target group and listener when the spec asks for one, the classic ELB alone otherwise', () => {
+    const endpoint = (spec: ReturnType<typeof exampleSpec>) =>
+      planCluster(spec)
+        .resources.filter((r) => r.key.startsWith('lb/'))
+        .map((r) => `${r.key} ${r.kind} <- ${r.dependsOn.filter((d) => !d.startsWith('subnet/')).join(',')}`);
+    const nlb = exampleSpec();
+    nlb.cloud.apiEndpoint = { type: 'nlb' };
+    expect(endpoint(nlb)).toEqual([
+      'lb/api load-balancer <- sg/lb',
+      'lb/api/targets target-group <- vpc',
+      'lb/api/listener listener <- lb/api,lb/api/targets',
+    ]);
+    const classic = exampleSpec();
+    classic.cloud.apiEndpoint = { type: 'classic' };
+    expect(endpoint(classic)).toEqual(['lb/api load-balancer <- sg/lb']);
+    // A spec stored before the field existed was built with a classic ELB.
+    const stored = exampleSpec();
+    delete stored.cloud.apiEndpoint;
+    expect(endpoint(stored)).toEqual(endpoint(classic));
+  });
+
   it('keeps node placement stable when a pool grows', () => {
     const pool = exampleSpec().pools[1];
     expect(poolNodes({ ...pool, size: 5 }).slice(0, 3)).toEqual(poolNodes(pool));
