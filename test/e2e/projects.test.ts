@@ -1,4 +1,4 @@
-import { DescribeLoadBalancersCommand, ElasticLoadBalancingClient } from '@aws-sdk/client-elastic-load-balancing';
+import { DescribeLoadBalancersCommand, DescribeTargetGroupsCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { IAMClient, ListInstanceProfilesCommand, ListRolesCommand } from '@aws-sdk/client-iam';
 import { ListSecretsCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { ClusterSpec } from '../../common/cluster-spec';
@@ -10,7 +10,7 @@ import { useStack } from '../support/stack';
 /** One AWS account, registered by each project as its own cloud account. */
 const KEYS = { accessKeyId: 'AKIAE2EPROJECTS00001', secretAccessKey: 'projectsSecretKeyThatIsLongEnough00001' };
 /** What a one-node, one-AZ dynamic cluster owns. */
-const ONE_NODE = { vpcs: 1, subnets: 2, internetGateways: 1, natGateways: 1, addresses: 1, routeTables: 2, securityGroups: 4, instances: 2, loadBalancers: 1, secrets: 2, roles: 2, instanceProfiles: 2 };
+const ONE_NODE = { vpcs: 1, subnets: 2, internetGateways: 1, natGateways: 1, addresses: 1, routeTables: 2, securityGroups: 4, instances: 2, loadBalancers: 1, targetGroups: 1, listeners: 1, secrets: 2, roles: 2, instanceProfiles: 2 };
 
 /**
  * Two projects, each with a cluster named `demo`, in the same AWS account and region, through
@@ -22,7 +22,7 @@ describe('projects share an AWS account without touching each other (end to end)
   const stack = useStack({ sim: { delayScale: 0.2 } });
   const tokens: Record<string, string> = {};
   const accounts: Record<string, string> = {};
-  let elb: ElasticLoadBalancingClient;
+  let elb: ElasticLoadBalancingV2Client;
   let iam: IAMClient;
   let secrets: SecretsManagerClient;
 
@@ -38,9 +38,11 @@ describe('projects share an AWS account without touching each other (end to end)
   /** Every resource's handle: its id, or its name or allocation id where it has no id (IAM, secrets, load balancers, Elastic IPs). */
   const ids = (inv: Inventory): string[] => Object.entries(inv).filter(([kind]) => kind !== 'regions').flatMap(([, items]) => items).map((i) => String(i.id ?? i.name ?? i.allocationId)).sort();
 
-  async function awsNames(): Promise<{ loadBalancers: string[]; roles: string[]; instanceProfiles: string[]; secrets: string[] }> {
+  /** AWS's own account-wide listings (the API endpoint of a new cluster is an NLB and its target group). */
+  async function awsNames(): Promise<{ loadBalancers: string[]; targetGroups: string[]; roles: string[]; instanceProfiles: string[]; secrets: string[] }> {
     return {
-      loadBalancers: ((await elb.send(new DescribeLoadBalancersCommand({}))).LoadBalancerDescriptions ?? []).map((l) => l.LoadBalancerName!).sort(),
+      loadBalancers: ((await elb.send(new DescribeLoadBalancersCommand({}))).LoadBalancers ?? []).map((l) => l.LoadBalancerName!).sort(),
+      targetGroups: ((await elb.send(new DescribeTargetGroupsCommand({}))).TargetGroups ?? []).map((t) => t.TargetGroupName!).sort(),
       roles: ((await iam.send(new ListRolesCommand({}))).Roles ?? []).map((r) => r.RoleName!).filter((n) => n.startsWith('clusterflow-')).sort(),
       instanceProfiles: ((await iam.send(new ListInstanceProfilesCommand({}))).InstanceProfiles ?? []).map((p) => p.InstanceProfileName!).sort(),
       secrets: ((await secrets.send(new ListSecretsCommand({}))).SecretList ?? []).map((s) => s.Name!).sort(),
@@ -60,7 +62,7 @@ describe('projects share an AWS account without touching each other (end to end)
     }
     tokens.redViewer = (await call(api, 'POST', '/v1/projects/red/tokens', { token: admin, body: { role: 'viewer' } })).body.token;
     const aws = { region: 'us-east-1', endpoint: sim, credentials: KEYS };
-    elb = new ElasticLoadBalancingClient(aws);
+    elb = new ElasticLoadBalancingV2Client(aws);
     iam = new IAMClient(aws);
     secrets = new SecretsManagerClient(aws);
   });
@@ -101,6 +103,7 @@ describe('projects share an AWS account without touching each other (end to end)
     // Account-wide names: two of each kind, none shared.
     const names = await awsNames();
     expect(names.loadBalancers).toHaveLength(2);
+    expect(names.targetGroups).toHaveLength(2);
     expect(names.roles).toHaveLength(4);
     expect(names.instanceProfiles).toHaveLength(4);
     expect(names.secrets).toEqual(['clusterflow/blue/demo/control-plane', 'clusterflow/blue/demo/join', 'clusterflow/red/demo/control-plane', 'clusterflow/red/demo/join']);
@@ -131,12 +134,13 @@ describe('projects share an AWS account without touching each other (end to end)
     const blueNames = (items: Inventory[string]) => items.map((i) => String(i.name)).sort();
     expect(namesAfter).toEqual({
       loadBalancers: blueNames(blueBefore.loadBalancers),
+      targetGroups: blueNames(blueBefore.targetGroups),
       roles: blueNames(blueBefore.roles),
       instanceProfiles: blueNames(blueBefore.instanceProfiles),
       secrets: ['clusterflow/blue/demo/control-plane', 'clusterflow/blue/demo/join'],
     });
     expect(namesAfter.loadBalancers).toHaveLength(1);
-    for (const kind of ['loadBalancers', 'roles', 'instanceProfiles', 'secrets'] as const) {
+    for (const kind of ['loadBalancers', 'targetGroups', 'roles', 'instanceProfiles', 'secrets'] as const) {
       expect(namesAfter[kind].every((n) => namesBefore[kind].includes(n))).toBe(true);
     }
     expect((await waitPhase(api, tokens.blue, 'demo', ['Running'])).phase).toBe('Running');
