@@ -22,4 +22,6 @@ export const PATCHES = {
   waitForSpotWatchers: 'wait-for-spot-watchers',
   /** The entity and spot watchers read their intervals from the worker's settings at the start of each run. */
   liveSettingsEachRun: 'live-settings-each-run',
+  /** The spot watcher takes roll requests (a spot pool's rolling reconfigure). */
+  spotWatcherRolls: 'spot-watcher-rolls',
 } as const;

@@ -1,8 +1,9 @@
-import { ApplicationFailure, defineUpdate } from '@temporalio/workflow';
-import type { NodeStatus } from '../../common/cluster-status';
+import { ApplicationFailure, CancellationScope, condition, defineUpdate, getExternalWorkflowHandle, isCancellation, setHandler, workflowInfo } from '@temporalio/workflow';
+import type { NodeStatus, SpotRoll } from '../../common/cluster-status';
 import { isSpotPool, type PoolSpec } from '../../common/cluster-spec';
 import { checkReconfigure, checkScale } from '../../common/day2-rules';
-import type { Accepted } from '../messages';
+import { spotWatcherId } from '../../common/workflow-ids';
+import { rollSpotPoolSignal, spotRollProgressSignal, type Accepted } from '../messages';
 import { indexOf, nodeStatus, replaceNode, resolveImage } from '../node-lifecycle';
 import { rule, recordedPool, type Entity, type OperationModule, type Run } from './operation-module';
 import { bringToSize, foldPool, observeNodes, operationTasks, poolInput, POOL_PHASES, poolSummary, type PoolOperationInput } from './pool-operation';
@@ -23,6 +24,7 @@ export const reconfigurePoolUpdate = defineUpdate<Accepted, [ReconfigureArgs]>('
  */
 export async function reconfigurePool(input: PoolOperationInput): Promise<NodeStatus[]> {
   const { pool } = input;
+  if (isSpotPool(pool)) return rollSpotPool(input);
   const tasks = operationTasks(`reconfigure pool ${pool.name} to ${pool.instanceType}`);
   const old = [...input.nodes].filter((n) => n.instanceType !== pool.instanceType).sort((a, b) => indexOf(a) - indexOf(b));
   tasks.plan(['image', ...old.map((n) => `replace ${n.key}`)]);
@@ -36,13 +38,46 @@ export async function reconfigurePool(input: PoolOperationInput): Promise<NodeSt
   return nodes.length === pool.size ? nodes : bringToSize(input, nodes, tasks);
 }
 
+/**
+ * A spot pool's nodes are its watcher's (docs/architecture.md#spot-reconfigure): the watcher
+ * rolls them, one at a time at the pool's bid, and reports each step here, where the tasks
+ * follow it. Cancelled, the operation tells the watcher to stop: the nodes it has replaced
+ * stay, and its later launches go back to the pool's type.
+ */
+async function rollSpotPool(input: PoolOperationInput): Promise<NodeStatus[]> {
+  const { pool, operationId } = input;
+  const tasks = operationTasks(`reconfigure spot pool ${pool.name} to ${pool.instanceType}`);
+  let latest: (SpotRoll & { nodes: NodeStatus[] }) | undefined;
+  setHandler(spotRollProgressSignal, (progress) => {
+    if (progress.operationId === operationId) latest = progress;
+  });
+  const watcher = getExternalWorkflowHandle(spotWatcherId(input.project, input.spec.name, pool.name));
+  await tasks.run(
+    `roll ${pool.name} through its watcher`,
+    () =>
+      watcher.signal(rollSpotPoolSignal, { operationId, instanceType: pool.instanceType, replyTo: workflowInfo().workflowId }).catch((error: unknown) => {
+        throw ApplicationFailure.nonRetryable(`the bidding watcher of spot pool ${pool.name} does not run (${String(error)}): nothing was replaced`, 'SpotWatcherGone');
+      }),
+    () => `the watcher replaces each ${pool.name} node at the pool's bid`,
+  );
+  try {
+    let seen = latest;
+    for (;;) {
+      await condition(() => latest !== seen);
+      seen = latest as NonNullable<typeof latest>;
+      tasks.follow(seen.tasks);
+      if (seen.done) return seen.nodes;
+    }
+  } catch (error) {
+    if (isCancellation(error)) {
+      await CancellationScope.nonCancellable(() => watcher.signal(rollSpotPoolSignal, { operationId, stop: true }).catch(() => undefined));
+    }
+    throw error;
+  }
+}
+
 function check(entity: Entity, pool: string, instanceType: string, size: number | undefined): void {
   rule(() => checkReconfigure(entity.spec, pool, instanceType));
-  if (isSpotPool(entity.poolNamed(pool))) {
-    throw ApplicationFailure.nonRetryable(`pool ${pool} is a spot pool: its instance type cannot be changed in place (remove it and add a new one)`, 'RuleViolation', {
-      rule: 'spot-pool-reconfigure-unsupported',
-    });
-  }
   if (size !== undefined && size !== entity.poolNamed(pool).size) rule(() => checkScale(entity.spec, pool, size));
 }
 
@@ -79,8 +114,14 @@ export const reconfigure: OperationModule<ReconfigureArgs, PoolOperationInput, N
   workflow: reconfigurePool,
   input: poolInput,
   fold: foldPool,
+  // A spot pool rolls at its size: a new size asked with the type is its watcher's to reach.
+  async after({ entity, request }) {
+    if (request.pool && isSpotPool(request.pool)) await entity.watchers.resize(request.pool);
+  },
   async failed(run, failure) {
     const message = await observeNodes(run, failure);
-    return `${message}${replacedSoFar(run, run.request.pool as PoolSpec)}`;
+    const pool = run.request.pool as PoolSpec;
+    const spot = isSpotPool(pool) ? `; the pool stays ${run.entity.poolNamed(pool.name).instanceType}: its watcher launches that type again` : '';
+    return `${message}${replacedSoFar(run, pool)}${spot}`;
   },
 };
