@@ -2,6 +2,7 @@ import {
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
+  CancelledFailure,
   condition,
   continueAsNew,
   getExternalWorkflowHandle,
@@ -453,29 +454,46 @@ export async function spotWatcher(input: SpotWatcherInput): Promise<void> {
     rollTask(roll, step.key, 'Running', `launching ${roll.to} in ${step.az} at bid ${usd(Number(step.maxPrice))}`);
     await report(roll);
     const kubernetesVersion = cluster.profile.kubernetesVersion;
+    // A stop asked while the replacement launches or boots ends the step there: the launch
+    // settles, and the stop (taken after this tick) terminates it; the old node stays.
+    const stopAsked = () => rollAsked.some((a) => a.stop && a.operationId === roll.operationId);
+    const stepScope = new CancellationScope();
+    const watching = new CancellationScope();
+    const stopped = watching.run(() => condition(stopAsked)).then(
+      () => stepScope.cancel(),
+      () => undefined,
+    );
     try {
-      if (!state.imageId) state.imageId = await imageOf(awsOnce, cluster);
-      const target = poolNow();
-      // Asked again under the same generation (a lost answer, a failed wait): the same ClientToken, the same instance.
-      const fresh = await startNode(
-        awsOnce,
-        cluster,
-        scope,
-        planFor(target, step.index, step.az),
-        target,
-        joiningContext(cluster.network, state.imageId, step.generation, step.az),
-        step.maxPrice,
-        step.attempts++ > 0,
-      );
-      if (!state.nodes.some((n) => n.instanceId === fresh.instanceId)) state.nodes.push(nodeStatus(fresh, kubernetesVersion));
-      const ready = await awsWait.waitInstanceReady({ scope, instanceId: fresh.instanceId });
+      const ready = await stepScope.run(async () => {
+        if (!state.imageId) state.imageId = await imageOf(awsOnce, cluster);
+        const target = poolNow();
+        // Asked again under the same generation (a lost answer, a failed wait): the same ClientToken, the same instance.
+        const fresh = await startNode(
+          awsOnce,
+          cluster,
+          scope,
+          planFor(target, step.index, step.az),
+          target,
+          joiningContext(cluster.network, state.imageId, step.generation, step.az),
+          step.maxPrice,
+          step.attempts++ > 0,
+        );
+        if (!state.nodes.some((n) => n.instanceId === fresh.instanceId)) state.nodes.push(nodeStatus(fresh, kubernetesVersion));
+        return awsWait.waitInstanceReady({ scope, instanceId: fresh.instanceId });
+      });
+      // Ready just as the stop came (a call cannot always be cancelled): stopped all the same.
+      if (stopAsked()) throw new CancelledFailure('the roll was stopped');
       await awsWait.terminateInstance({ scope, key: step.key, generation: step.previous.generation });
       state.nodes = state.nodes.filter((n) => n.instanceId !== step.previous.instanceId).map((n) => (n.instanceId === ready.instanceId ? nodeStatus(ready, kubernetesVersion) : n));
-      rollTask(roll, step.key, 'Succeeded', `${step.previous.instanceId} → ${fresh.instanceId} (${roll.to} in ${step.az})`);
+      rollTask(roll, step.key, 'Succeeded', `${step.previous.instanceId} → ${ready.instanceId} (${roll.to} in ${step.az})`);
       roll.step = undefined;
       // The next node at once, not at the next interval.
       wake = true;
     } catch (error) {
+      if (isCancellation(error) && stopAsked()) {
+        rollTask(roll, step.key, 'Pending', 'stopped: the operation was cancelled');
+        return;
+      }
       if (isCancellation(error)) throw error;
       // Refused, or the replacement died before it was ready (interrupted): whatever of it is
       // left goes, and the next step launches afresh under a new generation at the price then.
@@ -485,6 +503,9 @@ export async function spotWatcher(input: SpotWatcherInput): Promise<void> {
         roll.step = undefined;
       }
       rollTask(roll, step.key, 'Running', `attempt failed: ${readableError(error)}; trying again at the next check`);
+    } finally {
+      watching.cancel();
+      await stopped;
     }
   }
 

@@ -87,7 +87,10 @@ function check(entity: Entity, pool: string, instanceType: string, size: number 
  */
 function replacedSoFar(run: Run, pool: PoolSpec): string {
   const nodes = run.entity.status.pools.find((p) => p.name === pool.name)?.nodes ?? [];
-  const replaced = nodes.filter((n) => n.instanceType === pool.instanceType).map((n) => n.key);
+  // A key whose replacement was still beside its old node when the roll stopped is not replaced.
+  const replaced = [...new Set(nodes.filter((n) => n.instanceType === pool.instanceType).map((n) => n.key))].filter((key) =>
+    nodes.every((n) => n.key !== key || n.instanceType === pool.instanceType),
+  );
   if (replaced.length === 0) return '';
   if (replaced.length === nodes.length) return `; every node was already replaced and runs ${pool.instanceType}`;
   return `; already replaced and kept on ${pool.instanceType}: ${replaced.join(', ')} (the pool runs both instance types until a retry finishes the roll)`;
