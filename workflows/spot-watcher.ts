@@ -21,6 +21,7 @@ import { imageOf, indexOf, joiningContext, nodeStatus, poolKeyPrefix, startNode,
 import { scopeOf } from './operation';
 import { nodeKey, planFor } from './plan';
 import { readableError } from '../common/readable-error';
+import { bidOf, rollWaitingReason, usd } from '../common/spot-bid';
 import { PATCHES } from './patches';
 import { clusterChangedSignal, resizeSignal, rollSpotPoolSignal, spotRollProgressSignal, spotStatusQuery, watcherStoppedSignal } from './messages';
 import { clusterWorkflowId } from '../common/workflow-ids';
@@ -91,12 +92,7 @@ export interface SpotWatcherInput {
   carried?: SpotWatcherState;
 }
 
-/** maxPricePercent × on-demand, rounded to 4 decimals, as MaxPrice wants it. */
-export function bidOf(onDemand: number, percent: number): string {
-  return (Math.round(((onDemand * percent) / 100) * 10000) / 10000).toFixed(4);
-}
-
-const usd = (price: number) => `$${Number(price.toFixed(6))}`;
+export { bidOf };
 
 /**
  * One per spot pool, for the pool's life (docs/architecture.md#spot-watcher): every interval it reads the on-demand
@@ -424,19 +420,18 @@ export async function spotWatcher(input: SpotWatcherInput): Promise<void> {
       const unconfirmed = Object.keys(state.unconfirmed ?? {}).length;
       if (state.nodes.length + unconfirmed > state.desired) {
         roll.waiting = `waiting: ${state.nodes.length + unconfirmed} nodes alive or launching for a size of ${state.desired}; a node is replaced only while at most size + 1 are alive`;
+        rollTask(roll, old[0].key, 'Pending', roll.waiting);
         return;
       }
       const previous = old[0];
       const maxPrice = bid();
-      const price = state.spotPrices[previous.az];
-      if (maxPrice === undefined || price === undefined || price > Number(maxPrice)) {
-        roll.waiting =
-          maxPrice === undefined
-            ? `waiting: no on-demand price of ${roll.to} yet${state.lastError ? ` (${state.lastError})` : ''}`
-            : price === undefined
-              ? `waiting: no spot price of ${roll.to} known in ${previous.az}`
-              : `waiting: spot price of ${roll.to} in ${previous.az} is ${usd(price)}, above the bid ${usd(Number(maxPrice))}`;
-        rollTask(roll, previous.key, 'Pending', roll.waiting);
+      const waiting =
+        maxPrice === undefined
+          ? `waiting: no on-demand price of ${roll.to} yet${state.lastError ? ` (${state.lastError})` : ''}`
+          : rollWaitingReason(roll.to, previous.az, state.spotPrices[previous.az], maxPrice);
+      if (waiting !== undefined || maxPrice === undefined) {
+        roll.waiting = waiting;
+        rollTask(roll, previous.key, 'Pending', waiting);
         return;
       }
       roll.step = {

@@ -4,6 +4,7 @@ import { guard } from '../../cloud/aws-errors';
 import { AwsDeps, ec2Client } from '../../cloud/aws-session';
 import { runPreflight, PreflightInput, PreflightResult } from '../../cloud/preflight';
 import { CostEstimate, CostInput, estimateCost } from '../../cloud/pricing';
+import { spotQuote, type SpotPrice } from '../../cloud/spot-prices';
 import type { ClusterSpec } from '../../common/cluster-spec';
 import type { RuleProblem } from '../../common/spec-rules';
 import { AWS_DEPS } from '../common/tokens';
@@ -18,6 +19,7 @@ import { AWS_DEPS } from '../common/tokens';
 export class CloudReadsService {
   private readonly preflightOf = guard(runPreflight);
   private readonly costOf = guard(estimateCost);
+  private readonly quoteOf = guard(spotQuote);
 
   constructor(@Inject(AWS_DEPS) private readonly aws: AwsDeps) {}
 
@@ -31,6 +33,11 @@ export class CloudReadsService {
 
   estimateCost(project: string, input: CostInput): Promise<CostEstimate> {
     return this.costOf(this.deps(project), input);
+  }
+
+  /** What a spot bid on `instanceType` in `azs` would be made from now: its on-demand price and spot prices. */
+  spotQuote(project: string, scope: { accountId: string; region: string }, instanceType: string, azs: string[]): Promise<{ onDemandUsd: number; spotPrices: SpotPrice[] }> {
+    return this.quoteOf(this.deps(project), scope, instanceType, azs);
   }
 
   /** The rules that need AWS to answer: AZs that exist in the region, instance types offered in every AZ of their pool. */

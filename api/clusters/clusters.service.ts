@@ -6,7 +6,7 @@ import { statusCapacity, type ClusterStatus, type OperationRecord, type Progress
 import { ProfileError, resolveProfile, ResolvedProfile } from '../../common/profile';
 import { clusterListQuery, SEARCH_ATTRIBUTE_KEYS } from '../../common/search-attributes';
 import { specRuleProblems, tagProblems } from '../../common/spec-rules';
-import { checkUpgrade, RuleViolation } from '../../common/day2-rules';
+import { checkReconfigure, checkScale, checkUpgrade, RuleViolation } from '../../common/day2-rules';
 import { clusterEntity, type ClusterEntityInput } from '../../workflows/cluster-entity';
 import { type Accepted, cancelOperationUpdate, operationsQuery, profileQuery, progressQuery, retryOperationUpdate, specQuery, spotStatusQuery, statusQuery } from '../../workflows/messages';
 import { addPoolUpdate, deleteClusterUpdate, reconfigurePoolUpdate, removePoolUpdate, scalePoolUpdate, upgradeClusterUpdate } from '../../workflows/operations';
@@ -22,6 +22,7 @@ import { CloudReadsService } from './cloud-reads.service';
 import { olderOperations } from './operation-history';
 import { RetryingActivity, retryingActivities, retryingForRunningTasks } from './retrying-activities';
 import { UpdatePoolDto } from './pool.dto';
+import { poolChangeDryRun } from './pool-dry-run';
 
 export interface OperationView {
   id: string;
@@ -219,16 +220,50 @@ export class ClustersService {
   }
 
   async updatePool(project: string, name: string, poolName: string, change: UpdatePoolDto): Promise<{ operationId: string }> {
+    const { spec, pool } = await this.poolChange(project, name, poolName, change);
+    const { instanceType, size } = change;
+    if (instanceType === undefined) return this.update(project, name, (h) => h.executeUpdate(scalePoolUpdate, { args: [{ pool: poolName, size: size as number }] }));
+    await this.offered(project, { ...spec, pools: [{ ...pool, instanceType }] }, () => 'instanceType');
+    return this.update(project, name, (h) => h.executeUpdate(reconfigurePoolUpdate, { args: [{ pool: poolName, instanceType, size }] }));
+  }
+
+  /** The pool a change is about, and the change's shape checked (400, 404). */
+  private async poolChange(project: string, name: string, poolName: string, change: UpdatePoolDto): Promise<{ spec: ClusterSpec; pool: PoolSpec }> {
     if (change.size === undefined && change.instanceType === undefined) {
       throw new ApiError(400, 'body: give size, instanceType, or both', [{ field: 'body', rule: 'one-change', message: 'give size, instanceType, or both' }]);
     }
     const spec = await this.spec(project, name);
     const pool = spec.pools.find((p) => p.name === poolName);
     if (!pool) throw new ApiError(404, `cluster ${name} has no pool ${poolName}`);
+    return { spec, pool };
+  }
+
+  /**
+   * What a pool change would do, priced, changing nothing: the same refusals as the change
+   * (the day-2 rules checked here, as the entity's validator would), then the prices asked of
+   * AWS with the account's keys (docs/api.md#pool-changes).
+   */
+  async updatePoolDryRun(project: string, name: string, poolName: string, change: UpdatePoolDto) {
+    const { spec, pool } = await this.poolChange(project, name, poolName, change);
     const { instanceType, size } = change;
-    if (instanceType === undefined) return this.update(project, name, (h) => h.executeUpdate(scalePoolUpdate, { args: [{ pool: poolName, size: size as number }] }));
-    await this.offered(project, { ...spec, pools: [{ ...pool, instanceType }] }, () => 'instanceType');
-    return this.update(project, name, (h) => h.executeUpdate(reconfigurePoolUpdate, { args: [{ pool: poolName, instanceType, size }] }));
+    try {
+      if (instanceType !== undefined) checkReconfigure(spec, poolName, instanceType);
+      if (size !== undefined && (instanceType === undefined || size !== pool.size)) checkScale(spec, poolName, size);
+    } catch (error) {
+      if (error instanceof RuleViolation) throw unprocessable([{ field: 'body', rule: error.rule, message: error.message }]);
+      throw error;
+    }
+    if (instanceType !== undefined) await this.offered(project, { ...spec, pools: [{ ...pool, instanceType }] }, () => 'instanceType');
+    const status = await this.get(project, name);
+    const nodes = status.pools.find((p) => p.name === poolName)?.nodes ?? [];
+    const scope = { accountId: spec.cloud.accountId, region: spec.cloud.region };
+    const capacity = pool.capacity?.type === 'spot' ? pool.capacity : undefined;
+    const types = [...new Set([pool.instanceType, instanceType ?? pool.instanceType])];
+    const [cost, quote] = await Promise.all([
+      this.cloud.estimateCost(project, { scope, nodes: types.map((t) => ({ instanceType: t, count: 1, spotMaxPricePercent: capacity?.maxPricePercent })), natGateways: 0, loadBalancers: 0 }),
+      capacity && instanceType !== undefined ? this.cloud.spotQuote(project, scope, instanceType, pool.azs) : undefined,
+    ]);
+    return poolChangeDryRun({ cluster: name, pool, nodes, change: { size, instanceType }, cost, quote });
   }
 
   async removePool(project: string, name: string, poolName: string): Promise<{ operationId: string }> {
