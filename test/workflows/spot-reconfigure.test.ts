@@ -181,22 +181,27 @@ describe('spot pool reconfigure', () => {
     });
   });
 
-  it('waits while the new type’s spot price is above the bid and says so in the operation’s task, then goes on when it drops', async () => {
+  it('waits while the new type’s spot price is above the bid where a node runs and says so in its task, rolls the others meanwhile, and goes on when it drops', async () => {
     const m = market();
     await withCluster('pricey', m, async (handle) => {
       const azOf = Object.fromEntries(m.spotAlive().map((i) => [i.key, i.az]));
+      const pricey = azOf['node/spot/0'];
+      const there = Object.keys(azOf).filter((k) => azOf[k] === pricey);
       // Above the new bid ($0.096) where node 0 runs.
-      m.prices['m5.xlarge'][azOf['node/spot/0']] = 0.12;
+      m.prices['m5.xlarge'][pricey] = 0.12;
       const { operationId } = await reconfigure(handle, 'm5.xlarge');
-      const waiting = await until(progressOf('pricey', operationId), (p) => p.tasks.some((t) => t.message?.startsWith('waiting')), 'a waiting task');
-      const task = waiting.tasks.find((t) => t.name === 'replace node/spot/0');
-      expect(task).toMatchObject({ state: 'Pending', message: `waiting: spot price of m5.xlarge in ${azOf['node/spot/0']} is $0.12, above the bid $0.096` });
-      const watcher = await watcherStatus('pricey')();
-      expect(watcher.roll?.waiting).toBe(task?.message);
-      expect(m.spotAlive().map((i) => i.instanceType)).toEqual(['m5.large', 'm5.large', 'm5.large']);
+      const reason = `waiting: spot price of m5.xlarge in ${pricey} is $0.12, above the bid $0.096`;
+      const waiting = await until(
+        progressOf('pricey', operationId),
+        (p) => p.tasks.filter((t) => t.name.startsWith('replace ')).length === 3 && p.tasks.filter((t) => t.name.startsWith('replace ')).every((t) => (there.includes(t.name.slice(8)) ? t.message === reason : t.state === 'Succeeded')),
+        'the other AZ rolled, this one waiting',
+      );
+      for (const key of there) expect(waiting.tasks.find((t) => t.name === `replace ${key}`)).toMatchObject({ state: 'Pending', message: reason });
+      expect((await watcherStatus('pricey')()).roll?.waiting).toBe(reason);
+      expect(Object.fromEntries(m.spotAlive().map((i) => [i.key, i.instanceType]))).toEqual(Object.fromEntries(Object.keys(azOf).map((k) => [k, azOf[k] === pricey ? 'm5.large' : 'm5.xlarge'])));
       expect((await handle.query<OperationRecord[]>('operations')).find((o) => o.id === operationId)?.state).toBe('Running');
 
-      m.prices['m5.xlarge'][azOf['node/spot/0']] = 0.09;
+      m.prices['m5.xlarge'][pricey] = 0.09;
       expect(await settled(handle, operationId)).toMatchObject({ state: 'Succeeded' });
       expect(m.spotAlive().map((i) => i.instanceType)).toEqual(['m5.xlarge', 'm5.xlarge', 'm5.xlarge']);
       expect(m.mostAlive()).toBeLessThanOrEqual(4);
@@ -241,17 +246,16 @@ describe('spot pool reconfigure', () => {
     const m = market();
     await withCluster('storm', m, async (handle) => {
       const azOf = Object.fromEntries(m.spotAlive().map((i) => [i.key, i.az]));
-      // The roll waits at node 0; node 2 is interrupted meanwhile.
+      // node 0's AZ is out of range for the new type: its replacement waits, and it is interrupted meanwhile.
       m.prices['m5.xlarge'][azOf['node/spot/0']] = 0.2;
       const { operationId } = await reconfigure(handle, 'm5.xlarge');
-      await until(progressOf('storm', operationId), (p) => p.tasks.some((t) => t.message?.startsWith('waiting')), 'waiting');
-      // A node in the other AZ, whose new-type price is in range.
-      const other = ['node/spot/1', 'node/spot/2'].find((k) => azOf[k] !== azOf['node/spot/0']) ?? 'node/spot/2';
-      m.prices['m5.xlarge'][azOf[other]] = 0.05;
-      m.interrupt(other);
-      const relaunched = await until(progressOf('storm', operationId), (p) => p.tasks.find((t) => t.name === `replace ${other}`)?.state === 'Succeeded', `${other} relaunched`);
-      expect(relaunched.tasks.find((t) => t.name === `replace ${other}`)?.message).toContain('interrupted');
-      expect(m.events).toContain(`launch ${other} m5.xlarge`);
+      await until(progressOf('storm', operationId), (p) => p.tasks.find((t) => t.name === 'replace node/spot/0')?.message?.startsWith('waiting') === true, 'node 0 waiting');
+      m.interrupt('node/spot/0');
+      const relaunched = await until(progressOf('storm', operationId), (p) => p.tasks.find((t) => t.name === 'replace node/spot/0')?.state === 'Succeeded', 'node 0 relaunched');
+      expect(relaunched.tasks.find((t) => t.name === 'replace node/spot/0')?.message).toContain('interrupted');
+      // Relaunched by the watcher on the new type, where its price is in range.
+      expect(m.events).toContain('launch node/spot/0 m5.xlarge');
+      expect(m.spotAlive().find((i) => i.key === 'node/spot/0')).toMatchObject({ instanceType: 'm5.xlarge' });
 
       m.prices['m5.xlarge'][azOf['node/spot/0']] = 0.05;
       expect(await settled(handle, operationId)).toMatchObject({ state: 'Succeeded' });
