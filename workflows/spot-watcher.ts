@@ -396,10 +396,10 @@ export async function spotWatcher(input: SpotWatcherInput): Promise<void> {
 
   /**
    * One step of a rolling reconfigure (docs/architecture.md#spot-reconfigure), after a tick
-   * that listed the nodes: the lowest-indexed node of the old type is replaced under its key
-   * and AZ by one of the new type at the bid, ready before the old one goes; only while the
-   * new type's spot price in that AZ is within the bid, and only while at most `desired` nodes
-   * run, so never more than desired + 1 are alive and never fewer run than before the step.
+   * that listed the nodes: the lowest-indexed node of the old type in an AZ where the new
+   * type's spot price is within the bid is replaced under its key and AZ by one of the new
+   * type at the bid, ready before the old one goes; only while at most `desired` nodes are
+   * alive, so never more than desired + 1 are and never fewer run than before the step.
    */
   async function rollStep(roll: RollState): Promise<void> {
     const old = state.nodes.filter((n) => n.instanceType !== roll.to).sort((a, b) => indexOf(a.key) - indexOf(b.key));
@@ -423,17 +423,23 @@ export async function spotWatcher(input: SpotWatcherInput): Promise<void> {
         rollTask(roll, old[0].key, 'Pending', roll.waiting);
         return;
       }
-      const previous = old[0];
       const maxPrice = bid();
-      const waiting =
-        maxPrice === undefined
-          ? `waiting: no on-demand price of ${roll.to} yet${state.lastError ? ` (${state.lastError})` : ''}`
-          : rollWaitingReason(roll.to, previous.az, state.spotPrices[previous.az], maxPrice);
-      if (waiting !== undefined || maxPrice === undefined) {
-        roll.waiting = waiting;
-        rollTask(roll, previous.key, 'Pending', waiting);
+      if (maxPrice === undefined) {
+        roll.waiting = `waiting: no on-demand price of ${roll.to} yet${state.lastError ? ` (${state.lastError})` : ''}`;
+        rollTask(roll, old[0].key, 'Pending', roll.waiting);
         return;
       }
+      // The lowest-indexed node whose AZ the new type's price allows; the others wait, saying why.
+      const reasons = old.map((n) => rollWaitingReason(roll.to, n.az, state.spotPrices[n.az], maxPrice));
+      old.forEach((n, i) => {
+        if (reasons[i] !== undefined) rollTask(roll, n.key, 'Pending', reasons[i]);
+      });
+      const at = reasons.findIndex((r) => r === undefined);
+      if (at < 0) {
+        roll.waiting = [...new Set(reasons)].join('; ');
+        return;
+      }
+      const previous = old[at];
       roll.step = {
         key: previous.key,
         index: indexOf(previous.key),
