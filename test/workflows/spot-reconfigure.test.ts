@@ -57,6 +57,7 @@ function market() {
       if (info?.lifecycle === 'spot' && readyGate) await readyGate.opened;
       const now = instances.get(i.instanceId);
       if (!now) throw ApplicationFailure.nonRetryable(`instance ${i.instanceId} is terminated`, 'InstanceNotRunning');
+      if (now.lifecycle === 'spot') events.push(`ready ${now.key} ${now.instanceType}`);
       return { ...now, state: 'running' };
     },
     listClusterInstances: async () => [...instances.values()].map((i) => ({ ...i, state: 'running' })),
@@ -153,8 +154,8 @@ describe('spot pool reconfigure', () => {
       const { operationId } = await reconfigure(handle, 'm5.xlarge');
       expect(await settled(handle, operationId)).toMatchObject({ state: 'Succeeded' });
 
-      // Each old node ends right after its replacement is launched (and ready), in index order.
-      expect(m.events).toEqual(['node/spot/0', 'node/spot/1', 'node/spot/2'].flatMap((key) => [`launch ${key} m5.xlarge`, `end ${key} m5.large`]));
+      // Each old node ends only once its replacement is ready, in index order, one at a time.
+      expect(m.events).toEqual(['node/spot/0', 'node/spot/1', 'node/spot/2'].flatMap((key) => [`launch ${key} m5.xlarge`, `ready ${key} m5.xlarge`, `end ${key} m5.large`]));
       expect(m.mostAlive()).toBe(4);
       expect(m.spotAlive().map((i) => i.instanceType)).toEqual(['m5.xlarge', 'm5.xlarge', 'm5.xlarge']);
       const progress = await progressOf('roll', operationId)();
