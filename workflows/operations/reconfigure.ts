@@ -2,6 +2,7 @@ import { ApplicationFailure, CancellationScope, condition, defineUpdate, getExte
 import type { NodeStatus, SpotRoll } from '../../common/cluster-status';
 import { isSpotPool, type PoolSpec } from '../../common/cluster-spec';
 import { checkReconfigure, checkScale } from '../../common/day2-rules';
+import { readableError } from '../../common/readable-error';
 import { spotWatcherId } from '../../common/workflow-ids';
 import { rollSpotPoolSignal, spotRollProgressSignal, type Accepted } from '../messages';
 import { indexOf, nodeStatus, replaceNode, resolveImage } from '../node-lifecycle';
@@ -52,15 +53,16 @@ async function rollSpotPool(input: PoolOperationInput): Promise<NodeStatus[]> {
     if (progress.operationId === operationId) latest = progress;
   });
   const watcher = getExternalWorkflowHandle(spotWatcherId(input.project, input.spec.name, pool.name));
-  await tasks.run(
-    `roll ${pool.name} through its watcher`,
-    () =>
-      watcher.signal(rollSpotPoolSignal, { operationId, instanceType: pool.instanceType, replyTo: workflowInfo().workflowId }).catch((error: unknown) => {
-        throw ApplicationFailure.nonRetryable(`the bidding watcher of spot pool ${pool.name} does not run (${String(error)}): nothing was replaced`, 'SpotWatcherGone');
-      }),
-    () => `the watcher replaces each ${pool.name} node at the pool's bid`,
-  );
   try {
+    await tasks.run(
+      `roll ${pool.name} through its watcher`,
+      () =>
+        watcher.signal(rollSpotPoolSignal, { operationId, instanceType: pool.instanceType, replyTo: workflowInfo().workflowId }).catch((error: unknown) => {
+          if (isCancellation(error)) throw error;
+          throw ApplicationFailure.nonRetryable(`the bidding watcher of spot pool ${pool.name} does not run (${readableError(error)}): nothing was replaced`, 'SpotWatcherGone');
+        }),
+      () => `the watcher replaces each ${pool.name} node at the pool's bid`,
+    );
     let seen = latest;
     for (;;) {
       await condition(() => latest !== seen);
