@@ -199,8 +199,4 @@ export interface SpotPricesInput extends ClusterScoped {
 }
 
 /** A spot price point: USD per hour in an AZ, since `at` (ISO time). */
-export interface SpotPrice {
-  az: string;
-  price: number;
-  at: string;
-}
+export type { SpotPrice } from '../cloud/spot-prices';

@@ -456,6 +456,8 @@ interface PoolModel {
   size: number;
   instanceType: string;
   azs: string[];
+  /** A spot pool: its watcher launches its nodes, and rolls them on a reconfigure. */
+  capacity?: { type: 'spot'; maxPricePercent: number };
 }
 
 interface ClusterModel {
@@ -927,7 +929,34 @@ class Campaign {
       const left = TYPES.flatMap((t) => (inv[t] ?? []).filter((i) => live(t, i) && i.tags?.['clusterflow.io/cluster'] === `default/${model.name}`).map((i) => describe(t, i)));
       if (left.length > 0) this.violation('message', label, `${view.id} says "${view.error}" but AWS still holds: ${left.join('; ')}`);
     }
-    await this.checkInvariants(label, inv);
+    // A spot pool's nodes follow its watcher, after the operation: checked once it has caught up.
+    await this.checkInvariants(label, (await this.spotPoolsSettled(label)) ? await this.inventory() : inv);
+  }
+
+  /**
+   * Waits until every spot pool's watcher runs the pool's size with no roll under way (its
+   * launches, a roll's last step or a stopped roll's undo come after the operation settles).
+   * False when there is no spot pool to wait for; a watcher that never catches up is a violation.
+   */
+  private async spotPoolsSettled(label: string): Promise<boolean> {
+    const model = this.model!;
+    const spot = model.pools.filter((p) => p.capacity?.type === 'spot');
+    if (spot.length === 0 || model.phase !== 'Running' || model.resources !== 'present') return false;
+    type SpotView = { name: string; spot?: { desired: number; running: number; roll?: unknown; reason?: string } };
+    const deadline = Date.now() + 120000;
+    let pending: string[] = [];
+    while (Date.now() < deadline) {
+      const answer = await this.read(`/v1/clusters/${model.name}`);
+      const pools = (answer.body as { pools?: SpotView[] })?.pools ?? [];
+      pending = spot
+        .map((p) => ({ p, view: pools.find((v) => v.name === p.name)?.spot }))
+        .filter(({ p, view }) => !view || view.desired !== p.size || view.running !== p.size || view.roll !== undefined)
+        .map(({ p, view }) => `${p.name}: ${view ? `${view.running}/${view.desired}${view.roll ? ', rolling' : ''}${view.reason ? ` (${view.reason})` : ''}` : 'no watcher view'}`);
+      if (pending.length === 0) return true;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    this.violation('stuck', label, `spot pools never caught up with their spec: ${pending.join('; ')}`);
+    return true;
   }
 
   private async inventory(): Promise<Inventory> {
@@ -1092,7 +1121,10 @@ class Campaign {
         () => {
           const size = rng.int(1, Math.min(2, MAX_WORKER_NODES - total));
           const pool: PoolModel = { name: `p${round}x${index}`, role: 'worker', size, instanceType: rng.pick(INSTANCE_TYPES), azs: rng.sample(model.azs, rng.int(1, model.azs.length)).sort() };
-          return { type: 'add-pool', label: `add pool ${pool.name} (${size} × ${pool.instanceType})`, method: 'POST', path: `${base}/pools`, body: { ...pool }, pool: pool.name, newPool: pool };
+          // Some pools are spot (the sim's spot prices sit at a third of on-demand: in range of either bid).
+          if (rng.chance(0.4)) pool.capacity = { type: 'spot', maxPricePercent: rng.pick([50, 100]) };
+          const what = `${size} × ${pool.instanceType}${pool.capacity ? `, spot at ${pool.capacity.maxPricePercent}%` : ''}`;
+          return { type: 'add-pool', label: `add pool ${pool.name} (${what})`, method: 'POST', path: `${base}/pools`, body: { ...pool }, pool: pool.name, newPool: pool };
         },
         1.5,
       ]);
@@ -1110,7 +1142,7 @@ class Campaign {
       () => {
         const pool = rng.chance(0.15) ? model.pools.find((p) => p.role === 'control-plane')! : rng.pick(workers);
         const instanceType = rng.pick(INSTANCE_TYPES.filter((t) => t !== pool.instanceType));
-        return { type: 'reconfigure', label: `reconfigure ${pool.name} ${pool.instanceType}→${instanceType}`, method: 'PATCH', path: `${base}/pools/${pool.name}`, body: { instanceType }, pool: pool.name, instanceType };
+        return { type: 'reconfigure', label: `reconfigure ${pool.capacity ? 'spot pool ' : ''}${pool.name} ${pool.instanceType}→${instanceType}`, method: 'PATCH', path: `${base}/pools/${pool.name}`, body: { instanceType }, pool: pool.name, instanceType };
       },
       2,
     ]);
@@ -1184,7 +1216,8 @@ class Campaign {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cf-chaos-'));
     const ports = await stackPorts();
     const sim = { delayScale: Number(new Rng(derive(seed, 'stack')).float(0.1, 0.2).toFixed(2)), throttling: { enabled: true, capacityScale: 0.1, rateScale: 0.3 } };
-    const env = stackEnv(ports, dataDir, { CLUSTERFLOW_AWS_POLL_MS: '200', CLUSTERFLOW_SIM_CONFIG: JSON.stringify(sim) });
+    // Spot watchers look every 2 s, so spot pools catch up within an operation's checks.
+    const env = stackEnv(ports, dataDir, { CLUSTERFLOW_AWS_POLL_MS: '200', CLUSTERFLOW_SPOT_INTERVAL_S: '2', CLUSTERFLOW_SIM_CONFIG: JSON.stringify(sim) });
     this.api = `http://127.0.0.1:${ports.api}`;
     this.sim = `http://127.0.0.1:${ports.sim}`;
     this.stack = new ChaosStack(ports, env, dataDir, this.log, () => this.waitApi());

@@ -107,6 +107,23 @@ export interface SpotPoolStatus {
   lastInterruption?: string;
   nodes: NodeStatus[];
   checkedAt?: string;
+  /** The instance type its launches use now (the pool's, or the one a reconfigure rolls to). */
+  instanceType?: string;
+  /** A rolling reconfigure under way (docs/architecture.md#spot-reconfigure). */
+  roll?: SpotRoll;
+}
+
+/** A spot pool's rolling reconfigure, as its watcher carries it out and reports it to the operation. */
+export interface SpotRoll {
+  operationId: string;
+  from: string;
+  to: string;
+  /** One per node of the old type: `replace node/<pool>/<i>`. */
+  tasks: Task[];
+  /** Why the roll does not go on now (the new type's spot price above the bid, the pool not complete). */
+  waiting?: string;
+  /** Every node runs the new type. */
+  done?: boolean;
 }
 
 export interface NetworkStatus {

@@ -1,5 +1,5 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { ClusterStatus, NetworkStatus, NodeStatus, OperationRecord, Progress, SpotPoolStatus } from '../common/cluster-status';
+import type { ClusterStatus, NetworkStatus, NodeStatus, OperationRecord, Progress, SpotPoolStatus, SpotRoll } from '../common/cluster-status';
 import type { ClusterSpec } from '../common/cluster-spec';
 import type { ResolvedProfile } from '../common/profile';
 
@@ -43,3 +43,13 @@ export const resizeSignal = defineSignal<[number]>('resize');
  * nodes terminated. Delete and remove-pool wait for it before they sweep the pool's instances.
  */
 export const watcherStoppedSignal = defineSignal<[string]>('spotWatcherStopped');
+
+/**
+ * From a spot pool's reconfigure operation to its watcher: roll the pool's nodes to
+ * `instanceType`, reporting to `replyTo` (spotRollProgressSignal); or, with `stop`, stop the
+ * roll of `operationId` (cancelled): the nodes already replaced stay, later launches go back
+ * to the type the roll started from.
+ */
+export const rollSpotPoolSignal = defineSignal<[{ operationId: string; instanceType?: string; replyTo?: string; stop?: boolean }]>('rollSpotPool');
+/** From a spot pool's watcher to the reconfigure operation it rolls for: the roll's progress, and its nodes once done. */
+export const spotRollProgressSignal = defineSignal<[SpotRoll & { nodes: NodeStatus[] }]>('spotRollProgress');

@@ -24,4 +24,6 @@ export const PATCHES = {
   liveSettingsEachRun: 'live-settings-each-run',
   /** Reconfigure replaces the nodes whose launch settings differ (instance type, labels, taints, root volume), each recording what it launched with. */
   reconfigureByLaunchSettings: 'reconfigure-by-launch-settings',
+  /** The spot watcher takes roll requests (a spot pool's rolling reconfigure). */
+  spotWatcherRolls: 'spot-watcher-rolls',
 } as const;

@@ -2,6 +2,7 @@ import {
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
+  CancelledFailure,
   condition,
   continueAsNew,
   getExternalWorkflowHandle,
@@ -12,7 +13,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { InstanceInfo } from '../activities/types';
-import type { NetworkStatus, NodeStatus, SpotPoolStatus } from '../common/cluster-status';
+import type { NetworkStatus, NodeStatus, SpotPoolStatus, SpotRoll, TaskState } from '../common/cluster-status';
 import { capacityOf, type ClusterSpec, type PoolSpec } from '../common/cluster-spec';
 import type { ResolvedProfile } from '../common/profile';
 import { activitiesSettled, awsLocal, awsOnce, awsWait, liveSettings } from './activities';
@@ -20,8 +21,9 @@ import { imageOf, indexOf, joiningContext, nodeStatus, poolKeyPrefix, startNode,
 import { scopeOf } from './operation';
 import { nodeKey, planFor } from './plan';
 import { readableError } from '../common/readable-error';
+import { bidOf, rollWaitingReason, usd } from '../common/spot-bid';
 import { PATCHES } from './patches';
-import { clusterChangedSignal, resizeSignal, spotStatusQuery, watcherStoppedSignal } from './messages';
+import { clusterChangedSignal, resizeSignal, rollSpotPoolSignal, spotRollProgressSignal, spotStatusQuery, watcherStoppedSignal } from './messages';
 import { clusterWorkflowId } from '../common/workflow-ids';
 
 
@@ -57,7 +59,26 @@ export interface SpotWatcherState {
    * until the instance is listed or EC2 says it is gone.
    */
   unconfirmed?: Record<string, { generation: number; az: string; maxPrice: string; instanceId?: string }>;
+  /** The instance type launches use when it is not the pool's: a reconfigure rolled (or rolls) the pool to it. */
+  instanceType?: string;
+  /** A rolling reconfigure under way (docs/architecture.md#spot-reconfigure). */
+  roll?: RollState;
+  /** A roll's replacement left unfinished when its roll stopped: terminated at the next check. */
+  rollUndo?: { key: string; generation: number };
 }
+
+/** One node being replaced: its replacement's launch (same key and AZ, a new generation, the bid of its start). */
+interface RollStep {
+  key: string;
+  index: number;
+  az: string;
+  generation: number;
+  maxPrice: string;
+  previous: { instanceId: string; generation: number };
+  attempts: number;
+}
+
+type RollState = SpotRoll & { replyTo: string; step?: RollStep };
 
 export interface SpotWatcherInput {
   project: string;
@@ -71,12 +92,7 @@ export interface SpotWatcherInput {
   carried?: SpotWatcherState;
 }
 
-/** maxPricePercent × on-demand, rounded to 4 decimals, as MaxPrice wants it. */
-export function bidOf(onDemand: number, percent: number): string {
-  return (Math.round(((onDemand * percent) / 100) * 10000) / 10000).toFixed(4);
-}
-
-const usd = (price: number) => `$${Number(price.toFixed(6))}`;
+export { bidOf };
 
 /**
  * One per spot pool, for the pool's life (docs/architecture.md#spot-watcher): every interval it reads the on-demand
@@ -95,6 +111,9 @@ export async function spotWatcher(input: SpotWatcherInput): Promise<void> {
   const state: SpotWatcherState = input.carried ?? { desired: pool.size, rounds: 0, ticks: 0, spotPrices: {}, interruptions: 0, nodes: [] };
   let wake = false;
 
+  /** The instance type launches use now: the pool's, or the one a reconfigure rolls it to. */
+  const typeNow = () => state.instanceType ?? pool.instanceType;
+  const poolNow = (): PoolSpec => ({ ...pool, instanceType: typeNow() });
   const bid = () => (state.onDemandPrice === undefined ? undefined : bidOf(state.onDemandPrice, percent));
   const view = (): SpotPoolStatus => {
     const running = state.nodes.length;
@@ -112,6 +131,8 @@ export async function spotWatcher(input: SpotWatcherInput): Promise<void> {
       lastInterruption: state.lastInterruption,
       nodes: state.nodes,
       checkedAt: state.checkedAt,
+      instanceType: typeNow(),
+      roll: state.roll && publicRoll(state.roll),
     };
   };
   setHandler(spotStatusQuery, view);
@@ -137,19 +158,53 @@ export async function spotWatcher(input: SpotWatcherInput): Promise<void> {
     state.desired = size;
     wake = true;
   });
+  /** Roll requests, taken in between ticks like cluster changes (replay hands a signal over only there). */
+  const rollAsked: Array<{ operationId: string; instanceType?: string; replyTo?: string; stop?: boolean }> = [];
+  setHandler(rollSpotPoolSignal, (asked) => {
+    rollAsked.push(asked);
+    wake = true;
+  });
+  /** Another instance type: its prices, not the old one's, make the bid and the ranges. */
+  const retarget = (instanceType: string) => {
+    state.instanceType = instanceType === pool.instanceType ? undefined : instanceType;
+    state.onDemandPrice = undefined;
+    state.spotPrices = {};
+  };
+  /** A roll stopped (cancelled, or its operation gone): replaced nodes stay; launches go back to the old type. */
+  const stopRoll = () => {
+    const roll = state.roll;
+    if (!roll) return;
+    if (roll.step) state.rollUndo = { key: roll.step.key, generation: roll.step.generation };
+    state.roll = undefined;
+    retarget(roll.from);
+  };
+  const takeRolls = () => {
+    // Only runs that reach a roll request after this change know of rolls.
+    if (rollAsked.length === 0 || !patched(PATCHES.spotWatcherRolls)) return;
+    for (const asked of rollAsked.splice(0)) {
+      if (asked.stop) {
+        if (state.roll?.operationId === asked.operationId) stopRoll();
+        continue;
+      }
+      if (!asked.instanceType || !asked.replyTo) continue;
+      if (state.roll) stopRoll();
+      state.roll = { operationId: asked.operationId, from: typeNow(), to: asked.instanceType, replyTo: asked.replyTo, tasks: [] };
+      retarget(asked.instanceType);
+    }
+  };
 
   async function readPrices(): Promise<void> {
     const errors: string[] = [];
     if (state.onDemandPrice === undefined || state.ticks % ON_DEMAND_REFRESH_TICKS === 0) {
       try {
-        state.onDemandPrice = await awsLocal.onDemandPrice({ scope, instanceType: pool.instanceType });
+        state.onDemandPrice = await awsLocal.onDemandPrice({ scope, instanceType: typeNow() });
       } catch (error) {
         if (isCancellation(error)) throw error;
         errors.push(`on-demand price: ${readableError(error)}`);
       }
     }
     try {
-      const prices = await awsLocal.spotPrices({ scope, instanceType: pool.instanceType, azs: pool.azs });
+      const prices = await awsLocal.spotPrices({ scope, instanceType: typeNow(), azs: pool.azs });
       for (const p of prices) state.spotPrices[p.az] = p.price;
     } catch (error) {
       if (isCancellation(error)) throw error;
@@ -198,7 +253,7 @@ export async function spotWatcher(input: SpotWatcherInput): Promise<void> {
     const imageId = state.imageId;
     const unconfirmed = (state.unconfirmed ??= {});
     const plans = launches.map((l) => {
-      const plan = planFor(pool, l.index, l.az);
+      const plan = planFor(poolNow(), l.index, l.az);
       if (confirming) unconfirmed[plan.key] = { generation: l.generation, az: l.az, maxPrice: l.maxPrice, instanceId: l.instanceId };
       return plan;
     });
@@ -209,7 +264,7 @@ export async function spotWatcher(input: SpotWatcherInput): Promise<void> {
           cluster,
           scope,
           plan,
-          pool,
+          poolNow(),
           joiningContext(cluster.network, imageId, launches[i].generation, plan.az),
           launches[i].maxPrice,
           launches[i].again,
@@ -239,7 +294,11 @@ export async function spotWatcher(input: SpotWatcherInput): Promise<void> {
     if (failures.length > 0) state.lastError = `launch failed: ${failures.join('; ')}`;
   }
 
+  /** Whether the last tick listed the pool's nodes (a roll steps only on a fresh listing). */
+  let looked = false;
+
   async function tick(): Promise<void> {
+    looked = false;
     state.ticks++;
     // Prices and the listing at once: one workflow task per tick.
     const [, listed] = await Promise.all([
@@ -256,6 +315,7 @@ export async function spotWatcher(input: SpotWatcherInput): Promise<void> {
     }
     const confirming = Object.keys(state.unconfirmed ?? {}).length > 0 ? patched(PATCHES.spotWatcherConfirmsLaunches) : true;
     const live = look(listed.all, confirming);
+    looked = true;
     state.checkedAt = new Date().toISOString();
 
     // Scaled down: the highest indices go.
@@ -301,7 +361,7 @@ export async function spotWatcher(input: SpotWatcherInput): Promise<void> {
     }
     const maxPrice = bid();
     if (maxPrice === undefined) {
-      state.reason = `waiting for the on-demand price of ${pool.instanceType}${state.lastError ? `: ${state.lastError}` : ''}`;
+      state.reason = `waiting for the on-demand price of ${typeNow()}${state.lastError ? `: ${state.lastError}` : ''}`;
       return;
     }
     const bidUsd = Number(maxPrice);
@@ -322,6 +382,165 @@ export async function spotWatcher(input: SpotWatcherInput): Promise<void> {
     }
   }
 
+  /** The task of the roll that replaces `key`, added when first seen. */
+  function rollTask(roll: RollState, key: string, state_: TaskState, message?: string): void {
+    const name = `replace ${key}`;
+    let task = roll.tasks.find((t) => t.name === name);
+    if (!task) roll.tasks.push((task = { name, state: 'Pending' }));
+    const now = new Date().toISOString();
+    if (state_ === 'Running' && task.state !== 'Running') task.startedAt = now;
+    if ((state_ === 'Succeeded' || state_ === 'Failed') && task.state !== state_) task.finishedAt = now;
+    task.state = state_;
+    task.message = message;
+  }
+
+  /**
+   * One step of a rolling reconfigure (docs/architecture.md#spot-reconfigure), after a tick
+   * that listed the nodes: the lowest-indexed node of the old type in an AZ where the new
+   * type's spot price is within the bid is replaced under its key and AZ by one of the new
+   * type at the bid, ready before the old one goes; only while at most `desired` nodes are
+   * alive, so never more than desired + 1 are and never fewer run than before the step.
+   */
+  async function rollStep(roll: RollState): Promise<void> {
+    const old = state.nodes.filter((n) => n.instanceType !== roll.to).sort((a, b) => indexOf(a.key) - indexOf(b.key));
+    for (const n of old) if (!roll.tasks.some((t) => t.name === `replace ${n.key}`)) rollTask(roll, n.key, 'Pending');
+    // Nodes of the old type gone otherwise (interrupted, scaled down): their keys are relaunched on the new type.
+    for (const t of roll.tasks) {
+      const key = t.name.slice('replace '.length);
+      if ((t.state === 'Pending' || t.state === 'Running') && roll.step?.key !== key && !old.some((n) => n.key === key)) {
+        rollTask(roll, key, 'Succeeded', `no ${roll.from} node left under ${key}: it was interrupted or scaled down; the watcher launches ${roll.to} in its place`);
+      }
+    }
+    if (!roll.step) {
+      if (old.length === 0) {
+        roll.done = true;
+        roll.waiting = undefined;
+        return;
+      }
+      const unconfirmed = Object.keys(state.unconfirmed ?? {}).length;
+      if (state.nodes.length + unconfirmed > state.desired) {
+        roll.waiting = `waiting: ${state.nodes.length + unconfirmed} nodes alive or launching for a size of ${state.desired}; a node is replaced only while at most size + 1 are alive`;
+        rollTask(roll, old[0].key, 'Pending', roll.waiting);
+        return;
+      }
+      const maxPrice = bid();
+      if (maxPrice === undefined) {
+        roll.waiting = `waiting: no on-demand price of ${roll.to} yet${state.lastError ? ` (${state.lastError})` : ''}`;
+        rollTask(roll, old[0].key, 'Pending', roll.waiting);
+        return;
+      }
+      // The lowest-indexed node whose AZ the new type's price allows; the others wait, saying why.
+      const reasons = old.map((n) => rollWaitingReason(roll.to, n.az, state.spotPrices[n.az], maxPrice));
+      old.forEach((n, i) => {
+        if (reasons[i] !== undefined) rollTask(roll, n.key, 'Pending', reasons[i]);
+      });
+      const at = reasons.findIndex((r) => r === undefined);
+      if (at < 0) {
+        roll.waiting = [...new Set(reasons)].join('; ');
+        return;
+      }
+      const previous = old[at];
+      roll.step = {
+        key: previous.key,
+        index: indexOf(previous.key),
+        az: previous.az,
+        generation: SPOT_GENERATION_BASE + ++state.rounds,
+        maxPrice,
+        previous: { instanceId: previous.instanceId, generation: previous.generation ?? 0 },
+        attempts: 0,
+      };
+    }
+    roll.waiting = undefined;
+    const step = roll.step;
+    rollTask(roll, step.key, 'Running', `launching ${roll.to} in ${step.az} at bid ${usd(Number(step.maxPrice))}`);
+    await report(roll);
+    const kubernetesVersion = cluster.profile.kubernetesVersion;
+    // A stop asked while the replacement launches or boots ends the step there: the launch
+    // settles, and the stop (taken after this tick) terminates it; the old node stays.
+    const stopAsked = () => rollAsked.some((a) => a.stop && a.operationId === roll.operationId);
+    const stepScope = new CancellationScope();
+    const watching = new CancellationScope();
+    const stopped = watching.run(() => condition(stopAsked)).then(
+      () => stepScope.cancel(),
+      () => undefined,
+    );
+    try {
+      const ready = await stepScope.run(async () => {
+        if (!state.imageId) state.imageId = await imageOf(awsOnce, cluster);
+        const target = poolNow();
+        // Asked again under the same generation (a lost answer, a failed wait): the same ClientToken, the same instance.
+        const fresh = await startNode(
+          awsOnce,
+          cluster,
+          scope,
+          planFor(target, step.index, step.az),
+          target,
+          joiningContext(cluster.network, state.imageId, step.generation, step.az),
+          step.maxPrice,
+          step.attempts++ > 0,
+        );
+        if (!state.nodes.some((n) => n.instanceId === fresh.instanceId)) state.nodes.push(nodeStatus(fresh, kubernetesVersion));
+        return awsWait.waitInstanceReady({ scope, instanceId: fresh.instanceId });
+      });
+      // Ready just as the stop came (a call cannot always be cancelled): stopped all the same.
+      if (stopAsked()) throw new CancelledFailure('the roll was stopped');
+      await awsWait.terminateInstance({ scope, key: step.key, generation: step.previous.generation });
+      state.nodes = state.nodes.filter((n) => n.instanceId !== step.previous.instanceId).map((n) => (n.instanceId === ready.instanceId ? nodeStatus(ready, kubernetesVersion) : n));
+      rollTask(roll, step.key, 'Succeeded', `${step.previous.instanceId} → ${ready.instanceId} (${roll.to} in ${step.az})`);
+      roll.step = undefined;
+      // The next node at once, not at the next interval.
+      wake = true;
+    } catch (error) {
+      if (isCancellation(error) && stopAsked()) {
+        rollTask(roll, step.key, 'Pending', 'stopped: the operation was cancelled');
+        return;
+      }
+      if (isCancellation(error)) throw error;
+      // Refused, or the replacement died before it was ready (interrupted): whatever of it is
+      // left goes, and the next step launches afresh under a new generation at the price then.
+      if (refused(error)) {
+        await awsWait.terminateInstance({ scope, key: step.key, generation: step.generation });
+        state.nodes = state.nodes.filter((n) => !(n.key === step.key && n.generation === step.generation));
+        roll.step = undefined;
+      }
+      rollTask(roll, step.key, 'Running', `attempt failed: ${readableError(error)}; trying again at the next check`);
+    } finally {
+      watching.cancel();
+      await stopped;
+    }
+  }
+
+  /** The last report the roll's operation heard, so an unchanged roll is not sent again. */
+  let reported: string | undefined;
+
+  /** Tells the roll's operation where it stands; an operation gone (closed) stops the roll. */
+  async function report(roll: RollState): Promise<void> {
+    const progress = { ...publicRoll(roll), nodes: state.nodes };
+    const text = JSON.stringify(progress);
+    if (text === reported) return;
+    const heard = await getExternalWorkflowHandle(roll.replyTo)
+      .signal(spotRollProgressSignal, progress)
+      .then(
+        () => true,
+        () => false,
+      );
+    if (heard) reported = text;
+    else if (state.roll === roll) stopRoll();
+  }
+
+  /** After each tick: a stopped roll's replacement undone, the roll's next step, its progress told. */
+  async function rollPhase(): Promise<void> {
+    if (state.rollUndo) {
+      await awsWait.terminateInstance({ scope, ...state.rollUndo });
+      state.rollUndo = undefined;
+    }
+    const roll = state.roll;
+    if (!roll) return;
+    if (looked) await rollStep(roll);
+    await report(roll);
+    if (roll.done && state.roll === roll) state.roll = undefined;
+  }
+
   /** Pool removed or cluster deleted: every node of the pool goes, whatever its generation. */
   const terminateAll = () => terminatePoolNodes(awsOnce, scope, pool.name);
 
@@ -336,15 +555,23 @@ export async function spotWatcher(input: SpotWatcherInput): Promise<void> {
       }
       wake = false;
       takeChange();
+      takeRolls();
       // Whatever fails in a tick (a terminate that kept failing) is reported; the loop goes on.
       await tick().catch((error: unknown) => {
         if (isCancellation(error)) throw error;
         state.lastError = readableError(error);
       });
+      if (state.roll || state.rollUndo) {
+        await rollPhase().catch((error: unknown) => {
+          if (isCancellation(error)) throw error;
+          state.lastError = `rolling to another instance type: ${readableError(error)}`;
+        });
+      }
       const v = view();
       setCurrentDetails(
         `**${pool.name}**: ${v.running}/${v.desired} spot nodes, bid ${v.bid ? `$${v.bid}` : 'unknown'}` +
-          `${v.reason ? `\n\n${v.reason}` : ''}${v.degraded ? `\n\ndegraded: ${v.lastError}` : ''}`,
+          `${v.reason ? `\n\n${v.reason}` : ''}${v.degraded ? `\n\ndegraded: ${v.lastError}` : ''}` +
+          `${v.roll ? `\n\nrolling ${v.roll.from} → ${v.roll.to} for ${v.roll.operationId}: ${v.roll.tasks.filter((t) => t.state === 'Succeeded').length}/${v.roll.tasks.length} replaced${v.roll.waiting ? `; ${v.roll.waiting}` : ''}` : ''}`,
       );
       await condition(() => wake, intervalS * 1000);
     }
@@ -370,6 +597,11 @@ export async function spotWatcher(input: SpotWatcherInput): Promise<void> {
       }
     }
   }
+}
+
+/** The roll as its operation and the API see it (without the watcher's bookkeeping). */
+function publicRoll({ operationId, from, to, tasks, waiting, done }: RollState): SpotRoll {
+  return { operationId, from, to, tasks: tasks.map((t) => ({ ...t })), waiting, done };
 }
 
 /** An activity failure EC2 answered with a refusal that retrying cannot change. */

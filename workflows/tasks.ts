@@ -46,6 +46,12 @@ export class TaskList {
     return taskActivityId(name, ++this.calls);
   }
 
+  /** Tasks as another workflow carries them out and reports them (a spot pool's watcher rolling its nodes). */
+  follow(reported: Task[]): void {
+    for (const r of reported) Object.assign(this.find(r.name) ?? this.add(r.name), r);
+    this.publish();
+  }
+
   skip(name: string, why: string): void {
     const task = this.find(name) ?? this.add(name);
     task.state = 'Skipped';

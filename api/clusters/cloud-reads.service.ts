@@ -4,6 +4,7 @@ import { guard } from '../../cloud/aws-errors';
 import { AwsDeps, ec2Client } from '../../cloud/aws-session';
 import { runPreflight, PreflightInput, PreflightResult } from '../../cloud/preflight';
 import { CostEstimate, CostInput, estimateCost } from '../../cloud/pricing';
+import { spotQuote, type SpotPrice } from '../../cloud/spot-prices';
 import type { ClusterSpec } from '../../common/cluster-spec';
 import type { RuleProblem } from '../../common/spec-rules';
 import { AWS_DEPS } from '../common/tokens';
@@ -21,6 +22,7 @@ type Within<T extends { scope: unknown }> = Omit<T, 'scope'> & { scope: { accoun
 export class CloudReadsService {
   private readonly preflightOf = guard(runPreflight);
   private readonly costOf = guard(estimateCost);
+  private readonly quoteOf = guard(spotQuote);
 
   constructor(@Inject(AWS_DEPS) private readonly aws: AwsDeps) {}
 
@@ -31,6 +33,11 @@ export class CloudReadsService {
 
   estimateCost(project: string, input: Within<CostInput>): Promise<CostEstimate> {
     return this.costOf(this.aws, { ...input, scope: { ...input.scope, project } });
+  }
+
+  /** What a spot bid on `instanceType` in `azs` would be made from now: its on-demand price and spot prices. */
+  spotQuote(project: string, scope: { accountId: string; region: string }, instanceType: string, azs: string[]): Promise<{ onDemandUsd: number; spotPrices: SpotPrice[] }> {
+    return this.quoteOf(this.aws, { ...scope, project }, instanceType, azs);
   }
 
   /** The rules that need AWS to answer: AZs that exist in the region, instance types offered in every AZ of their pool. */

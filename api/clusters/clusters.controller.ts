@@ -103,11 +103,25 @@ export class ClustersController {
   }
 
   @Patch(':name/pools/:pool')
-  @HttpCode(202)
-  @ApiAcceptedResponse({ description: '{operationId}: scale and/or rolling reconfigure' })
+  @ViewerMayDryRun()
+  @ApiQuery({ name: 'dryRun', required: false, type: Boolean, description: 'what the change would do, priced (a spot pool: the new type’s bid and spot prices, and whether the roll would wait); changes nothing' })
+  @ApiAcceptedResponse({ description: '{operationId}: scale and/or rolling reconfigure (spot pools too, through their watcher)' })
+  @ApiOkResponse({ description: 'dry run: {name, pool, dryRun, operation, capacity, from, to, currency, usdPerHour, missing, replacements?, surge?, spot?}' })
   @ApiConflictResponse({ description: 'an operation is running on the cluster' })
   @ApiUnprocessableEntityResponse({ description: 'control-plane scale-down or a step other than 1→3, 3→5; instance type not offered' })
-  updatePool(@Project() project: string, @Param('name') name: string, @Param('pool') pool: string, @Body() change: UpdatePoolDto) {
+  async updatePool(
+    @Project() project: string,
+    @Param('name') name: string,
+    @Param('pool') pool: string,
+    @Body() change: UpdatePoolDto,
+    @Query('dryRun', new ParseBoolPipe({ optional: true })) dryRun: boolean | undefined,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<unknown> {
+    if (dryRun) {
+      res.status(200);
+      return this.clusters.updatePoolDryRun(project, name, pool, change);
+    }
+    res.status(202);
     return this.clusters.updatePool(project, name, pool, change);
   }
 

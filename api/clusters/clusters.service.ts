@@ -3,11 +3,11 @@ import { Client, WorkflowHandle, WorkflowUpdateFailedError } from '@temporalio/c
 import { ApplicationFailure, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/common';
 import { DEFAULT_API_ENDPOINT_TYPE, endpointKindOf } from '../../common/api-endpoint';
 import { DEFAULT_ROOT_VOLUME, isSpotPool, type ClusterSpec, type PoolSpec } from '../../common/cluster-spec';
-import { statusCapacity, type ClusterStatus, type OperationRecord, type Progress } from '../../common/cluster-status';
+import { statusCapacity, type ClusterStatus, type NodeStatus, type OperationRecord, type Progress } from '../../common/cluster-status';
 import { ProfileError, resolveProfile, ResolvedProfile } from '../../common/profile';
 import { clusterListQuery, SEARCH_ATTRIBUTE_KEYS } from '../../common/search-attributes';
 import { specRuleProblems, tagProblems } from '../../common/spec-rules';
-import { checkProfileChange, checkUpgrade, poolWith, RuleViolation, type PoolLaunchChange, type ProfileChange } from '../../common/day2-rules';
+import { checkPoolChange, checkProfileChange, checkScale, checkUpgrade, poolWith, RuleViolation, type PoolLaunchChange, type ProfileChange } from '../../common/day2-rules';
 import { clusterEntity, type ClusterEntityInput } from '../../workflows/cluster-entity';
 import { type Accepted, cancelOperationUpdate, operationsQuery, profileQuery, progressQuery, retryOperationUpdate, specQuery, spotStatusQuery, statusQuery } from '../../workflows/messages';
 import { addPoolUpdate, changeProfileUpdate, deleteClusterUpdate, reconfigurePoolUpdate, removePoolUpdate, scalePoolUpdate, upgradeClusterUpdate } from '../../workflows/operations';
@@ -26,6 +26,7 @@ import { olderOperations } from './operation-history';
 import { RetryingActivity, retryingActivities, retryingForRunningTasks } from './retrying-activities';
 import { UpdatePoolDto } from './pool.dto';
 import { assertPoolSettings } from './pool-settings.dto';
+import { poolChangeDryRun } from './pool-dry-run';
 
 export interface OperationView {
   id: string;
@@ -243,6 +244,19 @@ export class ClustersService {
   }
 
   async updatePool(project: string, name: string, poolName: string, dto: UpdatePoolDto): Promise<{ operationId: string }> {
+    const { spec, pool, change, rolls } = await this.poolChange(project, name, poolName, dto);
+    const { instanceType, size } = change;
+    if (!rolls) return this.update(project, name, (h) => h.executeUpdate(scalePoolUpdate, { args: [{ pool: poolName, size: size as number }] }));
+    if (instanceType !== undefined) await this.offered(project, { ...spec, pools: [{ ...pool, instanceType }] }, () => 'instanceType');
+    return this.update(project, name, (h) => h.executeUpdate(reconfigurePoolUpdate, { args: [{ pool: poolName, ...change }] }));
+  }
+
+  /**
+   * The pool a change is about, and the change's shape checked (400, 404): malformed settings
+   * are refused before the cluster is asked anything, the control plane's own taint once its
+   * pool is known. `rolls`: the change gives a launch setting, so it is a reconfigure.
+   */
+  private async poolChange(project: string, name: string, poolName: string, dto: UpdatePoolDto): Promise<{ spec: ClusterSpec; pool: PoolSpec; change: PoolLaunchChange; rolls: boolean }> {
     const change = JSON.parse(JSON.stringify(dto)) as PoolLaunchChange;
     const { instanceType, size, labels, taints, rootVolume } = change;
     const rolls = instanceType !== undefined || labels !== undefined || taints !== undefined || rootVolume !== undefined;
@@ -250,15 +264,46 @@ export class ClustersService {
       const message = 'give size and/or what the nodes launch with: instanceType, labels, taints, rootVolume';
       throw new ApiError(400, `body: ${message}`, [{ field: 'body', rule: 'one-change', message }]);
     }
-    // Malformed settings are refused before the cluster is asked anything; the control plane's own taint once its pool is known.
     assertPoolSettings([{ pool: { role: 'worker', labels, taints, rootVolume }, field: '' }]);
     const spec = await this.spec(project, name);
     const pool = spec.pools.find((p) => p.name === poolName);
     if (!pool) throw new ApiError(404, `cluster ${name} has no pool ${poolName}`);
-    if (!rolls) return this.update(project, name, (h) => h.executeUpdate(scalePoolUpdate, { args: [{ pool: poolName, size: size as number }] }));
-    assertPoolSettings([{ pool: poolWith(pool, change), field: '' }]);
+    if (rolls) assertPoolSettings([{ pool: poolWith(pool, change), field: '' }]);
+    return { spec, pool, change, rolls };
+  }
+
+  /**
+   * What a pool change would do, priced, changing nothing: the same refusals as the change
+   * (the day-2 rules checked here, as the entity's validator would), then the prices asked of
+   * AWS with the account's keys (docs/api.md#pool-changes). An on-demand roll names why each
+   * node would be replaced (workflows/launch-config.ts), as the reconfigure decides.
+   */
+  async updatePoolDryRun(project: string, name: string, poolName: string, dto: UpdatePoolDto) {
+    const { spec, pool, change, rolls } = await this.poolChange(project, name, poolName, dto);
+    const { instanceType, size } = change;
+    const wanted = poolWith(pool, change);
+    try {
+      if (rolls) checkPoolChange(spec, poolName, wanted);
+      if (rolls && isSpotPool(pool) && (change.labels !== undefined || change.taints !== undefined || change.rootVolume !== undefined)) {
+        throw new RuleViolation('spot-pool-launch-settings', `pool ${poolName} is a spot pool: its labels, taints and root volume are set when it is added (its watcher rolls a new instance type only)`);
+      }
+      if (size !== undefined && (!rolls || size !== pool.size)) checkScale(spec, poolName, size);
+    } catch (error) {
+      if (error instanceof RuleViolation) throw unprocessable([{ field: 'body', rule: error.rule, message: error.message }]);
+      throw error;
+    }
     if (instanceType !== undefined) await this.offered(project, { ...spec, pools: [{ ...pool, instanceType }] }, () => 'instanceType');
-    return this.update(project, name, (h) => h.executeUpdate(reconfigurePoolUpdate, { args: [{ pool: poolName, ...change }] }));
+    const [status, profile] = await Promise.all([this.get(project, name), this.entity(project, name, (handle) => handle.query(profileQuery))]);
+    const nodes = status.pools.find((p) => p.name === poolName)?.nodes ?? [];
+    const scope = { accountId: spec.cloud.accountId, region: spec.cloud.region };
+    const capacity = pool.capacity?.type === 'spot' ? pool.capacity : undefined;
+    const types = [...new Set([pool.instanceType, instanceType ?? pool.instanceType])];
+    const [cost, quote] = await Promise.all([
+      this.cloud.estimateCost(project, { scope, nodes: types.map((t) => ({ instanceType: t, count: 1, spotMaxPricePercent: capacity?.maxPricePercent })), natGateways: 0, loadBalancers: 0 }),
+      capacity && instanceType !== undefined ? this.cloud.spotQuote(project, scope, instanceType, pool.azs) : undefined,
+    ]);
+    const whyReplace = isSpotPool(pool) ? undefined : (node: NodeStatus) => replacementReasons(node, { spec, pool, profile }, { spec, pool: wanted, profile });
+    return poolChangeDryRun({ cluster: name, pool, nodes, change: { size, instanceType, rolls }, cost, quote, whyReplace });
   }
 
   async removePool(project: string, name: string, poolName: string): Promise<{ operationId: string }> {

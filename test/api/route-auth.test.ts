@@ -304,7 +304,7 @@ describe('role × route matrix', () => {
   /** Only the admin token: projects and their tokens, and the codec (every project's payloads). */
   const ADMIN_ONLY = [/^\/v1\/projects(\/|$)/, /^\/codec\//];
   /** Changes whose `?dryRun=true` changes nothing, so a viewer may ask them. */
-  const DRY_RUNS = new Set(['POST /v1/clusters', 'POST /v1/clusters/:name/upgrade', 'PUT /v1/clusters/:name/profile']);
+  const DRY_RUNS = new Set(['POST /v1/clusters', 'PATCH /v1/clusters/:name/pools/:pool', 'POST /v1/clusters/:name/upgrade', 'PUT /v1/clusters/:name/profile']);
 
   let app: INestApplication;
   let port: number;

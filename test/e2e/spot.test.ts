@@ -3,7 +3,7 @@ import type { ClusterSpec } from '../../common/cluster-spec';
 import type { PoolStatus, SpotPoolStatus } from '../../common/cluster-status';
 import { waitPhase } from '../support/clusters';
 import { call } from '../support/http';
-import { counts, inventory, InventoryItem, putSimConfig, isLive } from '../support/sim-client';
+import { counts, extremes, inventory, InventoryItem, putSimConfig, isLive, simNow, transitions } from '../support/sim-client';
 import { useStack } from '../support/stack';
 
 jest.setTimeout(300000);
@@ -25,8 +25,8 @@ describe('spot pool (end to end)', () => {
   let token: string;
   let ec2: EC2Client;
 
-  async function setPrices(prices: Record<string, number>): Promise<string[]> {
-    const body = Object.entries(prices).map(([availabilityZone, price]) => ({ region: 'us-east-1', availabilityZone, instanceType: 'm5.large', price }));
+  async function setPrices(prices: Record<string, number>, instanceType = 'm5.large'): Promise<string[]> {
+    const body = Object.entries(prices).map(([availabilityZone, price]) => ({ region: 'us-east-1', availabilityZone, instanceType, price }));
     const r = await fetch(`${sim}/_sim/spot-prices`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     expect(r.ok).toBe(true);
     return ((await r.json()) as { interrupted: string[] }).interrupted;
@@ -150,14 +150,85 @@ describe('spot pool (end to end)', () => {
     await until('recovers', (p) => p.spot?.degraded !== true, 90000);
   });
 
-  it('scales through the watcher and refuses an in-place reconfigure', async () => {
+  it('scales through the watcher', async () => {
     const scaled = await call(api, 'PATCH', '/v1/clusters/spotty/pools/spot', { token, body: { size: 3 } });
     expect(scaled.status).toBe(202);
     await until('runs 3 nodes', (p) => p.spot?.running === 3 && p.desired === 3);
     expect(await spotNodes()).toHaveLength(3);
-    const refused = await call(api, 'PATCH', '/v1/clusters/spotty/pools/spot', { token, body: { instanceType: 'm5.xlarge' } });
-    expect(refused.status).toBe(422);
-    expect(refused.body.details.map((d: { rule: string }) => d.rule)).toContain('spot-pool-reconfigure-unsupported');
+  });
+
+  it('rolls to another instance type one node at a time at the new bid, waiting while its price is out of range (dry run first)', async () => {
+    const before = await spotNodes();
+    const inA = before.filter((n) => n.availabilityZone === AZ_A).map((n) => n.tags!['clusterflow.io/resource']);
+    expect(inA.length).toBeGreaterThan(0);
+    // m5.xlarge is $0.192 on demand: at 50 % the bid is $0.096. Out of range in AZ A for now.
+    await setPrices({ [AZ_A]: 0.15, [AZ_B]: 0.05 }, 'm5.xlarge');
+
+    const dry = await call(api, 'PATCH', '/v1/clusters/spotty/pools/spot?dryRun=true', { token, body: { instanceType: 'm5.xlarge' } });
+    expect(dry.status).toBe(200);
+    expect(dry.body).toMatchObject({
+      name: 'spotty',
+      pool: 'spot',
+      dryRun: true,
+      operation: 'reconfigure',
+      from: { instanceType: 'm5.large', size: 3 },
+      to: { instanceType: 'm5.xlarge', size: 3 },
+      usdPerHour: { from: 0.144, to: 0.288 },
+      spot: {
+        maxPricePercent: 50,
+        onDemandUsdPerHour: 0.192,
+        bid: '0.0960',
+        azs: [
+          { az: AZ_A, spotUsdPerHour: 0.15, inRange: false },
+          { az: AZ_B, spotUsdPerHour: 0.05, inRange: true },
+        ],
+        wouldWait: true,
+        waiting: [`waiting: spot price of m5.xlarge in ${AZ_A} is $0.15, above the bid $0.096`],
+      },
+    });
+    expect(dry.body.replacements.map((r: { key: string }) => r.key)).toEqual(['node/spot/0', 'node/spot/1', 'node/spot/2']);
+    // The dry run changed nothing.
+    expect((await spotNodes()).map((n) => n.id).sort()).toEqual(before.map((n) => n.id).sort());
+
+    const from = await simNow(sim);
+    const accepted = await call(api, 'PATCH', '/v1/clusters/spotty/pools/spot', { token, body: { instanceType: 'm5.xlarge' } });
+    expect(accepted.status).toBe(202);
+    const { operationId } = accepted.body;
+    expect(operationId).toMatch(/-reconfigure$/);
+    const operation = async () => (await call(api, 'GET', `/v1/clusters/spotty/operations/${operationId}`, { token })).body;
+
+    // The nodes in AZ B roll; the ones in AZ A wait, and the operation's task says why.
+    const deadline = Date.now() + 90000;
+    let op = await operation();
+    while (!op.tasks?.some((t: { message?: string }) => t.message?.startsWith('waiting: spot price')) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 300));
+      op = await operation();
+    }
+    const waiting = op.tasks.find((t: { message?: string }) => t.message?.startsWith('waiting: spot price'));
+    expect(waiting.message).toBe(`waiting: spot price of m5.xlarge in ${AZ_A} is $0.15, above the bid $0.096`);
+    expect(inA.map((k) => `replace ${k}`)).toContain(waiting.name);
+    expect(op.state).toBe('Running');
+
+    await setPrices({ [AZ_A]: 0.06 }, 'm5.xlarge');
+    while (op.state === 'Running' && Date.now() < deadline + 90000) {
+      await new Promise((r) => setTimeout(r, 300));
+      op = await operation();
+    }
+    expect(op.state).toBe('Succeeded');
+    expect(op.tasks.filter((t: { name: string }) => t.name.startsWith('replace ')).map((t: { state: string }) => t.state)).toEqual(['Succeeded', 'Succeeded', 'Succeeded']);
+    const to = await simNow(sim);
+
+    // The cloud's own state: three m5.xlarge spot nodes, each replacement launched before its old node went.
+    const after = await spotNodes();
+    expect(after.map((n) => n.instanceType)).toEqual(['m5.xlarge', 'm5.xlarge', 'm5.xlarge']);
+    expect(after.map((n) => n.lifecycle)).toEqual(['spot', 'spot', 'spot']);
+    const history = (await transitions(sim, 'clusterflow.io/cluster=default/spotty')).instances.filter((i) => i.tags?.['clusterflow.io/resource']?.startsWith('node/spot/'));
+    const { maxLive, minRunning } = extremes(history, from, to);
+    expect(maxLive).toBe(4);
+    expect(minRunning).toBe(3);
+    const pool = await spotPool();
+    expect(pool).toMatchObject({ instanceType: 'm5.xlarge', spot: { instanceType: 'm5.xlarge', bid: '0.0960' } });
+    expect(pool.spot?.roll).toBeUndefined();
   });
 
   it('adds a spot pool (its watcher fills it) and removes it (its nodes go)', async () => {

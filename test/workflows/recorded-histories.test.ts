@@ -35,3 +35,25 @@ describe('histories recorded before the operations table', () => {
     expect(histories.length).toBeGreaterThan(20);
   });
 });
+
+/**
+ * Spot pools' rolling reconfigure, as its first code ran it (test/workflows/spot-reconfigure.test.ts,
+ * recorded with RECORD_HISTORIES): a whole roll, a roll that waited on the price, a cancelled
+ * one (a step stopped in flight), one with an interruption; the entity, the operation and the
+ * watcher of each. Later changes to the roll must keep these replaying (or go behind a patch).
+ */
+describe('histories of spot pools rolling to another instance type', () => {
+  const dir = path.join(__dirname, 'histories', 'spot-reconfigure');
+  const files = fs.readdirSync(dir).filter((f) => f.endsWith('.binpb'));
+
+  it('replay on today’s code, every one of them', async () => {
+    expect([...new Set(files.map((f) => f.split('-')[0]))].sort()).toEqual(['clusterEntity', 'reconfigurePool', 'spotWatcher']);
+    const histories = files.map((file) => ({ workflowId: file.replace(/\.binpb$/, ''), history: temporal.api.history.v1.History.decode(fs.readFileSync(path.join(dir, file))) }));
+    const failures: string[] = [];
+    for await (const result of Worker.runReplayHistories({ workflowsPath: require.resolve('../../workflows') }, histories)) {
+      if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
+    }
+    expect(failures).toEqual([]);
+    expect(histories).toHaveLength(12);
+  });
+});

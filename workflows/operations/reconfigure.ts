@@ -1,9 +1,11 @@
-import { ApplicationFailure, defineUpdate, patched } from '@temporalio/workflow';
-import type { NodeStatus } from '../../common/cluster-status';
+import { ApplicationFailure, CancellationScope, condition, defineUpdate, getExternalWorkflowHandle, isCancellation, patched, setHandler, workflowInfo } from '@temporalio/workflow';
+import type { NodeStatus, SpotRoll } from '../../common/cluster-status';
 import { isSpotPool, type PoolSpec, type RootVolume, type Taint } from '../../common/cluster-spec';
 import { checkPoolChange, checkScale, poolWith } from '../../common/day2-rules';
+import { readableError } from '../../common/readable-error';
+import { spotWatcherId } from '../../common/workflow-ids';
 import { launchDigest, replacementReasons, withLaunchDigest, type LaunchSource } from '../launch-config';
-import type { Accepted } from '../messages';
+import { rollSpotPoolSignal, spotRollProgressSignal, type Accepted } from '../messages';
 import { indexOf, nodeStatus, replaceNode, resolveImage } from '../node-lifecycle';
 import { PATCHES } from '../patches';
 import { rule, recordedPool, type Entity, type OperationModule, type Run } from './operation-module';
@@ -37,6 +39,7 @@ function launchSources(input: PoolOperationInput): { desired: LaunchSource; curr
  */
 export async function reconfigurePool(input: PoolOperationInput): Promise<NodeStatus[]> {
   const { pool } = input;
+  if (isSpotPool(pool)) return rollSpotPool(input);
   const { desired, current } = launchSources(input);
   const tasks = operationTasks(`reconfigure pool ${pool.name}${current ? `: ${changeText(current.pool, pool)}` : ` to ${pool.instanceType}`}`);
   // Operations started before pools had launch settings replace the nodes of another instance type.
@@ -65,12 +68,53 @@ function changeText(was: PoolSpec, now: PoolSpec): string {
   return changes.join(', ') || 'relaunch nodes launched otherwise';
 }
 
+/**
+ * A spot pool's nodes are its watcher's (docs/architecture.md#spot-reconfigure): the watcher
+ * rolls them, one at a time at the pool's bid, and reports each step here, where the tasks
+ * follow it. Cancelled, the operation tells the watcher to stop: the nodes it has replaced
+ * stay, and its later launches go back to the pool's type.
+ */
+async function rollSpotPool(input: PoolOperationInput): Promise<NodeStatus[]> {
+  const { pool, operationId } = input;
+  const tasks = operationTasks(`reconfigure spot pool ${pool.name} to ${pool.instanceType}`);
+  let latest: (SpotRoll & { nodes: NodeStatus[] }) | undefined;
+  setHandler(spotRollProgressSignal, (progress) => {
+    if (progress.operationId === operationId) latest = progress;
+  });
+  const watcher = getExternalWorkflowHandle(spotWatcherId(input.project, input.spec.name, pool.name));
+  try {
+    await tasks.run(
+      `roll ${pool.name} through its watcher`,
+      () =>
+        watcher.signal(rollSpotPoolSignal, { operationId, instanceType: pool.instanceType, replyTo: workflowInfo().workflowId }).catch((error: unknown) => {
+          if (isCancellation(error)) throw error;
+          throw ApplicationFailure.nonRetryable(`the bidding watcher of spot pool ${pool.name} does not run (${readableError(error)}): nothing was replaced`, 'SpotWatcherGone');
+        }),
+      () => `the watcher replaces each ${pool.name} node at the pool's bid`,
+    );
+    let seen = latest;
+    for (;;) {
+      await condition(() => latest !== seen);
+      seen = latest as NonNullable<typeof latest>;
+      tasks.follow(seen.tasks);
+      if (seen.done) return seen.nodes;
+    }
+  } catch (error) {
+    if (isCancellation(error)) {
+      await CancellationScope.nonCancellable(() => watcher.signal(rollSpotPoolSignal, { operationId, stop: true }).catch(() => undefined));
+    }
+    throw error;
+  }
+}
+
 function check(entity: Entity, args: ReconfigureArgs): void {
   const { pool, size } = args;
-  rule(() => checkPoolChange(entity.spec, pool, poolWith(entity.poolNamed(pool), args)));
-  if (isSpotPool(entity.poolNamed(pool))) {
-    throw ApplicationFailure.nonRetryable(`pool ${pool} is a spot pool: its instance type cannot be changed in place (remove it and add a new one)`, 'RuleViolation', {
-      rule: 'spot-pool-reconfigure-unsupported',
+  const was = entity.poolNamed(pool);
+  rule(() => checkPoolChange(entity.spec, pool, poolWith(was, args)));
+  // A spot pool's watcher rolls a new instance type; what its nodes register with and boot from is set when the pool is added.
+  if (isSpotPool(was) && (args.labels !== undefined || args.taints !== undefined || args.rootVolume !== undefined)) {
+    throw ApplicationFailure.nonRetryable(`pool ${pool} is a spot pool: its labels, taints and root volume are set when it is added (its watcher rolls a new instance type only)`, 'RuleViolation', {
+      rule: 'spot-pool-launch-settings',
     });
   }
   if (size !== undefined && size !== entity.poolNamed(pool).size) rule(() => checkScale(entity.spec, pool, size));
@@ -84,7 +128,12 @@ function check(entity: Entity, args: ReconfigureArgs): void {
 function replacedSoFar(run: Run, pool: PoolSpec): string {
   const was = run.entity.poolNamed(pool.name);
   const nodes = run.entity.status.pools.find((p) => p.name === pool.name)?.nodes ?? [];
-  const replaced = nodes.filter((n) => n.generation === run.generation).map((n) => n.key);
+  // A spot roll's nodes are read from AWS beside their watcher's launches; a key whose
+  // replacement was still beside its old node when the roll stopped is not replaced. An
+  // on-demand roll's replacements are this run's generation.
+  const replaced = isSpotPool(pool)
+    ? [...new Set(nodes.filter((n) => n.instanceType === pool.instanceType).map((n) => n.key))].filter((key) => nodes.every((n) => n.key !== key || n.instanceType === pool.instanceType))
+    : nodes.filter((n) => n.generation === run.generation).map((n) => n.key);
   if (replaced.length === 0) return '';
   const typed = was.instanceType !== pool.instanceType;
   const what = typed ? pool.instanceType : 'the new launch settings';
@@ -113,11 +162,16 @@ export const reconfigure: OperationModule<ReconfigureArgs, PoolOperationInput, N
   workflow: reconfigurePool,
   input: poolInput,
   fold: foldPool,
+  // A spot pool rolls at its size: a new size asked with the type is its watcher's to reach.
+  async after({ entity, request }) {
+    if (request.pool && isSpotPool(request.pool)) await entity.watchers.resize(request.pool);
+  },
   async failed(run, failure) {
     const pool = run.request.pool as PoolSpec;
     // The nodes this run launched boot the request's settings, which the record does not have.
     const digest = launchDigest({ spec: run.entity.spec, pool, profile: run.entity.profile });
-    const message = await observeNodes(run, failure, undefined, { [pool.name]: digest });
-    return `${message}${replacedSoFar(run, run.request.pool as PoolSpec)}`;
+    const message = await observeNodes(run, failure, undefined, isSpotPool(pool) ? {} : { [pool.name]: digest });
+    const spot = isSpotPool(pool) ? `; the pool stays ${run.entity.poolNamed(pool.name).instanceType}: its watcher launches that type again` : '';
+    return `${message}${replacedSoFar(run, pool)}${spot}`;
   },
 };
