@@ -15,6 +15,7 @@
  * kill happens; the simulator's own coin flips and the machine's timing are not seeded, so a
  * seed replays the same campaign, not the same interleaving to the millisecond.
  */
+import { BUILT_IN_PROFILES } from '../store/built-in-profiles';
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -493,7 +494,7 @@ function poolKeys(pool: PoolModel, size = pool.size): string[] {
 // ---------------------------------------------------------------------------------------
 // The campaign.
 
-type OpType = 'create' | 'delete' | 'scale' | 'add-pool' | 'remove-pool' | 'reconfigure' | 'upgrade';
+type OpType = 'create' | 'delete' | 'scale' | 'add-pool' | 'remove-pool' | 'reconfigure' | 'upgrade' | 'change-profile';
 
 interface Request {
   type: OpType;
@@ -508,6 +509,8 @@ interface Request {
   from?: number;
   instanceType?: string;
   kubernetesVersion?: string;
+  /** A profile change: the profile made for it just before (aws-default's packs at this Kubernetes version, another add-on value). */
+  profile?: { name: string; kubernetesVersion: string; storageClass: string };
 }
 
 interface OpView {
@@ -888,7 +891,7 @@ class Campaign {
         break;
       case 'reconfigure':
         if (ok) {
-          pool!.instanceType = request.instanceType!;
+          pool!.instanceType = request.instanceType ?? pool!.instanceType;
           model.mixedTypes.delete(pool!.name);
           model.bounds.delete(pool!.name);
         } else {
@@ -896,6 +899,7 @@ class Campaign {
         }
         break;
       case 'upgrade':
+      case 'change-profile':
         if (ok) {
           model.kubernetesVersion = request.kubernetesVersion!;
           model.kubernetesVersions = new Set([request.kubernetesVersion!]);
@@ -917,7 +921,7 @@ class Campaign {
       const named = [...upgraded].filter((key) => !(view.error ?? '').includes(key));
       if (named.length > 0) this.violation('message', label, `${view.id} ${view.state} ("${view.error}") does not name the upgraded nodes it keeps: ${named.join(', ')}`);
     }
-    if (!ok && request.type === 'reconfigure') {
+    if (!ok && (request.type === 'reconfigure' || request.type === 'change-profile')) {
       const swapped = new Set((view.tasks ?? []).filter((t) => t.state === 'Succeeded' && t.name.startsWith('replace ')).map((t) => t.name.slice('replace '.length)));
       const unexplained = launchedLive.filter((i) => !swapped.has(i.tags?.['clusterflow.io/resource'] ?? ''));
       if (unexplained.length > 0) this.violation('message', label, `${view.id} ${view.state} but replacements of unfinished steps still run: ${unexplained.map((i) => describe('instances', i)).join('; ')}`);
@@ -1138,6 +1142,30 @@ class Campaign {
         1.5,
       ]);
     }
+    const onDemandWorkers = workers.filter((p) => !p.capacity);
+    if (onDemandWorkers.length > 0) {
+      choices.push([
+        () => {
+          // New labels and a taint: every node of the pool launches otherwise, so each is replaced.
+          const pool = rng.pick(onDemandWorkers);
+          const body = { labels: { 'chaos.clusterflow.io/step': `r${round}x${index}` }, taints: [{ key: 'chaos.clusterflow.io/step', value: `r${round}x${index}`, effect: 'PreferNoSchedule' }] };
+          return { type: 'reconfigure', label: `relabel ${pool.name} (r${round}x${index})`, method: 'PATCH', path: `${base}/pools/${pool.name}`, body, pool: pool.name };
+        },
+        1,
+      ]);
+    }
+    choices.push([
+      () => {
+        // A profile made for the change: the same packs at a patch release up (every on-demand node rolls), or at the same version with another add-on value (none does).
+        const [major, minor, patch] = model.kubernetesVersion.split('.').map(Number);
+        const kubernetesVersion = rng.chance(0.5) ? `${major}.${minor}.${patch + 1}` : model.kubernetesVersion;
+        const storageClass = rng.pick(['gp2', 'gp3']);
+        const name = `chaos-r${round}x${index}`;
+        const what = kubernetesVersion === model.kubernetesVersion ? `storage class ${storageClass}, nothing rolls` : `Kubernetes ${kubernetesVersion}`;
+        return { type: 'change-profile', label: `change profile to ${name} (${what})`, method: 'PUT', path: `${base}/profile`, profile: { name, kubernetesVersion, storageClass }, kubernetesVersion };
+      },
+      1,
+    ]);
     choices.push([
       () => {
         const pool = rng.chance(0.15) ? model.pools.find((p) => p.role === 'control-plane')! : rng.pick(workers);
@@ -1155,6 +1183,21 @@ class Campaign {
       1,
     ]);
     return rng.weighted(choices)();
+  }
+
+  /** The cluster profile a profile change moves to: aws-default's packs at `kubernetesVersion`, with another storage class. */
+  private async makeProfile(profile: NonNullable<Request['profile']>): Promise<string> {
+    const packs = BUILT_IN_PROFILES[0].packs.map((p) =>
+      p.layer === 'k8s' ? { ...p, version: profile.kubernetesVersion } : p.layer === 'csi' ? { ...p, values: { ...p.values, defaultStorageClass: profile.storageClass } } : p,
+    );
+    const answer = await fetch(`${this.api}/v1/cluster-profiles`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${this.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: profile.name, packs }),
+    });
+    const body = (await answer.json()) as { id?: string; message?: string };
+    if (answer.status !== 201 || !body.id) throw new Error(`the profile ${profile.name} was refused: ${answer.status} ${body.message}`);
+    return body.id;
   }
 
   /** Retries a failed or cancelled operation through the retry route; its request is the original's. */
@@ -1197,9 +1240,10 @@ class Campaign {
     const day2 = ops.int(2, 5);
     for (let i = 0; i < day2 && model.phase === 'Running' && model.resources === 'present' && !this.aborted; i++) {
       const request = this.drawDay2(ops, round, i);
-      const launches = request.type === 'scale' ? request.size! > request.from! : request.type === 'add-pool' || request.type === 'reconfigure' || request.type === 'upgrade';
+      const launches = request.type === 'scale' ? request.size! > request.from! : ['add-pool', 'reconfigure', 'upgrade', 'change-profile'].includes(request.type);
       const cancelAt = launches && ops.chance(0.25) ? Math.round(ops.float(300, 8000)) : undefined;
       if (cancelAt !== undefined) request.label += ` (cancel at ${(cancelAt / 1000).toFixed(1)} s)`;
+      if (request.profile) request.body = { id: await this.makeProfile(request.profile) };
       await this.operateAndRecover(request, chaos, { cancelAtMs: cancelAt });
     }
     if (this.aborted) return;

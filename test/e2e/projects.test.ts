@@ -36,7 +36,7 @@ describe('projects share an AWS account without touching each other (end to end)
   }
 
   /** Every resource's handle: its id, or its name or allocation id where it has no id (IAM, secrets, load balancers, Elastic IPs). */
-  const ids = (inv: Inventory): string[] => Object.entries(inv).filter(([kind]) => kind !== 'regions').flatMap(([, items]) => items).map((i) => String(i.id ?? i.name ?? i.allocationId)).sort();
+  const ids = (inv: Inventory): string[] => Object.entries(inv).filter(([kind]) => kind !== 'regions').flatMap(([, items]) => items).map((i) => String(i.id ?? i.name ?? i.allocationId ?? i.arn)).sort();
 
   /** AWS's own account-wide listings (the API endpoint of a new cluster is an NLB and its target group). */
   async function awsNames(): Promise<{ loadBalancers: string[]; targetGroups: string[]; roles: string[]; instanceProfiles: string[]; secrets: string[] }> {
@@ -151,6 +151,6 @@ describe('projects share an AWS account without touching each other (end to end)
     expect((await call(api, 'DELETE', '/v1/clusters/demo', { token: tokens.blue })).status).toBe(202);
     expect((await waitPhase(api, tokens.blue, 'demo', ['Deleted', 'Failed'])).phase).toBe('Deleted');
     expect(counts(await inventory(sim, 'clusterflow.io/cluster=blue/demo'))).toEqual(NOTHING);
-    expect(await awsNames()).toEqual({ loadBalancers: [], roles: [], instanceProfiles: [], secrets: [] });
+    expect(await awsNames()).toEqual({ loadBalancers: [], targetGroups: [], roles: [], instanceProfiles: [], secrets: [] });
   });
 });
