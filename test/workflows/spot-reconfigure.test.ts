@@ -1,3 +1,4 @@
+import { WorkflowNotFoundError } from '@temporalio/common';
 import { ApplicationFailure } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
@@ -139,7 +140,15 @@ describe('spot pool reconfigure', () => {
   }
 
   const watcherStatus = (name: string) => () => env.client.workflow.getHandle(spotWatcherId('default', name, 'spot')).query<SpotPoolStatus>('spotStatus');
-  const progressOf = (name: string, operationId: string) => () => env.client.workflow.getHandle(operationWorkflowId('default', name, operationId)).query<Progress>('progress');
+  /** The operation's tasks; none yet while the entity has accepted it but not started its child. */
+  const progressOf = (name: string, operationId: string) => () =>
+    env.client.workflow
+      .getHandle(operationWorkflowId('default', name, operationId))
+      .query<Progress>('progress')
+      .catch((error: unknown) => {
+        if (error instanceof WorkflowNotFoundError) return { completed: 0, total: 0, tasks: [] } satisfies Progress;
+        throw error;
+      });
   const reconfigure = (handle: { executeUpdate: <R, A extends unknown[]>(u: string, o: { args: A }) => Promise<R> }, instanceType: string) =>
     handle.executeUpdate<{ operationId: string }, [{ pool: string; instanceType: string }]>('reconfigurePool', { args: [{ pool: 'spot', instanceType }] });
   async function settled(handle: { query: <T>(q: string) => Promise<T> }, operationId: string): Promise<OperationRecord> {
