@@ -18,7 +18,7 @@ import {
   ValidateIf,
   ValidateNested,
 } from 'class-validator';
-import { RootVolumeDto, TaintDto } from './pool-settings.dto';
+import { PoolSettingsFields, RootVolumeDto, TaintDto } from './pool-settings.dto';
 import { API_ENDPOINT_TYPES, type ApiEndpointType, DEFAULT_API_ENDPOINT_TYPE } from '../../common/api-endpoint';
 import { API_SERVER_PORT } from '../../workflows/plan';
 import { AWS_TAGS_PER_RESOURCE, MAX_SPEC_TAGS, OWN_TAGS_PER_RESOURCE_MAX, TAG_KEY_MAX, TAG_VALUE_MAX } from '../../common/spec-rules';
@@ -94,22 +94,13 @@ export class PoolDto {
   @Max(64, { message: 'metadataHopLimit must be between 1 and 64' })
   metadataHopLimit?: number;
 
-  @ApiPropertyOptional({ example: { 'example.com/gpu': 'true' }, description: 'Kubernetes labels each node registers with; changing them rolls the pool' })
-  @IsOptional()
-  @IsObject({ message: 'labels must be an object of label keys to values' })
+  @PoolSettingsFields.labels()
   labels?: Record<string, string>;
 
-  @ApiPropertyOptional({ type: [TaintDto], description: 'Kubernetes taints each node registers with; changing them rolls the pool' })
-  @IsOptional()
-  @IsArray({ message: 'taints must be an array of {key, value?, effect}' })
-  @ValidateNested({ each: true })
-  @Type(() => TaintDto)
+  @PoolSettingsFields.taints()
   taints?: TaintDto[];
 
-  @ApiPropertyOptional({ type: RootVolumeDto, description: 'the nodes\' root volume, always encrypted; new pools get 80 GiB gp3; changing it rolls the pool' })
-  @IsOptional()
-  @ValidateNested()
-  @Type(() => RootVolumeDto)
+  @PoolSettingsFields.rootVolume('the nodes’ root volume, always encrypted; new pools get 80 GiB gp3; changing it rolls the pool')
   rootVolume?: RootVolumeDto;
 }
 

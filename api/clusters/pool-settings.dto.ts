@@ -2,8 +2,10 @@
  * The DTO side of a pool's labels, taints and root volume (common/pool-settings.ts has the
  * rules both the API and the entity check): shapes here, Kubernetes' and EC2's rules there.
  */
+import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
+import { Type } from 'class-transformer';
+import { IsArray, IsIn, IsInt, IsObject, IsOptional, IsString, Max, Min, ValidateNested } from 'class-validator';
 import { MAX_ROOT_VOLUME_GIB, MIN_ROOT_VOLUME_GIB, ROOT_VOLUME_TYPES, TAINT_EFFECTS, type RootVolumeType, type TaintEffect } from '../../common/cluster-spec';
 import { poolSettingsProblems } from '../../common/pool-settings';
 import type { PoolSpec } from '../../common/cluster-spec';
@@ -35,6 +37,26 @@ export class RootVolumeDto {
   @IsIn([...ROOT_VOLUME_TYPES], { message: `type must be one of ${ROOT_VOLUME_TYPES.join(', ')}` })
   type!: RootVolumeType;
 }
+
+/** The three settings' decorators, one place for the pool of a create or add-pool and the body of a PATCH. */
+export const PoolSettingsFields = {
+  labels: () =>
+    applyDecorators(
+      ApiPropertyOptional({ example: { 'example.com/gpu': 'true' }, description: 'Kubernetes labels each node registers with; changing them rolls the pool' }),
+      IsOptional(),
+      IsObject({ message: 'labels must be an object of label keys to values' }),
+    ),
+  taints: () =>
+    applyDecorators(
+      ApiPropertyOptional({ type: [TaintDto], description: 'Kubernetes taints each node registers with; changing them rolls the pool' }),
+      IsOptional(),
+      IsArray({ message: 'taints must be an array of {key, value?, effect}' }),
+      ValidateNested({ each: true }),
+      Type(() => TaintDto),
+    ),
+  rootVolume: (description: string) =>
+    applyDecorators(ApiPropertyOptional({ type: RootVolumeDto, description }), IsOptional(), ValidateNested(), Type(() => RootVolumeDto)),
+};
 
 /** Kubernetes' rules over labels and taints, as a 400 naming each field: the DTO checks shapes only. */
 export function assertPoolSettings(pools: Array<{ pool: Pick<PoolSpec, 'role' | 'allowWorkerCapability' | 'labels' | 'taints' | 'rootVolume'>; field: string }>): void {

@@ -1,7 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsArray, IsInt, IsObject, IsOptional, Matches, Max, Min, ValidateNested } from 'class-validator';
-import { RootVolumeDto, TaintDto } from './pool-settings.dto';
+import { IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
+import { PoolSettingsFields, RootVolumeDto, TaintDto } from './pool-settings.dto';
 
 /** PATCH /v1/clusters/:name/pools/:pool: a new size, and/or new launch settings (instance type, labels, taints, root volume: rolling). */
 export class UpdatePoolDto {
@@ -17,22 +16,13 @@ export class UpdatePoolDto {
   @Matches(/^[a-z][a-z0-9-]*\d[a-z0-9-]*\.[a-z0-9]+$/, { message: 'instanceType must look like an EC2 instance type, e.g. m5.large' })
   instanceType?: string;
 
-  @ApiPropertyOptional({ example: { 'example.com/gpu': 'true' }, description: 'Kubernetes labels each node registers with; changing them rolls the pool' })
-  @IsOptional()
-  @IsObject({ message: 'labels must be an object of label keys to values' })
+  @PoolSettingsFields.labels()
   labels?: Record<string, string>;
 
-  @ApiPropertyOptional({ type: [TaintDto], description: 'Kubernetes taints each node registers with; changing them rolls the pool' })
-  @IsOptional()
-  @IsArray({ message: 'taints must be an array of {key, value?, effect}' })
-  @ValidateNested({ each: true })
-  @Type(() => TaintDto)
+  @PoolSettingsFields.taints()
   taints?: TaintDto[];
 
-  @ApiPropertyOptional({ type: RootVolumeDto, description: 'the nodes\' root volume, always encrypted; changing it rolls the pool' })
-  @IsOptional()
-  @ValidateNested()
-  @Type(() => RootVolumeDto)
+  @PoolSettingsFields.rootVolume('the nodes’ root volume, always encrypted; changing it rolls the pool')
   rootVolume?: RootVolumeDto;
 }
 

@@ -1,19 +1,14 @@
-import { WorkflowUpdateFailedError } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
 import { Context } from '@temporalio/activity';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
 import type { ClusterSpec, PoolSpec } from '../../common/cluster-spec';
-import type { ClusterStatus, OperationRecord, Progress } from '../../common/cluster-status';
+import type { ClusterStatus, Progress } from '../../common/cluster-status';
 import type { ProfileChange } from '../../common/day2-rules';
 import { resolveProfile, withKubernetesVersion, type ResolvedProfile } from '../../common/profile';
-import { clusterWorkflowId, operationWorkflowId } from '../../common/workflow-ids';
+import { operationWorkflowId } from '../../common/workflow-ids';
 import { BUILT_IN_PROFILES } from '../../store/built-in-profiles';
-import type { ClusterEntityInput } from '../../workflows/cluster-entity';
 import type { ReconfigureArgs } from '../../workflows/operations/reconfigure';
 import { gate, Stub, stubActivities } from '../support/stub-activities';
-import { startTemporal } from '../support/temporal';
 import { until } from '../support/until';
+import { entityHarness } from '../support/entity-harness';
 import { exampleSpec } from '../unit/fixtures';
 
 type Launch = { key: string; generation?: number; userData?: string; rootVolume?: unknown; instanceType: string };
@@ -25,53 +20,8 @@ type Launch = { key: string; generation?: number; userData?: string; rootVolume?
  * its retry finishes the rest.
  */
 describe('rolling launch-setting and profile changes', () => {
-  let env: TestWorkflowEnvironment;
-  const profile = resolveProfile('aws-default', BUILT_IN_PROFILES[0].packs, {});
-  let taskQueueN = 0;
-  const gates: Array<ReturnType<typeof gate>> = [];
-
-  beforeAll(async () => {
-    env = await startTemporal();
-  });
-
-  afterAll(async () => {
-    await env?.teardown();
-  });
-
-  async function withWorker<T>(activities: Record<string, Stub>, body: (taskQueue: string) => Promise<T>): Promise<T> {
-    const taskQueue = `rolling-${++taskQueueN}`;
-    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowsPath: require.resolve('../../workflows'), activities });
-    return worker.runUntil(body(taskQueue).finally(() => gates.splice(0).forEach((g) => g.open())));
-  }
-
-  async function start(taskQueue: string, name: string, spec: Partial<ClusterSpec>) {
-    const input: ClusterEntityInput = { project: 'default', spec: exampleSpec({ name, ...spec }), profile, reconcileIntervalS: 3600 };
-    return env.client.workflow.start('clusterEntity', { taskQueue, workflowId: clusterWorkflowId('default', name), args: [input] });
-  }
+  const { env, gates, withWorker, start, settled, refusedRule, replay } = entityHarness('rolling');
   type Handle = Awaited<ReturnType<typeof start>>;
-
-  async function settled(handle: Handle, operationId: string): Promise<OperationRecord> {
-    const ops = await until(() => handle.query<OperationRecord[]>('operations'), (o) => ['Succeeded', 'Failed', 'Cancelled'].includes(o.find((r) => r.id === operationId)?.state ?? ''), `${operationId} settled`);
-    return ops.find((r) => r.id === operationId)!;
-  }
-
-  async function refusedRule(send: Promise<unknown>): Promise<string | undefined> {
-    const error = await send.then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    expect(error).toBeInstanceOf(WorkflowUpdateFailedError);
-    const cause = (error as WorkflowUpdateFailedError).cause as ApplicationFailure;
-    expect(cause.type).toBe('RuleViolation');
-    return (cause.details?.[0] as { rule?: string })?.rule;
-  }
-
-  async function replay(workflowIds: string[]): Promise<void> {
-    for (const workflowId of workflowIds) {
-      const history = await env.client.workflow.getHandle(workflowId).fetchHistory();
-      await Worker.runReplayHistory({ workflowsPath: require.resolve('../../workflows') }, history, workflowId);
-    }
-  }
 
   /** Every launch after the create (generation above 1). */
   function recordLaunches(activities: Record<string, Stub>): Launch[] {
@@ -87,7 +37,7 @@ describe('rolling launch-setting and profile changes', () => {
   const reconfigure = (handle: Handle, args: ReconfigureArgs) => handle.executeUpdate<{ operationId: string }, [ReconfigureArgs]>('reconfigurePool', { args: [args] });
   const changeProfile = (handle: Handle, change: ProfileChange) => handle.executeUpdate<{ operationId: string }, [ProfileChange]>('changeProfile', { args: [change] });
   const tasksOf = async (name: string, operationId: string) =>
-    (await env.client.workflow.getHandle(operationWorkflowId('default', name, operationId)).query<Progress>('progress')).tasks.map((t) => `${t.name} ${t.state}`);
+    (await env().client.workflow.getHandle(operationWorkflowId('default', name, operationId)).query<Progress>('progress')).tasks.map((t) => `${t.name} ${t.state}`);
 
   it('rolls only the pool whose labels, taints or root volume change, each new node booting them; a change to nothing is refused', async () => {
     const { activities } = stubActivities();

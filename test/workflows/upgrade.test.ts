@@ -1,17 +1,10 @@
-import { WorkflowUpdateFailedError } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
 import { Context } from '@temporalio/activity';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
-import type { ClusterSpec } from '../../common/cluster-spec';
 import type { ClusterStatus, OperationRecord, Progress } from '../../common/cluster-status';
-import { resolveProfile, type ResolvedProfile } from '../../common/profile';
-import { clusterWorkflowId, operationWorkflowId, spotWatcherId } from '../../common/workflow-ids';
-import { BUILT_IN_PROFILES } from '../../store/built-in-profiles';
-import type { ClusterEntityInput } from '../../workflows/cluster-entity';
-import { gate, Stub, stubActivities } from '../support/stub-activities';
-import { startTemporal } from '../support/temporal';
+import type { ResolvedProfile } from '../../common/profile';
+import { operationWorkflowId, spotWatcherId } from '../../common/workflow-ids';
+import { gate, stubActivities } from '../support/stub-activities';
 import { until } from '../support/until';
+import { entityHarness } from '../support/entity-harness';
 import { exampleSpec } from '../unit/fixtures';
 
 type Launch = { key: string; generation?: number; userData?: string };
@@ -22,52 +15,7 @@ type Launch = { key: string; generation?: number; userData?: string };
  * a cancel that keeps what was rolled, and a retry that finishes it.
  */
 describe('upgrade operation', () => {
-  let env: TestWorkflowEnvironment;
-  const profile = resolveProfile('aws-default', BUILT_IN_PROFILES[0].packs, {});
-  let taskQueueN = 0;
-  const gates: Array<ReturnType<typeof gate>> = [];
-
-  beforeAll(async () => {
-    env = await startTemporal();
-  });
-
-  afterAll(async () => {
-    await env?.teardown();
-  });
-
-  async function withWorker<T>(activities: Record<string, Stub>, body: (taskQueue: string) => Promise<T>): Promise<T> {
-    const taskQueue = `upgrade-${++taskQueueN}`;
-    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowsPath: require.resolve('../../workflows'), activities });
-    return worker.runUntil(body(taskQueue).finally(() => gates.splice(0).forEach((g) => g.open())));
-  }
-
-  async function start(taskQueue: string, name: string, spec: Partial<ClusterSpec>, options: Partial<ClusterEntityInput> = {}) {
-    const input: ClusterEntityInput = { project: 'default', spec: exampleSpec({ name, ...spec }), profile, reconcileIntervalS: 3600, ...options };
-    return env.client.workflow.start('clusterEntity', { taskQueue, workflowId: clusterWorkflowId('default', name), args: [input] });
-  }
-
-  async function settled(handle: { query: <T>(q: string) => Promise<T> }, operationId: string): Promise<OperationRecord> {
-    const ops = await until(() => handle.query<OperationRecord[]>('operations'), (o) => ['Succeeded', 'Failed', 'Cancelled'].includes(o.find((r) => r.id === operationId)?.state ?? ''), `${operationId} settled`);
-    return ops.find((r) => r.id === operationId)!;
-  }
-
-  async function refusedRule(send: Promise<unknown>): Promise<string | undefined> {
-    const error = await send.then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    expect(error).toBeInstanceOf(WorkflowUpdateFailedError);
-    const cause = (error as WorkflowUpdateFailedError).cause as ApplicationFailure;
-    expect(cause.type).toBe('RuleViolation');
-    return (cause.details?.[0] as { rule?: string })?.rule;
-  }
-
-  async function replay(workflowIds: string[]): Promise<void> {
-    for (const workflowId of workflowIds) {
-      const history = await env.client.workflow.getHandle(workflowId).fetchHistory();
-      await Worker.runReplayHistory({ workflowsPath: require.resolve('../../workflows') }, history, workflowId);
-    }
-  }
+  const { env, gates, withWorker, start, settled, refusedRule, replay } = entityHarness('upgrade');
 
   type Handle = Awaited<ReturnType<typeof start>>;
   const upgradeTo = (handle: Handle, kubernetesVersion: string) =>
@@ -138,11 +86,11 @@ describe('upgrade operation', () => {
       const onDemand = status.pools.filter((p) => p.name !== 'spot').flatMap((p) => p.nodes);
       expect(onDemand.map((n) => `${n.key} ${n.generation} ${n.kubernetesVersion}`).sort()).toEqual(order.map((key) => `${key} 2 1.32.2`));
 
-      const progress = await env.client.workflow.getHandle(operationWorkflowId('default', 'roll', operationId)).query<Progress>('progress');
+      const progress = await env().client.workflow.getHandle(operationWorkflowId('default', 'roll', operationId)).query<Progress>('progress');
       expect(progress.tasks.map((t) => `${t.name} ${t.state}`)).toEqual(['image Succeeded', ...order.map((key) => `upgrade ${key} Succeeded`)]);
 
       // The spot pool's watcher heard the cluster as it now is: its next launches boot 1.32.2.
-      const watcher = await env.client.workflow.getHandle(spotWatcherId('default', 'roll', 'spot')).fetchHistory();
+      const watcher = await env().client.workflow.getHandle(spotWatcherId('default', 'roll', 'spot')).fetchHistory();
       const signals = (watcher.events ?? []).filter((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'clusterChanged');
       expect(signals).toHaveLength(1);
 
@@ -214,7 +162,7 @@ describe('upgrade operation', () => {
       expect(finished).toMatchObject({ state: 'Succeeded', retryOf: operationId, kubernetesVersion: '1.32.2' });
       // The retry replaced only the node the first run had not.
       expect(launches.filter((l) => l.generation === 3).map((l) => l.key)).toEqual(['node/workers/1']);
-      const progress = await env.client.workflow.getHandle(operationWorkflowId('default', 'halt', retry.operationId)).query<Progress>('progress');
+      const progress = await env().client.workflow.getHandle(operationWorkflowId('default', 'halt', retry.operationId)).query<Progress>('progress');
       expect(progress.tasks.map((t) => `${t.name} ${t.state}`)).toEqual([
         'image Succeeded',
         'upgrade node/master/0 Skipped',
