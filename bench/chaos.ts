@@ -475,6 +475,8 @@ interface ClusterModel {
   /** The cluster's Kubernetes version, and the versions its nodes may run (two after an upgrade stopped midway). */
   kubernetesVersion: string;
   kubernetesVersions: Set<string>;
+  /** Every version the cluster has run: a spot node may still boot any of them. */
+  everVersions: Set<string>;
 }
 
 function expectedCounts(model: ClusterModel): Record<string, number> {
@@ -900,6 +902,7 @@ class Campaign {
         break;
       case 'upgrade':
       case 'change-profile':
+        model.everVersions.add(request.kubernetesVersion!);
         if (ok) {
           model.kubernetesVersion = request.kubernetesVersion!;
           model.kubernetesVersions = new Set([request.kubernetesVersion!]);
@@ -1068,10 +1071,13 @@ class Campaign {
           .sort()
           .join(',');
         if (reported !== actual) problems.push(`pool ${pool.name} reports nodes [${reported}], AWS runs [${actual}]`);
-        const versions = [...model.kubernetesVersions];
+        // A running spot node keeps the version it booted until its watcher replaces it (docs/api.md#upgrade): any the cluster has run.
+        const spot = model.pools.find((p) => p.name === pool.name)?.capacity?.type === 'spot';
+        const allowed = spot ? model.everVersions : model.kubernetesVersions;
+        const versions = [...allowed];
         for (const node of pool.nodes) {
           if (node.kubernetesVersion === undefined) this.notes.push(`round ${this.round} ${label}: ${node.key} (${node.instanceId}) reports no Kubernetes version`);
-          else if (!model.kubernetesVersions.has(node.kubernetesVersion)) problems.push(`${node.key} runs Kubernetes ${node.kubernetesVersion}, expected ${versions.join(' or ')}`);
+          else if (!allowed.has(node.kubernetesVersion)) problems.push(`${node.key} runs Kubernetes ${node.kubernetesVersion}, expected ${versions.join(' or ')}`);
         }
       }
     }
@@ -1100,7 +1106,7 @@ class Campaign {
     const kubernetesVersion = '1.31.4';
     return {
       body,
-      model: { name, azs, pools: [master, workers], resources: 'absent', phase: 'Running', bounds: new Map(), mixedTypes: new Set(), kubernetesVersion, kubernetesVersions: new Set([kubernetesVersion]) },
+      model: { name, azs, pools: [master, workers], resources: 'absent', phase: 'Running', bounds: new Map(), mixedTypes: new Set(), kubernetesVersion, kubernetesVersions: new Set([kubernetesVersion]), everVersions: new Set([kubernetesVersion]) },
     };
   }
 
