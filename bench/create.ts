@@ -1,8 +1,10 @@
 /**
  * Create benchmark: a 3-AZ cluster (control plane of 3, two worker pools) against the
- * simulator's default, AWS-proportioned delays. Prints the measured create time divided by
- * the critical-path lower bound of the plan's resource graph: the longest chain of delays
- * that no parallelism can remove. Prints; never passes or fails on time.
+ * simulator's default, AWS-proportioned delays, once behind each kind of API endpoint (a
+ * network load balancer, the default, and a classic ELB), one after the other in one run.
+ * Prints each measured create time divided by the critical-path lower bound of the plan's
+ * resource graph (the longest chain of delays that no parallelism can remove), and the two
+ * kinds' create times side by side. Prints; never passes or fails on time.
  *
  *   npm run bench            (or: node dist/bench/create.js after npm run build)
  */
@@ -20,7 +22,10 @@ interface Delays {
   instanceStatusChecks: number;
   natGatewayPending: number;
   elbInstanceRegistration: number;
+  targetRegistration: number;
 }
+
+type EndpointKind = 'nlb' | 'classic';
 
 /**
  * How long AWS (here: the simulator) keeps each planned resource from being ready, counted
@@ -33,10 +38,12 @@ interface Delays {
  *   running + registration delay. Ready = pending + max(status checks, registration).
  * - bastion: launched, never waited for.
  */
-function readyDelay(r: PlannedResource, d: Delays, controlPlaneKeys: Set<string>): number {
+function readyDelay(r: PlannedResource, d: Delays, controlPlaneKeys: Set<string>, kind: EndpointKind): number {
   if (r.kind === 'nat-gateway') return d.natGatewayPending;
   if (r.kind === 'instance' && r.key.startsWith('node/')) {
-    return d.instancePending + (controlPlaneKeys.has(r.key) ? Math.max(d.instanceStatusChecks, d.elbInstanceRegistration) : d.instanceStatusChecks);
+    // Healthy behind the endpoint: InService for a classic ELB, `healthy` for an NLB's target group.
+    const registration = kind === 'classic' ? d.elbInstanceRegistration : d.targetRegistration;
+    return d.instancePending + (controlPlaneKeys.has(r.key) ? Math.max(d.instanceStatusChecks, registration) : d.instanceStatusChecks);
   }
   return 0;
 }
@@ -68,6 +75,71 @@ async function json(url: string, init: RequestInit = {}): Promise<any> { // esli
   return text ? JSON.parse(text) : undefined;
 }
 
+interface Measured {
+  kind: EndpointKind;
+  boundMs: number;
+  chain: string[];
+  measured: number;
+  seenRunning: number;
+  deleted: number;
+  calls: number;
+  throttled: number;
+  taskLines: string[];
+}
+
+/** One create and delete of the benchmark cluster behind `kind`, with its critical-path bound. */
+async function measure(api: string, sim: string, headers: Record<string, string>, accountId: string, kind: EndpointKind, delays: Delays): Promise<Measured> {
+  const name = `bench-${kind}`;
+  const spec: ClusterSpec = {
+    name,
+    profile: { id: 'aws-default' },
+    cloud: { accountId, region: 'us-east-1', placement: { type: 'dynamic', vpcCidr: '10.40.0.0/16' }, apiEndpoint: { type: kind } },
+    pools: [
+      { name: 'master', role: 'control-plane', size: 3, instanceType: 'm5.large', azs: ['us-east-1a', 'us-east-1b', 'us-east-1c'] },
+      { name: 'workers', role: 'worker', size: 3, instanceType: 'm5.large', azs: ['us-east-1a', 'us-east-1b'] },
+      { name: 'compute', role: 'worker', size: 2, instanceType: 'c5.xlarge', azs: ['us-east-1c'] },
+    ],
+  };
+  const plan = planCluster(spec);
+  const controlPlane = new Set(plan.nodes.filter((n) => n.role === 'control-plane').map((n) => n.key));
+  const bound = criticalPath(plan.resources, (r) => readyDelay(r, delays, controlPlane, kind));
+  const before = await json(`${sim}/_sim/stats`);
+
+  const startedAt = Date.now();
+  await json(`${api}/v1/clusters`, { method: 'POST', headers, body: JSON.stringify(spec) });
+  let phase = '';
+  while (phase !== 'Running') {
+    const status = await json(`${api}/v1/clusters/${name}`, { headers });
+    phase = status.phase;
+    if (phase === 'Failed') throw new Error(`create behind ${kind} failed: ${status.lastError}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const seenRunning = Date.now() - startedAt;
+  const op = await json(`${api}/v1/clusters/${name}/operations/${operationId(1, 'create')}`, { headers });
+  const measured = Date.parse(op.finishedAt) - Date.parse(op.startedAt);
+  const opStart = Date.parse(op.startedAt);
+  const at = (t?: string) => (t ? ((Date.parse(t) - opStart) / 1000).toFixed(1).padStart(5) : '    -');
+  const taskLines = (op.tasks as Array<{ name: string; startedAt?: string; finishedAt?: string }>).map((t) => `  ${at(t.startedAt)} → ${at(t.finishedAt)} s  ${t.name}`);
+  const stats = await json(`${sim}/_sim/stats`);
+  const throttledOf = (s: { actions: Record<string, { throttled: number }> }) => Object.values(s.actions).reduce((n, a) => n + a.throttled, 0);
+
+  const deleteStarted = Date.now();
+  await json(`${api}/v1/clusters/${name}`, { method: 'DELETE', headers });
+  while ((await json(`${api}/v1/clusters/${name}`, { headers })).phase !== 'Deleted') await new Promise((r) => setTimeout(r, 100));
+  const deleted = Date.now() - deleteStarted;
+  return {
+    kind,
+    boundMs: bound.ms,
+    chain: bound.chain,
+    measured,
+    seenRunning,
+    deleted,
+    calls: stats.totals.calls - before.totals.calls,
+    throttled: throttledOf(stats) - throttledOf(before),
+    taskLines,
+  };
+}
+
 async function main(): Promise<void> {
   const ports = await stackPorts();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cf-bench-'));
@@ -82,69 +154,38 @@ async function main(): Promise<void> {
       headers,
       body: JSON.stringify({ name: 'bench', accessKeyId: 'AKIABENCHMARK0000001', secretAccessKey: 'benchmarkSecretKeyThatIsLongEnough01' }),
     });
-    const spec: ClusterSpec = {
-      name: 'bench',
-      profile: { id: 'aws-default' },
-      cloud: { accountId: account.id, region: 'us-east-1', placement: { type: 'dynamic', vpcCidr: '10.40.0.0/16' } },
-      pools: [
-        { name: 'master', role: 'control-plane', size: 3, instanceType: 'm5.large', azs: ['us-east-1a', 'us-east-1b', 'us-east-1c'] },
-        { name: 'workers', role: 'worker', size: 3, instanceType: 'm5.large', azs: ['us-east-1a', 'us-east-1b'] },
-        { name: 'compute', role: 'worker', size: 2, instanceType: 'c5.xlarge', azs: ['us-east-1c'] },
-      ],
-    };
     const simConfig = await json(`${sim}/_sim/config`);
     const scale = simConfig.delayScale ?? 1;
     const delays: Delays = Object.fromEntries(Object.entries(simConfig.delays as Record<string, number>).map(([k, v]) => [k, v * scale])) as unknown as Delays;
-    const plan = planCluster(spec);
-    const controlPlane = new Set(plan.nodes.filter((n) => n.role === 'control-plane').map((n) => n.key));
-    const bound = criticalPath(plan.resources, (r) => readyDelay(r, delays, controlPlane));
-
-    const startedAt = Date.now();
-    await json(`${api}/v1/clusters`, { method: 'POST', headers, body: JSON.stringify(spec) });
-    let phase = '';
-    while (phase !== 'Running') {
-      const status = await json(`${api}/v1/clusters/bench`, { headers });
-      phase = status.phase;
-      if (phase === 'Failed') throw new Error(`create failed: ${status.lastError}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    const seenRunning = Date.now() - startedAt;
-    const op = await json(`${api}/v1/clusters/bench/operations/${operationId(1, 'create')}`, { headers });
-    const measured = Date.parse(op.finishedAt) - Date.parse(op.startedAt);
-
-    const opStart = Date.parse(op.startedAt);
-    const at = (t?: string) => (t ? ((Date.parse(t) - opStart) / 1000).toFixed(1).padStart(5) : '    -');
-    const taskLines = (op.tasks as Array<{ name: string; startedAt?: string; finishedAt?: string }>).map((t) => `  ${at(t.startedAt)} → ${at(t.finishedAt)} s  ${t.name}`);
-    const stats = await json(`${sim}/_sim/stats`);
-    const throttled = Object.values(stats.actions as Record<string, { throttled: number }>).reduce((n, a) => n + a.throttled, 0);
-
-    const deleteStarted = Date.now();
-    await json(`${api}/v1/clusters/bench`, { method: 'DELETE', headers });
-    while ((await json(`${api}/v1/clusters/bench`, { headers })).phase !== 'Deleted') await new Promise((r) => setTimeout(r, 100));
-    const deleted = Date.now() - deleteStarted;
+    const runs: Measured[] = [];
+    for (const kind of ['nlb', 'classic'] as const) runs.push(await measure(api, sim, headers, account.id, kind, delays));
 
     const lines = [
-      'create benchmark: 3 AZs, control plane 3 (m5.large), workers 3 (m5.large), compute 2 (c5.xlarge)',
+      'create benchmark: 3 AZs, control plane 3 (m5.large), workers 3 (m5.large), compute 2 (c5.xlarge); behind an NLB, then a classic ELB',
       `simulator delays (ms, scale ${scale}): ${JSON.stringify(delays)}`,
       `AWS poll interval: ${awsPollMsFrom(process.env)} ms`,
       '',
       'critical-path lower bound: the longest chain in the plan’s dependency graph, each resource',
       'weighted by how long AWS keeps it from being ready (NAT gateway: pending→available;',
-      'node: pending→running + status checks, control plane also InService behind the API load',
-      'balancer; every other resource is ready when its call returns, so weighs 0):',
-      `  ${bound.chain.filter((c) => !c.endsWith('(0 ms)')).join(' → ')}`,
-      `  bound = ${(bound.ms / 1000).toFixed(1)} s`,
-      '',
-      `create operation (workflow start → finish): ${(measured / 1000).toFixed(1)} s`,
-      `POST → API reports Running:                ${(seenRunning / 1000).toFixed(1)} s`,
-      `delete (DELETE → API reports Deleted):     ${(deleted / 1000).toFixed(1)} s`,
-      `AWS calls during create: ${stats.totals.calls}, of which throttled (RequestLimitExceeded): ${throttled}`,
-      '',
-      'create tasks (seconds since the operation started):',
-      ...taskLines,
-      '',
-      `ratio measured / bound = ${(measured / bound.ms).toFixed(2)}   (target ≤ 1.20)`,
+      'node: pending→running + status checks, control plane also healthy behind the API endpoint;',
+      'every other resource is ready when its call returns, so weighs 0).',
     ];
+    for (const run of runs) {
+      lines.push(
+        '',
+        `— behind ${run.kind === 'nlb' ? 'a network load balancer (the default)' : 'a classic ELB'}:`,
+        `  bound: ${run.chain.filter((c) => !c.endsWith('(0 ms)')).join(' → ')} = ${(run.boundMs / 1000).toFixed(1)} s`,
+        `  create operation (workflow start → finish): ${(run.measured / 1000).toFixed(1)} s`,
+        `  POST → API reports Running:                ${(run.seenRunning / 1000).toFixed(1)} s`,
+        `  delete (DELETE → API reports Deleted):     ${(run.deleted / 1000).toFixed(1)} s`,
+        `  AWS calls during create and delete: ${run.calls}, of which throttled (RequestLimitExceeded): ${run.throttled}`,
+        '  create tasks (seconds since the operation started):',
+        ...run.taskLines.map((l) => `  ${l}`),
+        `  ratio measured / bound = ${(run.measured / run.boundMs).toFixed(2)}   (target ≤ 1.20)`,
+      );
+    }
+    const [nlb, classic] = runs;
+    lines.push('', `side by side: create behind an NLB / behind a classic ELB = ${(nlb.measured / classic.measured).toFixed(2)}`);
     process.stdout.write(`${lines.join('\n')}\n`);
   } finally {
     await stack.interrupt();
