@@ -2,6 +2,9 @@
  * AWS activities replaced by in-memory fakes, for workflow tests that check orchestration
  * (the activity suites and the end-to-end suites use the real ones).
  */
+import { Context } from '@temporalio/activity';
+import { CancelledFailure } from '@temporalio/common';
+
 export type Stub = (input: any) => Promise<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 /**
@@ -76,3 +79,33 @@ export function stubActivities(overrides: Record<string, Stub> = {}) {
   return { activities: recorded, calls, terminated };
 }
 
+
+/**
+ * Holds the readiness wait of the nodes `stuck` picks (heartbeating, so a cancel reaches it)
+ * and opens `waiting` when one is held: a roll or launch caught mid-step. `whenCancelled`
+ * replaces the cancellation with what it throws (a worker dying under the call).
+ */
+export function stuckReady(
+  activities: Record<string, Stub>,
+  stuck: (node: { key: string; instanceType: string; generation: number }) => boolean,
+  waiting: ReturnType<typeof gate>,
+  whenCancelled?: () => never,
+): void {
+  const ready = activities.waitInstanceReady;
+  activities.waitInstanceReady = async (input: unknown) => {
+    const i = input as { instanceId: string };
+    const node = ((await activities.listClusterInstances({})) as Array<{ instanceId: string; key: string; generation: number; instanceType: string }>).find((n) => n.instanceId === i.instanceId);
+    if (!node || !stuck(node)) return ready(input);
+    waiting.open();
+    const context = Context.current();
+    try {
+      for (;;) {
+        context.heartbeat();
+        await context.sleep(100);
+      }
+    } catch (error) {
+      if (error instanceof CancelledFailure && whenCancelled) whenCancelled();
+      throw error;
+    }
+  };
+}

@@ -1,5 +1,5 @@
 import { WorkflowUpdateFailedError } from '@temporalio/client';
-import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import { ApplicationFailure } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Context } from '@temporalio/activity';
 import { Worker } from '@temporalio/worker';
@@ -11,7 +11,7 @@ import type { ClusterEntityInput } from '../../workflows/cluster-entity';
 import { clusterWorkflowId, operationWorkflowId } from '../../common/workflow-ids';
 import { startTemporal } from '../support/temporal';
 import { until } from '../support/until';
-import { gate, Stub, stubActivities } from '../support/stub-activities';
+import { gate, Stub, stubActivities, stuckReady } from '../support/stub-activities';
 import { exampleSpec } from '../unit/fixtures';
 
 /**
@@ -423,27 +423,6 @@ describe('clusterEntity workflow', () => {
       expect(failed.lastError).toContain('UnauthorizedOperation: You are not authorized to perform this operation.');
     });
   });
-
-  /** waitInstanceReady that, for the nodes `stuck` picks, waits until cancelled, then ends as cancelled or as `whenCancelled` says. */
-  function stuckReady(activities: Record<string, Stub>, stuck: (node: { key: string; instanceType: string }) => boolean, waiting: ReturnType<typeof gate>, whenCancelled?: () => never) {
-    const ready = activities.waitInstanceReady;
-    activities.waitInstanceReady = async (input: unknown) => {
-      const i = input as { instanceId: string };
-      const node = ((await activities.listClusterInstances({})) as Array<{ instanceId: string; key: string; generation: number; instanceType: string }>).find((n) => n.instanceId === i.instanceId);
-      if (!node || !stuck(node)) return ready(input);
-      waiting.open();
-      const context = Context.current();
-      try {
-        for (;;) {
-          context.heartbeat();
-          await context.sleep(100);
-        }
-      } catch (error) {
-        if (error instanceof CancelledFailure && whenCancelled) whenCancelled();
-        throw error;
-      }
-    };
-  }
 
   it('says which nodes a cancelled rolling reconfigure had already replaced, since they stay', async () => {
     const { activities } = stubActivities();

@@ -1,4 +1,3 @@
-import { Context } from '@temporalio/activity';
 import type { ClusterSpec, PoolSpec } from '../../common/cluster-spec';
 import type { ClusterStatus, Progress } from '../../common/cluster-status';
 import type { ProfileChange } from '../../common/day2-rules';
@@ -6,7 +5,7 @@ import { resolveProfile, withKubernetesVersion, type ResolvedProfile } from '../
 import { operationWorkflowId } from '../../common/workflow-ids';
 import { BUILT_IN_PROFILES } from '../../store/built-in-profiles';
 import type { ReconfigureArgs } from '../../workflows/operations/reconfigure';
-import { gate, Stub, stubActivities } from '../support/stub-activities';
+import { Stub, stubActivities, stuckReady } from '../support/stub-activities';
 import { until } from '../support/until';
 import { entityHarness } from '../support/entity-harness';
 import { exampleSpec } from '../unit/fixtures';
@@ -20,7 +19,7 @@ type Launch = { key: string; generation?: number; userData?: string; rootVolume?
  * its retry finishes the rest.
  */
 describe('rolling launch-setting and profile changes', () => {
-  const { env, gates, withWorker, start, settled, refusedRule, replay } = entityHarness('rolling');
+  const { env, held, withWorker, start, settled, refusedRule, replay } = entityHarness('rolling');
   type Handle = Awaited<ReturnType<typeof start>>;
 
   /** Every launch after the create (generation above 1). */
@@ -83,20 +82,8 @@ describe('rolling launch-setting and profile changes', () => {
 
   it('keeps the nodes a cancelled settings roll replaced; its retry replaces only the rest', async () => {
     const { activities } = stubActivities();
-    const waiting = gate();
-    gates.push(waiting);
-    const ready = activities.waitInstanceReady;
-    activities.waitInstanceReady = async (input: unknown) => {
-      const i = input as { instanceId: string };
-      const node = ((await activities.listClusterInstances({})) as Array<{ instanceId: string; key: string; generation: number }>).find((n) => n.instanceId === i.instanceId);
-      if (!(node?.key === 'node/workers/1' && node.generation === 2)) return ready(input);
-      waiting.open();
-      const context = Context.current();
-      for (;;) {
-        context.heartbeat();
-        await context.sleep(100);
-      }
-    };
+    const waiting = held();
+    stuckReady(activities, (n) => n.key === 'node/workers/1' && n.generation === 2, waiting);
     const launches = recordLaunches(activities);
     await withWorker(activities, async (taskQueue) => {
       const [master, workers] = exampleSpec().pools;

@@ -1,8 +1,7 @@
-import { Context } from '@temporalio/activity';
 import type { ClusterStatus, OperationRecord, Progress } from '../../common/cluster-status';
 import type { ResolvedProfile } from '../../common/profile';
 import { operationWorkflowId, spotWatcherId } from '../../common/workflow-ids';
-import { gate, stubActivities } from '../support/stub-activities';
+import { stubActivities, stuckReady } from '../support/stub-activities';
 import { until } from '../support/until';
 import { entityHarness } from '../support/entity-harness';
 import { exampleSpec } from '../unit/fixtures';
@@ -15,7 +14,7 @@ type Launch = { key: string; generation?: number; userData?: string };
  * a cancel that keeps what was rolled, and a retry that finishes it.
  */
 describe('upgrade operation', () => {
-  const { env, gates, withWorker, start, settled, refusedRule, replay } = entityHarness('upgrade');
+  const { env, held, withWorker, start, settled, refusedRule, replay } = entityHarness('upgrade');
 
   type Handle = Awaited<ReturnType<typeof start>>;
   const upgradeTo = (handle: Handle, kubernetesVersion: string) =>
@@ -104,20 +103,8 @@ describe('upgrade operation', () => {
 
   it('keeps the nodes already upgraded when cancelled mid-roll and says so; a retry finishes the roll', async () => {
     const { activities } = stubActivities();
-    const waiting = gate();
-    gates.push(waiting);
-    const ready = activities.waitInstanceReady;
-    activities.waitInstanceReady = async (input: unknown) => {
-      const i = input as { instanceId: string };
-      const node = ((await activities.listClusterInstances({})) as Array<{ instanceId: string; key: string; generation: number }>).find((n) => n.instanceId === i.instanceId);
-      if (!(node?.key === 'node/workers/1' && node.generation === 2)) return ready(input);
-      waiting.open();
-      const context = Context.current();
-      for (;;) {
-        context.heartbeat();
-        await context.sleep(100);
-      }
-    };
+    const waiting = held();
+    stuckReady(activities, (n) => n.key === 'node/workers/1' && n.generation === 2, waiting);
     const launches: Launch[] = [];
     const ensure = activities.ensureInstance;
     activities.ensureInstance = async (input: unknown) => {
