@@ -1,5 +1,5 @@
-import { WorkflowNotFoundError } from '@temporalio/common';
-import { ApplicationFailure } from '@temporalio/common';
+import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { ApplicationFailure, WorkflowNotFoundError } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import type { ClusterSpec, PoolSpec } from '../../common/cluster-spec';
@@ -159,6 +159,12 @@ describe('spot pool reconfigure', () => {
   it('replaces the nodes one at a time at the new type’s bid, never more than size + 1 alive; the spec and later launches take the new type', async () => {
     const m = market();
     await withCluster('roll', m, async (handle) => {
+      // Its watcher rolls an instance type only: labels, taints and root volume stay as the pool was added.
+      const refused = await handle
+        .executeUpdate('reconfigurePool', { args: [{ pool: 'spot', labels: { tier: 'batch' } }] })
+        .then(() => undefined, (e: unknown) => e);
+      expect(refused).toBeInstanceOf(WorkflowUpdateFailedError);
+      expect(((refused as WorkflowUpdateFailedError).cause as ApplicationFailure).details?.[0]).toEqual({ rule: 'spot-pool-launch-settings' });
       m.events.length = 0;
       const { operationId } = await reconfigure(handle, 'm5.xlarge');
       expect(await settled(handle, operationId)).toMatchObject({ state: 'Succeeded' });
