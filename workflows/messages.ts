@@ -1,6 +1,6 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { ClusterStatus, NetworkStatus, NodeStatus, OperationRecord, Progress, SpotPoolStatus, SpotRoll } from '../common/cluster-status';
-import type { ClusterSpec } from '../common/cluster-spec';
+import type { ClusterSpec, PoolSpec } from '../common/cluster-spec';
 import type { ResolvedProfile } from '../common/profile';
 
 /** The cluster entity's status (the API's GET /v1/clusters/:name). */
@@ -46,10 +46,11 @@ export const watcherStoppedSignal = defineSignal<[string]>('spotWatcherStopped')
 
 /**
  * From a spot pool's reconfigure operation to its watcher: roll the pool's nodes to
- * `instanceType`, reporting to `replyTo` (spotRollProgressSignal); or, with `stop`, stop the
- * roll of `operationId` (cancelled): the nodes already replaced stay, later launches go back
- * to the type the roll started from.
+ * `instanceType` and, when `pool` is given (the pool as the change makes it), to its labels,
+ * taints and root volume too, reporting to `replyTo` (spotRollProgressSignal); or, with
+ * `stop`, stop the roll of `operationId` (cancelled): the nodes already replaced stay, later
+ * launches go back to what the roll started from.
  */
-export const rollSpotPoolSignal = defineSignal<[{ operationId: string; instanceType?: string; replyTo?: string; stop?: boolean }]>('rollSpotPool');
+export const rollSpotPoolSignal = defineSignal<[{ operationId: string; instanceType?: string; replyTo?: string; stop?: boolean; pool?: PoolSpec }]>('rollSpotPool');
 /** From a spot pool's watcher to the reconfigure operation it rolls for: the roll's progress, and its nodes once done. */
 export const spotRollProgressSignal = defineSignal<[SpotRoll & { nodes: NodeStatus[] }]>('spotRollProgress');

@@ -26,4 +26,6 @@ export const PATCHES = {
   reconfigureByLaunchSettings: 'reconfigure-by-launch-settings',
   /** The spot watcher takes roll requests (a spot pool's rolling reconfigure). */
   spotWatcherRolls: 'spot-watcher-rolls',
+  /** A spot watcher's roll request may carry the pool: its labels, taints and root volume roll too. */
+  spotWatcherRollsLaunchSettings: 'spot-watcher-rolls-launch-settings',
 } as const;

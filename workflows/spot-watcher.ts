@@ -16,6 +16,7 @@ import type { InstanceInfo } from '../activities/types';
 import type { NetworkStatus, NodeStatus, SpotPoolStatus, SpotRoll, TaskState } from '../common/cluster-status';
 import { capacityOf, type ClusterSpec, type PoolSpec } from '../common/cluster-spec';
 import type { ResolvedProfile } from '../common/profile';
+import { launchDigest, replacementReasons, withLaunchDigest, type LaunchSource } from './launch-config';
 import { activitiesSettled, awsLocal, awsOnce, awsWait, liveSettings } from './activities';
 import { imageOf, indexOf, joiningContext, nodeStatus, poolKeyPrefix, startNode, terminatePoolNodes } from './node-lifecycle';
 import { scopeOf } from './operation';
@@ -61,6 +62,11 @@ export interface SpotWatcherState {
   unconfirmed?: Record<string, { generation: number; az: string; maxPrice: string; instanceId?: string }>;
   /** The instance type launches use when it is not the pool's: a reconfigure rolled (or rolls) the pool to it. */
   instanceType?: string;
+  /**
+   * The pool as launches use it when a reconfigure rolled (or rolls) its labels, taints or root
+   * volume: the watcher's input keeps the pool as it was started. Its instance type is `instanceType`'s.
+   */
+  launchPool?: PoolSpec;
   /** A rolling reconfigure under way (docs/architecture.md#spot-reconfigure). */
   roll?: RollState;
   /** A roll's replacement left unfinished when its roll stopped: terminated at the next check. */
@@ -78,7 +84,12 @@ interface RollStep {
   attempts: number;
 }
 
-type RollState = SpotRoll & { replyTo: string; step?: RollStep };
+/**
+ * `fromPool`/`toPool`: a roll of the launch settings (the request carried the pool): the nodes
+ * replaced are those whose launch differs from `toPool`'s; without them (requests made before),
+ * those of another instance type.
+ */
+type RollState = SpotRoll & { replyTo: string; step?: RollStep; fromPool?: PoolSpec; toPool?: PoolSpec };
 
 export interface SpotWatcherInput {
   project: string;
@@ -113,7 +124,7 @@ export async function spotWatcher(input: SpotWatcherInput): Promise<void> {
 
   /** The instance type launches use now: the pool's, or the one a reconfigure rolls it to. */
   const typeNow = () => state.instanceType ?? pool.instanceType;
-  const poolNow = (): PoolSpec => ({ ...pool, instanceType: typeNow() });
+  const poolNow = (): PoolSpec => ({ ...(state.launchPool ?? pool), instanceType: typeNow() });
   const bid = () => (state.onDemandPrice === undefined ? undefined : bidOf(state.onDemandPrice, percent));
   const view = (): SpotPoolStatus => {
     const running = state.nodes.length;
@@ -136,6 +147,14 @@ export async function spotWatcher(input: SpotWatcherInput): Promise<void> {
     };
   };
   setHandler(spotStatusQuery, view);
+  const sourceOf = (p: PoolSpec): LaunchSource => ({ spec: cluster.spec, pool: p, profile: cluster.profile });
+  /**
+   * A node launched now, as the watcher knows it: with the digest of what it launched with when
+   * that is not the watcher's input pool (a roll of the launch settings), so a roll, or its
+   * retry after a stop, does not replace it again.
+   */
+  const launched = (info: InstanceInfo, kubernetesVersion?: string): NodeStatus =>
+    state.launchPool ? withLaunchDigest(nodeStatus(info, kubernetesVersion), sourceOf(poolNow())) : nodeStatus(info, kubernetesVersion);
   /** The cluster as the entity last said it is: what launches boot and join. */
   const cluster = { project: input.project, spec: input.spec, profile: input.profile, network: input.network };
   /**
@@ -159,7 +178,7 @@ export async function spotWatcher(input: SpotWatcherInput): Promise<void> {
     wake = true;
   });
   /** Roll requests, taken in between ticks like cluster changes (replay hands a signal over only there). */
-  const rollAsked: Array<{ operationId: string; instanceType?: string; replyTo?: string; stop?: boolean }> = [];
+  const rollAsked: Array<{ operationId: string; instanceType?: string; replyTo?: string; stop?: boolean; pool?: PoolSpec }> = [];
   setHandler(rollSpotPoolSignal, (asked) => {
     rollAsked.push(asked);
     wake = true;
@@ -176,6 +195,7 @@ export async function spotWatcher(input: SpotWatcherInput): Promise<void> {
     if (!roll) return;
     if (roll.step) state.rollUndo = { key: roll.step.key, generation: roll.step.generation };
     state.roll = undefined;
+    if (roll.fromPool) state.launchPool = roll.fromPool;
     retarget(roll.from);
   };
   const takeRolls = () => {
@@ -189,6 +209,11 @@ export async function spotWatcher(input: SpotWatcherInput): Promise<void> {
       if (!asked.instanceType || !asked.replyTo) continue;
       if (state.roll) stopRoll();
       state.roll = { operationId: asked.operationId, from: typeNow(), to: asked.instanceType, replyTo: asked.replyTo, tasks: [] };
+      // A request that carries the pool rolls its launch settings (labels, taints, root volume too).
+      if (asked.pool && patched(PATCHES.spotWatcherRollsLaunchSettings)) {
+        Object.assign(state.roll, { fromPool: poolNow(), toPool: asked.pool });
+        state.launchPool = asked.pool;
+      }
       retarget(asked.instanceType);
     }
   };
@@ -229,7 +254,14 @@ export async function spotWatcher(input: SpotWatcherInput): Promise<void> {
       state.interruptions += gone.length;
       state.lastInterruption = `${gone.map((n) => `${n.key} (${n.instanceId}, ${n.az})`).join(', ')} gone at ${new Date().toISOString()}`;
     }
-    state.nodes = live.map((i) => nodeStatus(i, state.nodes.find((n) => n.instanceId === i.instanceId)?.kubernetesVersion)).sort((a, b) => indexOf(a.key) - indexOf(b.key));
+    state.nodes = live
+      .map((i) => {
+        const known = state.nodes.find((n) => n.instanceId === i.instanceId);
+        const node = nodeStatus(i, known?.kubernetesVersion);
+        // AWS does not say what a node launched with: the watcher remembers it.
+        return known?.launchDigest === undefined ? node : { ...node, launchDigest: known.launchDigest };
+      })
+      .sort((a, b) => indexOf(a.key) - indexOf(b.key));
     return live;
   }
 
@@ -275,7 +307,7 @@ export async function spotWatcher(input: SpotWatcherInput): Promise<void> {
     results.forEach((r, i) => {
       const key = plans[i].key;
       if (r.status === 'fulfilled') {
-        state.nodes.push(nodeStatus(r.value, cluster.profile.kubernetesVersion));
+        state.nodes.push(launched(r.value, cluster.profile.kubernetesVersion));
         if (unconfirmed[key]) unconfirmed[key].instanceId = r.value.instanceId;
         return;
       }
@@ -402,13 +434,18 @@ export async function spotWatcher(input: SpotWatcherInput): Promise<void> {
    * alive, so never more than desired + 1 are and never fewer run than before the step.
    */
   async function rollStep(roll: RollState): Promise<void> {
-    const old = state.nodes.filter((n) => n.instanceType !== roll.to).sort((a, b) => indexOf(a.key) - indexOf(b.key));
+    const { fromPool, toPool } = roll;
+    const stale = (n: NodeStatus) => (fromPool && toPool ? replacementReasons(n, sourceOf(fromPool), sourceOf(toPool)).length > 0 : n.instanceType !== roll.to);
+    const old = state.nodes.filter(stale).sort((a, b) => indexOf(a.key) - indexOf(b.key));
+    /** What the roll launches, in its tasks' words: its type, and whether more than the type changes. */
+    const settings = fromPool && toPool && launchDigest(sourceOf({ ...fromPool, instanceType: roll.to })) !== launchDigest(sourceOf(toPool));
+    const to = settings ? `${roll.to} with the new launch settings` : roll.to;
     for (const n of old) if (!roll.tasks.some((t) => t.name === `replace ${n.key}`)) rollTask(roll, n.key, 'Pending');
     // Nodes of the old type gone otherwise (interrupted, scaled down): their keys are relaunched on the new type.
     for (const t of roll.tasks) {
       const key = t.name.slice('replace '.length);
       if ((t.state === 'Pending' || t.state === 'Running') && roll.step?.key !== key && !old.some((n) => n.key === key)) {
-        rollTask(roll, key, 'Succeeded', `no ${roll.from} node left under ${key}: it was interrupted or scaled down; the watcher launches ${roll.to} in its place`);
+        rollTask(roll, key, 'Succeeded', `no ${settings ? 'node launched the old way' : `${roll.from} node`} left under ${key}: it was interrupted or scaled down; the watcher launches ${to} in its place`);
       }
     }
     if (!roll.step) {
@@ -452,7 +489,7 @@ export async function spotWatcher(input: SpotWatcherInput): Promise<void> {
     }
     roll.waiting = undefined;
     const step = roll.step;
-    rollTask(roll, step.key, 'Running', `launching ${roll.to} in ${step.az} at bid ${usd(Number(step.maxPrice))}`);
+    rollTask(roll, step.key, 'Running', `launching ${to} in ${step.az} at bid ${usd(Number(step.maxPrice))}`);
     await report(roll);
     const kubernetesVersion = cluster.profile.kubernetesVersion;
     // A stop asked while the replacement launches or boots ends the step there: the launch
@@ -479,14 +516,14 @@ export async function spotWatcher(input: SpotWatcherInput): Promise<void> {
           step.maxPrice,
           step.attempts++ > 0,
         );
-        if (!state.nodes.some((n) => n.instanceId === fresh.instanceId)) state.nodes.push(nodeStatus(fresh, kubernetesVersion));
+        if (!state.nodes.some((n) => n.instanceId === fresh.instanceId)) state.nodes.push(launched(fresh, kubernetesVersion));
         return awsWait.waitInstanceReady({ scope, instanceId: fresh.instanceId });
       });
       // Ready just as the stop came (a call cannot always be cancelled): stopped all the same.
       if (stopAsked()) throw new CancelledFailure('the roll was stopped');
       await awsWait.terminateInstance({ scope, key: step.key, generation: step.previous.generation });
-      state.nodes = state.nodes.filter((n) => n.instanceId !== step.previous.instanceId).map((n) => (n.instanceId === ready.instanceId ? nodeStatus(ready, kubernetesVersion) : n));
-      rollTask(roll, step.key, 'Succeeded', `${step.previous.instanceId} → ${ready.instanceId} (${roll.to} in ${step.az})`);
+      state.nodes = state.nodes.filter((n) => n.instanceId !== step.previous.instanceId).map((n) => (n.instanceId === ready.instanceId ? launched(ready, kubernetesVersion) : n));
+      rollTask(roll, step.key, 'Succeeded', `${step.previous.instanceId} → ${ready.instanceId} (${to} in ${step.az})`);
       roll.step = undefined;
       // The next node at once, not at the next interval.
       wake = true;

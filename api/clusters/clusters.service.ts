@@ -275,8 +275,8 @@ export class ClustersService {
   /**
    * What a pool change would do, priced, changing nothing: the same refusals as the change
    * (the day-2 rules checked here, as the entity's validator would), then the prices asked of
-   * AWS with the account's keys (docs/api.md#pool-changes). An on-demand roll names why each
-   * node would be replaced (workflows/launch-config.ts), as the reconfigure decides.
+   * AWS with the account's keys (docs/api.md#pool-changes). A roll names why each node would be
+   * replaced (workflows/launch-config.ts), as the reconfigure (or a spot pool's watcher) decides.
    */
   async updatePoolDryRun(project: string, name: string, poolName: string, dto: UpdatePoolDto) {
     const { spec, pool, change, rolls } = await this.poolChange(project, name, poolName, dto);
@@ -284,9 +284,6 @@ export class ClustersService {
     const wanted = poolWith(pool, change);
     try {
       if (rolls) checkPoolChange(spec, poolName, wanted);
-      if (rolls && isSpotPool(pool) && (change.labels !== undefined || change.taints !== undefined || change.rootVolume !== undefined)) {
-        throw new RuleViolation('spot-pool-launch-settings', `pool ${poolName} is a spot pool: its labels, taints and root volume are set when it is added (its watcher rolls a new instance type only)`);
-      }
       if (size !== undefined && (!rolls || size !== pool.size)) checkScale(spec, poolName, size);
     } catch (error) {
       if (error instanceof RuleViolation) throw unprocessable([{ field: 'body', rule: error.rule, message: error.message }]);
@@ -300,9 +297,9 @@ export class ClustersService {
     const types = [...new Set([pool.instanceType, instanceType ?? pool.instanceType])];
     const [cost, quote] = await Promise.all([
       this.cloud.estimateCost(project, { scope, nodes: types.map((t) => ({ instanceType: t, count: 1, spotMaxPricePercent: capacity?.maxPricePercent })), natGateways: 0, loadBalancers: 0 }),
-      capacity && instanceType !== undefined ? this.cloud.spotQuote(project, scope, instanceType, pool.azs) : undefined,
+      capacity && rolls ? this.cloud.spotQuote(project, scope, instanceType ?? pool.instanceType, pool.azs) : undefined,
     ]);
-    const whyReplace = isSpotPool(pool) ? undefined : (node: NodeStatus) => replacementReasons(node, { spec, pool, profile }, { spec, pool: wanted, profile });
+    const whyReplace = (node: NodeStatus) => replacementReasons(node, { spec, pool, profile }, { spec, pool: wanted, profile });
     return poolChangeDryRun({ cluster: name, pool, nodes, change: { size, instanceType, rolls }, cost, quote, whyReplace });
   }
 

@@ -1,4 +1,3 @@
-import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure, WorkflowNotFoundError } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
@@ -29,6 +28,8 @@ function market() {
   const onDemand: Record<string, number> = { 'm5.large': 0.096, 'm5.xlarge': 0.192 };
   const instances = new Map<string, Instance>();
   const events: string[] = [];
+  /** What each instance was launched to boot, by instance id. */
+  const userData = new Map<string, string>();
   const spotAlive = () => [...instances.values()].filter((i) => i.lifecycle === 'spot');
   let mostAlive = 0;
   let n = 0;
@@ -38,7 +39,7 @@ function market() {
     ensureSubnet: async (i: { az: string; public: boolean }) => ({ subnetId: `subnet-${i.public ? 'pub' : 'priv'}-${i.az}` }),
     onDemandPrice: async (i: { instanceType: string }) => onDemand[i.instanceType],
     spotPrices: async (i: { instanceType: string; azs: string[] }) => i.azs.map((az) => ({ az, price: prices[i.instanceType][az], at: '2026-01-01T00:00:00.000Z' })),
-    ensureInstance: async (i: { key: string; subnetId: string; instanceType: string; generation: number; spotMaxPrice?: string }) => {
+    ensureInstance: async (i: { key: string; subnetId: string; instanceType: string; generation: number; spotMaxPrice?: string; userData: string }) => {
       const az = i.subnetId.replace(/^subnet-\w+-/, '');
       const found = [...instances.values()].find((x) => x.key === i.key && x.generation === i.generation);
       if (found) return found;
@@ -47,6 +48,7 @@ function market() {
       }
       const info: Instance = { instanceId: `i-${String(++n).padStart(8, '0')}`, key: i.key, az, subnetId: i.subnetId, instanceType: i.instanceType, state: 'pending', lifecycle: i.spotMaxPrice ? 'spot' : 'on-demand', generation: i.generation };
       instances.set(info.instanceId, info);
+      userData.set(info.instanceId, i.userData);
       if (info.lifecycle === 'spot') {
         events.push(`launch ${i.key} ${i.instanceType}`);
         mostAlive = Math.max(mostAlive, spotAlive().length);
@@ -82,6 +84,8 @@ function market() {
     spotAlive,
     interrupt,
     mostAlive: () => mostAlive,
+    /** The user data of the spot node alive under each key. */
+    userDataByKey: () => Object.fromEntries(spotAlive().map((i) => [i.key, userData.get(i.instanceId) ?? ''])),
     holdReady: () => (readyGate = gate()),
     releaseReady: () => {
       readyGate?.open();
@@ -159,12 +163,6 @@ describe('spot pool reconfigure', () => {
   it('replaces the nodes one at a time at the new type’s bid, never more than size + 1 alive; the spec and later launches take the new type', async () => {
     const m = market();
     await withCluster('roll', m, async (handle) => {
-      // Its watcher rolls an instance type only: labels, taints and root volume stay as the pool was added.
-      const refused = await handle
-        .executeUpdate('reconfigurePool', { args: [{ pool: 'spot', labels: { tier: 'batch' } }] })
-        .then(() => undefined, (e: unknown) => e);
-      expect(refused).toBeInstanceOf(WorkflowUpdateFailedError);
-      expect(((refused as WorkflowUpdateFailedError).cause as ApplicationFailure).details?.[0]).toEqual({ rule: 'spot-pool-launch-settings' });
       m.events.length = 0;
       const { operationId } = await reconfigure(handle, 'm5.xlarge');
       expect(await settled(handle, operationId)).toMatchObject({ state: 'Succeeded' });
@@ -255,6 +253,76 @@ describe('spot pool reconfigure', () => {
       m.interrupt('node/spot/2');
       await until(() => Promise.resolve(m.spotAlive()), (alive) => alive.length === 3, 'node/spot/2 relaunched');
       expect(m.events.at(-1)).toBe('launch node/spot/2 m5.large');
+    });
+  });
+
+  const relabel = (handle: { executeUpdate: <R, A extends unknown[]>(u: string, o: { args: A }) => Promise<R> }) =>
+    handle.executeUpdate<{ operationId: string }, [{ pool: string; labels: Record<string, string> }]>('reconfigurePool', { args: [{ pool: 'spot', labels: { tier: 'batch' } }] });
+  /** The kubelet's node-labels in a node's user data (workflows/bootstrap.ts). */
+  const batch = (userData: string) => userData.includes('node-labels') && userData.includes('tier=batch');
+
+  it('rolls a labels change through the watcher: every node replaced one at a time, each replacement booting the new labels', async () => {
+    const m = market();
+    await withCluster('labels', m, async (handle) => {
+      expect(Object.values(m.userDataByKey()).some(batch)).toBe(false);
+      m.events.length = 0;
+      const { operationId } = await relabel(handle);
+      expect(await settled(handle, operationId)).toMatchObject({ state: 'Succeeded' });
+
+      // Same type, new labels: each old node ends only once its replacement is ready, in index order.
+      expect(m.events).toEqual(['node/spot/0', 'node/spot/1', 'node/spot/2'].flatMap((key) => [`launch ${key} m5.large`, `ready ${key} m5.large`, `end ${key} m5.large`]));
+      expect(m.mostAlive()).toBe(4);
+      const booted = m.userDataByKey();
+      expect(Object.keys(booted).sort()).toEqual(['node/spot/0', 'node/spot/1', 'node/spot/2']);
+      for (const key of Object.keys(booted)) expect([key, batch(booted[key])]).toEqual([key, true]);
+      const progress = await progressOf('labels', operationId)();
+      expect(progress.tasks.map((t) => `${t.name} ${t.state}`)).toEqual([
+        'roll spot through its watcher Succeeded',
+        'replace node/spot/0 Succeeded',
+        'replace node/spot/1 Succeeded',
+        'replace node/spot/2 Succeeded',
+      ]);
+      const spec = await handle.query<ClusterSpec>('spec');
+      expect(spec.pools.find((p) => p.name === 'spot')?.labels).toEqual({ tier: 'batch' });
+      await until(watcherStatus('labels'), (s) => s.roll === undefined, 'roll over');
+
+      // Later launches boot the new labels too, and the roll is not asked again.
+      m.interrupt('node/spot/1');
+      await until(() => Promise.resolve(m.spotAlive()), (alive) => alive.length === 3, 'node/spot/1 relaunched');
+      expect(batch(m.userDataByKey()['node/spot/1'])).toBe(true);
+    });
+  });
+
+  it('cancelled, a labels roll keeps the nodes it replaced and launches the old labels again; a retry replaces only the rest', async () => {
+    const m = market();
+    await withCluster('relabel', m, async (handle) => {
+      m.events.length = 0;
+      const { operationId } = await relabel(handle);
+      await until(() => Promise.resolve(m.events), (e) => e.includes('end node/spot/0 m5.large'), 'node 0 replaced');
+      m.holdReady();
+      await until(() => Promise.resolve(m.events), (e) => e.includes('launch node/spot/1 m5.large'), 'node 1 replacement launched');
+      await handle.executeUpdate('cancelOperation', { args: [{ operationId }] });
+      expect(await settled(handle, operationId)).toMatchObject({ state: 'Cancelled' });
+      m.releaseReady();
+      await until(watcherStatus('relabel'), (s) => s.roll === undefined && s.nodes.length === 3, 'roll stopped');
+      await until(() => Promise.resolve(m.spotAlive()), (alive) => alive.length === 3, 'the replacement in flight undone');
+      const kept = m.userDataByKey();
+      expect(Object.fromEntries(Object.keys(kept).map((k) => [k, batch(kept[k])]))).toEqual({ 'node/spot/0': true, 'node/spot/1': false, 'node/spot/2': false });
+      expect((await handle.query<ClusterSpec>('spec')).pools.find((p) => p.name === 'spot')?.labels).toBeUndefined();
+
+      // Later launches boot the old labels again.
+      m.interrupt('node/spot/2');
+      await until(() => Promise.resolve(m.spotAlive()), (alive) => alive.length === 3, 'node/spot/2 relaunched');
+      expect(batch(m.userDataByKey()['node/spot/2'])).toBe(false);
+
+      // The retry replaces nodes 1 and 2, not node 0 again.
+      m.events.length = 0;
+      const retried = await handle.executeUpdate<{ operationId: string }, [{ operationId: string }]>('retryOperation', { args: [{ operationId }] });
+      expect(await settled(handle, retried.operationId)).toMatchObject({ state: 'Succeeded' });
+      expect(m.events).toEqual(['node/spot/1', 'node/spot/2'].flatMap((key) => [`launch ${key} m5.large`, `ready ${key} m5.large`, `end ${key} m5.large`]));
+      const now = m.userDataByKey();
+      expect(Object.fromEntries(Object.keys(now).map((k) => [k, batch(now[k])]))).toEqual({ 'node/spot/0': true, 'node/spot/1': true, 'node/spot/2': true });
+      expect(m.mostAlive()).toBeLessThanOrEqual(4);
     });
   });
 

@@ -76,7 +76,7 @@ function changeText(was: PoolSpec, now: PoolSpec): string {
  */
 async function rollSpotPool(input: PoolOperationInput): Promise<NodeStatus[]> {
   const { pool, operationId } = input;
-  const tasks = operationTasks(`reconfigure spot pool ${pool.name} to ${pool.instanceType}`);
+  const tasks = operationTasks(`reconfigure spot pool ${pool.name}${input.was ? `: ${changeText(input.was, pool)}` : ` to ${pool.instanceType}`}`);
   let latest: (SpotRoll & { nodes: NodeStatus[] }) | undefined;
   setHandler(spotRollProgressSignal, (progress) => {
     if (progress.operationId === operationId) latest = progress;
@@ -86,7 +86,8 @@ async function rollSpotPool(input: PoolOperationInput): Promise<NodeStatus[]> {
     await tasks.run(
       `roll ${pool.name} through its watcher`,
       () =>
-        watcher.signal(rollSpotPoolSignal, { operationId, instanceType: pool.instanceType, replyTo: workflowInfo().workflowId }).catch((error: unknown) => {
+        // The pool as the change makes it: the watcher launches the replacements with its launch settings.
+        watcher.signal(rollSpotPoolSignal, { operationId, instanceType: pool.instanceType, replyTo: workflowInfo().workflowId, pool }).catch((error: unknown) => {
           if (isCancellation(error)) throw error;
           throw ApplicationFailure.nonRetryable(`the bidding watcher of spot pool ${pool.name} does not run (${readableError(error)}): nothing was replaced`, 'SpotWatcherGone');
         }),
@@ -111,12 +112,6 @@ function check(entity: Entity, args: ReconfigureArgs): void {
   const { pool, size } = args;
   const was = entity.poolNamed(pool);
   rule(() => checkPoolChange(entity.spec, pool, poolWith(was, args)));
-  // A spot pool's watcher rolls a new instance type; what its nodes register with and boot from is set when the pool is added.
-  if (isSpotPool(was) && (args.labels !== undefined || args.taints !== undefined || args.rootVolume !== undefined)) {
-    throw ApplicationFailure.nonRetryable(`pool ${pool} is a spot pool: its labels, taints and root volume are set when it is added (its watcher rolls a new instance type only)`, 'RuleViolation', {
-      rule: 'spot-pool-launch-settings',
-    });
-  }
   if (size !== undefined && size !== entity.poolNamed(pool).size) rule(() => checkScale(entity.spec, pool, size));
 }
 
@@ -128,17 +123,29 @@ function check(entity: Entity, args: ReconfigureArgs): void {
 function replacedSoFar(run: Run, pool: PoolSpec): string {
   const was = run.entity.poolNamed(pool.name);
   const nodes = run.entity.status.pools.find((p) => p.name === pool.name)?.nodes ?? [];
-  // A spot roll's nodes are read from AWS beside their watcher's launches; a key whose
-  // replacement was still beside its old node when the roll stopped is not replaced. An
-  // on-demand roll's replacements are this run's generation.
-  const replaced = isSpotPool(pool)
-    ? [...new Set(nodes.filter((n) => n.instanceType === pool.instanceType).map((n) => n.key))].filter((key) => nodes.every((n) => n.key !== key || n.instanceType === pool.instanceType))
-    : nodes.filter((n) => n.generation === run.generation).map((n) => n.key);
-  if (replaced.length === 0) return '';
   const typed = was.instanceType !== pool.instanceType;
+  // A spot roll's nodes are read from AWS beside their watcher's launches; a key whose
+  // replacement was still beside its old node when the roll stopped is not replaced. AWS does
+  // not say which spot nodes have the new labels, taints or root volume: a roll of those alone
+  // names none here (the watcher's status has them). An on-demand roll's replacements are this
+  // run's generation.
+  const replaced = !isSpotPool(pool)
+    ? nodes.filter((n) => n.generation === run.generation).map((n) => n.key)
+    : typed
+      ? [...new Set(nodes.filter((n) => n.instanceType === pool.instanceType).map((n) => n.key))].filter((key) => nodes.every((n) => n.key !== key || n.instanceType === pool.instanceType))
+      : [];
+  if (replaced.length === 0) return '';
   const what = typed ? pool.instanceType : 'the new launch settings';
   if (replaced.length === nodes.length) return `; every node was already replaced and runs ${what}`;
   return `; already replaced and kept on ${what}: ${replaced.join(', ')} (the pool runs both ${typed ? 'instance types' : 'launch settings'} until a retry finishes the roll)`;
+}
+
+/** A stopped spot roll: its watcher launches as the record says again, and keeps what it replaced. */
+function spotStays(was: PoolSpec, pool: PoolSpec): string {
+  if (changeText(was, pool) === `instance type ${was.instanceType} → ${pool.instanceType}`) {
+    return `; the pool stays ${was.instanceType}: its watcher launches that type again`;
+  }
+  return `; the pool keeps its launch settings (${was.instanceType}): its watcher launches with them again, the nodes it already replaced keep the new ones, and a retry replaces only the rest`;
 }
 
 export const reconfigure: OperationModule<ReconfigureArgs, PoolOperationInput, NodeStatus[]> = {
@@ -171,7 +178,7 @@ export const reconfigure: OperationModule<ReconfigureArgs, PoolOperationInput, N
     // The nodes this run launched boot the request's settings, which the record does not have.
     const digest = launchDigest({ spec: run.entity.spec, pool, profile: run.entity.profile });
     const message = await observeNodes(run, failure, undefined, isSpotPool(pool) ? {} : { [pool.name]: digest });
-    const spot = isSpotPool(pool) ? `; the pool stays ${run.entity.poolNamed(pool.name).instanceType}: its watcher launches that type again` : '';
+    const spot = isSpotPool(pool) ? spotStays(run.entity.poolNamed(pool.name), pool) : '';
     return `${message}${replacedSoFar(run, pool)}${spot}`;
   },
 };
