@@ -13,6 +13,12 @@ import { Worker } from '@temporalio/worker';
  */
 const DIR = path.join(__dirname, 'histories', 'before-operations-table');
 
+/**
+ * A bound for a hang, not a speed check: alone, the replays take under a minute; late in CI's
+ * single long-lived jest process (a heap of gigabytes) the first has taken three.
+ */
+const REPLAY_TIMEOUT_MS = 600000;
+
 describe('histories recorded before the operations table', () => {
   const files = fs.readdirSync(DIR).filter((f) => f.endsWith('.binpb'));
 
@@ -33,7 +39,7 @@ describe('histories recorded before the operations table', () => {
     }
     expect(failures).toEqual([]);
     expect(histories.length).toBeGreaterThan(20);
-  });
+  }, REPLAY_TIMEOUT_MS);
 });
 
 /**
@@ -55,5 +61,5 @@ describe('histories of spot pools rolling to another instance type', () => {
     }
     expect(failures).toEqual([]);
     expect(histories).toHaveLength(12);
-  });
+  }, REPLAY_TIMEOUT_MS);
 });
