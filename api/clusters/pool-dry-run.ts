@@ -52,15 +52,17 @@ export function poolChangeDryRun({ cluster, pool, nodes, change, cost, quote, wh
   if (!rolls) return base;
 
   const newType = change.instanceType ?? pool.instanceType;
-  const old = nodes.filter((n) => (whyReplace ? whyReplace(n).length > 0 : n.instanceType !== newType)).sort((a, b) => indexOf(a) - indexOf(b));
-  const replacements = old.map((n, i) => ({
+  // Each node's reasons once: rendering its bootstrap twice would say the same.
+  const judged = nodes.map((n) => ({ n, reasons: whyReplace?.(n) }));
+  const old = judged.filter(({ n, reasons }) => (reasons ? reasons.length > 0 : n.instanceType !== newType)).sort((a, b) => indexOf(a.n) - indexOf(b.n));
+  const replacements = old.map(({ n, reasons }, i) => ({
     step: i + 1,
     key: n.key,
     instanceId: n.instanceId,
     az: n.az,
     instanceType: n.instanceType,
     newInstanceType: newType,
-    ...(whyReplace ? { reasons: whyReplace(n) } : {}),
+    ...(reasons ? { reasons } : {}),
   }));
   const surge = { what: `one extra ${newType} node at a time, while the pool rolls`, instanceType: newType, usdPerHour: unit(newType) };
   if (!isSpotPool(pool) || percent === undefined || !quote) return { ...base, replacements, surge };

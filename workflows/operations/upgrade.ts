@@ -32,7 +32,6 @@ export interface UpgradeInput extends OperationInput {
 
 export type UpgradeResult = RollResult;
 
-export { withKubernetesVersion };
 
 /**
  * Rolls the nodes not yet on the profile's version: each replaced under its key in its AZ,
