@@ -45,12 +45,21 @@ export const resizeSignal = defineSignal<[number]>('resize');
 export const watcherStoppedSignal = defineSignal<[string]>('spotWatcherStopped');
 
 /**
- * From a spot pool's reconfigure operation to its watcher: roll the pool's nodes to
- * `instanceType` and, when `pool` is given (the pool as the change makes it), to its labels,
- * taints and root volume too, reporting to `replyTo` (spotRollProgressSignal); or, with
+ * From an operation to a spot pool's watcher: roll the pool's nodes to `instanceType` and,
+ * when `pool` is given (the pool as the change makes it), to its labels, taints and root
+ * volume too, and when `profile` is given (an upgrade, a profile change) to the Kubernetes
+ * version and bootstrap it makes, reporting to `replyTo` (spotRollProgressSignal); or, with
  * `stop`, stop the roll of `operationId` (cancelled): the nodes already replaced stay, later
  * launches go back to what the roll started from.
  */
-export const rollSpotPoolSignal = defineSignal<[{ operationId: string; instanceType?: string; replyTo?: string; stop?: boolean; pool?: PoolSpec }]>('rollSpotPool');
-/** From a spot pool's watcher to the reconfigure operation it rolls for: the roll's progress, and its nodes once done. */
+export interface RollSpotPoolRequest {
+  operationId: string;
+  instanceType?: string;
+  replyTo?: string;
+  stop?: boolean;
+  pool?: PoolSpec;
+  profile?: ResolvedProfile;
+}
+export const rollSpotPoolSignal = defineSignal<[RollSpotPoolRequest]>('rollSpotPool');
+/** From a spot pool's watcher to the operation it rolls for: the roll's progress, and its nodes once done. */
 export const spotRollProgressSignal = defineSignal<[SpotRoll & { nodes: NodeStatus[] }]>('spotRollProgress');

@@ -28,4 +28,8 @@ export const PATCHES = {
   spotWatcherRolls: 'spot-watcher-rolls',
   /** A spot watcher's roll request may carry the pool: its labels, taints and root volume roll too. */
   spotWatcherRollsLaunchSettings: 'spot-watcher-rolls-launch-settings',
+  /** A spot watcher's roll request may carry a profile: its nodes roll to the Kubernetes version and bootstrap it makes. */
+  spotWatcherRollsProfile: 'spot-watcher-rolls-profile',
+  /** Upgrade and profile change roll the spot pools through their watchers after the on-demand pools. */
+  rollsReachSpotPools: 'rolls-reach-spot-pools',
 } as const;

@@ -24,7 +24,7 @@ import { nodeKey, planFor } from './plan';
 import { readableError } from '../common/readable-error';
 import { bidOf, rollWaitingReason, usd } from '../common/spot-bid';
 import { PATCHES } from './patches';
-import { clusterChangedSignal, resizeSignal, rollSpotPoolSignal, spotRollProgressSignal, spotStatusQuery, watcherStoppedSignal } from './messages';
+import { clusterChangedSignal, resizeSignal, rollSpotPoolSignal, spotRollProgressSignal, spotStatusQuery, watcherStoppedSignal, type RollSpotPoolRequest } from './messages';
 import { clusterWorkflowId } from '../common/workflow-ids';
 
 
@@ -87,9 +87,10 @@ interface RollStep {
 /**
  * `fromPool`/`toPool`: a roll of the launch settings (the request carried the pool): the nodes
  * replaced are those whose launch differs from `toPool`'s; without them (requests made before),
- * those of another instance type.
+ * those of another instance type. `fromProfile`/`toProfile`: a roll of the profile too (an
+ * upgrade, a profile change): the nodes boot `toProfile`'s version and bootstrap.
  */
-type RollState = SpotRoll & { replyTo: string; step?: RollStep; fromPool?: PoolSpec; toPool?: PoolSpec };
+type RollState = SpotRoll & { replyTo: string; step?: RollStep; fromPool?: PoolSpec; toPool?: PoolSpec; fromProfile?: ResolvedProfile; toProfile?: ResolvedProfile };
 
 export interface SpotWatcherInput {
   project: string;
@@ -178,7 +179,7 @@ export async function spotWatcher(input: SpotWatcherInput): Promise<void> {
     wake = true;
   });
   /** Roll requests, taken in between ticks like cluster changes (replay hands a signal over only there). */
-  const rollAsked: Array<{ operationId: string; instanceType?: string; replyTo?: string; stop?: boolean; pool?: PoolSpec }> = [];
+  const rollAsked: RollSpotPoolRequest[] = [];
   setHandler(rollSpotPoolSignal, (asked) => {
     rollAsked.push(asked);
     wake = true;
@@ -196,7 +197,13 @@ export async function spotWatcher(input: SpotWatcherInput): Promise<void> {
     if (roll.step) state.rollUndo = { key: roll.step.key, generation: roll.step.generation };
     state.roll = undefined;
     if (roll.fromPool) state.launchPool = roll.fromPool;
+    if (roll.fromProfile) switchProfile(roll.fromProfile);
     retarget(roll.from);
+  };
+  /** Launches from now on boot `profile`: its image is resolved again at the next launch. */
+  const switchProfile = (profile: ResolvedProfile) => {
+    cluster.profile = profile;
+    state.imageId = undefined;
   };
   const takeRolls = () => {
     // Only runs that reach a roll request after this change know of rolls.
@@ -213,6 +220,11 @@ export async function spotWatcher(input: SpotWatcherInput): Promise<void> {
       if (asked.pool && patched(PATCHES.spotWatcherRollsLaunchSettings)) {
         Object.assign(state.roll, { fromPool: poolNow(), toPool: asked.pool });
         state.launchPool = asked.pool;
+        // An upgrade or profile change: the replacements (and any launch meanwhile) boot its profile.
+        if (asked.profile && patched(PATCHES.spotWatcherRollsProfile)) {
+          Object.assign(state.roll, { fromProfile: cluster.profile, toProfile: asked.profile });
+          switchProfile(asked.profile);
+        }
       }
       retarget(asked.instanceType);
     }
@@ -435,17 +447,20 @@ export async function spotWatcher(input: SpotWatcherInput): Promise<void> {
    */
   async function rollStep(roll: RollState): Promise<void> {
     const { fromPool, toPool } = roll;
-    const stale = (n: NodeStatus) => (fromPool && toPool ? replacementReasons(n, sourceOf(fromPool), sourceOf(toPool)).length > 0 : n.instanceType !== roll.to);
+    // What the nodes launched with before the roll, and what they launch with now.
+    const before = (p: PoolSpec): LaunchSource => ({ ...sourceOf(p), profile: roll.fromProfile ?? cluster.profile });
+    const stale = (n: NodeStatus) => (fromPool && toPool ? replacementReasons(n, before(fromPool), sourceOf(toPool)).length > 0 : n.instanceType !== roll.to);
     const old = state.nodes.filter(stale).sort((a, b) => indexOf(a.key) - indexOf(b.key));
     /** What the roll launches, in its tasks' words: its type, and whether more than the type changes. */
     const settings = fromPool && toPool && launchDigest(sourceOf({ ...fromPool, instanceType: roll.to })) !== launchDigest(sourceOf(toPool));
-    const to = settings ? `${roll.to} with the new launch settings` : roll.to;
+    const profiled = roll.toProfile !== undefined && fromPool !== undefined && launchDigest(before({ ...fromPool, instanceType: roll.to })) !== launchDigest(sourceOf({ ...fromPool, instanceType: roll.to }));
+    const to = profiled ? `${roll.to} with ${profileText(roll)}` : settings ? `${roll.to} with the new launch settings` : roll.to;
     for (const n of old) if (!roll.tasks.some((t) => t.name === `replace ${n.key}`)) rollTask(roll, n.key, 'Pending');
     // Nodes of the old type gone otherwise (interrupted, scaled down): their keys are relaunched on the new type.
     for (const t of roll.tasks) {
       const key = t.name.slice('replace '.length);
       if ((t.state === 'Pending' || t.state === 'Running') && roll.step?.key !== key && !old.some((n) => n.key === key)) {
-        rollTask(roll, key, 'Succeeded', `no ${settings ? 'node launched the old way' : `${roll.from} node`} left under ${key}: it was interrupted or scaled down; the watcher launches ${to} in its place`);
+        rollTask(roll, key, 'Succeeded', `no ${settings || profiled ? 'node launched the old way' : `${roll.from} node`} left under ${key}: it was interrupted or scaled down; the watcher launches ${to} in its place`);
       }
     }
     if (!roll.step) {
@@ -639,6 +654,13 @@ export async function spotWatcher(input: SpotWatcherInput): Promise<void> {
 /** The roll as its operation and the API see it (without the watcher's bookkeeping). */
 function publicRoll({ operationId, from, to, tasks, waiting, done }: RollState): SpotRoll {
   return { operationId, from, to, tasks: tasks.map((t) => ({ ...t })), waiting, done };
+}
+
+/** The profile a roll moves to, in its tasks' words. */
+function profileText({ fromProfile, toProfile }: RollState): string {
+  if (!fromProfile || !toProfile) return 'the new profile';
+  if (fromProfile.kubernetesVersion !== toProfile.kubernetesVersion) return `Kubernetes ${toProfile.kubernetesVersion}`;
+  return `profile ${toProfile.profileId}`;
 }
 
 /** An activity failure EC2 answered with a refusal that retrying cannot change. */

@@ -359,10 +359,7 @@ export class ClustersService {
       from: profile.kubernetesVersion,
       to: version,
       replacements,
-      spotPools: spec.pools.filter(isSpotPool).map((p) => ({
-        pool: p.name,
-        note: `not replaced: the pool's watcher launches ${version} nodes from now on; running spot nodes keep their version until they are replaced`,
-      })),
+      spotPools: spotRolls(spec, status, (node) => (node.kubernetesVersion === version ? [] : [`Kubernetes ${node.kubernetesVersion ?? profile.kubernetesVersion} → ${version}`])),
       surge,
     };
   }
@@ -440,10 +437,7 @@ export class ClustersService {
       to: { ...change.ref, kubernetesVersion: change.profile.kubernetesVersion },
       replacements,
       kept: judged.filter((n) => n.reasons.length === 0).map(({ pool, key, instanceId }) => ({ pool, key, instanceId, why: 'its image and rendered bootstrap are the same with the new profile' })),
-      spotPools: spec.pools.filter(isSpotPool).map((p) => ({
-        pool: p.name,
-        note: 'not replaced: the pool’s watcher launches with the new profile from now on; running spot nodes keep theirs until they are replaced',
-      })),
+      spotPools: spotRolls(spec, status, (node, pool) => replacementReasons(node, { spec, pool, profile: current }, { spec, pool, profile: change.profile })),
       surge: await this.surge(project, spec, rolling),
     };
   }
@@ -560,4 +554,22 @@ export class ClustersService {
       throw error;
     }
   }
+}
+
+/**
+ * What a cluster-wide roll does to the spot pools: after the on-demand pools, each pool's
+ * watcher replaces the nodes `reasons` names, one at a time at the pool's bid (when the spot
+ * price allows), with no surge price of its own: the replacement is bid for like any spot node.
+ */
+function spotRolls(spec: ClusterSpec, status: ClusterStatus, reasons: (node: NodeStatus, pool: PoolSpec) => string[]) {
+  return spec.pools.filter(isSpotPool).map((pool) => {
+    const judged = (status.pools.find((p) => p.name === pool.name)?.nodes ?? []).map((node) => ({ key: node.key, instanceId: node.instanceId, az: node.az, reasons: reasons(node, pool) }));
+    const replaced = judged.filter((n) => n.reasons.length > 0).sort((a, b) => Number(a.key.split('/').pop()) - Number(b.key.split('/').pop()));
+    return {
+      pool: pool.name,
+      replacedBy: "the pool's bidding watcher, after the on-demand pools: one node at a time at the pool's bid, waiting while an AZ's spot price is above it",
+      replacements: replaced,
+      kept: judged.filter((n) => n.reasons.length === 0).map(({ key, instanceId }) => ({ key, instanceId })),
+    };
+  });
 }

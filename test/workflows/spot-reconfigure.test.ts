@@ -3,7 +3,8 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import type { ClusterSpec, PoolSpec } from '../../common/cluster-spec';
 import type { ClusterStatus, OperationRecord, Progress, SpotPoolStatus } from '../../common/cluster-status';
-import { resolveProfile } from '../../common/profile';
+import { resolveProfile, withKubernetesVersion } from '../../common/profile';
+import type { ProfileChange } from '../../common/day2-rules';
 import { clusterWorkflowId, operationWorkflowId, spotWatcherId } from '../../common/workflow-ids';
 import { BUILT_IN_PROFILES } from '../../store/built-in-profiles';
 import type { ClusterEntityInput } from '../../workflows/cluster-entity';
@@ -136,7 +137,7 @@ describe('spot pool reconfigure', () => {
       } finally {
         m.releaseReady();
         const ops = await handle.query<OperationRecord[]>('operations');
-        made.push(handle.workflowId, spotWatcherId('default', name, 'spot'), ...ops.filter((o) => o.type === 'reconfigure').map((o) => o.workflowId));
+        made.push(handle.workflowId, spotWatcherId('default', name, 'spot'), ...ops.filter((o) => ['reconfigure', 'upgrade', 'change-profile'].includes(o.type)).map((o) => o.workflowId));
         await env.client.workflow.getHandle(spotWatcherId('default', name, 'spot')).terminate().catch(() => undefined);
         await handle.terminate().catch(() => undefined);
       }
@@ -344,6 +345,78 @@ describe('spot pool reconfigure', () => {
       m.prices['m5.xlarge'][azOf['node/spot/0']] = 0.05;
       expect(await settled(handle, operationId)).toMatchObject({ state: 'Succeeded' });
       expect(m.spotAlive().map((i) => i.instanceType)).toEqual(['m5.xlarge', 'm5.xlarge', 'm5.xlarge']);
+      expect(m.mostAlive()).toBeLessThanOrEqual(4);
+    });
+  });
+
+  /** The Kubernetes version a node's user data boots (workflows/bootstrap.ts). */
+  const versionOf = (userData: string) => /KUBERNETES_VERSION=([\d.]+)/.exec(userData)?.[1];
+  const versions = (m: ReturnType<typeof market>) => Object.fromEntries(Object.entries(m.userDataByKey()).map(([key, data]) => [key, versionOf(data)]));
+
+  it('an upgrade rolls the spot nodes through their watcher after the on-demand nodes: one at a time at the bid, each booting the new version, and later launches too', async () => {
+    const m = market();
+    await withCluster('upgrade', m, async (handle) => {
+      expect(versions(m)).toEqual({ 'node/spot/0': '1.31.4', 'node/spot/1': '1.31.4', 'node/spot/2': '1.31.4' });
+      m.events.length = 0;
+      const { operationId } = await handle.executeUpdate<{ operationId: string }, [{ kubernetesVersion: string }]>('upgradeCluster', { args: [{ kubernetesVersion: '1.32.2' }] });
+      expect(await settled(handle, operationId)).toMatchObject({ state: 'Succeeded' });
+
+      expect(m.events).toEqual(['node/spot/0', 'node/spot/1', 'node/spot/2'].flatMap((key) => [`launch ${key} m5.large`, `ready ${key} m5.large`, `end ${key} m5.large`]));
+      expect(m.mostAlive()).toBe(4);
+      expect(versions(m)).toEqual({ 'node/spot/0': '1.32.2', 'node/spot/1': '1.32.2', 'node/spot/2': '1.32.2' });
+      const progress = await progressOf('upgrade', operationId)();
+      expect(progress.tasks.map((t) => `${t.name} ${t.state}`)).toEqual([
+        'image Succeeded',
+        'upgrade node/master/0 Succeeded',
+        'roll spot through its watcher Succeeded',
+        'replace node/spot/0 Succeeded',
+        'replace node/spot/1 Succeeded',
+        'replace node/spot/2 Succeeded',
+      ]);
+      expect(progress.tasks[3].message).toMatch(/^i-\d+ → i-\d+ \(m5\.large with Kubernetes 1\.32\.2 in us-east-1[ab]\)$/);
+      const status = await handle.query<ClusterStatus>('status');
+      expect(status.pools.flatMap((p) => p.nodes.map((n) => `${n.key} ${n.kubernetesVersion}`)).sort()).toEqual(['node/master/0 1.32.2', 'node/spot/0 1.32.2', 'node/spot/1 1.32.2', 'node/spot/2 1.32.2']);
+      await until(watcherStatus('upgrade'), (s) => s.roll === undefined, 'roll over');
+
+      // An interruption after the upgrade is relaunched on the new version, and nothing rolls again.
+      m.interrupt('node/spot/1');
+      await until(() => Promise.resolve(m.spotAlive()), (alive) => alive.length === 3, 'node/spot/1 relaunched');
+      expect(versionOf(m.userDataByKey()['node/spot/1'])).toBe('1.32.2');
+      expect((await watcherStatus('upgrade')()).roll).toBeUndefined();
+    });
+  });
+
+  it('cancelled in its spot roll, a profile change keeps the spot nodes replaced, launches the old profile again, and a retry replaces only the rest', async () => {
+    const m = market();
+    await withCluster('reprofile', m, async (handle) => {
+      const newer: ProfileChange = { ref: { id: 'aws-default' }, profile: withKubernetesVersion(profile, '1.32.1') };
+      const recorded = (await handle.query<ClusterSpec>('spec')).profile;
+      m.events.length = 0;
+      const { operationId } = await handle.executeUpdate<{ operationId: string }, [ProfileChange]>('changeProfile', { args: [newer] });
+      await until(() => Promise.resolve(m.events), (e) => e.includes('end node/spot/0 m5.large'), 'spot node 0 replaced');
+      m.holdReady();
+      await until(() => Promise.resolve(m.events), (e) => e.includes('launch node/spot/1 m5.large'), 'spot node 1 replacement launched');
+      await handle.executeUpdate('cancelOperation', { args: [{ operationId }] });
+      expect(await settled(handle, operationId)).toMatchObject({ state: 'Cancelled' });
+      m.releaseReady();
+      await until(watcherStatus('reprofile'), (s) => s.roll === undefined && s.nodes.length === 3, 'roll stopped');
+      await until(() => Promise.resolve(m.spotAlive()), (alive) => alive.length === 3, 'the replacement in flight undone');
+      expect(versions(m)).toEqual({ 'node/spot/0': '1.32.1', 'node/spot/1': '1.31.4', 'node/spot/2': '1.31.4' });
+      expect((await handle.query<ClusterSpec>('spec')).profile).toEqual(recorded);
+
+      // The watcher launches the cluster's recorded profile again.
+      m.interrupt('node/spot/2');
+      await until(() => Promise.resolve(m.spotAlive()), (alive) => alive.length === 3, 'node/spot/2 relaunched');
+      expect(versionOf(m.userDataByKey()['node/spot/2'])).toBe('1.31.4');
+
+      // The retry keeps the control plane and spot node 0 (already on it) and replaces spot nodes 1 and 2.
+      m.events.length = 0;
+      const retried = await handle.executeUpdate<{ operationId: string }, [{ operationId: string }]>('retryOperation', { args: [{ operationId }] });
+      expect(await settled(handle, retried.operationId)).toMatchObject({ state: 'Succeeded' });
+      expect(m.events).toEqual(['node/spot/1', 'node/spot/2'].flatMap((key) => [`launch ${key} m5.large`, `ready ${key} m5.large`, `end ${key} m5.large`]));
+      expect(versions(m)).toEqual({ 'node/spot/0': '1.32.1', 'node/spot/1': '1.32.1', 'node/spot/2': '1.32.1' });
+      const tasks = (await progressOf('reprofile', retried.operationId)()).tasks.map((t) => `${t.name} ${t.state}`);
+      expect(tasks).toEqual(['image Skipped', 'replace node/master/0 Skipped', 'roll spot through its watcher Succeeded', 'replace node/spot/1 Succeeded', 'replace node/spot/2 Succeeded']);
       expect(m.mostAlive()).toBeLessThanOrEqual(4);
     });
   });

@@ -68,8 +68,9 @@ describe('upgrade operation', () => {
       expect(record).toMatchObject({ state: 'Succeeded', kubernetesVersion: '1.32.2' });
 
       const order = ['node/master/0', 'node/master/1', 'node/master/2', 'node/workers/0', 'node/workers/1'];
-      // Each replacement starts only once the previous old node is gone: never two at once.
-      expect(events).toEqual(order.flatMap((key) => [`start ${key}`, `end ${key}`]));
+      // Each replacement starts only once the previous old node is gone: never two at once. Then
+      // the spot pool's watcher replaces its nodes (its launches are its own generations).
+      expect(events).toEqual([...order.flatMap((key) => [`start ${key}`, `end ${key}`]), 'end node/spot/0', 'end node/spot/1']);
       expect(launches).toHaveLength(5);
       for (const launch of launches) {
         expect(launch.userData).toContain('KUBERNETES_VERSION=1.32.2');
@@ -86,9 +87,17 @@ describe('upgrade operation', () => {
       expect(onDemand.map((n) => `${n.key} ${n.generation} ${n.kubernetesVersion}`).sort()).toEqual(order.map((key) => `${key} 2 1.32.2`));
 
       const progress = await env().client.workflow.getHandle(operationWorkflowId('default', 'roll', operationId)).query<Progress>('progress');
-      expect(progress.tasks.map((t) => `${t.name} ${t.state}`)).toEqual(['image Succeeded', ...order.map((key) => `upgrade ${key} Succeeded`)]);
+      expect(progress.tasks.map((t) => `${t.name} ${t.state}`)).toEqual([
+        'image Succeeded',
+        ...order.map((key) => `upgrade ${key} Succeeded`),
+        'roll spot through its watcher Succeeded',
+        'replace node/spot/0 Succeeded',
+        'replace node/spot/1 Succeeded',
+      ]);
+      const spotNodes = status.pools.find((p) => p.name === 'spot')!.nodes;
+      expect(spotNodes.map((n) => `${n.key} ${n.kubernetesVersion}`)).toEqual(['node/spot/0 1.32.2', 'node/spot/1 1.32.2']);
 
-      // The spot pool's watcher heard the cluster as it now is: its next launches boot 1.32.2.
+      // The spot pool's watcher heard the cluster as it now is too.
       const watcher = await env().client.workflow.getHandle(spotWatcherId('default', 'roll', 'spot')).fetchHistory();
       const signals = (watcher.events ?? []).filter((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'clusterChanged');
       expect(signals).toHaveLength(1);
@@ -96,7 +105,7 @@ describe('upgrade operation', () => {
       // The folded profile is what the next request is checked against.
       expect(await refusedRule(upgradeTo(handle, '1.32.2'))).toBe('kubernetes-version-changes');
 
-      await replay([handle.workflowId, operationWorkflowId('default', 'roll', operationId)]);
+      await replay([handle.workflowId, operationWorkflowId('default', 'roll', operationId), spotWatcherId('default', 'roll', 'spot')]);
       await handle.terminate();
     });
   });

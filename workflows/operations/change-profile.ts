@@ -16,7 +16,7 @@ import { nodeStatus } from '../node-lifecycle';
 import type { OperationInput } from '../operation';
 import { rule, violation, type Entity, type OperationModule, type Run } from './operation-module';
 import { observeNodes, operationTasks } from './pool-operation';
-import { rollingOrder, rollNodes, type PoolRoll, type RollResult } from './rolling';
+import { rollingOrder, rollNodes, rollSpotPools, spotPoolsToRoll, type PoolRoll, type RollResult } from './rolling';
 
 /** The cluster's profile changed (PUT /v1/clusters/:name/profile {id, overrides}); the API resolved it from the store. */
 export const changeProfileUpdate = defineUpdate<Accepted, [ProfileChange]>('changeProfile');
@@ -29,6 +29,8 @@ export interface ChangeProfileInput extends OperationInput {
   generation: number;
   /** The on-demand pools in the order they roll (control plane first), with their nodes now. */
   pools: PoolRoll[];
+  /** The spot pools, rolled after through their watchers (absent in runs begun before they were). */
+  spotPools?: PoolSpec[];
 }
 
 const sources = (spec: ClusterSpec, pool: PoolSpec, was: ResolvedProfile, now: ResolvedProfile): { current: LaunchSource; desired: LaunchSource } => ({
@@ -38,14 +40,22 @@ const sources = (spec: ClusterSpec, pool: PoolSpec, was: ResolvedProfile, now: R
 
 export async function changeProfile(input: ChangeProfileInput): Promise<RollResult> {
   const tasks = operationTasks(`change profile to ${input.profile.profileId}`);
-  return rollNodes(input, tasks, input.pools, {
-    step: (node) => `replace ${node.key}`,
-    keeps: (pool, node) => {
-      const { current, desired } = sources(input.spec, pool, input.was, input.profile);
-      return replacementReasons(node, current, desired).length === 0 ? 'launches the same with the new profile' : undefined;
+  const spot = spotPoolsToRoll(input.spotPools);
+  const rolled = await rollNodes(
+    input,
+    tasks,
+    input.pools,
+    {
+      step: (node) => `replace ${node.key}`,
+      keeps: (pool, node) => {
+        const { current, desired } = sources(input.spec, pool, input.was, input.profile);
+        return replacementReasons(node, current, desired).length === 0 ? 'launches the same with the new profile' : undefined;
+      },
+      record: (pool, launched) => withLaunchDigest(nodeStatus(launched, input.profile.kubernetesVersion), { spec: input.spec, pool, profile: input.profile }),
     },
-    record: (pool, launched) => withLaunchDigest(nodeStatus(launched, input.profile.kubernetesVersion), { spec: input.spec, pool, profile: input.profile }),
-  });
+    spot.tasks,
+  );
+  return rollSpotPools(input, tasks, spot.pools, (pool) => `the watcher replaces each ${pool.name} node that launches otherwise with profile ${input.profile.profileId}, at the pool's bid`, rolled);
 }
 
 function recordedChange(record: OperationRecord): ProfileChange {
@@ -97,6 +107,7 @@ export const changeProfileOperation: OperationModule<ProfileChange, ChangeProfil
     network: entity.status.network,
     generation,
     pools: rollingPools(entity).map((pool) => ({ pool, nodes: entity.status.pools.find((p) => p.name === pool.name)?.nodes ?? [] })),
+    spotPools: entity.spec.pools.filter(isSpotPool),
   }),
   fold({ entity, request }, rolled) {
     const change = request.profileChange as ProfileChange;
@@ -104,7 +115,8 @@ export const changeProfileOperation: OperationModule<ProfileChange, ChangeProfil
     entity.spec = { ...entity.spec, profile: change.ref };
     entity.status.pools = entity.status.pools.map((p) => ({ ...p, nodes: rolled.find((r) => r.pool === p.name)?.nodes ?? p.nodes }));
   },
-  // Spot nodes are their watchers': launches from now on boot the new profile.
+  // The watchers rolled their nodes already (runs begun before that only tell them): launches
+  // from now on boot the new profile.
   async after({ entity }) {
     await Promise.all(entity.spec.pools.filter(isSpotPool).map((pool) => entity.watchers.clusterChanged(pool)));
   },

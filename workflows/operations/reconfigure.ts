@@ -1,14 +1,13 @@
-import { ApplicationFailure, CancellationScope, condition, defineUpdate, getExternalWorkflowHandle, isCancellation, patched, setHandler, workflowInfo } from '@temporalio/workflow';
-import type { NodeStatus, SpotRoll } from '../../common/cluster-status';
+import { defineUpdate, patched } from '@temporalio/workflow';
+import type { NodeStatus } from '../../common/cluster-status';
 import { isSpotPool, type PoolSpec, type RootVolume, type Taint } from '../../common/cluster-spec';
 import { checkPoolChange, checkScale, poolWith } from '../../common/day2-rules';
-import { readableError } from '../../common/readable-error';
-import { spotWatcherId } from '../../common/workflow-ids';
 import { launchDigest, replacementReasons, withLaunchDigest, type LaunchSource } from '../launch-config';
-import { rollSpotPoolSignal, spotRollProgressSignal, type Accepted } from '../messages';
+import type { Accepted } from '../messages';
 import { indexOf, nodeStatus, replaceNode, resolveImage } from '../node-lifecycle';
 import { PATCHES } from '../patches';
 import { rule, recordedPool, type Entity, type OperationModule, type Run } from './operation-module';
+import { rollThroughWatcher } from './spot-roll';
 import { bringToSize, foldPool, observeNodes, operationTasks, poolInput, POOL_PHASES, poolSummary, type PoolOperationInput } from './pool-operation';
 
 /** What a PATCH of a pool changes; each launch setting left out stays as it is. */
@@ -68,44 +67,11 @@ function changeText(was: PoolSpec, now: PoolSpec): string {
   return changes.join(', ') || 'relaunch nodes launched otherwise';
 }
 
-/**
- * A spot pool's nodes are its watcher's (docs/architecture.md#spot-reconfigure): the watcher
- * rolls them, one at a time at the pool's bid, and reports each step here, where the tasks
- * follow it. Cancelled, the operation tells the watcher to stop: the nodes it has replaced
- * stay, and its later launches go back to the pool's type.
- */
+/** A spot pool's nodes are its watcher's: it rolls them (workflows/operations/spot-roll.ts). */
 async function rollSpotPool(input: PoolOperationInput): Promise<NodeStatus[]> {
-  const { pool, operationId } = input;
+  const { pool } = input;
   const tasks = operationTasks(`reconfigure spot pool ${pool.name}${input.was ? `: ${changeText(input.was, pool)}` : ` to ${pool.instanceType}`}`);
-  let latest: (SpotRoll & { nodes: NodeStatus[] }) | undefined;
-  setHandler(spotRollProgressSignal, (progress) => {
-    if (progress.operationId === operationId) latest = progress;
-  });
-  const watcher = getExternalWorkflowHandle(spotWatcherId(input.project, input.spec.name, pool.name));
-  try {
-    await tasks.run(
-      `roll ${pool.name} through its watcher`,
-      () =>
-        // The pool as the change makes it: the watcher launches the replacements with its launch settings.
-        watcher.signal(rollSpotPoolSignal, { operationId, instanceType: pool.instanceType, replyTo: workflowInfo().workflowId, pool }).catch((error: unknown) => {
-          if (isCancellation(error)) throw error;
-          throw ApplicationFailure.nonRetryable(`the bidding watcher of spot pool ${pool.name} does not run (${readableError(error)}): nothing was replaced`, 'SpotWatcherGone');
-        }),
-      () => `the watcher replaces each ${pool.name} node at the pool's bid`,
-    );
-    let seen = latest;
-    for (;;) {
-      await condition(() => latest !== seen);
-      seen = latest as NonNullable<typeof latest>;
-      tasks.follow(seen.tasks);
-      if (seen.done) return seen.nodes;
-    }
-  } catch (error) {
-    if (isCancellation(error)) {
-      await CancellationScope.nonCancellable(() => watcher.signal(rollSpotPoolSignal, { operationId, stop: true }).catch(() => undefined));
-    }
-    throw error;
-  }
+  return rollThroughWatcher(input, tasks, { pool, describe: `the watcher replaces each ${pool.name} node at the pool's bid` });
 }
 
 function check(entity: Entity, args: ReconfigureArgs): void {

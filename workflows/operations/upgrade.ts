@@ -10,7 +10,7 @@ import { checkUpgrade } from '../../common/day2-rules';
 import { withKubernetesVersion } from '../../common/profile';
 import type { Accepted } from '../messages';
 import { nodeStatus } from '../node-lifecycle';
-import { rollingOrder, rollNodes, type RollResult } from './rolling';
+import { rollingOrder, rollNodes, rollSpotPools, spotPoolsToRoll, type RollResult } from './rolling';
 import type { OperationInput } from '../operation';
 import { rule, violation, type Entity, type OperationModule, type Run } from './operation-module';
 import { observeNodes, operationTasks } from './pool-operation';
@@ -28,6 +28,8 @@ export interface UpgradeInput extends OperationInput {
   generation: number;
   /** The on-demand pools in the order they roll (control plane first), with their nodes now. */
   pools: Array<{ pool: PoolSpec; nodes: NodeStatus[] }>;
+  /** The spot pools, rolled after through their watchers (absent in runs begun before they were). */
+  spotPools?: PoolSpec[];
 }
 
 export type UpgradeResult = RollResult;
@@ -41,11 +43,19 @@ export type UpgradeResult = RollResult;
 export async function upgradeCluster(input: UpgradeInput): Promise<UpgradeResult> {
   const version = input.profile.kubernetesVersion;
   const tasks = operationTasks(`upgrade Kubernetes to ${version}`);
-  return rollNodes(input, tasks, input.pools, {
-    step: (node) => `upgrade ${node.key}`,
-    keeps: (_pool, node) => (node.kubernetesVersion === version ? `already runs ${version}` : undefined),
-    record: (_pool, launched) => nodeStatus(launched, version),
-  });
+  const spot = spotPoolsToRoll(input.spotPools);
+  const rolled = await rollNodes(
+    input,
+    tasks,
+    input.pools,
+    {
+      step: (node) => `upgrade ${node.key}`,
+      keeps: (_pool, node) => (node.kubernetesVersion === version ? `already runs ${version}` : undefined),
+      record: (_pool, launched) => nodeStatus(launched, version),
+    },
+    spot.tasks,
+  );
+  return rollSpotPools(input, tasks, spot.pools, (pool) => `the watcher replaces each ${pool.name} node not on ${version} at the pool's bid`, rolled);
 }
 
 function recordedVersion(record: OperationRecord): string {
@@ -96,13 +106,14 @@ export const upgrade: OperationModule<UpgradeArgs, UpgradeInput, UpgradeResult> 
     network: entity.status.network,
     generation,
     pools: rollingPools(entity).map((pool) => ({ pool, nodes: entity.status.pools.find((p) => p.name === pool.name)?.nodes ?? [] })),
+    spotPools: entity.spec.pools.filter(isSpotPool),
   }),
   fold({ entity, request }, rolled) {
     entity.profile = withKubernetesVersion(entity.profile, request.kubernetesVersion as string);
     entity.status.pools = entity.status.pools.map((p) => ({ ...p, nodes: rolled.find((r) => r.pool === p.name)?.nodes ?? p.nodes }));
   },
-  // Spot nodes are their watchers': launches from now on boot the new version; the running
-  // ones keep theirs until the watcher replaces them.
+  // The watchers rolled their nodes already (runs begun before that only tell them): launches
+  // from now on boot the new version.
   async after({ entity }) {
     await Promise.all(entity.spec.pools.filter(isSpotPool).map((pool) => entity.watchers.clusterChanged(pool)));
   },
