@@ -37,6 +37,8 @@ export interface ClusterflowConfig {
   /** How long one such wait may last in all, counted from the activity's first attempt (s). */
   waitDeadlineS: number;
   cacheDir: string;
+  /** A workflow bundle built beforehand (`bundleWorkflowCode`): the worker loads it instead of bundling the sources at start. */
+  workflowBundlePath?: string;
 }
 
 function optionalIntFrom(env: NodeJS.ProcessEnv, name: string): number | undefined {
@@ -134,5 +136,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ClusterflowCon
     awsPollMs: awsPollMsFrom(env),
     waitDeadlineS: positiveOr(env, 'CLUSTERFLOW_WAIT_DEADLINE_S', DEFAULT_WAIT_DEADLINE_S),
     cacheDir: path.resolve(env.CLUSTERFLOW_CACHE_DIR || path.join(os.homedir(), '.cache', 'clusterflow')),
+    workflowBundlePath: env.CLUSTERFLOW_WORKFLOW_BUNDLE ? path.resolve(env.CLUSTERFLOW_WORKFLOW_BUNDLE) : undefined,
   };
 }

@@ -6,6 +6,7 @@ import { call } from '../support/http';
 import { extremes, inventory, InventoryItem, isLive, simNow, transitions } from '../support/sim-client';
 import { useStack } from '../support/stack';
 import { stackDataConverter } from '../support/stack-codec';
+import { workflowCode } from '../support/workflow-code';
 
 jest.setTimeout(300000);
 
@@ -156,7 +157,7 @@ describe('day-2 operations (end to end)', () => {
     const ids = ['cluster/default/ops', ...ops.body.map((o: { id: string }) => `cluster/default/ops/${o.id}`)];
     for (const workflowId of ids) {
       const history = await temporal.workflow.getHandle(workflowId).fetchHistory();
-      await Worker.runReplayHistory({ workflowsPath: require.resolve('../../workflows'), dataConverter: stackDataConverter(stack) }, history, workflowId);
+      await Worker.runReplayHistory({ ...workflowCode(), dataConverter: stackDataConverter(stack) }, history, workflowId);
     }
   });
 });

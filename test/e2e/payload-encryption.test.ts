@@ -10,6 +10,7 @@ import { waitPhase } from '../support/clusters';
 import { call } from '../support/http';
 import { useStack } from '../support/stack';
 import { stackDataConverter } from '../support/stack-codec';
+import { workflowCode } from '../support/workflow-code';
 
 jest.setTimeout(300000);
 
@@ -159,10 +160,10 @@ describe('encrypted Temporal payloads (end to end)', () => {
   });
 
   it('replays the histories with the stack’s key, and cannot without it', async () => {
-    const workflowsPath = require.resolve('../../workflows');
+    const code = workflowCode();
     for (const [workflowId, history] of histories) {
-      await expect(Worker.runReplayHistory({ workflowsPath, dataConverter: stackDataConverter(stack) }, history, workflowId)).resolves.toBeUndefined();
-      await expect(Worker.runReplayHistory({ workflowsPath }, history, workflowId)).rejects.toThrow();
+      await expect(Worker.runReplayHistory({ ...code, dataConverter: stackDataConverter(stack) }, history, workflowId)).resolves.toBeUndefined();
+      await expect(Worker.runReplayHistory(code, history, workflowId)).rejects.toThrow();
     }
   });
 

@@ -8,6 +8,7 @@ import { call } from '../support/http';
 import { inventory, InventoryItem, isLive } from '../support/sim-client';
 import { useStack } from '../support/stack';
 import { stackDataConverter } from '../support/stack-codec';
+import { workflowCode } from '../support/workflow-code';
 
 jest.setTimeout(300000);
 
@@ -156,7 +157,7 @@ describe('pool settings and profile changes (end to end)', () => {
 
     for (const workflowId of ['cluster/default/gpu', `cluster/default/gpu/${accepted.body.operationId}`]) {
       const history = await temporal.workflow.getHandle(workflowId).fetchHistory();
-      await Worker.runReplayHistory({ workflowsPath: require.resolve('../../workflows'), dataConverter: stackDataConverter(stack) }, history, workflowId);
+      await Worker.runReplayHistory({ ...workflowCode(), dataConverter: stackDataConverter(stack) }, history, workflowId);
     }
   });
 });

@@ -7,6 +7,7 @@ import { call } from '../support/http';
 import { inventory, InventoryItem, putSimConfig, isLive } from '../support/sim-client';
 import { useStack } from '../support/stack';
 import { stackDataConverter } from '../support/stack-codec';
+import { workflowCode } from '../support/workflow-code';
 
 jest.setTimeout(300000);
 
@@ -108,7 +109,7 @@ describe('cancel and self-repair (end to end)', () => {
       expect(ops.body.map((o: { type: string; state: string }) => `${o.type}:${o.state}`)).toEqual(['create:Succeeded', 'scale:Cancelled', 'repair:Succeeded']);
       for (const workflowId of ['cluster/default/rc', ...ops.body.map((o: { id: string }) => `cluster/default/rc/${o.id}`)]) {
         const history = await temporal.workflow.getHandle(workflowId).fetchHistory();
-        await Worker.runReplayHistory({ workflowsPath: require.resolve('../../workflows'), dataConverter: stackDataConverter(stack) }, history, workflowId);
+        await Worker.runReplayHistory({ ...workflowCode(), dataConverter: stackDataConverter(stack) }, history, workflowId);
       }
     } finally {
       await temporal.connection.close();

@@ -28,7 +28,8 @@ describe('the stack launcher', () => {
   });
 
   it('starts everything on 127.0.0.1, ready, with the Web UI and the token printed', async () => {
-    stack = await launchStack(stackEnv(ports, dataDir), ports);
+    // As `npm start` does: the worker bundles its workflows itself (the run's prebuilt bundle is for the other stacks).
+    stack = await launchStack(stackEnv(ports, dataDir, { CLUSTERFLOW_WORKFLOW_BUNDLE: '' }), ports);
     const output = stack.output();
     expect(output).toMatch(/stack +\| ready/);
     const token = fs.readFileSync(path.join(dataDir, 'api-token'), 'utf8').trim();

@@ -9,6 +9,7 @@ import { inventory, InventoryItem, isLive, transitions } from '../support/sim-cl
 import { useStack } from '../support/stack';
 import { stackDataConverter } from '../support/stack-codec';
 import { until } from '../support/until';
+import { workflowCode } from '../support/workflow-code';
 
 jest.setTimeout(300000);
 
@@ -176,7 +177,7 @@ describe('Kubernetes upgrade (end to end)', () => {
   it('replays the entity’s and the upgrade’s histories', async () => {
     for (const workflowId of ['cluster/default/up', 'cluster/default/up/op-2-upgrade', 'cluster/default/up/spot/spot']) {
       const history = await temporal.workflow.getHandle(workflowId).fetchHistory();
-      await Worker.runReplayHistory({ workflowsPath: require.resolve('../../workflows'), dataConverter: stackDataConverter(stack) }, history, workflowId);
+      await Worker.runReplayHistory({ ...workflowCode(), dataConverter: stackDataConverter(stack) }, history, workflowId);
     }
   });
 });

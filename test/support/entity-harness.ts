@@ -18,6 +18,7 @@ import { exampleSpec } from '../unit/fixtures';
 import { gate, Stub } from './stub-activities';
 import { startTemporal } from './temporal';
 import { until } from './until';
+import { workflowCode } from './workflow-code';
 
 export function entityHarness(queuePrefix: string) {
   const state: { env?: TestWorkflowEnvironment } = {};
@@ -41,7 +42,7 @@ export function entityHarness(queuePrefix: string) {
 
   async function withWorker<T>(activities: Record<string, Stub>, body: (taskQueue: string) => Promise<T>): Promise<T> {
     const taskQueue = `${queuePrefix}-${++taskQueueN}`;
-    const worker = await Worker.create({ connection: env().nativeConnection, taskQueue, workflowsPath: require.resolve('../../workflows'), activities });
+    const worker = await Worker.create({ connection: env().nativeConnection, taskQueue, ...workflowCode(), activities });
     // A stub still held would keep the worker from shutting down.
     return worker.runUntil(body(taskQueue).finally(() => gates.splice(0).forEach((g) => g.open())));
   }
@@ -71,7 +72,7 @@ export function entityHarness(queuePrefix: string) {
   async function replay(workflowIds: string[]): Promise<void> {
     for (const workflowId of workflowIds) {
       const history = await env().client.workflow.getHandle(workflowId).fetchHistory();
-      await Worker.runReplayHistory({ workflowsPath: require.resolve('../../workflows') }, history, workflowId);
+      await Worker.runReplayHistory({ ...workflowCode() }, history, workflowId);
     }
   }
 

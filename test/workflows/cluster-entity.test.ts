@@ -13,6 +13,7 @@ import { startTemporal } from '../support/temporal';
 import { until } from '../support/until';
 import { gate, Stub, stubActivities, stuckReady } from '../support/stub-activities';
 import { exampleSpec } from '../unit/fixtures';
+import { workflowCode } from '../support/workflow-code';
 
 /**
  * The cluster entity and its create/delete children on a real dev server, with the AWS
@@ -41,7 +42,7 @@ describe('clusterEntity workflow', () => {
 
   async function withWorker<T>(activities: Record<string, Stub>, body: (taskQueue: string) => Promise<T>): Promise<T> {
     const taskQueue = `entity-${++taskQueueN}`;
-    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowsPath: require.resolve('../../workflows'), activities });
+    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, ...workflowCode(), activities });
     // A stub still held would keep the worker from shutting down.
     return worker.runUntil(body(taskQueue).finally(() => gates.splice(0).forEach((g) => g.open())));
   }
@@ -92,7 +93,7 @@ describe('clusterEntity workflow', () => {
         history: await env.client.workflow.getHandle(workflowId).fetchHistory(),
       }));
       for (const { workflowId, history } of await Promise.all(histories)) {
-        await Worker.runReplayHistory({ workflowsPath: require.resolve('../../workflows') }, history, workflowId);
+        await Worker.runReplayHistory({ ...workflowCode() }, history, workflowId);
       }
     });
   });
@@ -173,7 +174,7 @@ describe('clusterEntity workflow', () => {
       expect((await handle.result()).phase).toBe('Deleted');
       expect(calls.filter((c) => c === 'releaseCloudAccountUsage')).toHaveLength(1);
       for (const workflowId of [handle.workflowId, create.workflowId, create.rollbackWorkflowId!]) {
-        await Worker.runReplayHistory({ workflowsPath: require.resolve('../../workflows') }, await env.client.workflow.getHandle(workflowId).fetchHistory(), workflowId);
+        await Worker.runReplayHistory({ ...workflowCode() }, await env.client.workflow.getHandle(workflowId).fetchHistory(), workflowId);
       }
     });
   });
@@ -277,7 +278,7 @@ describe('clusterEntity workflow', () => {
       await handle.executeUpdate('deleteCluster');
       expect((await handle.result()).phase).toBe('Deleted');
       await Worker.runReplayHistory(
-        { workflowsPath: require.resolve('../../workflows') },
+        { ...workflowCode() },
         await env.client.workflow.getHandle(scale.workflowId).fetchHistory(),
         scale.workflowId,
       );
@@ -345,7 +346,7 @@ describe('clusterEntity workflow', () => {
       expect(ops[1].error).toBe("cancelled: the operator's delete request comes first; what it had launched was removed, and the next check repairs again");
       expect(terminated).toContainEqual({ scope: expect.anything(), key: victim.key, generation: 2 });
       const repairHistory = await env.client.workflow.getHandle(ops[1].workflowId).fetchHistory();
-      await Worker.runReplayHistory({ workflowsPath: require.resolve('../../workflows') }, repairHistory, ops[1].workflowId);
+      await Worker.runReplayHistory({ ...workflowCode() }, repairHistory, ops[1].workflowId);
     });
   });
 
@@ -506,7 +507,7 @@ describe('clusterEntity workflow', () => {
       // The watcher's launch was settled and its node terminated before the delete swept.
       expect(sweeps).toEqual([{ inFlight: 0, spotLeft: [] }]);
       const history = await handle.fetchHistory();
-      await Worker.runReplayHistory({ workflowsPath: require.resolve('../../workflows') }, history, handle.workflowId);
+      await Worker.runReplayHistory({ ...workflowCode() }, history, handle.workflowId);
     });
   });
 

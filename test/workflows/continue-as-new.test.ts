@@ -9,6 +9,7 @@ import { clusterWorkflowId } from '../../common/workflow-ids';
 import { stubActivities } from '../support/stub-activities';
 import { startTemporal } from '../support/temporal';
 import { exampleSpec } from '../unit/fixtures';
+import { workflowCode } from '../support/workflow-code';
 
 /**
  * A dev server told to suggest continue-as-new after a few dozen history events: the cluster
@@ -33,7 +34,7 @@ describe('clusterEntity continue-as-new', () => {
 
   it('continues as new between operations and keeps spec, status and operation log', async () => {
     const { activities } = stubActivities();
-    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue: 'can', workflowsPath: require.resolve('../../workflows'), activities });
+    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue: 'can', ...workflowCode(), activities });
     const spec = exampleSpec({ name: 'rolling' });
     spec.pools = spec.pools.filter((p) => p.name !== 'spot');
     const input: ClusterEntityInput = { project: 'default', spec, profile: resolveProfile('aws-default', BUILT_IN_PROFILES[0].packs, {}), reconcileIntervalS: 3600 };
@@ -100,7 +101,7 @@ describe('clusterEntity continue-as-new', () => {
       if (node.key === 'node/workers/3') generations.push(node.generation);
       return launch(i);
     };
-    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue: 'can-bounded', workflowsPath: require.resolve('../../workflows'), activities });
+    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue: 'can-bounded', ...workflowCode(), activities });
     const spec = exampleSpec({ name: 'bounded' });
     spec.pools = spec.pools.filter((p) => p.name !== 'spot');
     const input: ClusterEntityInput = {
@@ -142,7 +143,7 @@ describe('clusterEntity continue-as-new', () => {
     // The worker's settings: at first the interval the cluster was created with (an hour).
     const settings = { reconcileIntervalS: 3600 };
     activities.liveSettings = async () => ({ ...settings });
-    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue: 'can-settings', workflowsPath: require.resolve('../../workflows'), activities });
+    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue: 'can-settings', ...workflowCode(), activities });
     const spec = exampleSpec({ name: 'tuned' });
     spec.pools = spec.pools.filter((p) => p.name !== 'spot');
     const input: ClusterEntityInput = { project: 'default', spec, profile: resolveProfile('aws-default', BUILT_IN_PROFILES[0].packs, {}), reconcileIntervalS: 3600 };

@@ -12,6 +12,7 @@ import { discoverRegion } from '../../workflows';
 import { createWorker } from '../../worker/worker';
 import { RunningMoto, startMoto } from '../support/moto';
 import { startTemporal } from '../support/temporal';
+import { workflowCode } from '../support/workflow-code';
 
 /**
  * The worker as the stack runs it (real dev server, real moto), plus a replay of the history
@@ -75,7 +76,7 @@ describe('discoverRegion workflow', () => {
     expect(Buffer.from(JSON.stringify(history)).toString('base64')).not.toContain(Buffer.from(secretAccessKey).toString('base64'));
 
     await expect(
-      Worker.runReplayHistory({ workflowsPath: require.resolve('../../workflows'), dataConverter }, history, workflowId),
+      Worker.runReplayHistory({ ...workflowCode(), dataConverter }, history, workflowId),
     ).resolves.toBeUndefined();
   });
 

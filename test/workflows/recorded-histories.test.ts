@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { temporal } from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
+import { workflowCode } from '../support/workflow-code';
 
 /**
  * Histories recorded with the code before the entity became a loop over the operations table
@@ -34,7 +35,7 @@ describe('histories recorded before the operations table', () => {
       history: temporal.api.history.v1.History.decode(fs.readFileSync(path.join(DIR, file))),
     }));
     const failures: string[] = [];
-    for await (const result of Worker.runReplayHistories({ workflowsPath: require.resolve('../../workflows') }, histories)) {
+    for await (const result of Worker.runReplayHistories({ ...workflowCode() }, histories)) {
       if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
     }
     expect(failures).toEqual([]);
@@ -56,7 +57,7 @@ describe('histories of spot pools rolling to another instance type', () => {
     expect([...new Set(files.map((f) => f.split('-')[0]))].sort()).toEqual(['clusterEntity', 'reconfigurePool', 'spotWatcher']);
     const histories = files.map((file) => ({ workflowId: file.replace(/\.binpb$/, ''), history: temporal.api.history.v1.History.decode(fs.readFileSync(path.join(dir, file))) }));
     const failures: string[] = [];
-    for await (const result of Worker.runReplayHistories({ workflowsPath: require.resolve('../../workflows') }, histories)) {
+    for await (const result of Worker.runReplayHistories({ ...workflowCode() }, histories)) {
       if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
     }
     expect(failures).toEqual([]);

@@ -12,6 +12,7 @@ import { gate, stubActivities } from '../support/stub-activities';
 import { startTemporal } from '../support/temporal';
 import { until } from '../support/until';
 import { exampleSpec } from '../unit/fixtures';
+import { workflowCode } from '../support/workflow-code';
 
 jest.setTimeout(180000);
 
@@ -117,14 +118,14 @@ describe('spot pool reconfigure', () => {
     // Every history this suite made replays on today's code: the entity, the operations, the watchers.
     for (const workflowId of made) {
       const history = await env.client.workflow.getHandle(workflowId).fetchHistory();
-      await Worker.runReplayHistory({ workflowsPath: require.resolve('../../workflows') }, history, workflowId);
+      await Worker.runReplayHistory({ ...workflowCode() }, history, workflowId);
     }
     await env?.teardown();
   });
 
   async function withCluster(name: string, m: ReturnType<typeof market>, body: (handle: Awaited<ReturnType<typeof env.client.workflow.start>>) => Promise<void>) {
     const taskQueue = `spot-reconfigure-${++queue}`;
-    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowsPath: require.resolve('../../workflows'), activities: m.activities });
+    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, ...workflowCode(), activities: m.activities });
     const [master] = exampleSpec().pools;
     const spec: ClusterSpec = exampleSpec({ name, pools: [{ ...master, size: 1, azs: [A] }, spot] });
     const input: ClusterEntityInput = { project: 'default', spec, profile, reconcileIntervalS: 3600, spotIntervalS: 0.2 };

@@ -10,6 +10,7 @@ import { SPOT_GENERATION_BASE, SpotWatcherInput } from '../../workflows/spot-wat
 import { spotWatcherId } from '../../common/workflow-ids';
 import { startTemporal } from '../support/temporal';
 import { exampleSpec } from '../unit/fixtures';
+import { workflowCode } from '../support/workflow-code';
 
 jest.setTimeout(120000);
 
@@ -107,7 +108,7 @@ describe('spotWatcher', () => {
 
   async function run(market: ReturnType<typeof fakeMarket>, name: string, body: (handle: Awaited<ReturnType<typeof env.client.workflow.start>>) => Promise<void>) {
     const taskQueue = `spot-${++queue}`;
-    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowsPath: require.resolve('../../workflows'), activities: market.activities });
+    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, ...workflowCode(), activities: market.activities });
     const input: SpotWatcherInput = { project: 'default', spec: { ...spec, name }, profile, network, pool, intervalS: 0.1 };
     await worker.runUntil(async () => {
       const handle = await env.client.workflow.start('spotWatcher', { taskQueue, workflowId: spotWatcherId('default', name, 'spot'), args: [input] });
@@ -179,9 +180,9 @@ describe('spotWatcher', () => {
       await expect(handle.result()).rejects.toThrow();
       expect(market.instances.size).toBe(0);
 
-      await Worker.runReplayHistory({ workflowsPath: require.resolve('../../workflows') }, history, handle.workflowId);
+      await Worker.runReplayHistory({ ...workflowCode() }, history, handle.workflowId);
       const last = await env.client.workflow.getHandle(handle.workflowId).fetchHistory();
-      await Worker.runReplayHistory({ workflowsPath: require.resolve('../../workflows') }, last, handle.workflowId);
+      await Worker.runReplayHistory({ ...workflowCode() }, last, handle.workflowId);
     });
   });
 
@@ -214,7 +215,7 @@ describe('spotWatcher', () => {
       expect(booted[0].userData).not.toContain('1.99.1');
       expect(images).toEqual([profile.image.namePattern, 'newer-*']);
       const history = await env.client.workflow.getHandle(handle.workflowId).fetchHistory();
-      await Worker.runReplayHistory({ workflowsPath: require.resolve('../../workflows') }, history, handle.workflowId);
+      await Worker.runReplayHistory({ ...workflowCode() }, history, handle.workflowId);
     });
   });
 
@@ -243,7 +244,7 @@ describe('spotWatcher', () => {
       await expect(handle.result()).rejects.toThrow();
       expect(market.instances.size).toBe(0);
       const history = await env.client.workflow.getHandle(handle.workflowId).fetchHistory();
-      await Worker.runReplayHistory({ workflowsPath: require.resolve('../../workflows') }, history, handle.workflowId);
+      await Worker.runReplayHistory({ ...workflowCode() }, history, handle.workflowId);
     });
   });
 

@@ -11,6 +11,7 @@ import { retryingActivities } from '../../api/clusters/retrying-activities';
 import { startTemporal } from '../support/temporal';
 import { stubActivities } from '../support/stub-activities';
 import { exampleSpec } from '../unit/fixtures';
+import { workflowCode } from '../support/workflow-code';
 
 /**
  * Each activity an operation schedules inside a task carries that task in its id, so the
@@ -19,7 +20,7 @@ import { exampleSpec } from '../unit/fixtures';
 describe('activity ids name their task', () => {
   let env: TestWorkflowEnvironment;
   const profile = resolveProfile('aws-default', BUILT_IN_PROFILES[0].packs, {});
-  const workflowsPath = require.resolve('../../workflows');
+  const code = workflowCode();
 
   beforeAll(async () => {
     env = await startTemporal();
@@ -41,7 +42,7 @@ describe('activity ids name their task', () => {
       },
     });
     const taskQueue = 'task-ids';
-    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowsPath, activities });
+    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, ...code, activities });
     const workflowId = 'cluster/default/demo/op-2-delete';
     await worker.runUntil(async () => {
       const handle = await env.client.workflow.start('deleteCluster', {
@@ -67,7 +68,7 @@ describe('activity ids name their task', () => {
     const untasked = scheduled.filter((a) => taskOfActivityId(a.activityId) === undefined).map((a) => a.activityType?.name);
     expect(untasked).toEqual(['releaseCloudAccountUsage']);
     expect(scheduled.length).toBeGreaterThan(10);
-    await Worker.runReplayHistory({ workflowsPath }, history, workflowId);
+    await Worker.runReplayHistory(code, history, workflowId);
   });
 
   // Recorded with the code of e9bc530, before activity ids named their task (stub activities,
@@ -78,6 +79,6 @@ describe('activity ids name their task', () => {
     // Binary protobuf, as fetchHistory gives it: the JSON route (historyFromJSON) trips over the two copies of protobufjs npm installs here.
     const history = temporal.api.history.v1.History.decode(fs.readFileSync(path.join(__dirname, 'histories', `${name}.binpb`)));
     expect(history.events?.length).toBeGreaterThan(10);
-    await Worker.runReplayHistory({ workflowsPath }, history, name);
+    await Worker.runReplayHistory(code, history, name);
   });
 });
