@@ -475,8 +475,6 @@ interface ClusterModel {
   /** The cluster's Kubernetes version, and the versions its nodes may run (two after an upgrade stopped midway). */
   kubernetesVersion: string;
   kubernetesVersions: Set<string>;
-  /** Every version the cluster has run: a spot node may still boot any of them. */
-  everVersions: Set<string>;
 }
 
 function expectedCounts(model: ClusterModel): Record<string, number> {
@@ -902,7 +900,6 @@ class Campaign {
         break;
       case 'upgrade':
       case 'change-profile':
-        model.everVersions.add(request.kubernetesVersion!);
         if (ok) {
           model.kubernetesVersion = request.kubernetesVersion!;
           model.kubernetesVersions = new Set([request.kubernetesVersion!]);
@@ -1071,9 +1068,8 @@ class Campaign {
           .sort()
           .join(',');
         if (reported !== actual) problems.push(`pool ${pool.name} reports nodes [${reported}], AWS runs [${actual}]`);
-        // A running spot node keeps the version it booted until its watcher replaces it (docs/api.md#upgrade): any the cluster has run.
-        const spot = model.pools.find((p) => p.name === pool.name)?.capacity?.type === 'spot';
-        const allowed = spot ? model.everVersions : model.kubernetesVersions;
+        // Spot pools roll through their watchers within the operation (docs/api.md#upgrade): their nodes are held to the same versions.
+        const allowed = model.kubernetesVersions;
         const versions = [...allowed];
         for (const node of pool.nodes) {
           if (node.kubernetesVersion === undefined) this.notes.push(`round ${this.round} ${label}: ${node.key} (${node.instanceId}) reports no Kubernetes version`);
@@ -1106,7 +1102,7 @@ class Campaign {
     const kubernetesVersion = '1.31.4';
     return {
       body,
-      model: { name, azs, pools: [master, workers], resources: 'absent', phase: 'Running', bounds: new Map(), mixedTypes: new Set(), kubernetesVersion, kubernetesVersions: new Set([kubernetesVersion]), everVersions: new Set([kubernetesVersion]) },
+      model: { name, azs, pools: [master, workers], resources: 'absent', phase: 'Running', bounds: new Map(), mixedTypes: new Set(), kubernetesVersion, kubernetesVersions: new Set([kubernetesVersion]) },
     };
   }
 
