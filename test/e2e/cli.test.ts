@@ -156,7 +156,7 @@ describe('the clusterflow CLI (end to end)', () => {
     expect({ code: created.code, stderr: created.stderr }).toEqual({ code: 0, stderr: '' });
     // Not a terminal: plain lines, no cursor movement.
     expect(created.stdout).not.toContain('\x1b[');
-    expect(created.stdout).toMatch(/^\[0:00\] op-1-create \(create\) Running$/m);
+    expect(created.stdout).toMatch(/^\[\d+:\d\d\] op-1-create \(create\) Running$/m);
     for (const task of ['vpc', 'node/master/0', 'node/workers/0']) expect(created.stdout).toMatch(new RegExp(`^\\[\\d+:\\d\\d\\] ${task}: succeeded in \\d`, 'm'));
     expect(created.stdout.trim().split('\n').pop()).toMatch(/^op-1-create succeeded in [\d.:]+s? \((\d+)\/\1 tasks\)$/);
 
