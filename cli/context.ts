@@ -3,13 +3,13 @@ import { resolveServer } from './config';
 import { EXIT } from './exit-codes';
 import { ApiClient } from './http';
 import { followOperation } from './render/progress';
-import { Format, parseFormat } from './render/output';
+import type { OperationView } from './render/operation';
+import { Format, parseFormat, print } from './render/output';
 
-/** What every command reads from the global options: the server, the output format, and whether stdout is a terminal. */
+/** What every command reads from the global options: the server and the output format. */
 export interface Context {
   client: ApiClient;
   format: Format;
-  tty: boolean;
 }
 
 interface GlobalOptions {
@@ -22,19 +22,30 @@ interface GlobalOptions {
 export function contextOf(command: Command): Context {
   const opts = command.optsWithGlobals<GlobalOptions>();
   const format = parseFormat(opts.output);
-  return { client: new ApiClient(resolveServer(opts)), format, tty: !!process.stdout.isTTY };
+  return { client: new ApiClient(resolveServer(opts)), format };
 }
 
 /**
- * After a change is accepted: with --wait, follow its operation and exit 1 unless it
- * succeeded; without, say how to follow it.
+ * Follows an operation to its end and sets the exit code by how it ended. With -o json|yaml
+ * the progress goes to stderr and stdout gets the final operation view alone, for scripts.
+ */
+export async function follow(ctx: Context, cluster: string, operationId: string): Promise<OperationView> {
+  const forPeople = ctx.format === 'table';
+  const out = forPeople ? process.stdout : process.stderr;
+  const op = await followOperation(ctx.client, cluster, operationId, { out, tty: !!out.isTTY });
+  if (!forPeople) print(op, ctx.format, () => '');
+  if (op.state !== 'Succeeded') process.exitCode = EXIT.failed;
+  return op;
+}
+
+/**
+ * After a change is accepted: with --wait, follow its operation (exit 1 unless it
+ * succeeded); without, say how to follow it.
  */
 export async function acceptedChange(ctx: Context, cluster: string, accepted: { operationId: string }, wait: boolean): Promise<void> {
-  if (!wait) {
-    if (ctx.format === 'table') process.stdout.write(`${accepted.operationId} started; follow it with \`clusterflow watch ${cluster}\`\n`);
-    else process.stdout.write(`${JSON.stringify({ cluster, ...accepted })}\n`);
+  if (wait) {
+    await follow(ctx, cluster, accepted.operationId);
     return;
   }
-  const op = await followOperation(ctx.client, cluster, accepted.operationId, { out: process.stdout, tty: ctx.tty });
-  if (op.state !== 'Succeeded') process.exitCode = EXIT.failed;
+  print({ cluster, ...accepted }, ctx.format, () => `${accepted.operationId} started; follow it with \`clusterflow watch ${cluster}\``);
 }

@@ -1,11 +1,10 @@
 import type { Command } from 'commander';
 import * as readline from 'node:readline/promises';
 import type { ClusterStatus } from '../../common/cluster-status';
-import { contextOf } from '../context';
+import { contextOf, follow } from '../context';
 import { diffCluster, renderDiff } from '../diff';
 import { EXIT, usageError } from '../exit-codes';
 import { ApiRefusal, seg } from '../http';
-import { followOperation } from '../render/progress';
 import { readClusterFile } from '../spec-file';
 
 async function confirmed(question: string): Promise<boolean> {
@@ -38,8 +37,7 @@ export function registerApply(program: Command): void {
         out.write(`cluster ${spec.name}:\n  + cluster ${spec.name} (create)\n`);
         if (!(await ask(opts.yes, 'Create it?'))) return;
         const accepted = await ctx.client.request<{ operationId: string }>('POST', '/v1/clusters', spec);
-        const op = await followOperation(ctx.client, spec.name, accepted.operationId, { out, tty: ctx.tty });
-        if (op.state !== 'Succeeded') process.exitCode = EXIT.failed;
+        await follow(ctx, spec.name, accepted.operationId);
         return;
       }
       const changes = diffCluster(spec, status);
@@ -49,7 +47,7 @@ export function registerApply(program: Command): void {
       for (const change of changes) {
         out.write(`${change.method} ${change.path}\n`);
         const accepted = await ctx.client.request<{ operationId: string }>(change.method, change.path, change.body);
-        const op = await followOperation(ctx.client, spec.name, accepted.operationId, { out, tty: ctx.tty });
+        const op = await follow(ctx, spec.name, accepted.operationId);
         if (op.state !== 'Succeeded') {
           out.write(`stopped: ${changes.length - changes.indexOf(change) - 1} change(s) not applied\n`);
           process.exitCode = EXIT.failed;

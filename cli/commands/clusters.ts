@@ -1,13 +1,12 @@
 import type { Command } from 'commander';
 import type { ClusterStatus } from '../../common/cluster-status';
-import { acceptedChange, contextOf } from '../context';
+import { acceptedChange, contextOf, follow } from '../context';
 import { CliError, EXIT, usageError } from '../exit-codes';
 import { seg } from '../http';
 import type { OperationView } from '../render/operation';
 import { summary } from '../render/operation';
 import { print } from '../render/output';
 import { renderDryRun } from '../render/plan';
-import { followOperation } from '../render/progress';
 import { clustersTable, describeCluster, nodesTable, operationsTable, poolsTable } from '../render/tables';
 import { readClusterFile } from '../spec-file';
 
@@ -150,15 +149,13 @@ export function registerClusterCommands(program: Command): void {
         const [last] = await ctx.client.get<OperationView[]>(`${cluster(name)}/operations?limit=1`);
         if (!last) throw new CliError(`cluster ${name} has no operations`, EXIT.failed);
         id = last.id;
-        process.stdout.write(`no operation is running on ${name}; the last one:\n`);
         if (last.state !== 'Running') {
-          process.stdout.write(`${summary(last)}\n`);
+          print(last, ctx.format, () => `no operation is running on ${name}; the last one:\n${summary(last)}`);
           if (last.state !== 'Succeeded') process.exitCode = EXIT.failed;
           return;
         }
       }
-      const op = await followOperation(ctx.client, name, id, { out: process.stdout, tty: ctx.tty });
-      if (op.state !== 'Succeeded') process.exitCode = EXIT.failed;
+      await follow(ctx, name, id);
     });
 }
 

@@ -83,10 +83,16 @@ class TerminalView {
   private frame = 0;
   private op: OperationView | undefined;
   private readonly timer: NodeJS.Timeout;
+  /** Ctrl-C must not leave the terminal without a cursor; the operation itself runs on in the server. */
+  private readonly onInterrupt = () => {
+    this.out.write(`${ESC}?25h\n`);
+    process.exit(130);
+  };
 
   constructor(private readonly out: NodeJS.WriteStream) {
     out.write(`${ESC}?25l`); // hide the cursor while redrawing
     this.timer = setInterval(() => this.draw(), 100);
+    process.once('SIGINT', this.onInterrupt);
   }
 
   update(op: OperationView): void {
@@ -96,6 +102,7 @@ class TerminalView {
 
   stop(): void {
     clearInterval(this.timer);
+    process.removeListener('SIGINT', this.onInterrupt);
     this.draw();
     this.out.write(`${ESC}?25h`);
   }

@@ -236,9 +236,11 @@ describe('the clusterflow CLI (end to end)', () => {
   });
 
   it('delete --wait removes the cluster', async () => {
-    const deleted = await cli(['delete', 'cluster', 'cli', '--wait']);
-    expect({ code: deleted.code, stderr: deleted.stderr }).toEqual({ code: 0, stderr: '' });
-    expect(deleted.stdout).toMatch(/^op-6-delete succeeded/m);
+    // For scripts: -o json puts the progress on stderr and the operation's final view alone on stdout.
+    const deleted = await cli(['delete', 'cluster', 'cli', '--wait', '-o', 'json']);
+    expect(deleted.code).toBe(0);
+    expect(deleted.stderr).toMatch(/^op-6-delete succeeded/m);
+    expect(JSON.parse(deleted.stdout)).toMatchObject({ id: 'op-6-delete', type: 'delete', state: 'Succeeded' });
     expect((await cli(['get', 'clusters', '-o', 'json'])).stdout.trim()).toBe('[]');
     expect(JSON.parse((await cli(['get', 'cluster', 'cli', '-o', 'json'])).stdout)).toMatchObject({ name: 'cli', phase: 'Deleted' });
   });
