@@ -26,6 +26,9 @@ function poolChange(clusterPath: string, want: PoolSpec, have: PoolStatus): Chan
   if (want.role !== have.role) refuse(`role (${have.role} → ${want.role})`);
   const wantCapacity = want.capacity ?? { type: 'on-demand' };
   if (!isDeepStrictEqual(wantCapacity, have.capacity)) refuse(`capacity (${show(have.capacity)} → ${show(wantCapacity)})`);
+  // The status keeps no pool's AZ list, but its nodes' AZs must all still be in the file's.
+  const dropped = [...new Set((have.spot?.nodes ?? have.nodes).map((n) => n.az))].filter((az) => !want.azs.includes(az));
+  if (dropped.length > 0) refuse(`azs (nodes run in ${dropped.join(', ')}, which the file leaves out)`);
   const body: Record<string, unknown> = {};
   const lines: string[] = [];
   const haveSize = have.spot?.desired ?? have.desired;

@@ -68,6 +68,8 @@ describe('clusterflow CLI pieces', () => {
     it('refuses what a running cluster cannot change instead of applying half', () => {
       expect(() => diffCluster(spec([{ ...cp, capacity: { type: 'spot', maxPricePercent: 50 } }]), status)).toThrow(/pool cp: capacity .* cannot change/);
       expect(() => diffCluster({ ...spec([cp]), cloud: { ...spec([cp]).cloud, region: 'eu-west-1' } }, status)).toThrow(/cloud.region/);
+      const placed = { ...status, pools: [pool('cp', 'control-plane', 1, { nodes: [{ key: 'node/cp/0', instanceId: 'i-1', az: 'us-east-1b', instanceType: 'm5.large', lifecycle: 'on-demand', state: 'running' }] })] };
+      expect(() => diffCluster(spec([cp]), placed)).toThrow(/pool cp: azs \(nodes run in us-east-1b, which the file leaves out\) cannot change/);
     });
   });
 
