@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -114,5 +115,13 @@ describe('clusterflow CLI pieces', () => {
     // Longer paths come first, so `get cluster` is not caught by the arm of `get`.
     expect(script.indexOf('"get cluster"|')).toBeLessThan(script.indexOf('"get"|'));
     expect(() => completionScript(buildProgram(), 'fish')).toThrow(/bash or zsh/);
+  });
+
+  it('the completion script completes in a real bash', () => {
+    const complete = (...words: string[]) =>
+      execFileSync('bash', ['-c', `${completionScript(buildProgram(), 'bash')}\nCOMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _clusterflow; echo "\${COMPREPLY[@]}"`], { encoding: 'utf8' }).trim();
+    expect(complete('clusterflow', 'get', 'cl')).toBe('clusters cluster');
+    expect(complete('clusterflow', 'get', 'cluster', 'demo', '--o')).toBe('--output');
+    expect(complete('clusterflow', 'sc')).toBe('scale');
   });
 });
