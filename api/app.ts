@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { INestApplication, Logger, LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { ClusterflowConfig } from '../common/config';
 import { ensureDataDir, resolveApiToken, resolveSecretBox } from '../common/data-dir';
 import express, { json, NextFunction, Request, Response } from 'express';
@@ -16,6 +16,26 @@ export interface ApiApp {
   app: INestApplication;
   token: string;
   tokenGenerated: boolean;
+}
+
+/** The OpenAPI document the API serves at /docs-json; scripts/cluster-schema.ts derives the cluster file's JSON Schema from it. */
+export function openApiDocument(app: INestApplication): OpenAPIObject {
+  return SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('Clusterflow')
+      .setDescription('Create Kubernetes-ready clusters on AWS and run their day-2 operations')
+      .setVersion('v1')
+      .addBearerAuth()
+      .addGlobalParameters({
+        in: 'header',
+        name: 'X-Clusterflow-Project',
+        required: false,
+        description: 'admin token: the project to act in (absent: default); a project token may name only its own',
+        schema: { type: 'string' },
+      })
+      .build(),
+  );
 }
 
 /** Builds the API (not yet listening): used by main.ts and by tests that want it in-process. */
@@ -46,22 +66,7 @@ export async function createApiApp(config: ClusterflowConfig, logLevels: LogLeve
   });
   app.useGlobalPipes(contractValidationPipe());
   app.enableShutdownHooks();
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('Clusterflow')
-      .setDescription('Create Kubernetes-ready clusters on AWS and run their day-2 operations')
-      .setVersion('v1')
-      .addBearerAuth()
-      .addGlobalParameters({
-        in: 'header',
-        name: 'X-Clusterflow-Project',
-        required: false,
-        description: 'admin token: the project to act in (absent: default); a project token may name only its own',
-        schema: { type: 'string' },
-      })
-      .build(),
-  );
+  const document = openApiDocument(app);
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
   return { app, token, tokenGenerated: generated };
 }

@@ -63,6 +63,9 @@ export const MIN_ROOT_VOLUME_GIB = 20;
 /** EBS's limit for gp2 and gp3. */
 export const MAX_ROOT_VOLUME_GIB = 16384;
 
+/** A dynamic placement's VPC when the spec names none: a /16 leaves room for 8 AZs' subnets. */
+export const DEFAULT_VPC_CIDR = '10.0.0.0/16';
+
 export interface DynamicPlacement {
   type: 'dynamic';
   vpcCidr: string;

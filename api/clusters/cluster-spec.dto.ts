@@ -20,6 +20,7 @@ import {
 } from 'class-validator';
 import { PoolSettingsFields, RootVolumeDto, TaintDto } from './pool-settings.dto';
 import { API_ENDPOINT_TYPES, type ApiEndpointType, DEFAULT_API_ENDPOINT_TYPE } from '../../common/api-endpoint';
+import { DEFAULT_VPC_CIDR } from '../../common/cluster-spec';
 import { API_SERVER_PORT } from '../../workflows/plan';
 import { AWS_TAGS_PER_RESOURCE, MAX_SPEC_TAGS, OWN_TAGS_PER_RESOURCE_MAX, TAG_KEY_MAX, TAG_VALUE_MAX } from '../../common/spec-rules';
 
@@ -115,8 +116,8 @@ export class PlacementDto {
   @IsIn(['dynamic', 'static'], { message: 'type must be "dynamic" (Clusterflow builds the VPC) or "static" (an existing VPC)' })
   type!: 'dynamic' | 'static';
 
-  @ApiPropertyOptional({ example: '10.0.0.0/16', description: 'dynamic only' })
-  @ValidateIf((p: PlacementDto) => p.type === 'dynamic')
+  @ApiPropertyOptional({ example: '10.0.0.0/16', default: DEFAULT_VPC_CIDR, description: `dynamic only; default ${DEFAULT_VPC_CIDR}, written into the stored spec` })
+  @ValidateIf((p: PlacementDto) => p.type === 'dynamic' && p.vpcCidr !== undefined)
   @Matches(CIDR, { message: 'vpcCidr must be an IPv4 CIDR, e.g. 10.0.0.0/16' })
   vpcCidr?: string;
 

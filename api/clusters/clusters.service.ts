@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Client, WorkflowHandle, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/common';
 import { DEFAULT_API_ENDPOINT_TYPE, endpointKindOf } from '../../common/api-endpoint';
-import { DEFAULT_ROOT_VOLUME, isSpotPool, type ClusterSpec, type PoolSpec } from '../../common/cluster-spec';
+import { DEFAULT_ROOT_VOLUME, DEFAULT_VPC_CIDR, isSpotPool, type ClusterSpec, type PoolSpec } from '../../common/cluster-spec';
 import { statusCapacity, type ClusterStatus, type NodeStatus, type OperationRecord, type Progress } from '../../common/cluster-status';
 import { ProfileError, resolveProfile, ResolvedProfile } from '../../common/profile';
 import { clusterListQuery, SEARCH_ATTRIBUTE_KEYS } from '../../common/search-attributes';
@@ -52,13 +52,14 @@ function unprocessable(problems: FieldProblem[]): ApiError {
 
 /**
  * The DTO without its class: what the workflow keeps as the desired spec. Defaults a choice
- * of what to build takes are written in (the API endpoint's kind, each pool's root volume), so
+ * of what to build takes are written in (the API endpoint's kind, a dynamic VPC's CIDR, each pool's root volume), so
  * the record says what was built (and a later change of default never changes what an existing
  * spec means).
  */
 function toSpec(dto: ClusterSpecDto): ClusterSpec {
   const spec = JSON.parse(JSON.stringify(dto)) as ClusterSpec;
   spec.cloud.apiEndpoint ??= { type: DEFAULT_API_ENDPOINT_TYPE };
+  if (spec.cloud.placement.type === 'dynamic') spec.cloud.placement.vpcCidr ??= DEFAULT_VPC_CIDR;
   return { ...spec, pools: spec.pools.map(newPool) };
 }
 

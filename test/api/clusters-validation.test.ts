@@ -74,6 +74,25 @@ describe('POST /v1/clusters validation', () => {
     expect(fields(noPlacement)).toEqual(['cloud.placement']);
   });
 
+  it('a dynamic placement without vpcCidr gets the default the OpenAPI document states', async () => {
+    const doc = (await call(base, 'GET', '/docs-json')).body;
+    expect(doc.components.schemas.PlacementDto.properties.vpcCidr.default).toBe('10.0.0.0/16');
+    expect(doc.components.schemas.PlacementDto.required ?? []).not.toContain('vpcCidr');
+    // The spec rules see the default: a pod CIDR inside 10.0.0.0/16 overlaps the VPC it names.
+    const r = await postBoth(
+      spec((s) => {
+        s.cloud.placement = { type: 'dynamic' } as typeof s.cloud.placement;
+        s.profile.overrides = { kubernetes: { podCIDR: '10.0.128.0/17' } };
+      }),
+    );
+    expect(r.status).toBe(422);
+    expect(r.body.details).toEqual([{ field: 'profile.overrides.kubernetes.podCIDR', rule: 'pod-cidr-outside-vpc', message: 'the pod CIDR 10.0.128.0/17 overlaps the VPC CIDR 10.0.0.0/16' }]);
+    // A value given is still judged: the default fills a gap, it does not loosen the rule.
+    const bad = await post(spec((s) => ((s.cloud.placement as { vpcCidr?: unknown }).vpcCidr = null)));
+    expect(bad.status).toBe(400);
+    expect(fields(bad)).toEqual(['cloud.placement.vpcCidr']);
+  });
+
   it('422: a VPC CIDR must be a network', async () => {
     const r = await post(spec((s) => ((s.cloud.placement as { vpcCidr: string }).vpcCidr = '10.0.0.1/16')));
     expect(r.status).toBe(422);

@@ -9,9 +9,13 @@ import * as ts from 'typescript';
  * imports of the project's own folders are checked.
  */
 
-type Layer = 'api' | 'workflows' | 'activities' | 'cloud' | 'store' | 'common';
+type Layer = 'api' | 'workflows' | 'activities' | 'cloud' | 'store' | 'common' | 'cli';
 
-/** What each layer may import besides itself. workflows/ gets only types from activities/ (checked apart). */
+/**
+ * What each layer may import besides itself. workflows/ gets only types from activities/, and
+ * cli/ only types from common/ (checked apart): the CLI talks to the server over HTTP alone,
+ * so none of the server's code may end up in it.
+ */
 const MAY_IMPORT: Record<Layer, string[]> = {
   api: ['common', 'store', 'cloud', 'workflows'],
   workflows: ['common', 'activities'],
@@ -19,6 +23,7 @@ const MAY_IMPORT: Record<Layer, string[]> = {
   cloud: ['common', 'store'],
   store: ['common'],
   common: [],
+  cli: ['common'],
 };
 
 interface Import {
@@ -84,6 +89,7 @@ export function violations(root: string, files: Array<{ file: string; text: stri
       const where = `${path.relative(root, file)} imports '${imp.specifier}'`;
       if (!MAY_IMPORT[layer].includes(folder)) broken.push(`${where}: ${layer}/ may not import from ${folder}/`);
       else if (layer === 'workflows' && folder === 'activities' && !imp.typeOnly) broken.push(`${where}: workflows/ may import only types from activities/ (use \`import type\`)`);
+      else if (layer === 'cli' && !imp.typeOnly) broken.push(`${where}: cli/ may import only types from common/ (use \`import type\`)`);
     }
   }
   return broken;
@@ -130,8 +136,11 @@ describe('layers (docs/architecture.md#layers)', () => {
         at('cloud/r.ts', "import type { Accepted } from '../workflows/messages';"),
         at('store/q.ts', "import { withSession } from '../cloud/aws-session';"),
         at('activities/p.ts', "import { ClustersService } from '../api/clusters/clusters.service';"),
+        at('cli/o.ts', "import { ApiClient } from '../api/app';"),
+        at('cli/commands/n.ts', "import { capacityOf } from '../../common/cluster-spec';"),
       ]);
-      expect(broken).toHaveLength(11);
+      expect(broken).toHaveLength(13);
+      expect(broken[12]).toMatch(/cli\/ may import only types from common\//);
       expect(broken[0]).toBe("api/clusters/x.ts imports '../../activities': api/ may not import from activities/");
       expect(broken[4]).toMatch(/workflows\/ may import only types from activities\//);
     });
@@ -145,6 +154,7 @@ describe('layers (docs/architecture.md#layers)', () => {
           at('activities/p.ts', "import { withSession } from '../cloud/aws-session';\nimport { Store } from '../store/store';"),
           at('cloud/t.ts', "import { ClusterflowConfig } from '../common/config';\nimport { Store } from '../store/store';"),
           at('common/z.ts', "import * as path from 'node:path';\nimport { tags } from './tags';"),
+          at('cli/commands/m.ts', "import type { ClusterSpec } from '../../common/cluster-spec';\nimport { Command } from 'commander';\nimport { seg } from '../http';"),
         ]),
       ).toEqual([]);
     });
