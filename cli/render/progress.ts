@@ -16,7 +16,7 @@ export interface FollowOptions {
  * Follows an operation until it settles, showing its tasks as the server reports them, and
  * answers its last view. The task list is the server's (it grows as an operation learns its
  * nodes), which is why this redraws a list of its own rather than driving a task-tree library
- * (listr2 and log-update, the well-kept ones, are ESM-only and need Node.js 22 in their current releases).
+ * (listr2 drives a task tree it owns; log-update, which only redraws, is ESM-only and needs Node.js 22).
  */
 export async function followOperation(client: ApiClient, cluster: string, operationId: string, options: FollowOptions): Promise<OperationView> {
   const view = options.tty ? new TerminalView(options.out as NodeJS.WriteStream) : new LineView(options.out);
