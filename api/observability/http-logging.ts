@@ -41,17 +41,24 @@ export function routeOf(req: Request): string {
   return req.baseUrl || UNMATCHED_ROUTE;
 }
 
+/** The operation routes name their operation `:id` (`/v1/clusters/:name/operations/:id/cancel`). */
+const OPERATION_ROUTE = /^\/v1\/clusters\/:name\/operations\/:id(\/|$)/;
+
+/** The access line's fields besides the request id, which the request's logger carries. */
 function accessRecord(req: Request & ObservedRequest, res: Response, durationMs: number) {
   const params = (req.params ?? {}) as Record<string, string | undefined>;
+  const route = routeOf(req);
+  const operationId = req.operationId ?? (OPERATION_ROUTE.test(route) ? params.id : undefined);
+  // Only cluster routes call their parameter `:name`.
+  const cluster = route.startsWith('/v1/clusters/:name') ? params.name : undefined;
   return {
-    reqId: req.id,
     method: req.method,
-    route: routeOf(req),
+    route,
     status: res.statusCode,
     durationMs,
     ...(req.project ? { project: req.project } : {}),
-    ...(params.name ? { cluster: params.name } : {}),
-    ...((params.operationId ?? req.operationId) ? { operationId: params.operationId ?? req.operationId } : {}),
+    ...(cluster ? { cluster } : {}),
+    ...(operationId ? { operationId } : {}),
   };
 }
 
@@ -69,7 +76,10 @@ export function httpObservability(logger: Logger, metrics: ApiMetrics) {
   };
   return pinoHttp({
     logger,
+    // The request's logger and its access line carry the request id, never the request
+    // itself: headers hold the token, and bodies keys.
     quietReqLogger: true,
+    quietResLogger: true,
     genReqId: (req, res) => {
       const id = requestIdFor(req.headers['x-request-id']);
       res.setHeader(REQUEST_ID_HEADER, id);
