@@ -15,9 +15,10 @@ export class PinoSdkLogger implements SdkLogger {
   constructor(private readonly logger: Logger) {}
 
   log(level: SdkLogLevel, message: string, meta: LogMetadata = {}): void {
-    const { taskToken: _taskToken, error, ...rest } = meta as Record<string, unknown>;
-    void _taskToken;
+    const { error, ...rest } = meta as Record<string, unknown>;
+    delete rest.taskToken;
     const workflowId = typeof rest.workflowId === 'string' ? rest.workflowId : undefined;
+    // `err`: pino's error serializer keeps the message, type and stack of what the SDK passed.
     const fields = { ...rest, ...(workflowId ? workflowIdParts(workflowId) : {}), ...(error !== undefined ? { err: error } : {}) };
     this.logger[LEVELS[level] ?? 'info'](fields, message);
   }
