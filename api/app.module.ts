@@ -9,24 +9,28 @@ import { ContractErrorFilter } from './common/error-shape';
 import { ApiSettings } from './common/settings';
 import { SETTINGS, STORE } from './common/tokens';
 import { HealthModule } from './health/health.module';
+import { ObservabilityModule } from './observability/observability.module';
+import { ApiMetrics } from './observability/api-metrics';
+import { API_METRICS } from './observability/tokens';
 import { ProjectsModule } from './projects/projects.module';
 import { Store } from '../store/store';
 import { TemporalModule } from './temporal/temporal.module';
 
-/** Settings and the store, resolved before Nest starts, offered to every module. */
+/** Settings, the store and the metrics, made before Nest starts, offered to every module. */
 @Global()
 @Module({})
 class CoreModule implements OnApplicationShutdown {
   constructor(@Inject(STORE) private readonly store: Store) {}
 
-  static with(settings: ApiSettings, store: Store): DynamicModule {
+  static with(settings: ApiSettings, store: Store, metrics: ApiMetrics): DynamicModule {
     return {
       module: CoreModule,
       providers: [
         { provide: SETTINGS, useValue: settings },
         { provide: STORE, useValue: store },
+        { provide: API_METRICS, useValue: metrics },
       ],
-      exports: [SETTINGS, STORE],
+      exports: [SETTINGS, STORE, API_METRICS],
     };
   }
 
@@ -37,10 +41,10 @@ class CoreModule implements OnApplicationShutdown {
 
 @Module({})
 export class AppModule {
-  static with(settings: ApiSettings, store: Store): DynamicModule {
+  static with(settings: ApiSettings, store: Store, metrics: ApiMetrics): DynamicModule {
     return {
       module: AppModule,
-      imports: [CoreModule.with(settings, store), TemporalModule, HealthModule, CloudAccountsModule, ClusterProfilesModule, ClustersModule, CodecModule, ProjectsModule],
+      imports: [CoreModule.with(settings, store, metrics), TemporalModule, HealthModule, CloudAccountsModule, ClusterProfilesModule, ClustersModule, CodecModule, ProjectsModule, ObservabilityModule],
       providers: [
         { provide: APP_GUARD, useClass: BearerTokenGuard },
         { provide: APP_FILTER, useClass: ContractErrorFilter },

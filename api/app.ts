@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { INestApplication, Logger, LogLevel } from '@nestjs/common';
+import { INestApplication, LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
@@ -11,11 +11,18 @@ import { bodyShapeGuard, MAX_BODY_BYTES } from './common/body-limits';
 import { bodyParserErrorBody } from './common/error-shape';
 import { contractValidationPipe } from './common/validation';
 import { SqliteStore } from '../store/sqlite-store';
+import type { DestinationStream, Logger as PinoLogger } from 'pino';
+import { createLogger } from '../common/logging';
+import { ApiMetrics } from './observability/api-metrics';
+import { httpObservability } from './observability/http-logging';
+import { NestPinoLogger, pinoLevelOf } from './observability/nest-logger';
 
 export interface ApiApp {
   app: INestApplication;
   token: string;
   tokenGenerated: boolean;
+  /** The app's JSON logger (Nest's messages and the access log go through it). */
+  logger: PinoLogger;
 }
 
 /** The OpenAPI document the API serves at /docs-json; scripts/cluster-schema.ts derives the cluster file's JSON Schema from it. */
@@ -38,11 +45,20 @@ export function openApiDocument(app: INestApplication): OpenAPIObject {
   );
 }
 
-/** Builds the API (not yet listening): used by main.ts and by tests that want it in-process. */
-export async function createApiApp(config: ClusterflowConfig, logLevels: LogLevel[] = ['log', 'warn', 'error']): Promise<ApiApp> {
-  const logger = new Logger('api');
+export interface ApiAppOptions {
+  /** Where the JSON log lines go; stdout unless told (tests read them). */
+  logDestination?: DestinationStream;
+}
+
+/**
+ * Builds the API (not yet listening): used by main.ts and by tests that want it in-process.
+ * `logLevels` are Nest's names; the lowest one is the JSON logger's level.
+ */
+export async function createApiApp(config: ClusterflowConfig, logLevels: LogLevel[] = ['log', 'warn', 'error'], options: ApiAppOptions = {}): Promise<ApiApp> {
+  const pinoLogger = createLogger('api', { level: pinoLevelOf(logLevels), destination: options.logDestination });
+  const nestLogger = new NestPinoLogger(pinoLogger);
   const warn = (message: string): void => {
-    if (logLevels.includes('warn')) logger.warn(message);
+    pinoLogger.warn({ context: 'api' }, message);
   };
   ensureDataDir(config, warn);
   const { token, generated } = resolveApiToken(config, warn);
@@ -54,7 +70,10 @@ export async function createApiApp(config: ClusterflowConfig, logLevels: LogLeve
   const server = express();
   server.set('case sensitive routing', true);
   server.set('strict routing', true);
-  const app = await NestFactory.create(AppModule.with(settings, store), new ExpressAdapter(server), { logger: logLevels, bodyParser: false });
+  const metrics = new ApiMetrics();
+  const app = await NestFactory.create(AppModule.with(settings, store, metrics), new ExpressAdapter(server), { logger: nestLogger, bodyParser: false });
+  // First, so that every request is logged and counted, those the body checks refuse included.
+  app.use(httpObservability(pinoLogger, metrics));
   // Our own JSON parser, shape guard and error handler, so a malformed, oversized or too
   // deeply nested body gets the contract's 400 or 413 before anything recurses into it.
   app.use(json({ limit: MAX_BODY_BYTES }));
@@ -68,5 +87,5 @@ export async function createApiApp(config: ClusterflowConfig, logLevels: LogLeve
   app.enableShutdownHooks();
   const document = openApiDocument(app);
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
-  return { app, token, tokenGenerated: generated };
+  return { app, token, tokenGenerated: generated, logger: pinoLogger };
 }

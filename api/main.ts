@@ -1,15 +1,13 @@
-import { Logger } from '@nestjs/common';
 import { loadConfig } from '../common/config';
 import { createApiApp } from './app';
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const host = config.apiHost;
-  const { app, tokenGenerated } = await createApiApp(config);
+  const { app, tokenGenerated, logger } = await createApiApp(config);
   await app.listen(config.apiPort, host);
-  const logger = new Logger('api');
-  logger.log(`listening on http://${host}:${config.apiPort} (OpenAPI at /docs)`);
-  if (tokenGenerated) logger.log(`generated an API token, kept in ${config.dataDir}/api-token`);
+  logger.info(`listening on http://${host}:${config.apiPort} (OpenAPI at /docs)`);
+  if (tokenGenerated) logger.info(`generated an API token, kept in ${config.dataDir}/api-token`);
 }
 
 main().catch((error: Error) => {

@@ -112,6 +112,24 @@ export function keysRefusedMessage(code: string, awsMessage: string, cloudAccoun
 /** Code families that are never retryable, whatever the suffix. */
 const NON_RETRYABLE_PATTERNS = [/\.Malformed$/, /^InvalidAMIID\./, /^InvalidKeyPair\./];
 
+/** The codes AWS services throttle with (EC2: RequestLimitExceeded; most others: Throttling…). */
+const THROTTLING_CODES: ReadonlySet<string> = new Set([
+  'RequestLimitExceeded',
+  'Throttling',
+  'ThrottlingException',
+  'RequestThrottled',
+  'RequestThrottledException',
+  'TooManyRequestsException',
+  'SlowDown',
+]);
+
+/** True when AWS refused the call for its rate: the SDK's retries back off and try again. */
+export function isThrottling(error: unknown): boolean {
+  const code = awsErrorCode(error);
+  if (code !== undefined && THROTTLING_CODES.has(code)) return true;
+  return isAwsServiceError(error) && error.$metadata.httpStatusCode === 429;
+}
+
 /** Codes that are transient even though they look like client errors. */
 const RETRYABLE_CODES = new Set([
   'RequestLimitExceeded',

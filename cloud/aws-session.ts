@@ -12,6 +12,7 @@ import { ClusterflowConfig } from '../common/config';
 import { SecretBox } from '../common/secret-box';
 import { Owner, projectOfCluster } from '../common/tags';
 import { Store } from '../store/store';
+import { AwsCallObserver, observeCalls } from './aws-call-metrics';
 import { refusedKeysAreFinal } from './aws-retry';
 import { CallBudget, callBudget, heartbeatWhile } from './call-budget';
 
@@ -20,6 +21,8 @@ export interface AwsDeps {
   config: ClusterflowConfig;
   store: Store;
   secretBox: SecretBox;
+  /** Told of every call the clients made here make (the worker's metrics); none in the API. */
+  awsCalls?: AwsCallObserver;
 }
 
 /** An account id means something only within its project: the keys are looked up there and nowhere else. */
@@ -101,7 +104,7 @@ function bounded<C>(client: C, budget: CallBudget): C {
 }
 
 export function ec2Client(deps: AwsDeps, where: SessionWhere): EC2Client {
-  return new EC2Client(clientConfig(deps, accountOf(where), where.region));
+  return observeCalls(new EC2Client(clientConfig(deps, accountOf(where), where.region)), deps.awsCalls);
 }
 
 /** The Pricing API answers only in a few regions; us-east-1 serves every region's prices. */
@@ -109,6 +112,7 @@ export const PRICING_REGION = 'us-east-1';
 
 interface Destroyable {
   destroy(): void;
+  middlewareStack: unknown;
 }
 
 /**
@@ -136,7 +140,7 @@ export class AwsSession {
   private client<C extends Destroyable>(name: string, make: () => C): C {
     let client = this.cache.get(name) as C | undefined;
     if (!client) {
-      client = bounded(make(), this.budget);
+      client = bounded(observeCalls(make(), this.deps.awsCalls), this.budget);
       this.cache.set(name, client);
       this.made.push(client);
     }

@@ -10,6 +10,9 @@ export interface ClusterflowConfig {
   /** The API's bind address: 127.0.0.1 unless told (0.0.0.0 in the container). */
   apiHost: string;
   apiToken?: string;
+  /** Where the worker serves its Prometheus metrics (the Temporal SDK's and its own). */
+  workerMetricsHost: string;
+  workerMetricsPort: number;
   secretKey?: string;
   /** Current key of the Temporal payload codec (base64, 32 bytes); generated into the data dir when unset. */
   payloadKey?: string;
@@ -66,6 +69,8 @@ function positiveOr(env: NodeJS.ProcessEnv, name: string, fallback: number): num
 }
 
 export const DEFAULT_AWS_POLL_MS = 1000;
+/** Prometheus's customary exporter port. */
+export const DEFAULT_WORKER_METRICS_PORT = 9464;
 /** AWS's slowest transitions here (status checks, NAT gateways) take minutes, not a quarter hour. */
 export const DEFAULT_WAIT_DEADLINE_S = 15 * 60;
 
@@ -115,6 +120,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ClusterflowCon
     apiPort: intFrom(env, 'CLUSTERFLOW_API_PORT', 8080),
     apiHost: env.CLUSTERFLOW_API_HOST || '127.0.0.1',
     apiToken: env.CLUSTERFLOW_API_TOKEN || undefined,
+    workerMetricsHost: env.CLUSTERFLOW_WORKER_METRICS_HOST || '127.0.0.1',
+    workerMetricsPort: intFrom(env, 'CLUSTERFLOW_WORKER_METRICS_PORT', DEFAULT_WORKER_METRICS_PORT),
     secretKey: env.CLUSTERFLOW_SECRET_KEY || undefined,
     payloadKey: env.CLUSTERFLOW_PAYLOAD_KEY || undefined,
     payloadKeysOld: listFrom(env, 'CLUSTERFLOW_PAYLOAD_KEYS_OLD'),

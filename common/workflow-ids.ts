@@ -27,3 +27,18 @@ export function operationId(number: number, type: string): string {
 export function numberOf(record: { id: string } | undefined): number {
   return record ? Number(/^op-(\d+)-/.exec(record.id)?.[1] ?? 0) : 0;
 }
+
+/**
+ * The cluster (`<project>/<name>`) and operation a workflow id names, for logs: an entity,
+ * an operation's child (and its rollback) or a spot watcher. Empty for any other id.
+ */
+export function workflowIdParts(workflowId: string): { cluster?: string; operationId?: string } {
+  const match = /^cluster\/([^/]+\/[^/]+)(?:\/(op-\d+-[a-z-]+))?/.exec(workflowId);
+  if (!match) return {};
+  return match[2] ? { cluster: match[1], operationId: match[2] } : { cluster: match[1] };
+}
+
+/** An operation's type from its id (`op-7-scale` → `scale`); undefined for anything else. */
+export function typeOfOperation(operationId: string): string | undefined {
+  return /^op-\d+-([a-z-]+)$/.exec(operationId)?.[1];
+}

@@ -12,6 +12,7 @@ export interface StackPorts {
   moto: number;
   temporalHttp: number;
   temporalMetrics: number;
+  workerMetrics: number;
 }
 
 export interface RunningStack {
@@ -47,6 +48,7 @@ export async function stackPorts(): Promise<StackPorts> {
     moto: await distinct(),
     temporalHttp: await distinct(),
     temporalMetrics: await distinct(),
+    workerMetrics: await distinct(),
   };
 }
 
@@ -60,6 +62,7 @@ export function stackEnv(ports: StackPorts, dataDir: string, extra: NodeJS.Proce
     CLUSTERFLOW_MOTO_PORT: String(ports.moto),
     CLUSTERFLOW_TEMPORAL_HTTP_PORT: String(ports.temporalHttp),
     CLUSTERFLOW_TEMPORAL_METRICS_PORT: String(ports.temporalMetrics),
+    CLUSTERFLOW_WORKER_METRICS_PORT: String(ports.workerMetrics),
     CLUSTERFLOW_DATA_DIR: dataDir,
     ...extra,
   };

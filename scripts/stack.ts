@@ -100,7 +100,7 @@ function components(config: ClusterflowConfig, root: string, only: ComponentName
     },
     {
       name: 'worker',
-      ports: [],
+      ports: [{ port: config.workerMetricsPort, what: "the worker's metrics", variable: 'CLUSTERFLOW_WORKER_METRICS_PORT' }],
       command: () => ({ file: node, args: [path.join(root, 'dist/worker/main.js')] }),
       ready: async () => false,
       readyLine: /worker state RUNNING/,
@@ -228,7 +228,9 @@ async function main(): Promise<void> {
     lines.push(`  API              http://127.0.0.1:${config.apiPort}   (OpenAPI: http://127.0.0.1:${config.apiPort}/docs)`);
     // A token the operator chose is theirs to know; printing it would put it in every log.
     lines.push(`  API token        ${config.apiToken ? '(from CLUSTERFLOW_API_TOKEN)' : resolveApiToken(config).token}`);
+    lines.push(`  API metrics      http://127.0.0.1:${config.apiPort}/metrics   (Prometheus format, admin token)`);
   }
+  if (only.includes('worker')) lines.push(`  worker metrics   http://${config.workerMetricsHost}:${config.workerMetricsPort}/metrics   (Prometheus format: Temporal SDK, AWS calls)`);
   if (only.includes('temporal')) {
     lines.push(`  Temporal         ${config.temporalAddress}   namespace ${config.temporalNamespace}, task queue ${config.taskQueue}`);
     lines.push(`  Temporal Web UI  http://127.0.0.1:${config.temporalUiPort}`);

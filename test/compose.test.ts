@@ -13,6 +13,7 @@ import { resolvePayloadCodec } from '../common/data-dir';
 import { repoRoot } from '../common/paths';
 import { SEARCH_ATTRIBUTE_KEYS } from '../common/search-attributes';
 import { ComposeCommand, ensureDockerCompose } from '../scripts/compose-tool';
+import { parse as parseYaml } from 'yaml';
 
 const ROOT = repoRoot();
 const COMPOSE_FILE = path.join(ROOT, 'docker-compose.yml');
@@ -50,10 +51,12 @@ interface Service {
   volumes?: Mount[];
   depends_on?: Record<string, { condition: string }>;
   healthcheck?: { test?: string[] };
+  secrets?: Array<{ source: string; target: string }>;
 }
 interface Project {
   services: Record<string, Service>;
   volumes?: Record<string, unknown>;
+  secrets?: Record<string, { environment?: string; file?: string }>;
 }
 
 let compose: ComposeCommand;
@@ -131,7 +134,8 @@ describe('docker-compose.yml, as docker compose reads it', () => {
   test('pins every pulled image to a release, and the admin tools to the server release', () => {
     for (const [name, svc] of Object.entries(project.services)) {
       if (svc.build) continue;
-      expect({ name, image: svc.image }).toEqual({ name, image: expect.stringMatching(/:\d+(\.\d+)+(@sha256:[0-9a-f]{64})?$/) });
+      // Prometheus tags its releases v3.5.0.
+      expect({ name, image: svc.image }).toEqual({ name, image: expect.stringMatching(/:v?\d+(\.\d+)+(@sha256:[0-9a-f]{64})?$/) });
     }
     const server = tagOf(service('temporal').image ?? '');
     expect(tagOf(service('temporal-schema').image ?? '')).toBe(server);
@@ -158,7 +162,7 @@ describe('docker-compose.yml, as docker compose reads it', () => {
         published.push(`${name} ${port.published}->${port.target}`);
       }
     }
-    expect(published.sort()).toEqual(['api 8080->8080', 'temporal 7233->7233', 'temporal-ui 8233->8080']);
+    expect(published.sort()).toEqual(['api 8080->8080', 'prometheus 9090->9090', 'temporal 7233->7233', 'temporal-ui 8233->8080']);
   });
 
   test('gives the worker and the API one named data volume at CLUSTERFLOW_DATA_DIR', () => {
@@ -258,7 +262,7 @@ describe('docker-compose.yml, as docker compose reads it', () => {
       expect(envOf(name).CLUSTERFLOW_PAYLOAD_KEY).toBe(SECRETS.CLUSTERFLOW_PAYLOAD_KEY);
       expect(envOf(name).CLUSTERFLOW_PAYLOAD_KEYS_OLD).toBe(SECRETS.CLUSTERFLOW_PAYLOAD_KEYS_OLD);
     }
-    // The worker serves no HTTP: it has no business holding the API token.
+    // The worker calls no API route (its metrics endpoint is its only HTTP): it has no business holding the API token.
     expect(envOf('worker')).not.toHaveProperty('CLUSTERFLOW_API_TOKEN');
 
     const dockerfile = fs.readFileSync(DOCKERFILE, 'utf8');
@@ -285,6 +289,28 @@ describe('docker-compose.yml, as docker compose reads it', () => {
     // ... and the API lets exactly the UI's origins in.
     const origins = loadConfig(envOf('api')).temporalUiOrigins;
     expect(origins).toEqual([`http://${ui?.host_ip}:${ui?.published}`, `http://localhost:${ui?.published}`]);
+  });
+
+  test('has Prometheus scrape the API with the admin token from the environment, and the worker on the compose network', () => {
+    const prometheus = service('prometheus');
+    const config = (prometheus.volumes ?? []).find((volume) => volume.type === 'bind' && volume.target === '/etc/prometheus/prometheus.yml');
+    const scrape = parseYaml(fs.readFileSync(config?.source ?? '<no config mounted>', 'utf8')) as {
+      scrape_configs: Array<{ job_name: string; static_configs: Array<{ targets: string[] }>; authorization?: { type?: string; credentials_file?: string } }>;
+    };
+    const job = (name: string) => scrape.scrape_configs.find((j) => j.job_name === name);
+    const api = job('clusterflow-api');
+    expect(api?.static_configs[0].targets).toEqual([`api:${envOf('api').CLUSTERFLOW_API_PORT}`]);
+    // The token as a compose secret made from CLUSTERFLOW_API_TOKEN, never written in a file of the repository.
+    const secret = (prometheus.secrets ?? []).find((s) => s.target === api?.authorization?.credentials_file);
+    expect(api?.authorization?.type).toBe('Bearer');
+    expect(secret).toBeDefined();
+    expect(raw.secrets?.[secret?.source ?? '']).toMatchObject({ environment: 'CLUSTERFLOW_API_TOKEN' });
+
+    const worker = job('clusterflow-worker');
+    const workerEnv = loadConfig(envOf('worker'));
+    expect(workerEnv.workerMetricsHost).toBe('0.0.0.0');
+    expect(worker?.static_configs[0].targets).toEqual([`worker:${workerEnv.workerMetricsPort}`]);
+    expect(worker?.authorization).toBeUndefined();
   });
 
   test('refuses to render without a PostgreSQL password', () => {

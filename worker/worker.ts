@@ -1,8 +1,9 @@
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { ClusterflowConfig } from '../common/config';
 import { ensureDataDir, resolvePayloadCodec, resolveSecretBox } from '../common/data-dir';
 import { SqliteStore } from '../store/sqlite-store';
+import { awsCallCounters } from './metrics';
 
 export interface RunningWorker {
   worker: Worker;
@@ -24,7 +25,8 @@ export async function createWorker(config: ClusterflowConfig, connection?: Nativ
     // Inputs, results and details reach Temporal encrypted; the API decrypts with the same key.
     dataConverter: { payloadCodecs: [resolvePayloadCodec(config)] },
     // No project here: each activity resolves its account within its cluster's project (its scope's owner).
-    activities: createActivities({ config, store, secretBox: resolveSecretBox(config) }),
+    // Every AWS call is counted on the runtime's meter (served with the SDK's metrics when main.ts installed an exporter).
+    activities: createActivities({ config, store, secretBox: resolveSecretBox(config), awsCalls: awsCallCounters(Runtime.instance().metricMeter) }),
   });
   return { worker, connection: conn, store };
 }

@@ -24,6 +24,7 @@ import { SpotWatchers } from './spot-watchers';
 import { numberOf, operationId, operationWorkflowId } from '../common/workflow-ids';
 import { readableError } from '../common/readable-error';
 import { PATCHES } from './patches';
+import { countOperationFinished } from './metrics';
 
 export interface ClusterEntityInput {
   project: string;
@@ -293,6 +294,7 @@ export async function clusterEntity(input: ClusterEntityInput): Promise<ClusterS
       status.lastError = `${type} ${cancelled ? 'cancelled' : 'failed'}: ${record.error}`;
     } finally {
       record.finishedAt = new Date().toISOString();
+      if (record.state !== 'Running') countOperationFinished(type, record.state);
       const keep = input.operationLogLimit ?? OPERATION_LOG_LIMIT;
       if (operations.length > keep) operations.splice(0, operations.length - keep);
       preemptedBy = undefined;

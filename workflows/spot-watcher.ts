@@ -18,6 +18,7 @@ import { capacityOf, type ClusterSpec, type PoolSpec } from '../common/cluster-s
 import type { ResolvedProfile } from '../common/profile';
 import { launchDigest, replacementReasons, withLaunchDigest, type LaunchSource } from './launch-config';
 import { activitiesSettled, awsLocal, awsOnce, awsWait, liveSettings } from './activities';
+import { countSpotWatcherTick } from './metrics';
 import { imageOf, indexOf, joiningContext, nodeStatus, poolKeyPrefix, startNode, terminatePoolNodes } from './node-lifecycle';
 import { scopeOf } from './operation';
 import { nodeKey, planFor } from './plan';
@@ -344,6 +345,7 @@ export async function spotWatcher(input: SpotWatcherInput): Promise<void> {
   async function tick(): Promise<void> {
     looked = false;
     state.ticks++;
+    countSpotWatcherTick();
     // Prices and the listing at once: one workflow task per tick.
     const [, listed] = await Promise.all([
       readPrices(),

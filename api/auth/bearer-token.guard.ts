@@ -48,9 +48,10 @@ export class BearerTokenGuard implements CanActivate {
     if (this.marked(context, IS_PUBLIC)) return true;
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
     const principal = this.authenticate(context, request);
-    this.authorize(context, request, principal);
+    // Before the role is checked, so a refusal's access line says which project it was in.
     request.principal = principal;
     request.project = principal.project;
+    this.authorize(context, request, principal);
     return true;
   }
 

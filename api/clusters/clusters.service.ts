@@ -11,13 +11,15 @@ import { checkPoolChange, checkProfileChange, checkScale, checkUpgrade, poolWith
 import { clusterEntity, type ClusterEntityInput } from '../../workflows/cluster-entity';
 import { type Accepted, cancelOperationUpdate, operationsQuery, profileQuery, progressQuery, retryOperationUpdate, specQuery, spotStatusQuery, statusQuery } from '../../workflows/messages';
 import { addPoolUpdate, changeProfileUpdate, deleteClusterUpdate, reconfigurePoolUpdate, removePoolUpdate, scalePoolUpdate, upgradeClusterUpdate } from '../../workflows/operations';
-import { clusterWorkflowId, numberOf, operationId, spotWatcherId } from '../../common/workflow-ids';
+import { clusterWorkflowId, numberOf, operationId, spotWatcherId, typeOfOperation } from '../../common/workflow-ids';
 import { planCluster } from '../../workflows/plan';
 import { replacementReasons } from '../../workflows/launch-config';
 import { rollingOrder } from '../../workflows/operations/rolling';
 import { BASTION_INSTANCE_TYPE, preflightNeeds } from '../../workflows/preflight-needs';
 import { ApiError, FieldProblem } from '../common/error-shape';
 import { ApiSettings } from '../common/settings';
+import { ApiMetrics } from '../observability/api-metrics';
+import { API_METRICS } from '../observability/tokens';
 import { SETTINGS, STORE, TEMPORAL_CLIENT } from '../common/tokens';
 import { Store } from '../../store/store';
 import { ClusterSpecDto } from './cluster-spec.dto';
@@ -80,6 +82,7 @@ export class ClustersService {
     @Inject(TEMPORAL_CLIENT) private readonly temporal: Client,
     private readonly cloud: CloudReadsService,
     @Inject(SETTINGS) private readonly settings: ApiSettings,
+    @Inject(API_METRICS) private readonly metrics: ApiMetrics,
   ) {}
 
   /** Validates everything that can be known before starting; returns the spec and resolved profile. */
@@ -155,6 +158,7 @@ export class ClustersService {
       // A record left by an earlier cluster of this name (its delete crashed before releasing) is this one's now.
       if (!claimed) this.store.useCloudAccount(project, spec.name, spec.cloud.accountId);
       this.logger.log(`cluster ${project}/${spec.name} accepted: creating in ${spec.cloud.region}`);
+      this.metrics.operationStarted('create');
       return { name: spec.name, operationId: operationId(1, 'create') };
     });
   }
@@ -232,7 +236,7 @@ export class ClustersService {
   async delete(project: string, name: string): Promise<{ operationId: string }> {
     const status = await this.get(project, name);
     if (status.phase === 'Deleted') throw new ApiError(404, `cluster ${name} not found (deleted)`);
-    return this.update(project, name, (h) => h.executeUpdate(deleteClusterUpdate));
+    return this.start(project, name, (h) => h.executeUpdate(deleteClusterUpdate));
   }
 
   async addPool(project: string, name: string, requested: PoolSpec): Promise<{ operationId: string }> {
@@ -241,15 +245,15 @@ export class ClustersService {
     if (pool.role !== 'worker') throw unprocessable([{ field: 'role', rule: 'one-control-plane-pool', message: 'only worker pools can be added' }]);
     const spec = await this.spec(project, name);
     await this.offered(project, { ...spec, pools: [pool] }, (field) => field.replace(/^pools\.0\./, ''));
-    return this.update(project, name, (h) => h.executeUpdate(addPoolUpdate, { args: [{ pool }] }));
+    return this.start(project, name, (h) => h.executeUpdate(addPoolUpdate, { args: [{ pool }] }));
   }
 
   async updatePool(project: string, name: string, poolName: string, dto: UpdatePoolDto): Promise<{ operationId: string }> {
     const { spec, pool, change, rolls } = await this.poolChange(project, name, poolName, dto);
     const { instanceType, size } = change;
-    if (!rolls) return this.update(project, name, (h) => h.executeUpdate(scalePoolUpdate, { args: [{ pool: poolName, size: size as number }] }));
+    if (!rolls) return this.start(project, name, (h) => h.executeUpdate(scalePoolUpdate, { args: [{ pool: poolName, size: size as number }] }));
     if (instanceType !== undefined) await this.offered(project, { ...spec, pools: [{ ...pool, instanceType }] }, () => 'instanceType');
-    return this.update(project, name, (h) => h.executeUpdate(reconfigurePoolUpdate, { args: [{ pool: poolName, ...change }] }));
+    return this.start(project, name, (h) => h.executeUpdate(reconfigurePoolUpdate, { args: [{ pool: poolName, ...change }] }));
   }
 
   /**
@@ -307,7 +311,7 @@ export class ClustersService {
   async removePool(project: string, name: string, poolName: string): Promise<{ operationId: string }> {
     const spec = await this.spec(project, name);
     if (!spec.pools.some((p) => p.name === poolName)) throw new ApiError(404, `cluster ${name} has no pool ${poolName}`);
-    return this.update(project, name, (h) => h.executeUpdate(removePoolUpdate, { args: [{ pool: poolName }] }));
+    return this.start(project, name, (h) => h.executeUpdate(removePoolUpdate, { args: [{ pool: poolName }] }));
   }
 
   /** The version the cluster runs now, and the upgrade's rules checked up front (the entity's validator checks them again). */
@@ -324,7 +328,7 @@ export class ClustersService {
 
   async upgrade(project: string, name: string, version: string): Promise<{ operationId: string }> {
     await this.upgradeFrom(project, name, version);
-    return this.update(project, name, (h) => h.executeUpdate(upgradeClusterUpdate, { args: [{ kubernetesVersion: version }] }));
+    return this.start(project, name, (h) => h.executeUpdate(upgradeClusterUpdate, { args: [{ kubernetesVersion: version }] }));
   }
 
   /**
@@ -406,7 +410,7 @@ export class ClustersService {
 
   async changeProfile(project: string, name: string, ref: ClusterSpec['profile']): Promise<{ operationId: string }> {
     const { change } = await this.profileChange(project, name, ref);
-    return this.update(project, name, (h) => h.executeUpdate(changeProfileUpdate, { args: [change] }));
+    return this.start(project, name, (h) => h.executeUpdate(changeProfileUpdate, { args: [change] }));
   }
 
   /**
@@ -455,6 +459,14 @@ export class ClustersService {
     if (problems.length > 0) throw unprocessable(problems.map((p) => ({ ...p, field: field(p.field) })));
   }
 
+  /** Sends a request that starts an operation (a delete, a day-2 change, a retry) and counts it. */
+  private async start(project: string, name: string, send: (handle: WorkflowHandle) => Promise<Accepted>): Promise<Accepted> {
+    const accepted = await this.update(project, name, send);
+    const type = typeOfOperation(accepted.operationId);
+    if (type) this.metrics.operationStarted(type);
+    return accepted;
+  }
+
   /** Sends a day-2 request to the entity; its validator's refusal becomes 409 or 422. */
   private async update(project: string, name: string, send: (handle: WorkflowHandle) => Promise<Accepted>): Promise<Accepted> {
     try {
@@ -477,7 +489,7 @@ export class ClustersService {
   }
 
   async retry(project: string, name: string, operationId: string): Promise<{ operationId: string }> {
-    return this.update(project, name, (h) => h.executeUpdate(retryOperationUpdate, { args: [{ operationId }] }));
+    return this.start(project, name, (h) => h.executeUpdate(retryOperationUpdate, { args: [{ operationId }] }));
   }
 
   /**

@@ -301,8 +301,8 @@ describe('role × route matrix', () => {
   /** Reachable without a token. */
   const PUBLIC_ROUTES = new Set(['GET /healthz', 'HEAD /healthz', 'GET /readyz', 'HEAD /readyz', 'GET /codec/sign-in', 'HEAD /codec/sign-in']);
   const isPublic = (method: string, template: string): boolean => PUBLIC_ROUTES.has(`${method} ${template}`);
-  /** Only the admin token: projects and their tokens, and the codec (every project's payloads). */
-  const ADMIN_ONLY = [/^\/v1\/projects(\/|$)/, /^\/codec\//];
+  /** Only the admin token: projects and their tokens, the codec (every project's payloads) and the metrics (every project's counts). */
+  const ADMIN_ONLY = [/^\/v1\/projects(\/|$)/, /^\/codec\//, /^\/metrics$/];
   /** Changes whose `?dryRun=true` changes nothing, so a viewer may ask them. */
   const DRY_RUNS = new Set(['POST /v1/clusters', 'PATCH /v1/clusters/:name/pools/:pool', 'POST /v1/clusters/:name/upgrade', 'PUT /v1/clusters/:name/profile']);
 

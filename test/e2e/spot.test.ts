@@ -3,6 +3,7 @@ import type { ClusterSpec } from '../../common/cluster-spec';
 import type { PoolStatus, SpotPoolStatus } from '../../common/cluster-status';
 import { waitPhase } from '../support/clusters';
 import { call } from '../support/http';
+import { metricValue, scrape } from '../support/prometheus';
 import { counts, extremes, inventory, InventoryItem, putSimConfig, isLive, simNow, transitions } from '../support/sim-client';
 import { useStack } from '../support/stack';
 
@@ -266,5 +267,40 @@ describe('spot pool (end to end)', () => {
     expect(counts(await inventory(sim, 'clusterflow.io/cluster=default/spotty'))).toEqual({
       vpcs: 0, subnets: 0, internetGateways: 0, natGateways: 0, addresses: 0, routeTables: 0, securityGroups: 0, instances: 0, loadBalancers: 0, targetGroups: 0, listeners: 0, secrets: 0, roles: 0, instanceProfiles: 0,
     });
+  });
+
+  it('left its traces: the worker\'s metrics (Temporal SDK, AWS calls, spot ticks, operations ended), the API\'s, and JSON logs without a secret', async () => {
+    const worker = await scrape(`http://127.0.0.1:${stack.ports.workerMetrics}/metrics`);
+    const apiMetrics = await scrape(`${api}/metrics`, token);
+    const calls = (labels: Record<string, string>) => metricValue(worker, 'clusterflow_aws_calls_total', labels);
+    expect(calls({ service: 'EC2', action: 'RunInstances', outcome: 'ok' })).toBeGreaterThanOrEqual(1);
+    expect(calls({ service: 'EC2', action: 'DescribeSpotPriceHistory', outcome: 'ok' })).toBeGreaterThanOrEqual(1);
+    // The first test's pricing outage, after the SDK's retries.
+    expect(calls({ service: 'Pricing', action: 'GetProducts', outcome: 'ServiceUnavailableException' })).toBeGreaterThanOrEqual(1);
+    expect(metricValue(worker, 'clusterflow_spot_watcher_ticks_total')).toBeGreaterThanOrEqual(3);
+    // The SDK's own: workflow and activity tasks run by this worker.
+    expect(metricValue(worker, 'temporal_workflow_completed_total')).toBeGreaterThanOrEqual(1);
+    expect(metricValue(worker, 'temporal_activity_execution_latency_count')).toBeGreaterThanOrEqual(1);
+
+    // Every operation the API started has ended on the worker, as many of each type.
+    const started = apiMetrics.filter((m) => m.name === 'clusterflow_operations_started_total');
+    expect(started.map((m) => m.labels.type).sort()).toEqual(['add-pool', 'create', 'delete', 'reconfigure', 'remove-pool', 'scale']);
+    for (const { labels, value } of started) expect({ type: labels.type, ended: metricValue(worker, 'clusterflow_operations_finished_total', { type: labels.type }) }).toEqual({ type: labels.type, ended: value });
+    expect(metricValue(worker, 'clusterflow_operations_finished_total', { type: 'create', outcome: 'Succeeded' })).toBe(1);
+
+    // The components' own lines (the launcher's banner prints the token on purpose); Node's
+    // own warnings on stderr are the only lines that are not JSON.
+    const lines = stack.running
+      .output()
+      .split('\n')
+      .filter((l) => /^(api|worker) +\| /.test(l))
+      .map((l) => l.replace(/^\w+ +\| /, ''));
+    const json = lines.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(json.find((l) => l.component === 'worker' && /^worker state RUNNING/.test(String(l.msg)))).toMatchObject({ level: 'info', state: 'RUNNING' });
+    expect(json.find((l) => l.component === 'api' && l.route === '/v1/clusters/:name' && l.method === 'DELETE')).toMatchObject({ status: 202, cluster: 'spotty', project: 'default', operationId: expect.stringMatching(/^op-\d+-delete$/) });
+    // The pricing outage failed the watcher's local activity: said with the workflow, cluster and attempt.
+    expect(json.find((l) => l.component === 'worker' && l.activityType === 'onDemandPrice')).toMatchObject({ cluster: 'default/spotty', workflowId: 'cluster/default/spotty/spot/spot', attempt: expect.any(Number) });
+    const all = lines.join('\n');
+    for (const secret of [token, KEYS.secretAccessKey]) expect(all).not.toContain(secret);
   });
 });

@@ -42,6 +42,11 @@ describe('the stack launcher', () => {
     expect(ready).toMatchObject({ status: 200, body: { status: 'ready', checks: { temporal: 'ok', store: 'ok' } } });
     expect((await fetch(`http://127.0.0.1:${ports.ui}/`)).status).toBe(200);
     expect((await fetch(`http://127.0.0.1:${ports.sim}/_sim/healthz`)).status).toBe(200);
+    // Both metrics endpoints, printed: the worker's open on 127.0.0.1, the API's behind the token.
+    expect(output).toContain(`worker metrics   http://127.0.0.1:${ports.workerMetrics}/metrics`);
+    expect(output).toContain(`API metrics      http://127.0.0.1:${ports.api}/metrics`);
+    expect(await (await fetch(`http://127.0.0.1:${ports.workerMetrics}/metrics`)).text()).toMatch(/^temporal_worker_start_total\{/m);
+    expect((await fetch(`http://127.0.0.1:${ports.api}/metrics`)).status).toBe(401);
   });
 
   it('creates a cloud account whose secret reaches neither the response, the logs, nor the store file', async () => {
