@@ -20,6 +20,10 @@ const ALL: ComponentName[] = ['temporal', 'moto', 'sim', 'worker', 'api'];
 
 interface Component {
   name: ComponentName;
+  /** The log prefix when several components share a name (`worker2`). */
+  label?: string;
+  /** Started again when it dies, instead of stopping the stack (one worker of several: the others carry on meanwhile). */
+  restarts?: boolean;
   ports: Array<{ port: number; what: string; variable: string }>;
   command: () => { file: string; args: string[]; env?: NodeJS.ProcessEnv };
   ready: () => Promise<boolean>;
@@ -39,7 +43,28 @@ function codecEndpoint(config: ClusterflowConfig): string {
   return `http://127.0.0.1:${config.apiPort}/codec`;
 }
 
-function components(config: ClusterflowConfig, root: string, only: ComponentName[]): Component[] {
+/**
+ * One component per worker process: each polls the same task queue, so Temporal spreads the
+ * workflow and activity tasks over them, and a dead one's activities are retried elsewhere once
+ * their heartbeat times out. Worker i serves its metrics on the metrics port + i.
+ */
+function workerComponents(config: ClusterflowConfig, root: string, workers: number): Component[] {
+  return Array.from({ length: workers }, (_, i) => {
+    const port = config.workerMetricsPort + i;
+    return {
+      name: 'worker' as const,
+      label: workers > 1 ? `worker${i + 1}` : undefined,
+      restarts: workers > 1,
+      ports: [{ port, what: `worker ${i + 1}'s metrics`, variable: 'CLUSTERFLOW_WORKER_METRICS_PORT' }],
+      command: () => ({ file: process.execPath, args: [path.join(root, 'dist/worker/main.js')], env: { CLUSTERFLOW_WORKER_METRICS_PORT: String(port) } }),
+      ready: async () => false,
+      readyLine: /worker state RUNNING/,
+      timeoutMs: 60000,
+    };
+  });
+}
+
+function components(config: ClusterflowConfig, root: string, only: ComponentName[], workers: number): Component[] {
   const temporalPort = Number(config.temporalAddress.split(':').pop());
   const node = process.execPath;
   const simUrl = `http://127.0.0.1:${config.simPort}`;
@@ -98,14 +123,7 @@ function components(config: ClusterflowConfig, root: string, only: ComponentName
       ready: async () => (await fetch(`${simUrl}/_sim/healthz`)).ok,
       timeoutMs: 30000,
     },
-    {
-      name: 'worker',
-      ports: [{ port: config.workerMetricsPort, what: "the worker's metrics", variable: 'CLUSTERFLOW_WORKER_METRICS_PORT' }],
-      command: () => ({ file: node, args: [path.join(root, 'dist/worker/main.js')] }),
-      ready: async () => false,
-      readyLine: /worker state RUNNING/,
-      timeoutMs: 60000,
-    },
+    ...workerComponents(config, root, workers),
     {
       name: 'api',
       ports: [{ port: config.apiPort, what: 'the API', variable: 'CLUSTERFLOW_API_PORT' }],
@@ -117,7 +135,7 @@ function components(config: ClusterflowConfig, root: string, only: ComponentName
 }
 
 class Stack {
-  private readonly children: Array<{ name: ComponentName; child: ChildProcess }> = [];
+  private readonly children: Array<{ name: string; child: ChildProcess }> = [];
   private stopping = false;
 
   constructor(private readonly env: NodeJS.ProcessEnv) {}
@@ -125,10 +143,9 @@ class Stack {
   async start(component: Component): Promise<void> {
     const { file, args, env } = component.command();
     const child = spawn(file, args, { env: { ...this.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-    this.children.push({ name: component.name, child });
-    const prefix = process.stdout.isTTY
-      ? `\x1b[${COLORS[component.name]}m${component.name.padEnd(8)}|\x1b[0m `
-      : `${component.name.padEnd(8)}| `;
+    const label = component.label ?? component.name;
+    this.children.push({ name: label, child });
+    const prefix = process.stdout.isTTY ? `\x1b[${COLORS[component.name]}m${label.padEnd(8)}|\x1b[0m ` : `${label.padEnd(8)}| `;
     let sawReadyLine = false;
     for (const stream of [child.stdout, child.stderr]) {
       readline.createInterface({ input: stream! }).on('line', (line) => {
@@ -136,18 +153,27 @@ class Stack {
         if (component.readyLine?.test(line)) sawReadyLine = true;
       });
     }
+    let ready = false;
     const exited = new Promise<never>((_, reject) =>
       child.once('exit', (code, signal) => {
-        if (!this.stopping) {
-          out(`stack   | ${component.name} exited (${signal ?? `code ${code}`}); stopping the stack`);
+        if (!this.stopping && ready && component.restarts) {
+          out(`stack   | ${label} exited (${signal ?? `code ${code}`}); starting it again`);
+          this.children.splice(this.children.findIndex((c) => c.child === child), 1);
+          this.start(component).then(
+            () => out(`stack   | ${label} is ready again`),
+            (error: Error) => out(`stack   | ${label} could not start again: ${error.message}`),
+          );
+        } else if (!this.stopping) {
+          out(`stack   | ${label} exited (${signal ?? `code ${code}`}); stopping the stack`);
           void this.stop(1);
         }
-        reject(new Error(`${component.name} exited before it was ready`));
+        reject(new Error(`${label} exited before it was ready`));
       }),
     );
     exited.catch(() => undefined);
     const probe = component.readyLine ? async () => sawReadyLine : component.ready;
-    await Promise.race([waitFor(component.name, probe, component.timeoutMs, 250), exited]);
+    await Promise.race([waitFor(label, probe, component.timeoutMs, 250), exited]);
+    ready = true;
   }
 
   /** Stops children in reverse start order: the API and worker first, Temporal last. */
@@ -176,6 +202,18 @@ function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   }
 }
 
+const MAX_WORKERS = 16;
+
+/** `--workers N`: how many worker processes (1 unless told). */
+function parseWorkers(argv: string[]): number {
+  const index = argv.indexOf('--workers');
+  if (index < 0) return 1;
+  const given = argv[index + 1] ?? '';
+  const workers = /^\d+$/.test(given) ? Number(given) : NaN;
+  if (!(workers >= 1 && workers <= MAX_WORKERS)) throw new MissingPrerequisite(`--workers takes a whole number from 1 to ${MAX_WORKERS}; got "${given}"`);
+  return workers;
+}
+
 function parseOnly(argv: string[]): ComponentName[] {
   const index = argv.indexOf('--only');
   if (index < 0) return ALL;
@@ -194,7 +232,8 @@ async function main(): Promise<void> {
   const config = loadConfig(env);
   env.CLUSTERFLOW_DATA_DIR = config.dataDir;
   const only = parseOnly(process.argv.slice(2));
-  const chosen = components(config, root, only).filter((c) => only.includes(c.name));
+  const workers = parseWorkers(process.argv.slice(2));
+  const chosen = components(config, root, only, workers).filter((c) => only.includes(c.name));
 
   for (const { port, what, variable } of chosen.flatMap((c) => c.ports)) {
     if (await isPortTaken(port)) {
@@ -214,9 +253,9 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void stack.stop(0));
   try {
     for (const component of chosen) {
-      out(`stack   | starting ${component.name}`);
+      out(`stack   | starting ${component.label ?? component.name}`);
       await stack.start(component);
-      out(`stack   | ${component.name} is ready`);
+      out(`stack   | ${component.label ?? component.name} is ready`);
     }
   } catch (error) {
     out(`stack   | ${(error as Error).message}`);
@@ -230,7 +269,12 @@ async function main(): Promise<void> {
     lines.push(`  API token        ${config.apiToken ? '(from CLUSTERFLOW_API_TOKEN)' : resolveApiToken(config).token}`);
     lines.push(`  API metrics      http://127.0.0.1:${config.apiPort}/metrics   (Prometheus format, admin token)`);
   }
-  if (only.includes('worker')) lines.push(`  worker metrics   http://${config.workerMetricsHost}:${config.workerMetricsPort}/metrics   (Prometheus format: Temporal SDK, AWS calls)`);
+  if (only.includes('worker')) {
+    for (let i = 0; i < workers; i++) {
+      const name = workers > 1 ? `worker${i + 1} metrics` : 'worker metrics';
+      lines.push(`  ${name.padEnd(15)}  http://${config.workerMetricsHost}:${config.workerMetricsPort + i}/metrics   (Prometheus format: Temporal SDK, AWS calls)`);
+    }
+  }
   if (only.includes('temporal')) {
     lines.push(`  Temporal         ${config.temporalAddress}   namespace ${config.temporalNamespace}, task queue ${config.taskQueue}`);
     lines.push(`  Temporal Web UI  http://127.0.0.1:${config.temporalUiPort}`);

@@ -18,6 +18,8 @@ export interface StackOptions {
   sim?: unknown;
   /** More environment for every process of the stack. */
   env?: NodeJS.ProcessEnv;
+  /** The launcher's arguments (`--workers 3`). */
+  args?: string[];
 }
 
 /**
@@ -37,7 +39,7 @@ export function useStack(options: StackOptions = {}): StackUnderTest {
       ...(options.sim === undefined ? {} : { CLUSTERFLOW_SIM_CONFIG: JSON.stringify(options.sim) }),
       ...options.env,
     });
-    const running = await launchStack(env, ports);
+    const running = await launchStack(env, ports, options.args);
     current = {
       api: `http://127.0.0.1:${ports.api}`,
       sim: `http://127.0.0.1:${ports.sim}`,
