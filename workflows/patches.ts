@@ -28,4 +28,6 @@ export const PATCHES = {
   spotWatcherRolls: 'spot-watcher-rolls',
   /** A spot watcher's roll request may carry the pool: its labels, taints and root volume roll too. */
   spotWatcherRollsLaunchSettings: 'spot-watcher-rolls-launch-settings',
+  /** The entity keeps its cluster's listing (`common/cluster-listing.ts`) in its visibility memo, for GET /v1/clusters. */
+  entityPublishesListing: 'entity-publishes-listing',
 } as const;
