@@ -1,16 +1,15 @@
 import { createHash } from 'node:crypto';
 import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
+import type { PayloadCodec } from '@temporalio/common';
 import { executionInfoFromRaw } from '@temporalio/client/lib/helpers';
 import { clusterListing, LISTING_MEMO, type ClusterListing } from '../../common/cluster-listing';
 import type { ClusterPhase } from '../../common/cluster-status';
+import { ENCRYPTED_ENCODING, KEY_ID_METADATA } from '../../common/payload-codec';
 import { clusterListQuery, type ClusterListFilters } from '../../common/search-attributes';
 import { statusQuery } from '../../workflows/messages';
 import { ApiError } from '../common/error-shape';
 import { pageSize } from '../common/paging';
 import { REGION, REGION_MESSAGE } from './cluster-spec.dto';
-
-/** gRPC's status code for a request the server refuses as malformed. */
-const GRPC_INVALID_ARGUMENT = 3;
 
 export const DEFAULT_CLUSTERS_PAGE = 50;
 export const MAX_CLUSTERS_PAGE = 200;
@@ -21,8 +20,10 @@ export const LISTED_PHASES: readonly ClusterPhase[] = ['Provisioning', 'Running'
 export interface ClusterListPage {
   limit: number;
   filters: ClusterListFilters;
-  /** Temporal's own page token, unwrapped from ours. */
-  temporalToken?: Uint8Array;
+  /** The visibility query: the project's live clusters, filtered. */
+  query: string;
+  /** The nextPageToken of the page before, sealed (`sealPageToken`). */
+  pageToken?: string;
 }
 
 export interface ClusterListAnswer {
@@ -36,44 +37,57 @@ function badQuery(field: string, rule: string, message: string): ApiError {
 }
 
 /**
- * Our page token wraps Temporal's with a fingerprint of the query it continues, so a token is
- * refused (400) with other filters or in another project instead of paging something else.
+ * Our page token seals Temporal's, with a fingerprint of the query it continues, under the
+ * payload key (AES-256-GCM, authenticated): Temporal only ever sees a token it gave (a forged
+ * one would make it fail slowly, as an internal error it retries), and a token is refused
+ * (400) with other filters or in another project instead of paging something else.
  */
 function fingerprint(query: string): string {
   return createHash('sha256').update(query).digest('base64url').slice(0, 16);
 }
 
-export function pageToken(query: string, temporalToken: Uint8Array): string {
-  return Buffer.from(JSON.stringify({ q: fingerprint(query), t: Buffer.from(temporalToken).toString('base64url') })).toString('base64url');
+const PLAIN = { encoding: Buffer.from('json/plain') };
+
+async function sealPageToken(codec: PayloadCodec, query: string, temporalToken: Uint8Array): Promise<string> {
+  const inner = JSON.stringify({ q: fingerprint(query), t: Buffer.from(temporalToken).toString('base64url') });
+  const [sealed] = await codec.encode([{ metadata: PLAIN, data: Buffer.from(inner) }]);
+  const keyId = Buffer.from(sealed.metadata?.[KEY_ID_METADATA] ?? new Uint8Array()).toString('utf8');
+  return `${keyId}.${Buffer.from(sealed.data ?? new Uint8Array()).toString('base64url')}`;
 }
 
-function readPageToken(token: string, query: string): Uint8Array {
+async function openPageToken(codec: PayloadCodec, token: string, query: string): Promise<Uint8Array> {
   const malformed = () => badQuery('pageToken', 'page-token', 'is not a page token this list gave (pass nextPageToken as it came)');
-  if (!/^[A-Za-z0-9_-]{1,4096}$/.test(token)) throw malformed();
-  let parsed: unknown;
+  const [keyId, data] = token.split('.');
+  if (!/^[A-Za-z0-9_-]{1,64}\.[A-Za-z0-9_-]{1,4096}$/.test(token) || !keyId || !data) throw malformed();
+  let inner: { q?: unknown; t?: unknown };
   try {
-    parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
+    const [opened] = await codec.decode([
+      {
+        metadata: { encoding: Buffer.from(ENCRYPTED_ENCODING), [KEY_ID_METADATA]: Buffer.from(keyId) },
+        data: Buffer.from(data, 'base64url'),
+      },
+    ]);
+    inner = JSON.parse(Buffer.from(opened.data ?? new Uint8Array()).toString('utf8')) ?? {};
   } catch {
     throw malformed();
   }
-  const { q, t } = (parsed ?? {}) as { q?: unknown; t?: unknown };
-  if (typeof q !== 'string' || typeof t !== 'string' || !/^[A-Za-z0-9_-]+$/.test(t)) throw malformed();
-  if (q !== fingerprint(query)) {
+  if (typeof inner.q !== 'string' || typeof inner.t !== 'string') throw malformed();
+  if (inner.q !== fingerprint(query)) {
     throw badQuery('pageToken', 'page-token-query', 'was given for other filters or another project: ask again with the same phase and region, or without pageToken');
   }
-  return Buffer.from(t, 'base64url');
+  return Buffer.from(inner.t, 'base64url');
 }
 
-/** `limit`, `pageToken`, `phase` and `region` of GET /v1/clusters, or a 400 naming the one that is wrong. */
-export function clusterListPage(project: string, raw: { limit?: string; pageToken?: string; phase?: string; region?: string }): ClusterListPage & { query: string } {
+/** `limit`, `phase` and `region` of GET /v1/clusters checked, or a 400 naming the one that is wrong; the page token is opened by `listClusters`. */
+export function clusterListPage(project: string, raw: { limit?: string; pageToken?: string; phase?: string; region?: string }): ClusterListPage {
   const limit = pageSize(raw.limit, DEFAULT_CLUSTERS_PAGE, MAX_CLUSTERS_PAGE);
   if (raw.phase !== undefined && !(LISTED_PHASES as readonly string[]).includes(raw.phase)) {
     throw badQuery('phase', 'listed-phase', `must be one of ${LISTED_PHASES.join(', ')} (deleted clusters are not listed)`);
   }
   if (raw.region !== undefined && !REGION.test(raw.region)) throw badQuery('region', 'matches', REGION_MESSAGE);
+  if (raw.pageToken !== undefined && typeof raw.pageToken !== 'string') throw badQuery('pageToken', 'page-token', 'give it once');
   const filters: ClusterListFilters = { phase: raw.phase, region: raw.region };
-  const query = clusterListQuery(project, filters);
-  return { limit, filters, query, temporalToken: raw.pageToken === undefined ? undefined : readPageToken(raw.pageToken, query) };
+  return { limit, filters, query: clusterListQuery(project, filters), pageToken: raw.pageToken };
 }
 
 /**
@@ -81,28 +95,15 @@ export function clusterListPage(project: string, raw: { limit?: string; pageToke
  * each cluster's listing in its memo (workflows/cluster-entity.ts). An entity that has not run
  * since that patch has no memo yet: it alone is asked for its status.
  */
-export async function listClusters(temporal: Client, page: ClusterListPage & { query: string }): Promise<ClusterListAnswer> {
-  let response;
-  try {
-    response = await temporal.workflowService.listWorkflowExecutions({
-      namespace: temporal.options.namespace,
-      query: page.query,
-      pageSize: page.limit,
-      nextPageToken: page.temporalToken,
-    });
-  } catch (error) {
-    // A token of ours whose inner part Temporal cannot read.
-    if ((error as { code?: number }).code === GRPC_INVALID_ARGUMENT && page.temporalToken) {
-      throw badQuery('pageToken', 'page-token', 'is not a page token this list gave (pass nextPageToken as it came)');
-    }
-    throw error;
-  }
+export async function listClusters(temporal: Client, codec: PayloadCodec, page: ClusterListPage): Promise<ClusterListAnswer> {
+  const nextPageToken = page.pageToken === undefined ? undefined : await openPageToken(codec, page.pageToken, page.query);
+  const response = await temporal.workflowService.listWorkflowExecutions({ namespace: temporal.options.namespace, query: page.query, pageSize: page.limit, nextPageToken });
   const executions = await Promise.all(response.executions.map((raw) => executionInfoFromRaw(raw, temporal.options.loadedDataConverter, raw, temporal.options.namespace)));
   const items = await Promise.all(executions.map((execution) => listingOf(temporal, execution)));
   const next = response.nextPageToken;
   return {
     items: items.filter((item): item is ClusterListing => item !== undefined),
-    nextPageToken: next && next.length > 0 ? pageToken(page.query, next) : undefined,
+    nextPageToken: next && next.length > 0 ? await sealPageToken(codec, page.query, next) : undefined,
   };
 }
 

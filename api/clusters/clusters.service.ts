@@ -24,7 +24,9 @@ import { Store } from '../../store/store';
 import { ClusterSpecDto } from './cluster-spec.dto';
 import { CloudReadsService } from './cloud-reads.service';
 import { olderOperations } from './operation-history';
-import { type ClusterListAnswer, clusterListPage, listClusters } from './cluster-list';
+import { type ClusterListAnswer, type ClusterListPage, listClusters } from './cluster-list';
+import { PAYLOAD_CODEC } from '../temporal/temporal.module';
+import type { EncryptedPayloadCodec } from '../../common/payload-codec';
 import { RetryingActivity, retryingActivities, retryingForRunningTasks } from './retrying-activities';
 import { UpdatePoolDto } from './pool.dto';
 import { assertPoolSettings } from './pool-settings.dto';
@@ -81,6 +83,7 @@ export class ClustersService {
     @Inject(TEMPORAL_CLIENT) private readonly temporal: Client,
     private readonly cloud: CloudReadsService,
     @Inject(SETTINGS) private readonly settings: ApiSettings,
+    @Inject(PAYLOAD_CODEC) private readonly codec: EncryptedPayloadCodec,
   ) {}
 
   /** Validates everything that can be known before starting; returns the spec and resolved profile. */
@@ -198,8 +201,8 @@ export class ClustersService {
   }
 
   /** A page of the project's live clusters, from visibility (api/clusters/cluster-list.ts). */
-  list(page: ReturnType<typeof clusterListPage>): Promise<ClusterListAnswer> {
-    return listClusters(this.temporal, page);
+  list(page: ClusterListPage): Promise<ClusterListAnswer> {
+    return listClusters(this.temporal, this.codec, page);
   }
 
   async get(project: string, name: string): Promise<ClusterStatus> {
