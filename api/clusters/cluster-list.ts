@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
-import type { PayloadCodec } from '@temporalio/common';
-import { executionInfoFromRaw } from '@temporalio/client/lib/helpers';
+import type { Client } from '@temporalio/client';
+import type { Payload, PayloadCodec } from '@temporalio/common';
+import type { temporal } from '@temporalio/proto';
 import { clusterListing, LISTING_MEMO, type ClusterListing } from '../../common/cluster-listing';
 import type { ClusterPhase } from '../../common/cluster-status';
 import { ENCRYPTED_ENCODING, KEY_ID_METADATA } from '../../common/payload-codec';
@@ -18,9 +18,10 @@ export const MAX_CLUSTERS_PAGE = 200;
 export const LISTED_PHASES: readonly ClusterPhase[] = ['Provisioning', 'Running', 'Updating', 'Deleting', 'Failed'];
 
 export interface ClusterListPage {
+  project: string;
   limit: number;
   filters: ClusterListFilters;
-  /** The visibility query: the project's live clusters, filtered. */
+  /** What the page token is bound to: the project's clusters, filtered, as a visibility query would say it. */
   query: string;
   /** The nextPageToken of the page before, sealed (`sealPageToken`). */
   pageToken?: string;
@@ -37,10 +38,10 @@ function badQuery(field: string, rule: string, message: string): ApiError {
 }
 
 /**
- * Our page token seals Temporal's, with a fingerprint of the query it continues, under the
- * payload key (AES-256-GCM, authenticated): Temporal only ever sees a token it gave (a forged
- * one would make it fail slowly, as an internal error it retries), and a token is refused
- * (400) with other filters or in another project instead of paging something else.
+ * A page token says after which name the next page starts, with a fingerprint of the list it
+ * continues (project and filters), sealed under the payload key (AES-256-GCM, authenticated):
+ * opaque to clients, never altered unnoticed, and refused (400) with other filters or in
+ * another project instead of paging something else.
  */
 function fingerprint(query: string): string {
   return createHash('sha256').update(query).digest('base64url').slice(0, 16);
@@ -48,18 +49,18 @@ function fingerprint(query: string): string {
 
 const PLAIN = { encoding: Buffer.from('json/plain') };
 
-async function sealPageToken(codec: PayloadCodec, query: string, temporalToken: Uint8Array): Promise<string> {
-  const inner = JSON.stringify({ q: fingerprint(query), t: Buffer.from(temporalToken).toString('base64url') });
+async function sealPageToken(codec: PayloadCodec, query: string, after: string): Promise<string> {
+  const inner = JSON.stringify({ q: fingerprint(query), after });
   const [sealed] = await codec.encode([{ metadata: PLAIN, data: Buffer.from(inner) }]);
   const keyId = Buffer.from(sealed.metadata?.[KEY_ID_METADATA] ?? new Uint8Array()).toString('utf8');
   return `${keyId}.${Buffer.from(sealed.data ?? new Uint8Array()).toString('base64url')}`;
 }
 
-async function openPageToken(codec: PayloadCodec, token: string, query: string): Promise<Uint8Array> {
+async function openPageToken(codec: PayloadCodec, token: string, query: string): Promise<string> {
   const malformed = () => badQuery('pageToken', 'page-token', 'is not a page token this list gave (pass nextPageToken as it came)');
   const [keyId, data] = token.split('.');
   if (!/^[A-Za-z0-9_-]{1,64}\.[A-Za-z0-9_-]{1,4096}$/.test(token) || !keyId || !data) throw malformed();
-  let inner: { q?: unknown; t?: unknown };
+  let inner: { q?: unknown; after?: unknown };
   try {
     const [opened] = await codec.decode([
       {
@@ -71,11 +72,11 @@ async function openPageToken(codec: PayloadCodec, token: string, query: string):
   } catch {
     throw malformed();
   }
-  if (typeof inner.q !== 'string' || typeof inner.t !== 'string') throw malformed();
+  if (typeof inner.q !== 'string' || typeof inner.after !== 'string') throw malformed();
   if (inner.q !== fingerprint(query)) {
     throw badQuery('pageToken', 'page-token-query', 'was given for other filters or another project: ask again with the same phase and region, or without pageToken');
   }
-  return Buffer.from(inner.t, 'base64url');
+  return inner.after;
 }
 
 /** `limit`, `phase` and `region` of GET /v1/clusters checked, or a 400 naming the one that is wrong; the page token is opened by `listClusters`. */
@@ -87,32 +88,101 @@ export function clusterListPage(project: string, raw: { limit?: string; pageToke
   if (raw.region !== undefined && !REGION.test(raw.region)) throw badQuery('region', 'matches', REGION_MESSAGE);
   if (raw.pageToken !== undefined && typeof raw.pageToken !== 'string') throw badQuery('pageToken', 'page-token', 'give it once');
   const filters: ClusterListFilters = { phase: raw.phase, region: raw.region };
-  return { limit, filters, query: clusterListQuery(project, filters), pageToken: raw.pageToken };
+  return { project, limit, filters, query: clusterListQuery(project, filters), pageToken: raw.pageToken };
+}
+
+/** How old a project's snapshot may be when it answers a list: one visibility walk serves every list asked within it. */
+export const LIST_MAX_AGE_MS = 1000;
+/** Visibility's largest page: a snapshot of up to this many clusters is one call. */
+const VISIBILITY_PAGE = 1000;
+/** Snapshots of projects nobody listed for this long are dropped. */
+const SNAPSHOT_KEPT_MS = 60_000;
+
+interface Snapshot {
+  at: number;
+  items: ClusterListing[];
 }
 
 /**
- * One page of the project's live clusters, from Temporal's visibility alone: the entity keeps
- * each cluster's listing in its memo (workflows/cluster-entity.ts). An entity that has not run
- * since that patch has no memo yet: it alone is asked for its status.
+ * The read model behind GET /v1/clusters: per project, a snapshot of every live cluster's
+ * listing, read from Temporal's visibility alone (the entity keeps its listing in its memo,
+ * workflows/cluster-entity.ts) and sorted by name. A list is answered from a snapshot at most
+ * `maxAgeMs` old; an older one is read again, once however many lists wait for it. Filters and
+ * pages are then a filter and a slice: pages are by name (the token says after which), so a
+ * walk over pages never repeats a cluster and misses none that lived throughout it.
  */
-export async function listClusters(temporal: Client, codec: PayloadCodec, page: ClusterListPage): Promise<ClusterListAnswer> {
-  const nextPageToken = page.pageToken === undefined ? undefined : await openPageToken(codec, page.pageToken, page.query);
-  const response = await temporal.workflowService.listWorkflowExecutions({ namespace: temporal.options.namespace, query: page.query, pageSize: page.limit, nextPageToken });
-  const executions = await Promise.all(response.executions.map((raw) => executionInfoFromRaw(raw, temporal.options.loadedDataConverter, raw, temporal.options.namespace)));
-  const items = await Promise.all(executions.map((execution) => listingOf(temporal, execution)));
-  const next = response.nextPageToken;
-  return {
-    items: items.filter((item): item is ClusterListing => item !== undefined),
-    nextPageToken: next && next.length > 0 ? await sealPageToken(codec, page.query, next) : undefined,
-  };
-}
+export class ClusterReadModel {
+  private readonly snapshots = new Map<string, Snapshot>();
+  private readonly reading = new Map<string, Promise<Snapshot>>();
 
-async function listingOf(temporal: Client, execution: WorkflowExecutionInfo): Promise<ClusterListing | undefined> {
-  const kept = execution.memo?.[LISTING_MEMO] as ClusterListing | undefined;
-  if (kept) return kept;
-  const status = await temporal.workflow
-    .getHandle(execution.workflowId)
-    .query(statusQuery)
-    .catch(() => undefined);
-  return status && status.phase !== 'Deleted' ? clusterListing(status) : undefined;
+  constructor(
+    private readonly temporal: Client,
+    private readonly codec: PayloadCodec,
+    private readonly maxAgeMs = LIST_MAX_AGE_MS,
+  ) {}
+
+  async page(page: ClusterListPage): Promise<ClusterListAnswer> {
+    const after = page.pageToken === undefined ? undefined : await openPageToken(this.codec, page.pageToken, page.query);
+    const { phase, region } = page.filters;
+    const { items } = await this.snapshot(page.project);
+    const matching = items.filter((c) => (phase === undefined || c.phase === phase) && (region === undefined || c.region === region) && (after === undefined || c.name > after));
+    const shown = matching.slice(0, page.limit);
+    return { items: shown, nextPageToken: matching.length > shown.length ? await sealPageToken(this.codec, page.query, shown[shown.length - 1].name) : undefined };
+  }
+
+  private async snapshot(project: string): Promise<Snapshot> {
+    const held = this.snapshots.get(project);
+    if (held && Date.now() - held.at < this.maxAgeMs) return held;
+    let reading = this.reading.get(project);
+    if (!reading) {
+      reading = this.read(project).finally(() => this.reading.delete(project));
+      this.reading.set(project, reading);
+    }
+    return reading;
+  }
+
+  private async read(project: string): Promise<Snapshot> {
+    const at = Date.now();
+    const byName = new Map<string, { listing: ClusterListing; started: number }>();
+    let nextPageToken: Uint8Array | undefined;
+    do {
+      const response = await this.temporal.workflowService.listWorkflowExecutions({
+        namespace: this.temporal.options.namespace,
+        query: clusterListQuery(project),
+        pageSize: VISIBILITY_PAGE,
+        nextPageToken,
+      });
+      for (const [i, listing] of (await Promise.all(response.executions.map((raw) => this.listingOf(raw)))).entries()) {
+        const started = Number(response.executions[i].startTime?.seconds ?? 0);
+        const seen = listing && byName.get(listing.name);
+        // A cluster that continued as new between two visibility pages shows both runs: the newer one is the cluster.
+        if (listing && (!seen || seen.started < started)) byName.set(listing.name, { listing, started });
+      }
+      nextPageToken = response.nextPageToken && response.nextPageToken.length > 0 ? response.nextPageToken : undefined;
+    } while (nextPageToken);
+    const snapshot = { at, items: [...byName.values()].map((v) => v.listing).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)) };
+    this.snapshots.set(project, snapshot);
+    for (const [other, kept] of this.snapshots) if (at - kept.at > SNAPSHOT_KEPT_MS) this.snapshots.delete(other);
+    return snapshot;
+  }
+
+  /**
+   * The listing in the run's memo, decoded as the client would (codecs, then the payload
+   * converter) but without the rest of the execution's fields. An entity that has not run since
+   * listings were kept has none yet: it alone is asked for its status.
+   */
+  private async listingOf(raw: temporal.api.workflow.v1.IWorkflowExecutionInfo): Promise<ClusterListing | undefined> {
+    const field = raw.memo?.fields?.[LISTING_MEMO];
+    const converter = this.temporal.options.loadedDataConverter;
+    if (field) {
+      let payload = field as Payload;
+      for (const codec of [...converter.payloadCodecs].reverse()) [payload] = await codec.decode([payload]);
+      return converter.payloadConverter.fromPayload<ClusterListing>(payload);
+    }
+    const status = await this.temporal.workflow
+      .getHandle(raw.execution?.workflowId ?? '')
+      .query(statusQuery)
+      .catch(() => undefined);
+    return status && status.phase !== 'Deleted' ? clusterListing(status) : undefined;
+  }
 }

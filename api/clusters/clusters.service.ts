@@ -24,7 +24,7 @@ import { Store } from '../../store/store';
 import { ClusterSpecDto } from './cluster-spec.dto';
 import { CloudReadsService } from './cloud-reads.service';
 import { olderOperations } from './operation-history';
-import { type ClusterListAnswer, type ClusterListPage, listClusters } from './cluster-list';
+import { type ClusterListAnswer, type ClusterListPage, ClusterReadModel } from './cluster-list';
 import { PAYLOAD_CODEC } from '../temporal/temporal.module';
 import type { EncryptedPayloadCodec } from '../../common/payload-codec';
 import { RetryingActivity, retryingActivities, retryingForRunningTasks } from './retrying-activities';
@@ -83,8 +83,12 @@ export class ClustersService {
     @Inject(TEMPORAL_CLIENT) private readonly temporal: Client,
     private readonly cloud: CloudReadsService,
     @Inject(SETTINGS) private readonly settings: ApiSettings,
-    @Inject(PAYLOAD_CODEC) private readonly codec: EncryptedPayloadCodec,
-  ) {}
+    @Inject(PAYLOAD_CODEC) codec: EncryptedPayloadCodec,
+  ) {
+    this.readModel = new ClusterReadModel(temporal, codec);
+  }
+
+  private readonly readModel: ClusterReadModel;
 
   /** Validates everything that can be known before starting; returns the spec and resolved profile. */
   private async admit(project: string, dto: ClusterSpecDto): Promise<{ spec: ClusterSpec; profile: ResolvedProfile }> {
@@ -200,9 +204,9 @@ export class ClustersService {
     }
   }
 
-  /** A page of the project's live clusters, from visibility (api/clusters/cluster-list.ts). */
+  /** A page of the project's live clusters, from the read model over visibility (api/clusters/cluster-list.ts). */
   list(page: ClusterListPage): Promise<ClusterListAnswer> {
-    return listClusters(this.temporal, this.codec, page);
+    return this.readModel.page(page);
   }
 
   async get(project: string, name: string): Promise<ClusterStatus> {

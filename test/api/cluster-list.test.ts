@@ -22,8 +22,8 @@ interface Listed {
 /**
  * GET /v1/clusters over real HTTP: the API in-process against moto, a Temporal dev server, and
  * a worker whose activities are stubbed, so every cluster is a real entity that visibility
- * lists. Visibility is eventually consistent: the tests poll (bounded) until a cluster is
- * listed, then judge what the answer says.
+ * lists. The list is eventually consistent (visibility, and the API's snapshot of it, at most a
+ * second old): the tests poll (bounded) until a cluster is listed, then judge what the answer says.
  */
 describe('GET /v1/clusters: pages and filters from visibility', () => {
   let moto: RunningMoto;
@@ -126,14 +126,12 @@ describe('GET /v1/clusters: pages and filters from visibility', () => {
     });
     expect(byName.broken.lastError).toMatch(/^create failed: /);
 
+    // Pages by name: every cluster once, none missing, the last page without a next one.
     const paged = await pages('?limit=3');
-    expect(paged.map((p) => p.length)).toEqual([3, 3, 1]);
-    const seen = paged.flat().map((c) => c.name);
-    expect(new Set(seen).size).toBe(seen.length);
-    expect(seen.sort()).toEqual(['alpha', 'bravo', 'broken', 'charlie', 'delta', 'west1', 'west2']);
+    expect(paged.map((p) => p.map((c) => c.name))).toEqual([['alpha', 'bravo', 'broken'], ['charlie', 'delta', 'west1'], ['west2']]);
     // The default page holds them all, and says there is nothing after it.
     const whole = await list('');
-    expect(whole.body.items).toHaveLength(7);
+    expect(whole.body.items.map((c: Listed) => c.name)).toEqual(['alpha', 'bravo', 'broken', 'charlie', 'delta', 'west1', 'west2']);
     expect(whole.body.nextPageToken).toBeUndefined();
   });
 
@@ -141,7 +139,7 @@ describe('GET /v1/clusters: pages and filters from visibility', () => {
     await until(() => pages(''), (p) => p.flat().filter((c) => c.phase === 'Running').length === 6, 'six clusters Running');
     expect(names((await pages('?region=us-west-2')).flat())).toEqual(['west1', 'west2']);
     expect(names((await pages('?phase=Failed')).flat())).toEqual(['broken']);
-    expect(names((await pages('?phase=Running&region=us-east-1&limit=2')).flat())).toEqual(['alpha', 'bravo', 'charlie', 'delta']);
+    expect((await pages('?phase=Running&region=us-east-1&limit=2')).map((p) => p.map((c) => c.name))).toEqual([['alpha', 'bravo'], ['charlie', 'delta']]);
     expect((await pages('?phase=Provisioning')).flat()).toEqual([]);
     expect((await pages('?region=eu-west-1')).flat()).toEqual([]);
   });
