@@ -93,6 +93,8 @@ export function clusterListPage(project: string, raw: { limit?: string; pageToke
 
 /** How old a project's snapshot may be when it answers a list: one visibility walk serves every list asked within it. */
 export const LIST_MAX_AGE_MS = 1000;
+/** While a new snapshot is read, the held one answers lists until it is this many times `maxAgeMs` old. */
+const STALE_FACTOR = 5;
 /** Visibility's largest page: a snapshot of up to this many clusters is one call. */
 const VISIBILITY_PAGE = 1000;
 /** Snapshots of projects nobody listed for this long are dropped. */
@@ -106,8 +108,10 @@ interface Snapshot {
 /**
  * The read model behind GET /v1/clusters: per project, a snapshot of every live cluster's
  * listing, read from Temporal's visibility alone (the entity keeps its listing in its memo,
- * workflows/cluster-entity.ts) and sorted by name. A list is answered from a snapshot at most
- * `maxAgeMs` old; an older one is read again, once however many lists wait for it. Filters and
+ * workflows/cluster-entity.ts) and sorted by name. A snapshot older than `maxAgeMs` is read
+ * again, once however many lists ask; meanwhile lists are answered from the held one while it is
+ * under `STALE_FACTOR × maxAgeMs` old (so no list waits for a read), and wait only when it is
+ * older or there is none. Filters and
  * pages are then a filter and a slice: pages are by name (the token says after which), so a
  * walk over pages never repeats a cluster and misses none that lived throughout it.
  */
@@ -132,13 +136,17 @@ export class ClusterReadModel {
 
   private async snapshot(project: string): Promise<Snapshot> {
     const held = this.snapshots.get(project);
-    if (held && Date.now() - held.at < this.maxAgeMs) return held;
+    const age = held ? Date.now() - held.at : Number.POSITIVE_INFINITY;
+    if (held && age < this.maxAgeMs) return held;
     let reading = this.reading.get(project);
     if (!reading) {
       reading = this.read(project).finally(() => this.reading.delete(project));
       this.reading.set(project, reading);
+      // Answered from the held snapshot, a list does not wait for the read; a failed read is tried again by the next list.
+      reading.catch(() => undefined);
     }
-    return reading;
+    // A list does not wait for the read while the held snapshot is still young enough: the read is for the lists after it.
+    return held && age < this.maxAgeMs * STALE_FACTOR ? held : reading;
   }
 
   private async read(project: string): Promise<Snapshot> {

@@ -77,7 +77,7 @@ export class ClustersController {
   @ApiQuery({ name: 'region', required: false, type: String, description: 'only clusters in this AWS region' })
   @ApiOkResponse({
     description:
-      '{items: [{name, project, region, phase, createdAt, pools: [{name, role, instanceType, capacity, desired, nodes?}], currentOperation?, lastError?}], nextPageToken?}: the project’s live clusters by name, from a snapshot of Temporal visibility at most 1 s old (eventually consistent); the full status is GET /v1/clusters/:name',
+      '{items: [{name, project, region, phase, createdAt, pools: [{name, role, instanceType, capacity, desired, nodes?}], currentOperation?, lastError?}], nextPageToken?}: the project’s live clusters by name, from a snapshot of Temporal visibility read every second (eventually consistent: up to a few seconds behind); the full status is GET /v1/clusters/:name',
   })
   list(
     @Project() project: string,
