@@ -111,9 +111,10 @@ interface Snapshot {
  * workflows/cluster-entity.ts) and sorted by name. A snapshot older than `maxAgeMs` is read
  * again, once however many lists ask; meanwhile lists are answered from the held one while it is
  * under `STALE_FACTOR × maxAgeMs` old (so no list waits for a read), and wait only when it is
- * older or there is none. Filters and
- * pages are then a filter and a slice: pages are by name (the token says after which), so a
- * walk over pages never repeats a cluster and misses none that lived throughout it.
+ * older or there is none. Filters and pages are then a filter and a slice: pages are by name
+ * (the token says after which), so a walk over pages never repeats a cluster and misses none
+ * that lived throughout it. The cost of a read grows with the project's clusters, not with how
+ * often lists are asked.
  */
 export class ClusterReadModel {
   private readonly snapshots = new Map<string, Snapshot>();
