@@ -119,6 +119,8 @@ interface Snapshot {
 export class ClusterReadModel {
   private readonly snapshots = new Map<string, Snapshot>();
   private readonly reading = new Map<string, Promise<Snapshot>>();
+  /** Each entity run's memo as last decoded, by its sealed bytes. */
+  private decoded = new Map<string, { sealed: Buffer; listing: ClusterListing }>();
 
   constructor(
     private readonly temporal: Client,
@@ -172,6 +174,9 @@ export class ClusterReadModel {
     const snapshot = { at, items: [...byName.values()].map((v) => v.listing).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)) };
     this.snapshots.set(project, snapshot);
     for (const [other, kept] of this.snapshots) if (at - kept.at > SNAPSHOT_KEPT_MS) this.snapshots.delete(other);
+    // Runs no longer listed (deleted, continued as new) stay decoded until the cache is twice what is listed: then it starts afresh.
+    const listed = [...this.snapshots.values()].reduce((n, kept) => n + kept.items.length, 0);
+    if (this.decoded.size > 2 * listed + 100) this.decoded = new Map();
     return snapshot;
   }
 
@@ -184,9 +189,16 @@ export class ClusterReadModel {
     const field = raw.memo?.fields?.[LISTING_MEMO];
     const converter = this.temporal.options.loadedDataConverter;
     if (field) {
+      // Most memos are as they were a second ago: decrypting and parsing them again would be the read's main cost.
+      const key = `${raw.execution?.workflowId}/${raw.execution?.runId}`;
+      const sealed = Buffer.from(field.data ?? new Uint8Array());
+      const known = this.decoded.get(key);
+      if (known && known.sealed.equals(sealed)) return known.listing;
       let payload = field as Payload;
       for (const codec of [...converter.payloadCodecs].reverse()) [payload] = await codec.decode([payload]);
-      return converter.payloadConverter.fromPayload<ClusterListing>(payload);
+      const listing = converter.payloadConverter.fromPayload<ClusterListing>(payload);
+      this.decoded.set(key, { sealed, listing });
+      return listing;
     }
     const status = await this.temporal.workflow
       .getHandle(raw.execution?.workflowId ?? '')
