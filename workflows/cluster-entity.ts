@@ -7,6 +7,7 @@ import {
   patched,
   executeChild,
   setHandler,
+  upsertMemo,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -14,6 +15,7 @@ import { statusCapacity, type ClusterPhase, type ClusterStatus, type NodeStatus,
 import { isSpotPool, type ClusterSpec, type PoolSpec } from '../common/cluster-spec';
 import type { ResolvedProfile } from '../common/profile';
 import { SEARCH_ATTRIBUTE_KEYS } from '../common/search-attributes';
+import { clusterListing, LISTING_MEMO } from '../common/cluster-listing';
 import { aws, liveSettings } from './activities';
 import { poolStatus } from './node-lifecycle';
 import { cancelOperationUpdate, nodeReplacedSignal, operationsQuery, profileQuery, retryOperationUpdate, specQuery, statusQuery } from './messages';
@@ -90,6 +92,14 @@ export async function clusterEntity(input: ClusterEntityInput): Promise<ClusterS
   const nextOperationId = (type: OperationType): string => operationId(operationCount + 1, type);
 
   /**
+   * GET /v1/clusters reads the cluster from visibility alone: the listing goes into the memo
+   * wherever what it shows changes (phase, pools, running operation, last error).
+   */
+  function publishListing(): void {
+    if (patched(PATCHES.entityPublishesListing)) upsertMemo({ [LISTING_MEMO]: clusterListing(status) });
+  }
+
+  /**
    * Every request is refused while another operation runs or waits: nothing queues silently.
    * An operator's request is the exception to a running self-repair: housekeeping yields
    * (the repair is cancelled, takes back its launches, and the request runs next).
@@ -121,6 +131,7 @@ export async function clusterEntity(input: ClusterEntityInput): Promise<ClusterS
     setPhase(phase: ClusterPhase) {
       status.phase = phase;
       upsertSearchAttributes([{ key: SEARCH_ATTRIBUTE_KEYS.ClusterPhase, value: phase }]);
+      publishListing();
     },
   };
 
@@ -302,6 +313,7 @@ export async function clusterEntity(input: ClusterEntityInput): Promise<ClusterS
       running = undefined;
       runningScope = undefined;
       status.currentOperation = undefined;
+      publishListing();
     }
   }
 

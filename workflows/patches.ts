@@ -32,4 +32,6 @@ export const PATCHES = {
   spotWatcherRollsProfile: 'spot-watcher-rolls-profile',
   /** Upgrade and profile change roll the spot pools through their watchers after the on-demand pools. */
   rollsReachSpotPools: 'rolls-reach-spot-pools',
+  /** The entity keeps its cluster's listing (`common/cluster-listing.ts`) in its visibility memo, for GET /v1/clusters. */
+  entityPublishesListing: 'entity-publishes-listing',
 } as const;

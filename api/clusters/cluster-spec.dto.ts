@@ -27,7 +27,9 @@ import { AWS_TAGS_PER_RESOURCE, MAX_SPEC_TAGS, OWN_TAGS_PER_RESOURCE_MAX, TAG_KE
 const DNS_LABEL = /^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const CIDR = /^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/;
 const AZ = /^[a-z]{2}(-[a-z]+)+-\d[a-z]$/;
-const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
+/** An AWS region name; `GET /v1/clusters?region=` is checked the same way. */
+export const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
+export const REGION_MESSAGE = 'must be an AWS region name, e.g. us-east-1';
 const INSTANCE_TYPE = /^[a-z][a-z0-9-]*\d[a-z0-9-]*\.[a-z0-9]+$/;
 const MAX_BASTION_SSH_CIDRS = 60;
 
@@ -145,7 +147,7 @@ export class CloudDto {
   @ApiProperty() @IsString({ message: 'accountId must be a cloud account id' }) @Length(1, 64) accountId!: string;
 
   @ApiProperty({ example: 'us-east-1' })
-  @Matches(REGION, { message: 'region must be an AWS region name, e.g. us-east-1' })
+  @Matches(REGION, { message: `region ${REGION_MESSAGE}` })
   region!: string;
 
   @ApiPropertyOptional() @IsOptional() @IsString() @Length(1, 255) sshKeyName?: string;

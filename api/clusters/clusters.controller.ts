@@ -11,24 +11,21 @@ import {
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { ApiError } from '../common/error-shape';
+import { pageSize } from '../common/paging';
 import { ViewerMayDryRun } from '../auth/access';
 import { Project } from '../auth/project.decorator';
 import { ClusterSpecDto, PoolDto, ProfileRefDto } from './cluster-spec.dto';
 import { UpdatePoolDto } from './pool.dto';
 import { UpgradeClusterDto } from './upgrade.dto';
 import { ClustersService } from './clusters.service';
+import { clusterListPage, DEFAULT_CLUSTERS_PAGE, LISTED_PHASES, MAX_CLUSTERS_PAGE } from './cluster-list';
 
 const DEFAULT_OPERATIONS_PAGE = 50;
 const MAX_OPERATIONS_PAGE = 100;
 
 /** `limit` and `before` of GET …/operations, or a 400 naming the one that is wrong. */
 function operationsPage(limit: string | undefined, before: string | undefined): { limit: number; before?: number } {
-  const size = limit === undefined ? DEFAULT_OPERATIONS_PAGE : Number(limit);
-  if (!Number.isInteger(size) || size < 1 || size > MAX_OPERATIONS_PAGE) {
-    throw new ApiError(400, `limit: must be a whole number from 1 to ${MAX_OPERATIONS_PAGE}`, [
-      { field: 'limit', rule: 'page-size', message: `must be a whole number from 1 to ${MAX_OPERATIONS_PAGE}` },
-    ]);
-  }
+  const size = pageSize(limit, DEFAULT_OPERATIONS_PAGE, MAX_OPERATIONS_PAGE);
   if (before === undefined) return { limit: size };
   const number = /^(?:op-)?(\d+)(?:-[a-z-]+)?$/.exec(before)?.[1];
   if (!number || Number(number) < 1) {
@@ -74,9 +71,22 @@ export class ClustersController {
   }
 
   @Get()
-  @ApiOkResponse({ description: 'the project’s clusters with their status' })
-  list(@Project() project: string) {
-    return this.clusters.list(project);
+  @ApiQuery({ name: 'limit', required: false, type: Number, description: `at most this many clusters (1–${MAX_CLUSTERS_PAGE}, default ${DEFAULT_CLUSTERS_PAGE})` })
+  @ApiQuery({ name: 'pageToken', required: false, type: String, description: 'the nextPageToken of the page before, as it came (with the same phase and region)' })
+  @ApiQuery({ name: 'phase', required: false, enum: LISTED_PHASES, description: 'only clusters in this phase' })
+  @ApiQuery({ name: 'region', required: false, type: String, description: 'only clusters in this AWS region' })
+  @ApiOkResponse({
+    description:
+      '{items: [{name, project, region, phase, createdAt, pools: [{name, role, instanceType, capacity, desired, nodes?}], currentOperation?, lastError?}], nextPageToken?}: the project’s live clusters by name, from a snapshot of Temporal visibility read every second (eventually consistent: up to a few seconds behind); the full status is GET /v1/clusters/:name',
+  })
+  list(
+    @Project() project: string,
+    @Query('limit') limit: string | undefined,
+    @Query('pageToken') pageToken: string | undefined,
+    @Query('phase') phase: string | undefined,
+    @Query('region') region: string | undefined,
+  ) {
+    return this.clusters.list(clusterListPage(project, { limit, pageToken, phase, region }));
   }
 
   @Get(':name')

@@ -5,7 +5,8 @@ import { DEFAULT_API_ENDPOINT_TYPE, endpointKindOf } from '../../common/api-endp
 import { DEFAULT_ROOT_VOLUME, DEFAULT_VPC_CIDR, isSpotPool, type ClusterSpec, type PoolSpec } from '../../common/cluster-spec';
 import { statusCapacity, type ClusterStatus, type NodeStatus, type OperationRecord, type Progress } from '../../common/cluster-status';
 import { ProfileError, resolveProfile, ResolvedProfile } from '../../common/profile';
-import { clusterListQuery, SEARCH_ATTRIBUTE_KEYS } from '../../common/search-attributes';
+import { SEARCH_ATTRIBUTE_KEYS } from '../../common/search-attributes';
+import { acceptedListing, LISTING_MEMO } from '../../common/cluster-listing';
 import { specRuleProblems, tagProblems } from '../../common/spec-rules';
 import { checkPoolChange, checkProfileChange, checkScale, checkUpgrade, poolWith, RuleViolation, type PoolLaunchChange, type ProfileChange } from '../../common/day2-rules';
 import { clusterEntity, type ClusterEntityInput } from '../../workflows/cluster-entity';
@@ -25,6 +26,9 @@ import { Store } from '../../store/store';
 import { ClusterSpecDto } from './cluster-spec.dto';
 import { CloudReadsService } from './cloud-reads.service';
 import { olderOperations } from './operation-history';
+import { type ClusterListAnswer, type ClusterListPage, ClusterReadModel } from './cluster-list';
+import { PAYLOAD_CODEC } from '../temporal/temporal.module';
+import type { EncryptedPayloadCodec } from '../../common/payload-codec';
 import { RetryingActivity, retryingActivities, retryingForRunningTasks } from './retrying-activities';
 import { UpdatePoolDto } from './pool.dto';
 import { assertPoolSettings } from './pool-settings.dto';
@@ -83,7 +87,12 @@ export class ClustersService {
     private readonly cloud: CloudReadsService,
     @Inject(SETTINGS) private readonly settings: ApiSettings,
     @Inject(API_METRICS) private readonly metrics: ApiMetrics,
-  ) {}
+    @Inject(PAYLOAD_CODEC) codec: EncryptedPayloadCodec,
+  ) {
+    this.readModel = new ClusterReadModel(temporal, codec);
+  }
+
+  private readonly readModel: ClusterReadModel;
 
   /** Validates everything that can be known before starting; returns the spec and resolved profile. */
   private async admit(project: string, dto: ClusterSpecDto): Promise<{ spec: ClusterSpec; profile: ResolvedProfile }> {
@@ -191,6 +200,8 @@ export class ClustersService {
           { key: SEARCH_ATTRIBUTE_KEYS.ClusterPhase, value: 'Provisioning' },
         ],
         staticSummary: `cluster ${project}/${spec.name} in ${spec.cloud.region}`,
+        // Listed with its pools from the moment visibility has the start; the entity keeps it current.
+        memo: { [LISTING_MEMO]: acceptedListing(project, spec, new Date().toISOString()) },
       });
     } catch (error) {
       if (error instanceof WorkflowExecutionAlreadyStartedError) throw new ApiError(409, `name: a cluster named "${spec.name}" already exists`);
@@ -198,14 +209,9 @@ export class ClustersService {
     }
   }
 
-  async list(project: string): Promise<ClusterStatus[]> {
-    const found: ClusterStatus[] = [];
-    for await (const execution of this.temporal.workflow.list({ query: clusterListQuery(project) })) {
-      const name = execution.typedSearchAttributes.get(SEARCH_ATTRIBUTE_KEYS.ClusterName);
-      const status = typeof name === 'string' ? await this.get(project, name).catch(() => undefined) : undefined;
-      if (status) found.push(status);
-    }
-    return found.sort((a, b) => a.name.localeCompare(b.name));
+  /** A page of the project's live clusters, from the read model over visibility (api/clusters/cluster-list.ts). */
+  list(page: ClusterListPage): Promise<ClusterListAnswer> {
+    return this.readModel.page(page);
   }
 
   async get(project: string, name: string): Promise<ClusterStatus> {

@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
+import type { ClusterListing } from '../../common/cluster-listing';
 import type { ClusterStatus } from '../../common/cluster-status';
+import type { ApiClient } from '../http';
 import { acceptedChange, contextOf, follow } from '../context';
 import { CliError, EXIT, usageError } from '../exit-codes';
 import { seg } from '../http';
@@ -7,7 +9,7 @@ import type { OperationView } from '../render/operation';
 import { summary } from '../render/operation';
 import { print } from '../render/output';
 import { renderDryRun } from '../render/plan';
-import { clustersTable, describeCluster, nodesTable, operationsTable, poolsTable } from '../render/tables';
+import { clustersTable, describeCluster, nodesTable, operationsTable, poolsTable, rowOfListing, rowOfStatus } from '../render/tables';
 import { readClusterFile } from '../spec-file';
 
 const cluster = (name: string) => `/v1/clusters/${seg(name)}`;
@@ -15,6 +17,19 @@ const cluster = (name: string) => `/v1/clusters/${seg(name)}`;
 function count(value: string, what: string): number {
   if (!/^\d+$/.test(value)) throw usageError(`${what} must be a whole number (got ${value})`);
   return Number(value);
+}
+
+/** Every page of the list (GET /v1/clusters pages by name; the largest page is 200). */
+async function listClusters(client: ApiClient, filters: { phase?: string; region?: string }): Promise<ClusterListing[]> {
+  const items: ClusterListing[] = [];
+  let pageToken: string | undefined;
+  do {
+    const query = new URLSearchParams({ limit: '200', ...(filters.phase ? { phase: filters.phase } : {}), ...(filters.region ? { region: filters.region } : {}), ...(pageToken ? { pageToken } : {}) });
+    const page = await client.get<{ items: ClusterListing[]; nextPageToken?: string }>(`/v1/clusters?${query}`);
+    items.push(...page.items);
+    pageToken = page.nextPageToken;
+  } while (pageToken);
+  return items;
 }
 
 export function registerClusterCommands(program: Command): void {
@@ -41,11 +56,13 @@ export function registerClusterCommands(program: Command): void {
   const get = program.command('get').description('list or show resources');
   get
     .command('clusters')
-    .description("the project's live clusters")
-    .action(async (_: unknown, command: Command) => {
+    .description("the project's live clusters, by name (the list's summary; `get cluster NAME` has everything)")
+    .option('--phase <phase>', 'only clusters in this phase (Creating, Running, Updating, Failed, Deleting)')
+    .option('--region <region>', 'only clusters in this region')
+    .action(async (opts: { phase?: string; region?: string }, command: Command) => {
       const ctx = contextOf(command);
-      const clusters = await ctx.client.get<ClusterStatus[]>('/v1/clusters');
-      print(clusters, ctx.format, () => clustersTable(clusters));
+      const clusters = await listClusters(ctx.client, opts);
+      print(clusters, ctx.format, () => clustersTable(clusters.map(rowOfListing)));
     });
   get
     .command('cluster <name>')
@@ -53,7 +70,7 @@ export function registerClusterCommands(program: Command): void {
     .action(async (name: string, _: unknown, command: Command) => {
       const ctx = contextOf(command);
       const status = await ctx.client.get<ClusterStatus>(cluster(name));
-      print(status, ctx.format, () => clustersTable([status]));
+      print(status, ctx.format, () => clustersTable([rowOfStatus(status)]));
     });
   get
     .command('pools <cluster>')

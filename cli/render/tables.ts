@@ -1,3 +1,4 @@
+import type { ClusterListing } from '../../common/cluster-listing';
 import type { ClusterStatus, PoolStatus } from '../../common/cluster-status';
 import type { OperationView } from './operation';
 import { took } from './operation';
@@ -5,10 +6,38 @@ import { table } from './output';
 
 const poolNodes = (pool: PoolStatus) => pool.spot?.nodes ?? pool.nodes;
 
-export const clustersTable = (clusters: ClusterStatus[]): string =>
+/** One line of `get clusters`: from the list's summary, or from a cluster's whole status. */
+export interface ClusterRow {
+  name: string;
+  phase: string;
+  region: string;
+  pools: number;
+  nodes: string;
+  operation?: string;
+  createdAt?: string;
+}
+
+export const rowOfStatus = (c: ClusterStatus): ClusterRow => ({
+  name: c.name,
+  phase: c.phase,
+  region: c.region,
+  pools: c.pools.length,
+  nodes: String(c.pools.reduce((n, p) => n + poolNodes(p).length, 0)),
+  operation: c.currentOperation?.id,
+  createdAt: c.createdAt,
+});
+
+/** The list does not carry spot nodes (their watchers' own): a spot pool shows the size it wants. */
+export const rowOfListing = (c: ClusterListing): ClusterRow => {
+  const onDemand = c.pools.reduce((n, p) => n + (p.nodes ?? 0), 0);
+  const spot = c.pools.filter((p) => p.capacity.type === 'spot').reduce((n, p) => n + p.desired, 0);
+  return { name: c.name, phase: c.phase, region: c.region, pools: c.pools.length, nodes: spot > 0 ? `${onDemand} + ${spot} spot wanted` : String(onDemand), operation: c.currentOperation?.id, createdAt: c.createdAt };
+};
+
+export const clustersTable = (rows: ClusterRow[]): string =>
   table(
     ['NAME', 'PHASE', 'REGION', 'POOLS', 'NODES', 'OPERATION', 'CREATED'],
-    clusters.map((c) => [c.name, c.phase, c.region, c.pools.length, c.pools.reduce((n, p) => n + poolNodes(p).length, 0), c.currentOperation?.id, c.createdAt]),
+    rows.map((r) => [r.name, r.phase, r.region, r.pools, r.nodes, r.operation, r.createdAt]),
   );
 
 export const poolsTable = (cluster: ClusterStatus): string =>

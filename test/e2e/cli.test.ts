@@ -9,6 +9,7 @@ import { waitTask } from '../support/clusters';
 import { putSimConfig } from '../support/sim-client';
 import { armHold, releaseHold, waitParked } from '../support/sim-holds';
 import { useStack } from '../support/stack';
+import { until } from '../support/until';
 
 jest.setTimeout(300000);
 
@@ -163,8 +164,10 @@ describe('the clusterflow CLI (end to end)', () => {
     for (const task of ['vpc', 'node/master/0', 'node/workers/0']) expect(created.stdout).toMatch(new RegExp(`^\\[\\d+:\\d\\d\\] ${task}: succeeded in \\d`, 'm'));
     expect(created.stdout.trim().split('\n').pop()).toMatch(/^op-1-create succeeded in [\d.:]+s? \((\d+)\/\1 tasks\)$/);
 
-    const clusters = JSON.parse((await cli(['get', 'clusters', '-o', 'json'])).stdout);
-    expect(clusters).toEqual([expect.objectContaining({ name: 'cli', phase: 'Running' })]);
+    // The list answers from visibility, which follows the cluster within a moment.
+    const clusters = await until(async () => JSON.parse((await cli(['get', 'clusters', '-o', 'json'])).stdout), (l) => l[0]?.phase === 'Running', 'listed Running');
+    expect(clusters).toEqual([expect.objectContaining({ name: 'cli', phase: 'Running', region: 'us-east-1' })]);
+    expect((await cli(['get', 'clusters', '--phase', 'Failed', '-o', 'json'])).stdout.trim()).toBe('[]');
     expect((await cli(['get', 'nodes', 'cli'])).stdout).toMatch(/node\/workers\/0 .*i-[0-9a-f]+ .*us-east-1a/);
     const described = await cli(['describe', 'cluster', 'cli']);
     expect(described.stdout).toMatch(/^Phase: +Running$/m);
@@ -244,7 +247,7 @@ describe('the clusterflow CLI (end to end)', () => {
     expect(deleted.code).toBe(0);
     expect(deleted.stderr).toMatch(/^op-6-delete succeeded/m);
     expect(JSON.parse(deleted.stdout)).toMatchObject({ id: 'op-6-delete', type: 'delete', state: 'Succeeded' });
-    expect((await cli(['get', 'clusters', '-o', 'json'])).stdout.trim()).toBe('[]');
+    await until(async () => (await cli(['get', 'clusters', '-o', 'json'])).stdout.trim(), (out) => out === '[]', 'no longer listed');
     expect(JSON.parse((await cli(['get', 'cluster', 'cli', '-o', 'json'])).stdout)).toMatchObject({ name: 'cli', phase: 'Deleted' });
   });
 });

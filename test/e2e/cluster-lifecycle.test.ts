@@ -230,7 +230,7 @@ describe('cluster lifecycle (end to end)', () => {
     // Listener, load balancer and target group are gone from ELBv2, tagged or not.
     const everything = await inventory(sim);
     expect([everything.loadBalancers, everything.targetGroups, everything.listeners]).toEqual([[], [], []]);
-    await eventuallyListed(async () => (await call(api, 'GET', '/v1/clusters', { token })).body.map((c: { name: string }) => c.name), []);
+    await eventuallyListed(async () => (await call(api, 'GET', '/v1/clusters', { token })).body.items.map((c: { name: string }) => c.name), []);
     const iam = new IAMClient({ region: 'us-east-1', endpoint: sim, credentials: KEYS });
     await expect(iam.send(new ListInstanceProfilesCommand({}))).resolves.toMatchObject({ InstanceProfiles: [] });
     iam.destroy();

@@ -109,7 +109,7 @@ describe('projects share an AWS account without touching each other (end to end)
     expect(names.secrets).toEqual(['clusterflow/blue/demo/control-plane', 'clusterflow/blue/demo/join', 'clusterflow/red/demo/control-plane', 'clusterflow/red/demo/join']);
     // Each project lists its own `demo`; the admin in default sees none.
     for (const project of ['red', 'blue']) {
-      expect((await call(api, 'GET', '/v1/clusters', { token: tokens[project] })).body.map((c: { name: string; project: string }) => `${c.project}/${c.name}`)).toEqual([`${project}/demo`]);
+      expect((await call(api, 'GET', '/v1/clusters', { token: tokens[project] })).body.items.map((c: { name: string; project: string }) => `${c.project}/${c.name}`)).toEqual([`${project}/demo`]);
     }
     expect((await call(api, 'GET', '/v1/clusters/demo', { token: stack.token })).status).toBe(404);
     expect((await call(api, 'GET', '/v1/clusters/demo', { token: stack.token, headers: { 'X-Clusterflow-Project': 'red' } })).body.project).toBe('red');

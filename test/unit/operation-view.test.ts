@@ -40,7 +40,7 @@ function temporalAnswering(pending: PendingActivity[], progressAfterDescribe: Pr
   return { workflow: { getHandle: () => handle } } as unknown as Client;
 }
 
-const service = (temporal: Client) => new ClustersService({} as never, temporal, {} as never, {} as never, {} as never);
+const service = (temporal: Client) => new ClustersService({} as never, temporal, {} as never, {} as never, {} as never, {} as never);
 
 describe('the operation view', () => {
   it('drops a retried call whose task ended between the two readings', async () => {

@@ -4,6 +4,7 @@ import type { ClusterStatus, OperationRecord } from '../../common/cluster-status
 import { resolveProfile } from '../../common/profile';
 import { BUILT_IN_PROFILES } from '../../store/built-in-profiles';
 import { clusterListQuery, SEARCH_ATTRIBUTE_KEYS } from '../../common/search-attributes';
+import { LISTING_MEMO } from '../../common/cluster-listing';
 import type { ClusterEntityInput } from '../../workflows/cluster-entity';
 import { clusterWorkflowId } from '../../common/workflow-ids';
 import { stubActivities } from '../support/stub-activities';
@@ -79,6 +80,25 @@ describe('clusterEntity continue-as-new', () => {
       for (let i = 0; i < 100 && (await listed(clusterListQuery('default'))).join() !== runId; i++) await new Promise((r) => setTimeout(r, 100));
       expect((await listed(everyRun)).length).toBeGreaterThan(1);
       expect(await listed(clusterListQuery('default'))).toEqual([runId]);
+      // Its listing (GET /v1/clusters) is the current run's memo: the entity publishes it again in each run.
+      const listings = async () => {
+        const found: Array<{ pools?: Array<{ desired: number }>; currentOperation?: unknown }> = [];
+        for await (const execution of env.client.workflow.list({ query: clusterListQuery('default') })) found.push(execution.memo?.[LISTING_MEMO] as (typeof found)[number]);
+        return found;
+      };
+      let memos = await listings();
+      for (let i = 0; i < 100 && (memos[0]?.pools?.[1]?.desired !== 1 || memos[0]?.currentOperation); i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        memos = await listings();
+      }
+      expect(memos).toEqual([
+        expect.objectContaining({
+          name: 'rolling',
+          phase: 'Running',
+          pools: [expect.objectContaining({ name: 'master', desired: 3, nodes: 3 }), expect.objectContaining({ name: 'workers', desired: 1, nodes: 1 })],
+        }),
+      ]);
+      expect(memos[0]).not.toHaveProperty('currentOperation');
       expect(operations.map((o) => `${o.id}:${o.state}`)).toEqual([
         'op-1-create:Succeeded',
         ...sizes.map((_, i) => `op-${i + 2}-scale:Succeeded`),
