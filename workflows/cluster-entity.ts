@@ -93,10 +93,14 @@ export async function clusterEntity(input: ClusterEntityInput): Promise<ClusterS
 
   /**
    * GET /v1/clusters reads the cluster from visibility alone: the listing goes into the memo
-   * wherever what it shows changes (phase, pools, running operation, last error).
+   * wherever what it shows changes (phase, pools, running operation, last error). Whether this
+   * run publishes is decided once, in its first workflow task before any local activity: a patch
+   * first met just after one (the run's settings) is replayed in the task before the one that
+   * recorded it, where Temporal has not announced its marker yet, and the replay fails.
    */
+  const publishesListing = patched(PATCHES.entityPublishesListing);
   function publishListing(): void {
-    if (patched(PATCHES.entityPublishesListing)) upsertMemo({ [LISTING_MEMO]: clusterListing(status) });
+    if (publishesListing) upsertMemo({ [LISTING_MEMO]: clusterListing(status) });
   }
 
   /**
