@@ -13,6 +13,7 @@ import { clusterEntity, type ClusterEntityInput } from '../../workflows/cluster-
 import { type Accepted, cancelOperationUpdate, operationsQuery, profileQuery, progressQuery, retryOperationUpdate, specQuery, spotStatusQuery, statusQuery } from '../../workflows/messages';
 import { addPoolUpdate, changeProfileUpdate, deleteClusterUpdate, reconfigurePoolUpdate, removePoolUpdate, scalePoolUpdate, upgradeClusterUpdate } from '../../workflows/operations';
 import { clusterWorkflowId, numberOf, operationId, spotWatcherId, typeOfOperation } from '../../common/workflow-ids';
+import { indexOf } from '../../workflows/node-lifecycle';
 import { planCluster } from '../../workflows/plan';
 import { replacementReasons } from '../../workflows/launch-config';
 import { rollingOrder } from '../../workflows/operations/rolling';
@@ -349,7 +350,7 @@ export class ClustersService {
     const replacements = order.flatMap((pool) =>
       (status.pools.find((p) => p.name === pool.name)?.nodes ?? [])
         .filter((n) => n.kubernetesVersion !== version)
-        .sort((a, b) => Number(a.key.split('/').pop()) - Number(b.key.split('/').pop()))
+        .sort((a, b) => indexOf(a) - indexOf(b))
         .map((n) => ({
           pool: pool.name,
           key: n.key,
@@ -430,7 +431,7 @@ export class ClustersService {
     const order = rollingOrder(spec.pools, isSpotPool);
     const judged = order.flatMap((pool) =>
       (status.pools.find((p) => p.name === pool.name)?.nodes ?? [])
-        .sort((a, b) => Number(a.key.split('/').pop()) - Number(b.key.split('/').pop()))
+        .sort((a, b) => indexOf(a) - indexOf(b))
         .map((node) => ({
           pool: pool.name,
           key: node.key,
@@ -583,7 +584,7 @@ export class ClustersService {
 function spotRolls(spec: ClusterSpec, status: ClusterStatus, reasons: (node: NodeStatus, pool: PoolSpec) => string[]) {
   return spec.pools.filter(isSpotPool).map((pool) => {
     const judged = (status.pools.find((p) => p.name === pool.name)?.nodes ?? []).map((node) => ({ key: node.key, instanceId: node.instanceId, az: node.az, reasons: reasons(node, pool) }));
-    const replaced = judged.filter((n) => n.reasons.length > 0).sort((a, b) => Number(a.key.split('/').pop()) - Number(b.key.split('/').pop()));
+    const replaced = judged.filter((n) => n.reasons.length > 0).sort((a, b) => indexOf(a) - indexOf(b));
     return {
       pool: pool.name,
       replacedBy: "the pool's bidding watcher, after the on-demand pools: one node at a time at the pool's bid, waiting while an AZ's spot price is above it",
