@@ -123,6 +123,9 @@ export async function spotWatcher(input: SpotWatcherInput): Promise<void> {
   const prefix = poolKeyPrefix(pool.name);
   const state: SpotWatcherState = input.carried ?? { desired: pool.size, rounds: 0, ticks: 0, spotPrices: {}, interruptions: 0, nodes: [] };
   let wake = false;
+  // A run's first commands, in the order older runs recorded them.
+  const readsLiveSettings = patched(PATCHES.liveSettingsEachRun);
+  const knows = patchesOfThisRun();
 
   /** The instance type launches use now: the pool's, or the one a reconfigure rolls it to. */
   const typeNow = () => state.instanceType ?? pool.instanceType;
@@ -208,7 +211,7 @@ export async function spotWatcher(input: SpotWatcherInput): Promise<void> {
   };
   const takeRolls = () => {
     // Only runs that reach a roll request after this change know of rolls.
-    if (rollAsked.length === 0 || !patched(PATCHES.spotWatcherRolls)) return;
+    if (rollAsked.length === 0 || !knows(PATCHES.spotWatcherRolls)) return;
     for (const asked of rollAsked.splice(0)) {
       if (asked.stop) {
         if (state.roll?.operationId === asked.operationId) stopRoll();
@@ -218,11 +221,11 @@ export async function spotWatcher(input: SpotWatcherInput): Promise<void> {
       if (state.roll) stopRoll();
       state.roll = { operationId: asked.operationId, from: typeNow(), to: asked.instanceType, replyTo: asked.replyTo, tasks: [] };
       // A request that carries the pool rolls its launch settings (labels, taints, root volume too).
-      if (asked.pool && patched(PATCHES.spotWatcherRollsLaunchSettings)) {
+      if (asked.pool && knows(PATCHES.spotWatcherRollsLaunchSettings)) {
         Object.assign(state.roll, { fromPool: poolNow(), toPool: asked.pool });
         state.launchPool = asked.pool;
         // An upgrade or profile change: the replacements (and any launch meanwhile) boot its profile.
-        if (asked.profile && patched(PATCHES.spotWatcherRollsProfile)) {
+        if (asked.profile && knows(PATCHES.spotWatcherRollsProfile)) {
           Object.assign(state.roll, { fromProfile: cluster.profile, toProfile: asked.profile });
           switchProfile(asked.profile);
         }
@@ -359,7 +362,7 @@ export async function spotWatcher(input: SpotWatcherInput): Promise<void> {
       state.lastError = `listing the pool's nodes: ${readableError(listed.error)}`;
       return;
     }
-    const confirming = Object.keys(state.unconfirmed ?? {}).length > 0 ? patched(PATCHES.spotWatcherConfirmsLaunches) : true;
+    const confirming = Object.keys(state.unconfirmed ?? {}).length > 0 ? knows(PATCHES.spotWatcherConfirmsLaunches) : true;
     const live = look(listed.all, confirming);
     looked = true;
     state.checkedAt = new Date().toISOString();
@@ -601,7 +604,7 @@ export async function spotWatcher(input: SpotWatcherInput): Promise<void> {
   try {
     // The interval as the worker has it now: a changed setting reaches the watcher at its next run.
     let { intervalS } = input;
-    if (patched(PATCHES.liveSettingsEachRun)) intervalS = (await liveSettings()).spotIntervalS ?? intervalS;
+    if (readsLiveSettings) intervalS = (await liveSettings()).spotIntervalS ?? intervalS;
     for (;;) {
       if (workflowInfo().continueAsNewSuggested) {
         takeChange();
@@ -639,7 +642,7 @@ export async function spotWatcher(input: SpotWatcherInput): Promise<void> {
    * pool's nodes go, and the entity (waiting to sweep the cluster or the pool) hears of it.
    */
   async function stop(): Promise<void> {
-    const signals = patched(PATCHES.spotWatcherSignalsStop);
+    const signals = knows(PATCHES.spotWatcherSignalsStop);
     if (signals) await activitiesSettled();
     try {
       await terminateAll();
@@ -669,4 +672,25 @@ function profileText({ fromProfile, toProfile }: RollState): string {
 function refused(error: unknown): boolean {
   const cause = error instanceof ActivityFailure ? error.cause : error;
   return cause instanceof ApplicationFailure && cause.nonRetryable === true;
+}
+
+/** The patches a watcher meets in the middle of a run, possibly just after a local activity. */
+const PATCHES_MET_MID_RUN = [
+  PATCHES.spotWatcherRolls,
+  PATCHES.spotWatcherRollsLaunchSettings,
+  PATCHES.spotWatcherRollsProfile,
+  PATCHES.spotWatcherConfirmsLaunches,
+  PATCHES.spotWatcherSignalsStop,
+] as const;
+
+/**
+ * Decides the watcher's patches in its run's first workflow task, before any local activity
+ * (docs/architecture.md, "Workflow determinism"). Met first just after a local activity, a patch
+ * can replay a task early and come out false where the run had recorded it. A run that began before
+ * this rule (its markers recorded later, or never) finds them absent here and decides where it
+ * meets them, as it did.
+ */
+function patchesOfThisRun(): (id: (typeof PATCHES_MET_MID_RUN)[number]) => boolean {
+  const atStart = new Map(PATCHES_MET_MID_RUN.map((id) => [id, patched(id)] as const));
+  return (id) => atStart.get(id) === true || patched(id);
 }

@@ -79,6 +79,13 @@ function fakeMarket() {
  * events, against a fake market: it waits and says why, launches at the bid, replaces
  * interrupted nodes, survives pricing outages, and keeps its state across runs.
  */
+/** The patch id a `core_patch` marker records, if the event is one. */
+function patchIdOf(marker: { markerName?: string | null; details?: Record<string, { payloads?: { data?: Uint8Array | null }[] | null }> | null } | null | undefined): string[] {
+  if (marker?.markerName !== 'core_patch') return [];
+  const data = marker.details?.['patch-data']?.payloads?.[0]?.data;
+  return data ? [(JSON.parse(Buffer.from(data).toString('utf8')) as { id: string }).id] : [];
+}
+
 describe('spotWatcher', () => {
   let env: TestWorkflowEnvironment;
   let queue = 0;
@@ -183,6 +190,16 @@ describe('spotWatcher', () => {
       await Worker.runReplayHistory({ ...workflowCode() }, history, handle.workflowId);
       const last = await env.client.workflow.getHandle(handle.workflowId).fetchHistory();
       await Worker.runReplayHistory({ ...workflowCode() }, last, handle.workflowId);
+
+      // Every run decides the patches it may meet mid-run in its first workflow task, before its
+      // first local activity: met later, just after one, a replay could decide them differently.
+      for (const runId of await chain()) {
+        const events = (await env.client.workflow.getHandle(handle.workflowId, runId).fetchHistory()).events ?? [];
+        const firstLocalActivity = events.findIndex((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity');
+        const patchesBefore = events.slice(0, firstLocalActivity).flatMap((e) => patchIdOf(e.markerRecordedEventAttributes));
+        expect(firstLocalActivity).toBeGreaterThan(0);
+        expect(patchesBefore).toEqual(expect.arrayContaining(['spot-watcher-rolls', 'spot-watcher-rolls-launch-settings', 'spot-watcher-rolls-profile', 'spot-watcher-confirms-launches', 'spot-watcher-signals-stop']));
+      }
     });
   });
 
