@@ -64,6 +64,9 @@ describe('the stack launcher', () => {
     const api = /^nodejs_version_info\{version="(v[\d.]+)"/m.exec(metrics.text)?.[1];
     const worker = /worker on Node\.js (v[\d.]+)/.exec(stack!.output())?.[1];
     const sim = (await call(`http://127.0.0.1:${ports.sim}`, 'GET', '/_sim/healthz')).body?.node;
+    expect(majorOf(api ?? '')).toBeGreaterThanOrEqual(minimum);
+    expect(majorOf(worker ?? '')).toBeGreaterThanOrEqual(minimum);
+    expect(majorOf(sim ?? '')).toBeGreaterThanOrEqual(minimum);
     // The launcher starts its children with its own Node, the one running these tests.
     expect({ api, worker, sim }).toEqual({ api: process.version, worker: process.version, sim: process.version });
   });
