@@ -140,7 +140,7 @@ function ensurePinnedNode(cache, pkg, env = process.env) {
       // npm pack rather than a bare download: it honours the user's registry, proxy and CA settings.
       const packed = spawnSync('npm', ['pack', pkg.spec, '--silent', '--pack-destination', staging], { cwd: staging, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
       if (packed.status !== 0) {
-        throw new RuntimeError(`npm pack ${pkg.spec} failed (exit ${packed.status}); Node.js ${MIN_MAJOR} could not be fetched from the npm registry:\n${packed.stderr.trim()}`);
+        throw new RuntimeError(`npm pack ${pkg.spec} failed (exit ${packed.status}); Node.js ${MIN_MAJOR} could not be fetched from the npm registry:\n${(packed.stderr || packed.error?.message || '').trim()}`);
       }
       const tarball = path.join(staging, `${pkg.name}-${PINNED_VERSION}.tgz`);
       checkIntegrity(fs.readFileSync(tarball), pkg.integrity, `${pkg.spec} from the npm registry`);
