@@ -237,11 +237,15 @@ function prepareRuntime(env = process.env, running = THIS_NODE) {
   return { env: { ...env, PATH: `${bin}${path.delimiter}${env.PATH ?? ''}`, [SQLITE_ADDON_VARIABLE]: addon } };
 }
 
-/** Runs the command and ends as it ends; the terminal's Ctrl-C reaches it directly, other signals are passed on. */
+/**
+ * Runs the command and ends as it ends. Signals are passed on: npm forwards a `kill -INT` to
+ * this process only; the terminal's Ctrl-C, which the command also gets directly, then arrives
+ * twice, which the launcher's stop and jest both take as one.
+ */
 function run(command, args, env) {
   const child = spawn(command, args, { stdio: 'inherit', env });
   const pass = (signal) => () => child.kill(signal);
-  const handlers = { SIGINT: () => {}, SIGTERM: pass('SIGTERM'), SIGHUP: pass('SIGHUP') };
+  const handlers = { SIGINT: pass('SIGINT'), SIGTERM: pass('SIGTERM'), SIGHUP: pass('SIGHUP') };
   for (const [signal, handler] of Object.entries(handlers)) process.on(signal, handler);
   child.on('error', (error) => {
     log(`could not run ${command}: ${error.message}`);
