@@ -7,7 +7,8 @@
 # dependencies; the runtime stage copies only package files, production node_modules and
 # dist/, and runs as the unprivileged `node` user.
 
-ARG NODE_IMAGE=node:20.20.2-bookworm-slim
+# Node.js 24 LTS, the version scripts/node-runtime.js pins for machines whose Node is older.
+ARG NODE_IMAGE=node:24.22.3-bookworm-slim
 
 FROM ${NODE_IMAGE} AS build
 # better-sqlite3 builds its addon with node-gyp when no prebuilt binary matches.

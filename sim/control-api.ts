@@ -11,7 +11,7 @@ import { transitions } from './transitions';
 /**
  * The simulator's own API, under /_sim/ (JSON in, JSON out):
  *
- *   GET  /_sim/healthz                 {sim:'up', moto:'up'|'down'} (503 when moto is down)
+ *   GET  /_sim/healthz                 {sim:'up', moto:'up'|'down', node:<the simulator's Node.js version>} (503 when moto is down)
  *   POST /_sim/reset                   moto's reset and all simulator state; config back to the startup config
  *   GET  /_sim/config                  the complete live config
  *   PUT  /_sim/config                  a partial config, merged (null removes a latency/fault/bucket entry)
@@ -77,7 +77,7 @@ async function route(sim: Sim, method: string, url: URL, body: Buffer): Promise<
   switch (`${method} ${path}`) {
     case 'GET /_sim/healthz': {
       const up = await sim.moto.healthy();
-      return { status: up ? 200 : 503, body: { sim: 'up', moto: up ? 'up' : 'down' } };
+      return { status: up ? 200 : 503, body: { sim: 'up', moto: up ? 'up' : 'down', node: process.version } };
     }
     case 'POST /_sim/reset':
       await sim.reset();

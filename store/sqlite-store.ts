@@ -5,6 +5,16 @@ import { keepPrivate, Warn } from '../common/data-dir';
 import { BUILT_IN_PROFILES } from './built-in-profiles';
 import { CloudAccountKeys, CloudAccountRecord, NameTakenError, ProfileRecord, ProjectRecord, ProjectRole, ProjectTokenRecord, Store } from './store';
 
+/**
+ * Under the Node.js that scripts/node-runtime.js fetched (the machine's own being older),
+ * node_modules' addon is built for the machine's Node: the bootstrap builds one for the
+ * fetched Node and names it to every process it starts.
+ */
+function sqliteOptions(): Database.Options {
+  const nativeBinding = process.env.CLUSTERFLOW_SQLITE_ADDON;
+  return nativeBinding ? { nativeBinding } : {};
+}
+
 /** The embedded default store: one SQLite file in the data dir, shared by the API and the worker. */
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
@@ -17,7 +27,7 @@ export class SqliteStore implements Store {
     for (const part of [file, `${file}-wal`, `${file}-shm`]) {
       if (fs.existsSync(part)) keepPrivate(part, 0o600, warn);
     }
-    this.db = new Database(file);
+    this.db = new Database(file, sqliteOptions());
     // WAL lets the worker read credentials while the API writes.
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('busy_timeout = 5000');

@@ -29,6 +29,8 @@ async function main(): Promise<void> {
       metrics: { prometheus: { bindAddress: metricsAddress, countersTotalSuffix: true, useSecondsForDurations: true } },
     },
   });
+  // Which Node runs it: the machine's, or the one scripts/node-runtime.js fetched when the machine's is older.
+  logger.info({ node: process.version }, `worker on Node.js ${process.version}`);
   logger.info(`metrics on http://${metricsAddress}/metrics`);
   logger.info(`connecting to Temporal at ${config.temporalAddress} (namespace ${config.temporalNamespace})`);
   const { worker, connection, store } = await createWorker(config);

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { repoRoot } from '../../common/paths';
 import { isPortTaken } from '../../common/ports';
 import { call } from '../support/http';
 import { launchStack, RunningStack, stackEnv, stackPorts, StackPorts } from '../../scripts/stack-driver';
@@ -47,6 +48,27 @@ describe('the stack launcher', () => {
     expect(output).toContain(`API metrics      http://127.0.0.1:${ports.api}/metrics`);
     expect(await (await fetch(`http://127.0.0.1:${ports.workerMetrics}/metrics`)).text()).toMatch(/^temporal_worker_start_total\{/m);
     expect((await fetch(`http://127.0.0.1:${ports.api}/metrics`)).status).toBe(401);
+  });
+
+  it('runs the test runner and every process of the stack under the Node.js that engines asks for', async () => {
+    // package.json's engines is the requirement; under an older machine Node, `npm test` and
+    // `npm start` run under the one scripts/node-runtime.js fetched (docs/architecture.md).
+    const engines = JSON.parse(fs.readFileSync(path.join(repoRoot(), 'package.json'), 'utf8')).engines.node as string;
+    const minimum = Number(/^>=(\d+)$/.exec(engines)?.[1]);
+    expect(minimum).toBeGreaterThanOrEqual(24);
+    const majorOf = (version: string) => Number(version.replace(/^v/, '').split('.')[0]);
+    expect(majorOf(process.version)).toBeGreaterThanOrEqual(minimum);
+
+    const token = fs.readFileSync(path.join(dataDir, 'api-token'), 'utf8').trim();
+    const metrics = await call(`http://127.0.0.1:${ports.api}`, 'GET', '/metrics', { token });
+    const api = /^nodejs_version_info\{version="(v[\d.]+)"/m.exec(metrics.text)?.[1];
+    const worker = /worker on Node\.js (v[\d.]+)/.exec(stack!.output())?.[1];
+    const sim = (await call(`http://127.0.0.1:${ports.sim}`, 'GET', '/_sim/healthz')).body?.node;
+    expect(majorOf(api ?? '')).toBeGreaterThanOrEqual(minimum);
+    expect(majorOf(worker ?? '')).toBeGreaterThanOrEqual(minimum);
+    expect(majorOf(sim ?? '')).toBeGreaterThanOrEqual(minimum);
+    // The launcher starts its children with its own Node, the one running these tests.
+    expect({ api, worker, sim }).toEqual({ api: process.version, worker: process.version, sim: process.version });
   });
 
   it('creates a cloud account whose secret reaches neither the response, the logs, nor the store file', async () => {

@@ -196,7 +196,7 @@ describe('inventory', () => {
   });
 
   it('answers health and unknown routes', async () => {
-    expect(await h.control('GET', '/_sim/healthz')).toEqual({ sim: 'up', moto: 'up' });
+    expect(await h.control('GET', '/_sim/healthz')).toEqual({ sim: 'up', moto: 'up', node: process.version });
     await expect(h.control('GET', '/_sim/nope')).rejects.toThrow(/404/);
   });
 });
