@@ -42,7 +42,7 @@ function toml(value: unknown): string {
 /**
  * schemathesis.toml for one run. The admin token acts in the fixtures' project (so the admin-only
  * routes are fuzzed too); the change routes with a dry run are sent with ?dryRun=true and the
- * fixture account, so a fuzzed create plans and prices against the simulator but never starts a
+ * fixture account and profile, so a fuzzed create plans and prices against the simulator but never starts a
  * workflow; the other cluster routes find no cluster in that project (404). Reads of one account
  * or profile name the fixtures', so their 200 answers are checked against the schema too.
  */
@@ -57,7 +57,8 @@ export function fuzzConfig(run: FuzzRun): string {
     `X-Clusterflow-Project = ${toml(fixtures.project)}`,
     '[[operations]]',
     `include-operation-id = ${toml(DRY_RUN_ONLY)}`,
-    `parameters = { "query.dryRun" = "true", "body.cloud.accountId" = ${toml(fixtures.accountId)} }`,
+    // A body path an operation's body lacks is skipped for it (only the create's has these two).
+    `parameters = { "query.dryRun" = "true", "body.cloud.accountId" = ${toml(fixtures.accountId)}, "body.profile.id" = ${toml(fixtures.profileId)} }`,
     '[[operations]]',
     `include-operation-id = ${toml(['CloudAccountsController_get', 'CloudAccountsController_rotateKeys'])}`,
     `parameters = { "path.id" = ${toml(fixtures.accountId)} }`,
@@ -98,7 +99,11 @@ export async function runFuzzer(run: FuzzRun): Promise<FuzzResult> {
   ];
   const command = [schemathesis, ...args].join(' ');
   return new Promise((resolve, reject) => {
-    const child = spawn(schemathesis, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SCHEMATHESIS_HOOKS: '' } });
+    // In the work dir: schemathesis keeps a crash cache under its working directory, which would
+    // otherwise land in the checkout and replay an earlier run's failures into this one.
+    // No hooks from the caller's environment: the run is the document's and the config's alone.
+    const { SCHEMATHESIS_HOOKS: _hooks, ...env } = process.env;
+    const child = spawn(schemathesis, args, { cwd: run.workDir, stdio: ['ignore', 'pipe', 'pipe'], env });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));

@@ -25,14 +25,14 @@ import { clusterListPage, DEFAULT_CLUSTERS_PAGE, LISTED_PHASES, MAX_CLUSTERS_PAG
 const DEFAULT_OPERATIONS_PAGE = 50;
 const MAX_OPERATIONS_PAGE = 100;
 /** `before`: an operation id (op-12-scale) or its number; stated in the document as it is checked. */
-const OPERATION_REF = /^(?:op-)?([0-9]+)(?:-[a-z-]+)?$/;
+const OPERATION_REF = /^(?:op-)?(0*[1-9][0-9]*)(?:-[a-z-]+)?$/;
 
 /** `limit` and `before` of GET …/operations, or a 400 naming the one that is wrong. */
 function operationsPage(limit: string | undefined, before: string | undefined): { limit: number; before?: number } {
   const size = pageSize(limit, DEFAULT_OPERATIONS_PAGE, MAX_OPERATIONS_PAGE);
   if (before === undefined) return { limit: size };
   const number = OPERATION_REF.exec(before)?.[1];
-  if (!number || Number(number) < 1) {
+  if (!number) {
     throw new ApiError(400, 'before: must be an operation id (op-12-scale) or its number', [
       { field: 'before', rule: 'operation-id', message: 'must be an operation id (op-12-scale) or its number' },
     ]);

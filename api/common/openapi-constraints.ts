@@ -60,7 +60,7 @@ export function handlerParameterClasses(controllers: Type[]): Type[] {
   return [...found];
 }
 
-/** A property is optional when a condition (IsOptional, ValidateIf) can skip its rules. */
+/** A property is optional when a condition (IsOptional, api/common/validation.ts's Optional, ValidateIf) can skip its rules. */
 export function isConditional(meta: ValidationMetadata): boolean {
   return meta.type === 'conditionalValidation';
 }
@@ -94,8 +94,8 @@ export function stateValidationRules(schemas: Record<string, SchemaObject>, bodi
         stateOn(stated, keywords, rule.each);
       }
     }
-    schema.required = required.length > 0 ? required : undefined;
-    if (schema.required === undefined) delete schema.required;
+    if (required.length > 0) schema.required = required;
+    else delete schema.required;
   }
   return unknown;
 }

@@ -45,6 +45,14 @@ const ERROR_SCHEMAS: Record<string, SchemaObject> = {
   },
 };
 
+/**
+ * Rules over a whole body that class-validator does not hold: PATCH …/pools/:pool needs at least
+ * one change (ClustersService.poolChange, rule one-change); every field of its body is one.
+ */
+const BODY_RULES: Record<string, Partial<SchemaObject>> = {
+  UpdatePoolDto: { minProperties: 1 },
+};
+
 /** What each route answers because of the guard (api/auth/bearer-token.guard.ts). */
 const GUARD_STATUSES: Record<string, string> = {
   '400': 'X-Clusterflow-Project is not a project name (rule project-name)',
@@ -145,6 +153,7 @@ export function applyContract(document: OpenAPIObject, controllers: Type[]): str
   const schemas = (document.components ??= {}).schemas ??= {};
   Object.assign(schemas, ERROR_SCHEMAS);
   const unstated = stateValidationRules(schemas as Record<string, SchemaObject>, handlerParameterClasses(controllers));
+  for (const [name, rules] of Object.entries(BODY_RULES)) Object.assign(schemas[name], rules);
   const access = accessByOperationId(controllers);
   const operationIds = new Set<string>();
   for (const item of Object.values(document.paths)) {
