@@ -1,6 +1,6 @@
 /**
  * Runs schemathesis (scripts/tools.ts installs it, pinned) over a running API's own OpenAPI
- * document: every operation with generated valid and invalid requests, failing on server errors,
+ * document (as it serves it at /docs-json, the fixtures' ids put in the create's example): every operation with generated valid and invalid requests, failing on server errors,
  * statuses the document does not list, answers that break their schema and wrong content types
  * (docs/api.md#the-contract). test/e2e/api-contract.test.ts runs it over a stack of its own;
  * `npm run fuzz:api` runs that suite with more examples.
@@ -77,16 +77,40 @@ export interface FuzzResult {
   command: string;
 }
 
+interface MediaExamples {
+  examples?: Record<string, { value?: { cloud?: { accountId?: string }; profile?: { id?: string } } }>;
+}
+
+/**
+ * The API's document with the fixtures' account and profile in the create's body examples.
+ * schemathesis sends examples as they are (its parameter overrides do not reach them), and the
+ * example is its one sure way to a body that passes every rule, so a dry run is planned and priced.
+ */
+export function withFixtureExamples(document: { paths: Record<string, Record<string, { requestBody?: { content?: Record<string, MediaExamples> } }>> }, fixtures: FuzzFixtures): typeof document {
+  const copy = structuredClone(document);
+  for (const media of Object.values(copy.paths['/v1/clusters']?.post?.requestBody?.content ?? {})) {
+    for (const example of Object.values(media.examples ?? {})) {
+      if (example.value?.cloud) example.value.cloud.accountId = fixtures.accountId;
+      if (example.value?.profile) example.value.profile.id = fixtures.profileId;
+    }
+  }
+  return copy;
+}
+
 export async function runFuzzer(run: FuzzRun): Promise<FuzzResult> {
   const schemathesis = ensureSchemathesis();
   fs.mkdirSync(run.workDir, { recursive: true });
+  const served = await fetch(`${run.api}/docs-json`);
+  if (!served.ok) throw new Error(`GET ${run.api}/docs-json answered ${served.status}`);
+  const documentFile = path.join(run.workDir, 'openapi.json');
+  fs.writeFileSync(documentFile, JSON.stringify(withFixtureExamples((await served.json()) as Parameters<typeof withFixtureExamples>[0], run.fixtures), null, 2));
   const configFile = path.join(run.workDir, 'schemathesis.toml');
   // The token is in it: readable by this user only.
   fs.writeFileSync(configFile, fuzzConfig(run), { mode: 0o600 });
   const args = [
     '--config-file', configFile,
     '--no-color',
-    'run', `${run.api}/docs-json`,
+    'run', documentFile,
     '--url', run.api,
     '--checks', FUZZ_CHECKS.join(','),
     '--phases', FUZZ_PHASES.join(','),

@@ -3,6 +3,7 @@ import {
   ApiAcceptedResponse,
   ApiBadGatewayResponse,
   ApiBearerAuth,
+  ApiBody,
   ApiConflictResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
@@ -40,6 +41,17 @@ function operationsPage(limit: string | undefined, before: string | undefined): 
   return { limit: size, before: Number(number) };
 }
 
+/** A create's body that passes every rule (with a real account id): the document's example, and the fuzzer's way into a full dry run. */
+const CREATE_EXAMPLE = {
+  name: 'demo',
+  profile: { id: 'aws-default' },
+  cloud: { accountId: '<a cloud account id>', region: 'us-east-1', placement: { type: 'dynamic', vpcCidr: '10.0.0.0/16' } },
+  pools: [
+    { name: 'control-plane', role: 'control-plane', size: 1, instanceType: 'm5.large', azs: ['us-east-1a'] },
+    { name: 'workers', role: 'worker', size: 2, instanceType: 'm5.large', azs: ['us-east-1a', 'us-east-1b'] },
+  ],
+};
+
 @ApiTags('clusters')
 @ApiBearerAuth()
 @Controller('v1/clusters')
@@ -48,6 +60,7 @@ export class ClustersController {
 
   @Post()
   @ViewerMayDryRun()
+  @ApiBody({ type: ClusterSpecDto, examples: { dynamic: { summary: 'a dynamic VPC in two AZs, one control-plane node and two workers', value: CREATE_EXAMPLE } } })
   @ApiQuery({ name: 'dryRun', required: false, type: Boolean, description: 'plan, preflight and cost estimate only; creates nothing' })
   @ApiQuery({
     name: 'keepOnFailure',

@@ -41,6 +41,15 @@ describe('the API keeps its OpenAPI contract under a schema-driven fuzzer', () =
     if (workDir) fs.rmSync(workDir, { recursive: true, force: true });
   });
 
+  it('the document’s create example, with the fixtures’ account and profile, is a dry run the API answers in full', async () => {
+    const doc = (await call(stack.api, 'GET', '/docs-json')).body;
+    const example = doc.paths['/v1/clusters'].post.requestBody.content['application/json'].examples.dynamic.value;
+    const body = { ...example, profile: { id: fixtures.profileId }, cloud: { ...example.cloud, accountId: fixtures.accountId } };
+    const answer = await call(stack.api, 'POST', '/v1/clusters?dryRun=true', { token: stack.token, headers: { 'X-Clusterflow-Project': fixtures.project }, body });
+    expect({ status: answer.status, body: answer.status === 200 ? 'a plan' : answer.body }).toEqual({ status: 200, body: 'a plan' });
+    expect(answer.body.preflight.ok).toBe(true);
+  });
+
   it(`finds no server error, undocumented status, schema mismatch or wrong content type (seed ${SEED}, ${EXAMPLES} examples per operation)`, async () => {
     process.stdout.write(`schemathesis seed ${SEED}, ${EXAMPLES} examples per operation\n`);
     const result = await runFuzzer({ api: stack.api, adminToken: stack.token, fixtures, seed: SEED, maxExamples: EXAMPLES, workDir });
@@ -48,5 +57,16 @@ describe('the API keeps its OpenAPI contract under a schema-driven fuzzer', () =
     expect({ exitCode: result.exitCode, seed: SEED, report: result.exitCode === 0 ? 'passed' : result.output }).toEqual({ exitCode: 0, seed: SEED, report: 'passed' });
     // It ran every operation of the document (a document it could not read would test nothing).
     expect(result.output).toMatch(/Selected: (\d+)\/\1\s+Tested: \1\b/);
+    process.stdout.write(`${result.output.slice(result.output.indexOf('Test cases:'))}\n`);
+
+    // What it did, as the API counted it: no operation started (every create was a dry run, every
+    // other change found no cluster), and dry runs got as far as a plan and a price.
+    const metrics = (await call(stack.api, 'GET', '/metrics', { token: stack.token })).text;
+    const started = [...metrics.matchAll(/^clusterflow_operations_started_total\{[^}]*\} (\d+)$/gm)].reduce((sum, m) => sum + Number(m[1]), 0);
+    expect(started).toBe(0);
+    const creates = Object.fromEntries(
+      [...metrics.matchAll(/^clusterflow_http_requests_total\{(?=[^}]*method="POST")(?=[^}]*route="\/v1\/clusters")[^}]*status="(\d+)"[^}]*\} (\d+)$/gm)].map((m) => [m[1], Number(m[2])]),
+    );
+    expect({ creates, dryRunsAnswered: (creates['200'] ?? 0) > 0 }).toEqual({ creates, dryRunsAnswered: true });
   }, 600_000);
 });
