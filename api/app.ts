@@ -4,6 +4,7 @@ import { ModulesContainer, NestFactory } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { ClusterflowConfig } from '../common/config';
+import { PROJECT_NAME_PATTERN } from '../common/projects';
 import { ensureDataDir, resolveApiToken, resolveSecretBox } from '../common/data-dir';
 import express, { json, NextFunction, Request, Response } from 'express';
 import { AppModule } from './app.module';
@@ -40,7 +41,8 @@ export function openApiDocument(app: INestApplication): OpenAPIObject {
         name: 'X-Clusterflow-Project',
         required: false,
         description: 'admin token: the project to act in (absent: default); a project token may name only its own',
-        schema: { type: 'string' },
+        // As the guard checks it (chosenProject): anything else is a 400.
+        schema: { type: 'string', pattern: PROJECT_NAME_PATTERN.source },
       })
       .build(),
   );

@@ -8,6 +8,7 @@ import { ModulesContainer } from '@nestjs/core';
 import { createApiApp, openApiDocument } from '../../api/app';
 import { handlerParameterClasses, validatedClasses } from '../../api/common/openapi-constraints';
 import { loadConfig } from '../../common/config';
+import { PROJECT_NAME_PATTERN } from '../../common/projects';
 
 /**
  * The OpenAPI document is a contract tools are generated from (docs/api.md#the-contract). These
@@ -119,6 +120,7 @@ describe('the OpenAPI contract', () => {
     expect(param('/v1/clusters', 'phase')).toMatchObject({ enum: ['Provisioning', 'Running', 'Updating', 'Deleting', 'Failed'] });
     expect(param('/v1/clusters/{name}/operations', 'limit')).toMatchObject({ type: 'integer', minimum: 1, maximum: 100 });
     expect(new RegExp(param('/v1/clusters/{name}/operations', 'before').pattern as string).test('op-12-scale')).toBe(true);
+    expect(param('/v1/clusters', 'X-Clusterflow-Project')).toMatchObject({ type: 'string', pattern: PROJECT_NAME_PATTERN.source });
   });
 
   it('lists the guard’s statuses on every protected route, the body parser’s on every route with a body, each error with the error schema', () => {
