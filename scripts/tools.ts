@@ -13,6 +13,8 @@ import { repoRoot } from '../common/paths';
 export const TEMPORAL_CLI_VERSION = 'v1.5.1';
 export const MOTO_VERSION = '5.2.5';
 const MOTO_REQUIREMENTS = path.join(repoRoot(), 'scripts', 'moto-requirements.txt');
+export const SCHEMATHESIS_VERSION = '4.32.5';
+const SCHEMATHESIS_REQUIREMENTS = path.join(repoRoot(), 'scripts', 'schemathesis-requirements.txt');
 
 /** A missing prerequisite: the launcher prints the message alone, never a stack trace. */
 export class MissingPrerequisite extends Error {}
@@ -88,39 +90,52 @@ export interface MotoInstall {
 }
 
 export function ensureMoto(cacheDir = loadConfig().cacheDir): MotoInstall {
-  const venv = path.join(cacheDir, `moto-${MOTO_VERSION}`);
-  const python = path.join(venv, 'bin', 'python');
-  const server = path.join(venv, 'bin', 'moto_server');
+  const venv = ensureVirtualenv(cacheDir, 'moto', MOTO_VERSION, MOTO_REQUIREMENTS);
+  return { server: path.join(venv, 'bin', 'moto_server'), python: path.join(venv, 'bin', 'python'), env: motoEnv(path.join(venv, 'bin', 'python'), venv) };
+}
+
+/** The `schemathesis` command (the API contract fuzzer, test/e2e/api-contract.test.ts), in a virtualenv of its own. */
+export function ensureSchemathesis(cacheDir = loadConfig().cacheDir): string {
+  return path.join(ensureVirtualenv(cacheDir, 'schemathesis', SCHEMATHESIS_VERSION, SCHEMATHESIS_REQUIREMENTS), 'bin', 'schemathesis');
+}
+
+/**
+ * A virtualenv in the cache holding exactly the pinned `requirements`, installed once: its ready
+ * marker holds the requirements it was made from, so a changed pin installs it again.
+ */
+function ensureVirtualenv(cacheDir: string, tool: string, version: string, requirements: string): string {
+  const venv = path.join(cacheDir, `${tool}-${version}`);
   const ready = path.join(venv, '.clusterflow-ready');
-  const wanted = fs.readFileSync(MOTO_REQUIREMENTS, 'utf8');
-  if (fs.existsSync(ready) && fs.readFileSync(ready, 'utf8') === wanted) return { server, python, env: motoEnv(python, venv) };
+  const wanted = fs.readFileSync(requirements, 'utf8');
+  const isReady = () => fs.existsSync(ready) && fs.readFileSync(ready, 'utf8') === wanted;
+  if (isReady()) return venv;
 
   return withLock(`${venv}.lock`, () => {
     // Another bootstrap may have finished it while this one waited for the lock.
-    if (fs.existsSync(ready) && fs.readFileSync(ready, 'utf8') === wanted) return { server, python, env: motoEnv(python, venv) };
-    installMoto(venv, python);
+    if (isReady()) return venv;
+    installVirtualenv(venv, tool, version, requirements);
     fs.writeFileSync(ready, wanted);
-    return { server, python, env: motoEnv(python, venv) };
+    return venv;
   });
 }
 
-function installMoto(venv: string, python: string): void {
+function installVirtualenv(venv: string, tool: string, version: string, requirements: string): void {
   const python3 = onPath('python3');
   if (!python3) {
-    throw new MissingPrerequisite('Python 3 (3.9 or newer, with the venv module) is needed for moto and was not found: install python3.');
+    throw new MissingPrerequisite(`Python 3 (3.9 or newer, with the venv module) is needed for ${tool} and was not found: install python3.`);
   }
-  log(`installing moto ${MOTO_VERSION} into ${venv} (first run only)`);
+  log(`installing ${tool} ${version} into ${venv} (first run only)`);
   fs.rmSync(venv, { recursive: true, force: true });
   const made = spawnSync(python3, ['-m', 'venv', venv], { stdio: ['ignore', 'inherit', 'inherit'] });
   if (made.status !== 0) {
     throw new MissingPrerequisite('python3 could not create a virtualenv: install the venv module (Debian: apt-get install python3-venv).');
   }
   try {
-    execFileSync(python, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '-r', MOTO_REQUIREMENTS], {
+    execFileSync(path.join(venv, 'bin', 'python'), ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '-r', requirements], {
       stdio: ['ignore', 'inherit', 'inherit'],
     });
   } catch {
-    throw new MissingPrerequisite(`pip could not install moto ${MOTO_VERSION}; see the output above.`);
+    throw new MissingPrerequisite(`pip could not install ${tool} ${version}; see the output above.`);
   }
 }
 

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional, OmitType } from '@nestjs/swagger';
-import { IsOptional, IsString, Length, Matches } from 'class-validator';
+import { IsString, Length, Matches } from 'class-validator';
+import { Optional } from '../common/validation';
 
 export class CreateCloudAccountDto {
   @ApiProperty({ example: 'prod-us', description: '1–63 letters, digits, space, dot, dash or underscore; unique in the project' })
@@ -20,9 +21,11 @@ export class CreateCloudAccountDto {
   secretAccessKey!: string;
 
   @ApiPropertyOptional({ description: 'for temporary credentials; stored encrypted; never returned', writeOnly: true })
-  @IsOptional()
+  @Optional()
   @IsString()
   @Length(1, 8192, { message: 'sessionToken must be 1–8192 characters' })
+  // It travels as the X-Amz-Security-Token header: anything else could not be sent to STS at all.
+  @Matches(/^[\x21-\x7e]+$/, { message: 'sessionToken must be visible ASCII characters (an AWS session token)' })
   sessionToken?: string;
 }
 

@@ -5,6 +5,7 @@ import {
   ApiBearerAuth,
   ApiConflictResponse,
   ApiCreatedResponse,
+  ApiNoContentResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
@@ -23,7 +24,9 @@ export class CloudAccountsController {
 
   @Post()
   @ApiCreatedResponse({ type: CloudAccountView, description: 'verified with STS and stored encrypted' })
+  @ApiBadRequestResponse({ description: 'a field breaks its rule, or STS rejected the keys (rule sts); `details` names the field and rule' })
   @ApiConflictResponse({ description: 'name taken' })
+  @ApiBadGatewayResponse({ description: 'STS could not be reached to verify the keys; nothing changed' })
   create(@Project() project: string, @Body() dto: CreateCloudAccountDto): Promise<CloudAccountView> {
     return this.accounts.create(project, dto);
   }
@@ -36,7 +39,7 @@ export class CloudAccountsController {
 
   @Get(':id')
   @ApiOkResponse({ type: CloudAccountView })
-  @ApiNotFoundResponse()
+  @ApiNotFoundResponse({ description: 'no cloud account with this id in the project' })
   get(@Project() project: string, @Param('id') id: string): CloudAccountView {
     return this.accounts.get(project, id);
   }
@@ -59,7 +62,9 @@ export class CloudAccountsController {
 
   @Delete(':id')
   @HttpCode(204)
-  @ApiConflictResponse({ description: 'a cluster uses the account' })
+  @ApiNoContentResponse({ description: 'deleted, its sealed keys with it' })
+  @ApiNotFoundResponse({ description: 'no cloud account with this id in the project' })
+  @ApiConflictResponse({ description: 'a cluster uses the account (`details.clusters` names them)' })
   delete(@Project() project: string, @Param('id') id: string): void {
     this.accounts.delete(project, id);
   }

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsObject, IsOptional, IsString, Length, Matches, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsObject, IsString, Length, Matches, ValidateNested } from 'class-validator';
+import { Optional } from '../common/validation';
 import { PACK_LAYERS, packGrammarsText } from '../../common/pack-schemas';
 
 export { PACK_LAYERS };
@@ -32,7 +33,7 @@ export class CreateClusterProfileDto {
   name!: string;
 
   @ApiPropertyOptional()
-  @IsOptional()
+  @Optional()
   @IsString()
   @Length(0, 1024, { message: 'description must be at most 1024 characters' })
   description?: string;

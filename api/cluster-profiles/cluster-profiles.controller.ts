@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiConflictResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiConflictResponse, ApiCreatedResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
 import { Project } from '../auth/project.decorator';
 import { ClusterProfileView, CreateClusterProfileDto } from './cluster-profile.dto';
 import { ClusterProfilesService } from './cluster-profiles.service';
@@ -26,13 +26,15 @@ export class ClusterProfilesController {
 
   @Get(':id')
   @ApiOkResponse({ type: ClusterProfileView })
-  @ApiNotFoundResponse()
+  @ApiNotFoundResponse({ description: 'no cluster profile with this id in the project' })
   get(@Project() project: string, @Param('id') id: string): ClusterProfileView {
     return this.profiles.get(project, id);
   }
 
   @Delete(':id')
   @HttpCode(204)
+  @ApiNoContentResponse({ description: 'deleted' })
+  @ApiNotFoundResponse({ description: 'no cluster profile with this id in the project' })
   @ApiConflictResponse({ description: 'built-in profiles cannot be deleted' })
   delete(@Project() project: string, @Param('id') id: string): void {
     this.profiles.delete(project, id);

@@ -8,7 +8,6 @@ import {
   IsIn,
   IsInt,
   IsObject,
-  IsOptional,
   IsString,
   Length,
   Matches,
@@ -18,6 +17,7 @@ import {
   ValidateIf,
   ValidateNested,
 } from 'class-validator';
+import { Optional } from '../common/validation';
 import { PoolSettingsFields, RootVolumeDto, TaintDto } from './pool-settings.dto';
 import { API_ENDPOINT_TYPES, type ApiEndpointType, DEFAULT_API_ENDPOINT_TYPE } from '../../common/api-endpoint';
 import { DEFAULT_VPC_CIDR } from '../../common/cluster-spec';
@@ -75,12 +75,12 @@ export class PoolDto {
   azs!: string[];
 
   @ApiPropertyOptional({ description: 'control plane only: let workloads run on control-plane nodes (no taint)' })
-  @IsOptional()
+  @Optional()
   @IsBoolean({ message: 'allowWorkerCapability must be true or false' })
   allowWorkerCapability?: boolean;
 
   @ApiPropertyOptional({ type: CapacityDto })
-  @IsOptional()
+  @Optional()
   @ValidateNested()
   @Type(() => CapacityDto)
   capacity?: CapacityDto;
@@ -91,7 +91,7 @@ export class PoolDto {
     default: 2,
     description: 'hops an IMDSv2 token may travel (EC2 HttpPutResponseHopLimit); 2 lets node agents running in pods reach the metadata service, 1 keeps pods out of it',
   })
-  @IsOptional()
+  @Optional()
   @IsInt({ message: 'metadataHopLimit must be a whole number' })
   @Min(1, { message: 'metadataHopLimit must be between 1 and 64' })
   @Max(64, { message: 'metadataHopLimit must be between 1 and 64' })
@@ -150,7 +150,7 @@ export class CloudDto {
   @Matches(REGION, { message: `region ${REGION_MESSAGE}` })
   region!: string;
 
-  @ApiPropertyOptional() @IsOptional() @IsString() @Length(1, 255) sshKeyName?: string;
+  @ApiPropertyOptional() @Optional() @IsString() @Length(1, 255) sshKeyName?: string;
 
   @ApiProperty({ type: PlacementDto })
   @IsObject({ message: 'placement is required, as an object' })
@@ -163,7 +163,7 @@ export class CloudDto {
     maxItems: MAX_BASTION_SSH_CIDRS,
     description: 'who may SSH to the bastion (default anywhere): IPv4 networks, host bits zero (a single address is a.b.c.d/32)',
   })
-  @IsOptional()
+  @Optional()
   @IsArray({ message: 'bastionSshCidrs must be an array of IPv4 CIDRs' })
   // One inbound rule per CIDR on the bastion's security group, whose default quota is 60.
   @ArrayMaxSize(MAX_BASTION_SSH_CIDRS, { message: `bastionSshCidrs may name at most ${MAX_BASTION_SSH_CIDRS} CIDRs: AWS allows ${MAX_BASTION_SSH_CIDRS} inbound rules per security group` })
@@ -174,7 +174,7 @@ export class CloudDto {
     type: ApiEndpointDto,
     description: `what fronts the Kubernetes API (TCP ${API_SERVER_PORT}); default {"type": "${DEFAULT_API_ENDPOINT_TYPE}"}, written into the stored spec`,
   })
-  @IsOptional()
+  @Optional()
   @IsObject({ message: 'apiEndpoint must be an object, e.g. {"type": "nlb"}' })
   @ValidateNested()
   @Type(() => ApiEndpointDto)
@@ -185,7 +185,7 @@ export class ProfileRefDto {
   @ApiProperty({ example: 'aws-default' }) @IsString() @Length(1, 64) id!: string;
 
   @ApiPropertyOptional({ example: { kubernetes: { podCIDR: '192.168.0.0/16' } }, description: 'per pack name, values merged into that pack' })
-  @IsOptional()
+  @Optional()
   @IsObject({ message: 'overrides must be an object keyed by pack name' })
   overrides?: Record<string, unknown>;
 }
@@ -196,7 +196,7 @@ export class ClusterSpecDto {
   @Matches(DNS_LABEL, { message: 'name must be a DNS label: lower-case letters, digits and dashes, starting with a letter, at most 63' })
   name!: string;
 
-  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(1024) description?: string;
+  @ApiPropertyOptional() @Optional() @IsString() @MaxLength(1024) description?: string;
 
   @ApiPropertyOptional({
     example: { team: 'infra' },
@@ -205,7 +205,7 @@ export class ClusterSpecDto {
       `keys 1–${TAG_KEY_MAX} and values 0–${TAG_VALUE_MAX} characters of letters, digits, spaces and _ . : / = + - @, without leading or trailing spaces; ` +
       'no key or value starting with aws:, no keys Name, clusterflow.io/… or kubernetes.io/… (Clusterflow sets those), no two keys differing only in case',
   })
-  @IsOptional()
+  @Optional()
   @IsObject({ message: 'tags must be an object of string values' })
   tags?: Record<string, string>;
 

@@ -1,7 +1,9 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, ParseBoolPipe, Patch, Post, Put, Query, Req, Res } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
+  ApiBadGatewayResponse,
   ApiBearerAuth,
+  ApiBody,
   ApiConflictResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
@@ -14,27 +16,41 @@ import { ApiError } from '../common/error-shape';
 import { pageSize } from '../common/paging';
 import { ViewerMayDryRun } from '../auth/access';
 import { Project } from '../auth/project.decorator';
-import { ClusterSpecDto, PoolDto, ProfileRefDto } from './cluster-spec.dto';
+import { ClusterSpecDto, PoolDto, ProfileRefDto, REGION } from './cluster-spec.dto';
 import { UpdatePoolDto } from './pool.dto';
 import { UpgradeClusterDto } from './upgrade.dto';
 import { ClustersService } from './clusters.service';
+import { ClusterAcceptedView, OperationAcceptedView } from './accepted.view';
 import { clusterListPage, DEFAULT_CLUSTERS_PAGE, LISTED_PHASES, MAX_CLUSTERS_PAGE } from './cluster-list';
 
 const DEFAULT_OPERATIONS_PAGE = 50;
 const MAX_OPERATIONS_PAGE = 100;
+/** `before`: an operation id (op-12-scale) or its number; stated in the document as it is checked. */
+const OPERATION_REF = /^(?:op-)?(0*[1-9][0-9]*)(?:-[a-z-]+)?$/;
 
 /** `limit` and `before` of GET …/operations, or a 400 naming the one that is wrong. */
 function operationsPage(limit: string | undefined, before: string | undefined): { limit: number; before?: number } {
   const size = pageSize(limit, DEFAULT_OPERATIONS_PAGE, MAX_OPERATIONS_PAGE);
   if (before === undefined) return { limit: size };
-  const number = /^(?:op-)?(\d+)(?:-[a-z-]+)?$/.exec(before)?.[1];
-  if (!number || Number(number) < 1) {
+  const number = OPERATION_REF.exec(before)?.[1];
+  if (!number) {
     throw new ApiError(400, 'before: must be an operation id (op-12-scale) or its number', [
       { field: 'before', rule: 'operation-id', message: 'must be an operation id (op-12-scale) or its number' },
     ]);
   }
   return { limit: size, before: Number(number) };
 }
+
+/** A create's body that passes every rule (with a real account id): the document's example, and the fuzzer's way into a full dry run. */
+const CREATE_EXAMPLE = {
+  name: 'demo',
+  profile: { id: 'aws-default' },
+  cloud: { accountId: '<a cloud account id>', region: 'us-east-1', placement: { type: 'dynamic', vpcCidr: '10.0.0.0/16' } },
+  pools: [
+    { name: 'control-plane', role: 'control-plane', size: 1, instanceType: 'm5.large', azs: ['us-east-1a'] },
+    { name: 'workers', role: 'worker', size: 2, instanceType: 'm5.large', azs: ['us-east-1a', 'us-east-1b'] },
+  ],
+};
 
 @ApiTags('clusters')
 @ApiBearerAuth()
@@ -44,6 +60,7 @@ export class ClustersController {
 
   @Post()
   @ViewerMayDryRun()
+  @ApiBody({ type: ClusterSpecDto, examples: { dynamic: { summary: 'a dynamic VPC in two AZs, one control-plane node and two workers', value: CREATE_EXAMPLE } } })
   @ApiQuery({ name: 'dryRun', required: false, type: Boolean, description: 'plan, preflight and cost estimate only; creates nothing' })
   @ApiQuery({
     name: 'keepOnFailure',
@@ -51,10 +68,11 @@ export class ClustersController {
     type: Boolean,
     description: 'a create that fails or is cancelled keeps what it made, to be looked at (default: it is rolled back); DELETE the cluster to remove it',
   })
-  @ApiAcceptedResponse({ description: '{name, operationId}: the create operation started' })
+  @ApiAcceptedResponse({ type: ClusterAcceptedView, description: 'the create operation started' })
   @ApiOkResponse({ description: 'dry run: {plan, preflight, cost}' })
   @ApiConflictResponse({ description: 'a cluster with that name exists' })
-  @ApiUnprocessableEntityResponse({ description: 'a rule is broken (control-plane size, AZ not in region, instance type not offered, …)' })
+  @ApiUnprocessableEntityResponse({ description: 'a rule is broken (control-plane size, AZ not in region, instance type not offered, no such account or profile, …)' })
+  @ApiBadGatewayResponse({ description: 'AWS could not be reached to check the region; nothing changed' })
   async create(
     @Project() project: string,
     @Body() dto: ClusterSpecDto,
@@ -71,10 +89,10 @@ export class ClustersController {
   }
 
   @Get()
-  @ApiQuery({ name: 'limit', required: false, type: Number, description: `at most this many clusters (1–${MAX_CLUSTERS_PAGE}, default ${DEFAULT_CLUSTERS_PAGE})` })
+  @ApiQuery({ name: 'limit', required: false, schema: { type: 'integer', minimum: 1, maximum: MAX_CLUSTERS_PAGE, default: DEFAULT_CLUSTERS_PAGE }, description: `at most this many clusters (1–${MAX_CLUSTERS_PAGE}, default ${DEFAULT_CLUSTERS_PAGE})` })
   @ApiQuery({ name: 'pageToken', required: false, type: String, description: 'the nextPageToken of the page before, as it came (with the same phase and region)' })
   @ApiQuery({ name: 'phase', required: false, enum: LISTED_PHASES, description: 'only clusters in this phase' })
-  @ApiQuery({ name: 'region', required: false, type: String, description: 'only clusters in this AWS region' })
+  @ApiQuery({ name: 'region', required: false, schema: { type: 'string', pattern: REGION.source }, description: 'only clusters in this AWS region' })
   @ApiOkResponse({
     description:
       '{items: [{name, project, region, phase, createdAt, pools: [{name, role, instanceType, capacity, desired, nodes?}], currentOperation?, lastError?}], nextPageToken?}: the project’s live clusters by name, from a snapshot of Temporal visibility read every second (eventually consistent: up to a few seconds behind); the full status is GET /v1/clusters/:name',
@@ -90,14 +108,16 @@ export class ClustersController {
   }
 
   @Get(':name')
-  @ApiNotFoundResponse()
+  @ApiOkResponse({ description: 'the cluster’s status (docs/api.md#cluster-status); a deleted cluster reads Deleted while Temporal keeps its history' })
+  @ApiNotFoundResponse({ description: 'no such cluster' })
   get(@Project() project: string, @Param('name') name: string) {
     return this.clusters.get(project, name);
   }
 
   @Delete(':name')
   @HttpCode(202)
-  @ApiAcceptedResponse({ description: '{operationId}' })
+  @ApiAcceptedResponse({ type: OperationAcceptedView, description: 'the delete operation started' })
+  @ApiNotFoundResponse({ description: 'no such cluster, or it is deleted' })
   @ApiConflictResponse({ description: 'an operation is running on the cluster' })
   delete(@Project() project: string, @Param('name') name: string) {
     return this.clusters.delete(project, name);
@@ -105,9 +125,11 @@ export class ClustersController {
 
   @Post(':name/pools')
   @HttpCode(202)
-  @ApiAcceptedResponse({ description: '{operationId}: the new worker pool is being added' })
-  @ApiConflictResponse({ description: 'an operation is running on the cluster' })
-  @ApiUnprocessableEntityResponse({ description: 'duplicate name, AZ without subnets, instance type not offered' })
+  @ApiAcceptedResponse({ type: OperationAcceptedView, description: 'the new worker pool is being added' })
+  @ApiNotFoundResponse({ description: 'no such cluster' })
+  @ApiConflictResponse({ description: 'an operation is running on the cluster, or it is not Running' })
+  @ApiUnprocessableEntityResponse({ description: 'not a worker pool, duplicate name, AZ without subnets, instance type not offered' })
+  @ApiBadGatewayResponse({ description: 'AWS could not be reached to check the instance type; nothing changed' })
   addPool(@Project() project: string, @Param('name') name: string, @Body() pool: PoolDto) {
     return this.clusters.addPool(project, name, JSON.parse(JSON.stringify(pool)));
   }
@@ -115,10 +137,12 @@ export class ClustersController {
   @Patch(':name/pools/:pool')
   @ViewerMayDryRun()
   @ApiQuery({ name: 'dryRun', required: false, type: Boolean, description: 'what the change would do, priced (a spot pool: the new type’s bid and spot prices, and whether the roll would wait); changes nothing' })
-  @ApiAcceptedResponse({ description: '{operationId}: scale and/or rolling reconfigure (spot pools too, through their watcher)' })
+  @ApiAcceptedResponse({ type: OperationAcceptedView, description: 'scale and/or rolling reconfigure (spot pools too, through their watcher)' })
   @ApiOkResponse({ description: 'dry run: {name, pool, dryRun, operation, capacity, from, to, currency, usdPerHour, missing, replacements?, surge?, spot?}' })
-  @ApiConflictResponse({ description: 'an operation is running on the cluster' })
+  @ApiNotFoundResponse({ description: 'no such cluster, or no such pool in it' })
+  @ApiConflictResponse({ description: 'an operation is running on the cluster, or it is not Running' })
   @ApiUnprocessableEntityResponse({ description: 'control-plane scale-down or a step other than 1→3, 3→5; instance type not offered' })
+  @ApiBadGatewayResponse({ description: 'AWS could not be reached to check the instance type; nothing changed' })
   async updatePool(
     @Project() project: string,
     @Param('name') name: string,
@@ -137,7 +161,9 @@ export class ClustersController {
 
   @Delete(':name/pools/:pool')
   @HttpCode(202)
-  @ApiAcceptedResponse({ description: '{operationId}: the pool’s nodes are terminated' })
+  @ApiAcceptedResponse({ type: OperationAcceptedView, description: 'the pool’s nodes are terminated' })
+  @ApiNotFoundResponse({ description: 'no such cluster, or no such pool in it' })
+  @ApiConflictResponse({ description: 'an operation is running on the cluster, or it is not Running' })
   @ApiUnprocessableEntityResponse({ description: 'the control-plane pool, or the last pool that can run workloads' })
   removePool(@Project() project: string, @Param('name') name: string, @Param('pool') pool: string) {
     return this.clusters.removePool(project, name, pool);
@@ -146,7 +172,8 @@ export class ClustersController {
   @Post(':name/upgrade')
   @ViewerMayDryRun()
   @ApiQuery({ name: 'dryRun', required: false, type: Boolean, description: 'the nodes that would be replaced, in order, and the surge node’s price; changes nothing' })
-  @ApiAcceptedResponse({ description: '{operationId}: every on-demand node is replaced, one at a time, control plane first' })
+  @ApiAcceptedResponse({ type: OperationAcceptedView, description: 'every on-demand node is replaced, one at a time, control plane first' })
+  @ApiNotFoundResponse({ description: 'no such cluster' })
   @ApiOkResponse({ description: 'dry run: {from, to, replacements, spotPools, surge}' })
   @ApiConflictResponse({ description: 'an operation is running, or the cluster is not Running' })
   @ApiUnprocessableEntityResponse({ description: 'not a Kubernetes release, the same version, a downgrade, or more than one minor version up' })
@@ -168,7 +195,8 @@ export class ClustersController {
   @Put(':name/profile')
   @ViewerMayDryRun()
   @ApiQuery({ name: 'dryRun', required: false, type: Boolean, description: 'the nodes that would be replaced and why (their rendered bootstrap or image differs), the nodes kept, and the surge node’s price; changes nothing' })
-  @ApiAcceptedResponse({ description: '{operationId}: the nodes whose launch differs are replaced, one at a time, control plane first' })
+  @ApiAcceptedResponse({ type: OperationAcceptedView, description: 'the nodes whose launch differs are replaced, one at a time, control plane first' })
+  @ApiNotFoundResponse({ description: 'no such cluster' })
   @ApiOkResponse({ description: 'dry run: {from, to, replacements, kept, spotPools, surge}' })
   @ApiConflictResponse({ description: 'an operation is running, or the cluster is not Running' })
   @ApiUnprocessableEntityResponse({ description: 'no such profile, overrides the profile refuses, a pod/service CIDR or CNI change, a Kubernetes version the upgrade rules refuse, or no change' })
@@ -189,12 +217,13 @@ export class ClustersController {
   }
 
   @Get(':name/operations')
-  @ApiQuery({ name: 'limit', required: false, type: Number, description: `at most this many operations (1–${MAX_OPERATIONS_PAGE}, default ${DEFAULT_OPERATIONS_PAGE})` })
-  @ApiQuery({ name: 'before', required: false, type: String, description: 'only operations older than this one (an operation id such as op-12-scale, or its number)' })
+  @ApiQuery({ name: 'limit', required: false, schema: { type: 'integer', minimum: 1, maximum: MAX_OPERATIONS_PAGE, default: DEFAULT_OPERATIONS_PAGE }, description: `at most this many operations (1–${MAX_OPERATIONS_PAGE}, default ${DEFAULT_OPERATIONS_PAGE})` })
+  @ApiQuery({ name: 'before', required: false, schema: { type: 'string', pattern: OPERATION_REF.source }, description: 'only operations older than this one (an operation id such as op-12-scale, or its number)' })
   @ApiOkResponse({
     description:
       'the operations, oldest first: the most recent `limit` ones (older than `before`). A `Link: <…?before=N&limit=L>; rel="next"` header points at the page before when there is one.',
   })
+  @ApiNotFoundResponse({ description: 'no such cluster' })
   async operations(
     @Project() project: string,
     @Param('name') name: string,
@@ -211,7 +240,8 @@ export class ClustersController {
 
   @Post(':name/operations/:id/cancel')
   @HttpCode(202)
-  @ApiAcceptedResponse({ description: '{operationId}: cancellation requested; cleanup runs, then the operation reads Cancelled' })
+  @ApiAcceptedResponse({ type: OperationAcceptedView, description: 'cancellation requested; cleanup runs, then the operation reads Cancelled' })
+  @ApiNotFoundResponse({ description: 'no such cluster or operation' })
   @ApiConflictResponse({ description: 'the operation is not running' })
   @ApiUnprocessableEntityResponse({ description: 'a delete cannot be cancelled' })
   cancel(@Project() project: string, @Param('name') name: string, @Param('id') id: string) {
@@ -221,8 +251,9 @@ export class ClustersController {
   @Post(':name/operations/:id/retry')
   @HttpCode(202)
   @ApiAcceptedResponse({
+    type: OperationAcceptedView,
     description:
-      '{operationId}: the operation runs again, as it was requested, under the next operation id (its record names it in retryOf); every step finds what the first run made',
+      'the operation runs again, as it was requested, under the next operation id (its record names it in retryOf); every step finds what the first run made',
   })
   @ApiNotFoundResponse({ description: 'no such cluster or operation' })
   @ApiConflictResponse({
@@ -237,7 +268,7 @@ export class ClustersController {
 
   @Get(':name/operations/:id')
   @ApiOkResponse({ description: '{id, type, state, startedAt, finishedAt, progress, tasks, error?, retrying?: [{task, activity, attempt, lastError, nextAttemptAt}] while calls of a Running task are being retried}' })
-  @ApiNotFoundResponse()
+  @ApiNotFoundResponse({ description: 'no such cluster, or no such operation in its log' })
   operation(@Project() project: string, @Param('name') name: string, @Param('id') id: string) {
     return this.clusters.operation(project, name, id);
   }

@@ -5,7 +5,8 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsArray, IsIn, IsInt, IsObject, IsOptional, IsString, Max, Min, ValidateNested } from 'class-validator';
+import { IsArray, IsIn, IsInt, IsObject, IsString, Max, Min, ValidateNested } from 'class-validator';
+import { Optional } from '../common/validation';
 import { MAX_ROOT_VOLUME_GIB, MIN_ROOT_VOLUME_GIB, ROOT_VOLUME_TYPES, TAINT_EFFECTS, type RootVolumeType, type TaintEffect } from '../../common/cluster-spec';
 import { poolSettingsProblems } from '../../common/pool-settings';
 import type { PoolSpec } from '../../common/cluster-spec';
@@ -17,7 +18,7 @@ export class TaintDto {
   key!: string;
 
   @ApiPropertyOptional({ example: 'present' })
-  @IsOptional()
+  @Optional()
   @IsString({ message: 'value must be a string' })
   value?: string;
 
@@ -43,19 +44,19 @@ export const PoolSettingsFields = {
   labels: () =>
     applyDecorators(
       ApiPropertyOptional({ example: { 'example.com/gpu': 'true' }, description: 'Kubernetes labels each node registers with; changing them rolls the pool' }),
-      IsOptional(),
+      Optional(),
       IsObject({ message: 'labels must be an object of label keys to values' }),
     ),
   taints: () =>
     applyDecorators(
       ApiPropertyOptional({ type: [TaintDto], description: 'Kubernetes taints each node registers with; changing them rolls the pool' }),
-      IsOptional(),
+      Optional(),
       IsArray({ message: 'taints must be an array of {key, value?, effect}' }),
       ValidateNested({ each: true }),
       Type(() => TaintDto),
     ),
   rootVolume: (description: string) =>
-    applyDecorators(ApiPropertyOptional({ type: RootVolumeDto, description }), IsOptional(), ValidateNested(), Type(() => RootVolumeDto)),
+    applyDecorators(ApiPropertyOptional({ type: RootVolumeDto, description }), Optional(), ValidateNested(), Type(() => RootVolumeDto)),
 };
 
 /** Kubernetes' rules over labels and taints, as a 400 naming each field: the DTO checks shapes only. */

@@ -1,4 +1,5 @@
 import { ValidationError, ValidationPipe } from '@nestjs/common';
+import { ValidateIf } from 'class-validator';
 import { ApiError, FieldProblem } from './error-shape';
 
 /** Flattens class-validator's tree into one problem per field and rule, with dotted paths (`packs.0.version`). */
@@ -26,3 +27,10 @@ export function contractValidationPipe(): ValidationPipe {
     },
   });
 }
+
+/**
+ * An optional field: it may be left out, but not sent as null. class-validator's IsOptional lets
+ * null through every rule, while the OpenAPI document says optional, not nullable, and the
+ * services take a left-out field for absent (a null `overrides` reached the profile resolver: 500).
+ */
+export const Optional = (): PropertyDecorator => ValidateIf((_object: object, value: unknown) => value !== undefined);

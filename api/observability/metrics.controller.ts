@@ -1,5 +1,5 @@
 import { Controller, Get, Header, Inject, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiForbiddenResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiForbiddenResponse, ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { AdminOnly } from '../auth/access';
 import { ApiMetrics } from './api-metrics';
@@ -19,7 +19,8 @@ export class MetricsController {
 
   @Get('metrics')
   @Header('Cache-Control', 'no-store')
-  @ApiOkResponse({ description: 'the API\'s metrics in the Prometheus text format' })
+  @ApiProduces('text/plain')
+  @ApiOkResponse({ description: 'the API\'s metrics in the Prometheus text format', schema: { type: 'string' } })
   @ApiForbiddenResponse({ description: 'a project token: only the admin token reads metrics' })
   async metricsText(@Res() res: Response): Promise<void> {
     res.type(this.metrics.registry.contentType).send(await this.metrics.registry.metrics());

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsOptional, IsString, Length, Matches } from 'class-validator';
+import { IsIn, IsString, Length, Matches } from 'class-validator';
+import { Optional } from '../common/validation';
 import { PROJECT_NAME_PATTERN } from '../../common/projects';
 import type { ProjectRole } from '../../store/store';
 
@@ -23,7 +24,7 @@ export class CreateProjectTokenDto {
   role!: ProjectRole;
 
   @ApiPropertyOptional({ example: 'CI pipeline' })
-  @IsOptional()
+  @Optional()
   @IsString()
   @Length(0, 256, { message: 'description must be at most 256 characters' })
   description?: string;

@@ -27,7 +27,7 @@ export class ProjectsController {
 
   @Get(':project')
   @ApiOkResponse({ type: ProjectView })
-  @ApiNotFoundResponse()
+  @ApiNotFoundResponse({ description: 'no such project' })
   get(@Param('project') project: string): ProjectView {
     return this.projects.get(project);
   }

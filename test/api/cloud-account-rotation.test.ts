@@ -139,7 +139,7 @@ describe('cloud account key rotation', () => {
     const doc = (await call(base, 'GET', '/docs-json')).body;
     const patch = doc.paths['/v1/cloud-accounts/{id}'].patch;
     expect(patch.summary).toBe('Rotate the keys');
-    expect(Object.keys(patch.responses).sort()).toEqual(['200', '400', '404', '422', '502']);
+    expect(Object.keys(patch.responses).sort()).toEqual(['200', '400', '401', '403', '404', '413', '415', '422', '502']);
     const schema = doc.components.schemas[patch.requestBody.content['application/json'].schema.$ref.split('/').pop()];
     expect(Object.keys(schema.properties).sort()).toEqual(['accessKeyId', 'secretAccessKey', 'sessionToken']);
     expect(schema.required.sort()).toEqual(['accessKeyId', 'secretAccessKey']);
