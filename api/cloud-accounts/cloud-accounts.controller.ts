@@ -24,20 +24,20 @@ export class CloudAccountsController {
   @Post()
   @ApiCreatedResponse({ type: CloudAccountView, description: 'verified with STS and stored encrypted' })
   @ApiConflictResponse({ description: 'name taken' })
-  create(@Project() project: string, @Body() dto: CreateCloudAccountDto): Promise<CloudAccountView> {
+  async create(@Project() project: string, @Body() dto: CreateCloudAccountDto): Promise<CloudAccountView> {
     return this.accounts.create(project, dto);
   }
 
   @Get()
   @ApiOkResponse({ type: [CloudAccountView] })
-  list(@Project() project: string): CloudAccountView[] {
+  async list(@Project() project: string): Promise<CloudAccountView[]> {
     return this.accounts.list(project);
   }
 
   @Get(':id')
   @ApiOkResponse({ type: CloudAccountView })
   @ApiNotFoundResponse()
-  get(@Project() project: string, @Param('id') id: string): CloudAccountView {
+  async get(@Project() project: string, @Param('id') id: string): Promise<CloudAccountView> {
     return this.accounts.get(project, id);
   }
 
@@ -53,14 +53,14 @@ export class CloudAccountsController {
   @ApiNotFoundResponse({ description: 'no cloud account with this id' })
   @ApiUnprocessableEntityResponse({ description: 'the keys belong to another AWS account than the account’s (rule `same-aws-account`); the message names both' })
   @ApiBadGatewayResponse({ description: 'STS could not be reached to verify the keys; nothing changed' })
-  rotateKeys(@Project() project: string, @Param('id') id: string, @Body() dto: RotateCloudAccountKeysDto): Promise<CloudAccountView> {
+  async rotateKeys(@Project() project: string, @Param('id') id: string, @Body() dto: RotateCloudAccountKeysDto): Promise<CloudAccountView> {
     return this.accounts.rotateKeys(project, id, dto);
   }
 
   @Delete(':id')
   @HttpCode(204)
   @ApiConflictResponse({ description: 'a cluster uses the account' })
-  delete(@Project() project: string, @Param('id') id: string): void {
-    this.accounts.delete(project, id);
+  async delete(@Project() project: string, @Param('id') id: string): Promise<void> {
+    await this.accounts.delete(project, id);
   }
 }
