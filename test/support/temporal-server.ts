@@ -65,9 +65,16 @@ export interface TemporalTopology {
   stop(): Promise<void>;
 }
 
-function run(what: string, command: string, args: string[], env: NodeJS.ProcessEnv): void {
-  const result = spawnSync(command, args, { env, encoding: 'utf8', timeout: 5 * 60_000 });
-  if (result.status !== 0) throw new Error(`${what} failed (exit ${result.status}):\n${result.stdout}\n${result.stderr}`);
+/** Runs a setup script to its end (the event loop free meanwhile); its output is in the error when it fails or outlasts `timeoutMs`. */
+async function run(what: string, command: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs = 5 * 60_000): Promise<void> {
+  const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  const code = await new Promise<number | null>((resolve) => child.once('exit', (exit) => resolve(exit)));
+  clearTimeout(timer);
+  if (code !== 0) throw new Error(`${what} failed (exit ${code ?? `killed after ${timeoutMs} ms`}):\n${output}`);
 }
 
 /**
@@ -86,7 +93,7 @@ export async function startTemporalTopology(pg: RunningPostgres): Promise<Tempor
   fs.symlinkSync(ensureTemporalCli(), path.join(bin, 'temporal'));
   const withTools = { ...process.env, PATH: `${bin}${path.delimiter}${process.env.PATH ?? ''}` };
 
-  run('deploy/temporal/setup-schema.sh', 'sh', [path.join(repoRoot(), 'deploy/temporal/setup-schema.sh')], {
+  await run('deploy/temporal/setup-schema.sh', 'sh', [path.join(repoRoot(), 'deploy/temporal/setup-schema.sh')], {
     ...withTools,
     ...composeEnvironment('temporal-schema'),
     POSTGRES_SEEDS: pg.host,
@@ -142,12 +149,16 @@ export async function startTemporalTopology(pg: RunningPostgres): Promise<Tempor
     await exited;
   };
   await start();
-  run('deploy/temporal/setup-namespace.sh', 'sh', [path.join(repoRoot(), 'deploy/temporal/setup-namespace.sh')], {
+  try {
+    await run('deploy/temporal/setup-namespace.sh', 'sh', [path.join(repoRoot(), 'deploy/temporal/setup-namespace.sh')], {
     ...withTools,
     ...composeEnvironment('temporal-setup'),
-    TEMPORAL_ADDRESS: address,
-    SETUP_PAUSE_S: '1',
-  });
+      TEMPORAL_ADDRESS: address,
+      SETUP_PAUSE_S: '1',
+    });
+  } catch (error) {
+    throw new Error(`${(error as Error).message}\nthe server's last lines:\n${output.slice(-3000)}`);
+  }
   return {
     install,
     address,
