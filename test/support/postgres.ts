@@ -6,8 +6,14 @@ import * as path from 'node:path';
 import { Client } from 'pg';
 import { freePort, waitFor } from '../../common/ports';
 
-/** Debian's PostgreSQL server binaries (the machine's postgresql package). */
-export const POSTGRES_BIN = process.env.CLUSTERFLOW_POSTGRES_BIN ?? '/usr/lib/postgresql/15/bin';
+/** The PostgreSQL server binaries: CLUSTERFLOW_POSTGRES_BIN, else the newest of Debian's postgresql packages. */
+export function postgresBin(): string {
+  if (process.env.CLUSTERFLOW_POSTGRES_BIN) return process.env.CLUSTERFLOW_POSTGRES_BIN;
+  const versions = fs.existsSync('/usr/lib/postgresql') ? fs.readdirSync('/usr/lib/postgresql').filter((v) => fs.existsSync(`/usr/lib/postgresql/${v}/bin/initdb`)) : [];
+  const newest = versions.sort((a, b) => Number(b) - Number(a))[0];
+  if (!newest) throw new Error('PostgreSQL is needed by the store and topology tests and was not found: install it (Debian: apt-get install postgresql) or set CLUSTERFLOW_POSTGRES_BIN to its bin directory');
+  return `/usr/lib/postgresql/${newest}/bin`;
+}
 
 export interface RunningPostgres {
   host: string;
@@ -49,12 +55,13 @@ export async function startPostgres(): Promise<RunningPostgres> {
   const password = randomBytes(12).toString('hex');
   fs.writeFileSync(path.join(root, 'pwfile'), `${password}\n`, { mode: 0o600 });
   if (process.getuid?.() === 0) execFileSync('chown', ['-R', `${SERVER_USER}:`, root]);
-  const initdb = asServerUser(path.join(POSTGRES_BIN, 'initdb'));
+  const bin = postgresBin();
+  const initdb = asServerUser(path.join(bin, 'initdb'));
   execFileSync(initdb.file, [...initdb.args, '-D', data, '-U', user, `--pwfile=${path.join(root, 'pwfile')}`, '--auth=scram-sha-256', '-E', 'UTF8', '--locale=C.UTF-8', '--no-sync'], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   const port = await freePort();
-  const server = asServerUser(path.join(POSTGRES_BIN, 'postgres'));
+  const server = asServerUser(path.join(bin, 'postgres'));
   // Durability is not what these tests are about; fsync off saves the 2-core machine's disk.
   const child: ChildProcess = spawn(
     server.file,

@@ -60,6 +60,8 @@ export interface TemporalTopology {
   restart(): Promise<void>;
   /** Kills the server (SIGKILL) without starting it again. */
   kill(): Promise<void>;
+  /** Whether the frontend answers its health check now. */
+  serving(): boolean;
   start(): Promise<void>;
   output(): string;
   stop(): Promise<void>;
@@ -130,6 +132,10 @@ export async function startTemporalTopology(pg: RunningPostgres): Promise<Tempor
   let child: ChildProcess | undefined;
   let exited: Promise<void> = Promise.resolve();
   let output = '';
+  const serving = () => {
+    const health = spawnSync(path.join(bin, 'temporal'), ['operator', 'cluster', 'health', '--address', address, '--command-timeout', '5s'], { encoding: 'utf8', timeout: 10_000 });
+    return health.status === 0 && /SERVING/.test(health.stdout);
+  };
   const start = async () => {
     child = spawn(install.server, ['--root', root, '--config', 'config', '--env', 'docker', 'start'], { env: serverEnv, stdio: ['ignore', 'pipe', 'pipe'] });
     const current = child;
@@ -138,8 +144,7 @@ export async function startTemporalTopology(pg: RunningPostgres): Promise<Tempor
     exited = new Promise<void>((resolve) => current.once('exit', () => resolve()));
     const deadline = Date.now() + 120_000;
     for (;;) {
-      const health = spawnSync(path.join(bin, 'temporal'), ['operator', 'cluster', 'health', '--address', address], { encoding: 'utf8', timeout: 10_000 });
-      if (health.status === 0 && /SERVING/.test(health.stdout)) return;
+      if (serving()) return;
       if (current.exitCode !== null || Date.now() > deadline) throw new Error(`the Temporal server did not serve at ${address}:\n${output.slice(-5000)}`);
       await new Promise((r) => setTimeout(r, 500));
     }
@@ -164,6 +169,7 @@ export async function startTemporalTopology(pg: RunningPostgres): Promise<Tempor
     address,
     start,
     kill,
+    serving,
     async restart() {
       await kill();
       await start();
