@@ -44,7 +44,10 @@ export async function startApiProcess(env: NodeJS.ProcessEnv): Promise<ApiProces
   const base = `http://127.0.0.1:${env.CLUSTERFLOW_API_PORT}`;
   const deadline = Date.now() + 60000;
   while (!(await fetch(`${base}/readyz`).then((r) => r.ok, () => false))) {
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`API did not get ready:\n${output}`);
+    if (child.exitCode !== null || Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`API did not get ready:\n${output}`);
+    }
     await new Promise((r) => setTimeout(r, 200));
   }
   return {

@@ -56,9 +56,7 @@ export function hostPathOf(service: string, containerPath: string): string {
 export interface TemporalTopology {
   install: TemporalServerInstall;
   address: string;
-  /** SIGKILLs the server process and starts it again on the same ports and database. */
-  restart(): Promise<void>;
-  /** Kills the server (SIGKILL) without starting it again. */
+  /** SIGKILLs the server process; `start` starts it again on the same ports and database. */
   kill(): Promise<void>;
   /** Whether the frontend answers its health check now. */
   serving(): boolean;
@@ -153,8 +151,8 @@ export async function startTemporalTopology(pg: RunningPostgres): Promise<Tempor
     if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     await exited;
   };
-  await start();
   try {
+    await start();
     await run('deploy/temporal/setup-namespace.sh', 'sh', [path.join(repoRoot(), 'deploy/temporal/setup-namespace.sh')], {
     ...withTools,
     ...composeEnvironment('temporal-setup'),
@@ -162,6 +160,9 @@ export async function startTemporalTopology(pg: RunningPostgres): Promise<Tempor
       SETUP_PAUSE_S: '1',
     });
   } catch (error) {
+    // Nothing of a failed start is left running.
+    await kill();
+    fs.rmSync(root, { recursive: true, force: true });
     throw new Error(`${(error as Error).message}\nthe server's last lines:\n${output.slice(-3000)}`);
   }
   return {
@@ -170,10 +171,6 @@ export async function startTemporalTopology(pg: RunningPostgres): Promise<Tempor
     start,
     kill,
     serving,
-    async restart() {
-      await kill();
-      await start();
-    },
     output: () => output,
     async stop() {
       if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');

@@ -87,7 +87,9 @@ describe('production topology', () => {
     sim = await launchStack(stackEnv(ports, simDir, { CLUSTERFLOW_SIM_CONFIG: JSON.stringify({ delayScale: 0.3 }) }), ports, ['--only', 'moto,sim']);
     simUrl = `http://127.0.0.1:${ports.sim}`;
     // Both APIs start together on the empty store database (made by compose's schema script): the migrations take turns.
-    apis.push(...(await Promise.all([processEnv('api'), processEnv('api')].map(async (env) => startApiProcess(await env)))));
+    const envs = [await processEnv('api'), await processEnv('api')];
+    // Each kept as soon as it runs, so that afterAll stops it even when its twin failed to start.
+    await Promise.all(envs.map(async (env) => apis.push(await startApiProcess(env))));
     for (let i = 0; i < 2; i++) workers.push(await startWorker(await processEnv('worker')));
     client = new Client({ connection: await Connection.connect({ address: temporal.address }) });
   });
