@@ -4,7 +4,7 @@ import type { AwsDeps } from '../cloud/aws-session';
 export function cloudAccountUsageActivities(deps: AwsDeps) {
   return {
     async releaseCloudAccountUsage({ project, cluster }: { project: string; cluster: string }): Promise<void> {
-      deps.store.releaseCloudAccount(project, cluster);
+      await deps.store.releaseCloudAccount(project, cluster);
     },
   };
 }

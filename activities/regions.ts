@@ -13,7 +13,7 @@ export interface RegionRequest {
 export function regionActivities(deps: AwsDeps) {
   return {
     async describeAvailabilityZones({ accountId, region, project }: RegionRequest): Promise<string[]> {
-      const ec2 = ec2Client(deps, { accountId, region, project: project ?? DEFAULT_PROJECT });
+      const ec2 = await ec2Client(deps, { accountId, region, project: project ?? DEFAULT_PROJECT });
       try {
         const answer = await ec2.send(
           new DescribeAvailabilityZonesCommand({ Filters: [{ Name: 'state', Values: ['available'] }] }),

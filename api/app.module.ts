@@ -34,8 +34,8 @@ class CoreModule implements OnApplicationShutdown {
     };
   }
 
-  onApplicationShutdown(): void {
-    this.store.close();
+  async onApplicationShutdown(): Promise<void> {
+    await this.store.close();
   }
 }
 

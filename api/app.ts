@@ -12,7 +12,7 @@ import { bodyShapeGuard, MAX_BODY_BYTES } from './common/body-limits';
 import { bodyParserErrorBody } from './common/error-shape';
 import { applyContract } from './common/openapi-contract';
 import { contractValidationPipe } from './common/validation';
-import { SqliteStore } from '../store/sqlite-store';
+import { openStore } from '../store/open-store';
 import type { DestinationStream, Logger as PinoLogger } from 'pino';
 import { createLogger } from '../common/logging';
 import { ApiMetrics } from './observability/api-metrics';
@@ -69,7 +69,7 @@ export async function createApiApp(config: ClusterflowConfig, logLevels: LogLeve
   };
   ensureDataDir(config, warn);
   const { token, generated } = resolveApiToken(config, warn);
-  const store = new SqliteStore(config.dataDir, warn);
+  const store = await openStore(config, warn);
   const settings = { config, apiToken: token, secretBox: resolveSecretBox(config, warn) };
   // One spelling per route: `/V1/...` and `/v1/clusters/` match nothing (404) instead of
   // reaching a handler under a spelling that other layers may not recognise. Set before Nest

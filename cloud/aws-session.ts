@@ -48,27 +48,28 @@ export interface AwsKeys {
 }
 
 /** Opens the account's sealed keys, here in the activity, so they never enter a Temporal payload. */
-export function credentialsFor(deps: AwsDeps, { project, accountId }: AccountRef): AwsKeys {
-  const account = deps.store.getCloudAccount(project, accountId);
-  if (!account) {
-    // Retrying cannot make a deleted account reappear.
-    throw ApplicationFailure.nonRetryable(`cloud account ${accountId} does not exist in project ${project} (was it deleted?)`, 'CloudAccountNotFound');
-  }
+export async function credentialsFor(deps: AwsDeps, ref: AccountRef): Promise<AwsKeys> {
+  const account = await storedAccount(deps, ref);
   const secret = JSON.parse(deps.secretBox.open(account.sealedSecret, account.id)) as { secretAccessKey: string; sessionToken?: string };
   return { accessKeyId: account.accessKeyId, secretAccessKey: secret.secretAccessKey, sessionToken: secret.sessionToken };
+}
+
+/** The account's record; a missing one fails for good (retrying cannot make a deleted account reappear). */
+async function storedAccount(deps: AwsDeps, { project, accountId }: AccountRef) {
+  const account = await deps.store.getCloudAccount(project, accountId);
+  if (!account) throw ApplicationFailure.nonRetryable(`cloud account ${accountId} does not exist in project ${project} (was it deleted?)`, 'CloudAccountNotFound');
+  return account;
 }
 
 /**
  * The account's keys as the SDK asks for them: read from the store at every call, so a
  * client made before a rotation (a long wait's) signs its next call with the new keys. The
  * SDK keeps keys without an expiry for the client's lifetime; these say they expire now,
- * which makes it ask again for every request.
+ * which makes it ask again for every request. A deleted account fails where the session or
+ * client is made (`withSession`, `ec2Client`); one deleted later fails the call that finds it gone.
  */
 export function currentCredentials(deps: AwsDeps, account: AccountRef): () => Promise<AwsKeys & { expiration: Date }> {
-  // A deleted account fails here, where the client is made, as it always has; one deleted
-  // later fails the call that finds it gone.
-  credentialsFor(deps, account);
-  return async () => ({ ...credentialsFor(deps, account), expiration: new Date() });
+  return async () => ({ ...(await credentialsFor(deps, account)), expiration: new Date() });
 }
 
 /**
@@ -103,7 +104,8 @@ function bounded<C>(client: C, budget: CallBudget): C {
   return client;
 }
 
-export function ec2Client(deps: AwsDeps, where: SessionWhere): EC2Client {
+export async function ec2Client(deps: AwsDeps, where: SessionWhere): Promise<EC2Client> {
+  await storedAccount(deps, accountOf(where));
   return observeCalls(new EC2Client(clientConfig(deps, accountOf(where), where.region)), deps.awsCalls);
 }
 
@@ -205,6 +207,7 @@ export async function withSession<T>(
   where: SessionWhere,
   body: (session: AwsSession) => Promise<T>,
 ): Promise<T> {
+  await storedAccount(deps, accountOf(where));
   const session = new AwsSession(deps, accountOf(where), where.region);
   try {
     return await inSession.run(deps, () => heartbeatWhile(() => body(session)));

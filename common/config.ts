@@ -19,6 +19,13 @@ export interface ClusterflowConfig {
   /** Earlier payload keys, kept only to decrypt histories they sealed (rotation). */
   payloadKeysOld: string[];
   dataDir: string;
+  /**
+   * The store's PostgreSQL (`postgres://user:password@host:port/db`), shared by every API and
+   * worker process; unset, the store is SQLite in the data dir (one API process only).
+   */
+  storeUrl?: string;
+  /** The store's PostgreSQL password, when kept out of the URL (no percent-encoding needed). */
+  storePassword?: string;
   temporalAddress: string;
   temporalNamespace: string;
   taskQueue: string;
@@ -126,6 +133,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ClusterflowCon
     payloadKey: env.CLUSTERFLOW_PAYLOAD_KEY || undefined,
     payloadKeysOld: listFrom(env, 'CLUSTERFLOW_PAYLOAD_KEYS_OLD'),
     dataDir: path.resolve(env.CLUSTERFLOW_DATA_DIR || '.data'),
+    storeUrl: env.CLUSTERFLOW_STORE_URL || undefined,
+    storePassword: env.CLUSTERFLOW_STORE_PASSWORD || undefined,
     temporalAddress,
     temporalNamespace: env.TEMPORAL_NAMESPACE || 'default',
     taskQueue: env.CLUSTERFLOW_TASK_QUEUE || 'clusterflow',

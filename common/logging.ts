@@ -23,6 +23,9 @@ export const REDACTED_PATHS = [
   'token',
   'apiToken',
   'password',
+  // The store's settings: the URL may carry the PostgreSQL password.
+  'storePassword',
+  'storeUrl',
   '*.authorization',
   '*.cookie',
   '*.secretAccessKey',
@@ -30,6 +33,8 @@ export const REDACTED_PATHS = [
   '*.token',
   '*.apiToken',
   '*.password',
+  '*.storePassword',
+  '*.storeUrl',
   '*.*.secretAccessKey',
   '*.*.sessionToken',
   '*.*.token',

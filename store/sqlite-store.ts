@@ -2,24 +2,22 @@ import Database from 'better-sqlite3';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { keepPrivate, Warn } from '../common/data-dir';
+import { sqliteOptions } from '../common/sqlite-addon';
 import { BUILT_IN_PROFILES } from './built-in-profiles';
-import { CloudAccountKeys, CloudAccountRecord, NameTakenError, ProfileRecord, ProjectRecord, ProjectRole, ProjectTokenRecord, Store } from './store';
-
-/**
- * Under the Node.js that scripts/node-runtime.js fetched (the machine's own being older),
- * node_modules' addon is built for the machine's Node: the bootstrap builds one for the
- * fetched Node and names it to every process it starts.
- */
-function sqliteOptions(): Database.Options {
-  const nativeBinding = process.env.CLUSTERFLOW_SQLITE_ADDON;
-  return nativeBinding ? { nativeBinding } : {};
-}
+import { migrate } from './migrate';
+import { AccountRow, ProfileRow, ProjectRow, ProjectTokenRow, toAccount, toProfile, toProject, toProjectToken } from './rows';
+import { CloudAccountKeys, CloudAccountRecord, NameTakenError, ProfileRecord, ProjectRecord, ProjectTokenRecord, Store } from './store';
 
 /** The embedded default store: one SQLite file in the data dir, shared by the API and the worker. */
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
 
-  constructor(dataDir: string, warn?: Warn) {
+  private constructor(db: Database.Database) {
+    this.db = db;
+  }
+
+  /** Opens (creating it if need be) the data dir's store and brings its schema to the latest version. */
+  static async open(dataDir: string, warn?: Warn): Promise<SqliteStore> {
     const file = path.join(dataDir, 'clusterflow.sqlite');
     // SQLite would create the file 0644 and gives its -wal and -shm the file's mode: create it
     // 0600 first, and tighten whatever an older start left looser.
@@ -27,30 +25,20 @@ export class SqliteStore implements Store {
     for (const part of [file, `${file}-wal`, `${file}-shm`]) {
       if (fs.existsSync(part)) keepPrivate(part, 0o600, warn);
     }
-    this.db = new Database(file, sqliteOptions());
-    // WAL lets the worker read credentials while the API writes.
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('busy_timeout = 5000');
-    this.db.exec(`
-      CREATE TABLE IF NOT EXISTS cloud_accounts (
-        id TEXT PRIMARY KEY, project TEXT NOT NULL, name TEXT NOT NULL,
-        access_key_id TEXT NOT NULL, sealed_secret TEXT NOT NULL, aws_account_id TEXT,
-        created_at TEXT NOT NULL, UNIQUE (project, name));
-      CREATE TABLE IF NOT EXISTS profiles (
-        id TEXT PRIMARY KEY, project TEXT NOT NULL, name TEXT NOT NULL, description TEXT,
-        packs TEXT NOT NULL, created_at TEXT NOT NULL, UNIQUE (project, name));
-      CREATE TABLE IF NOT EXISTS cloud_account_usage (
-        project TEXT NOT NULL, cluster TEXT NOT NULL, account_id TEXT NOT NULL,
-        PRIMARY KEY (project, cluster));
-      CREATE TABLE IF NOT EXISTS projects (name TEXT PRIMARY KEY, created_at TEXT NOT NULL);
-      CREATE TABLE IF NOT EXISTS project_tokens (
-        id TEXT PRIMARY KEY, project TEXT NOT NULL, role TEXT NOT NULL, description TEXT,
-        token_hash TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL);
-      CREATE TABLE IF NOT EXISTS health (id INTEGER PRIMARY KEY, checked_at TEXT NOT NULL);
-    `);
+    const db = new Database(file, sqliteOptions());
+    try {
+      // WAL lets the worker read credentials while the API writes.
+      db.pragma('journal_mode = WAL');
+      db.pragma('busy_timeout = 5000');
+      await oneAtATime(file, () => migrateSqlite(db));
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+    return new SqliteStore(db);
   }
 
-  insertCloudAccount(r: CloudAccountRecord): void {
+  async insertCloudAccount(r: CloudAccountRecord): Promise<void> {
     this.unique(() =>
       this.db
         .prepare(
@@ -61,19 +49,19 @@ export class SqliteStore implements Store {
     );
   }
 
-  listCloudAccounts(project: string): CloudAccountRecord[] {
+  async listCloudAccounts(project: string): Promise<CloudAccountRecord[]> {
     return this.db
       .prepare('SELECT * FROM cloud_accounts WHERE project = ? ORDER BY created_at, name')
       .all(project)
       .map((row) => toAccount(row as AccountRow));
   }
 
-  getCloudAccount(project: string, id: string): CloudAccountRecord | undefined {
+  async getCloudAccount(project: string, id: string): Promise<CloudAccountRecord | undefined> {
     const row = this.db.prepare('SELECT * FROM cloud_accounts WHERE project = ? AND id = ?').get(project, id);
     return row ? toAccount(row as AccountRow) : undefined;
   }
 
-  updateCloudAccountKeys(project: string, id: string, keys: CloudAccountKeys): boolean {
+  async updateCloudAccountKeys(project: string, id: string, keys: CloudAccountKeys): Promise<boolean> {
     // One statement: the worker reads either the old keys or the new ones, never half of each.
     return (
       this.db
@@ -82,11 +70,11 @@ export class SqliteStore implements Store {
     );
   }
 
-  deleteCloudAccount(project: string, id: string): boolean {
+  async deleteCloudAccount(project: string, id: string): Promise<boolean> {
     return this.db.prepare('DELETE FROM cloud_accounts WHERE project = ? AND id = ?').run(project, id).changes > 0;
   }
 
-  insertProfile(r: ProfileRecord): void {
+  async insertProfile(r: ProfileRecord): Promise<void> {
     if (BUILT_IN_PROFILES.some((p) => p.name === r.name)) throw new NameTakenError(`profile name "${r.name}" is taken`);
     this.unique(() =>
       this.db
@@ -95,7 +83,7 @@ export class SqliteStore implements Store {
     );
   }
 
-  listProfiles(project: string): ProfileRecord[] {
+  async listProfiles(project: string): Promise<ProfileRecord[]> {
     const stored = this.db
       .prepare('SELECT * FROM profiles WHERE project = ? ORDER BY created_at, name')
       .all(project)
@@ -103,86 +91,86 @@ export class SqliteStore implements Store {
     return [...BUILT_IN_PROFILES.map((p) => ({ ...p, project })), ...stored];
   }
 
-  getProfile(project: string, id: string): ProfileRecord | undefined {
+  async getProfile(project: string, id: string): Promise<ProfileRecord | undefined> {
     const builtIn = BUILT_IN_PROFILES.find((p) => p.id === id);
     if (builtIn) return { ...builtIn, project };
     const row = this.db.prepare('SELECT * FROM profiles WHERE project = ? AND id = ?').get(project, id);
     return row ? toProfile(row as ProfileRow) : undefined;
   }
 
-  deleteProfile(project: string, id: string): boolean {
+  async deleteProfile(project: string, id: string): Promise<boolean> {
     return this.db.prepare('DELETE FROM profiles WHERE project = ? AND id = ?').run(project, id).changes > 0;
   }
 
-  useCloudAccount(project: string, cluster: string, accountId: string): void {
+  async useCloudAccount(project: string, cluster: string, accountId: string): Promise<void> {
     this.db
       .prepare('INSERT OR REPLACE INTO cloud_account_usage (project, cluster, account_id) VALUES (?, ?, ?)')
       .run(project, cluster, accountId);
   }
 
-  claimCloudAccount(project: string, cluster: string, accountId: string): boolean {
+  async claimCloudAccount(project: string, cluster: string, accountId: string): Promise<boolean> {
     const result = this.db.prepare('INSERT OR IGNORE INTO cloud_account_usage (project, cluster, account_id) VALUES (?, ?, ?)').run(project, cluster, accountId);
     return result.changes === 1;
   }
 
-  releaseCloudAccountClaim(project: string, cluster: string, accountId: string): void {
+  async releaseCloudAccountClaim(project: string, cluster: string, accountId: string): Promise<void> {
     this.db.prepare('DELETE FROM cloud_account_usage WHERE project = ? AND cluster = ? AND account_id = ?').run(project, cluster, accountId);
   }
 
-  releaseCloudAccount(project: string, cluster: string): void {
+  async releaseCloudAccount(project: string, cluster: string): Promise<void> {
     this.db.prepare('DELETE FROM cloud_account_usage WHERE project = ? AND cluster = ?').run(project, cluster);
   }
 
-  clustersUsingCloudAccount(project: string, accountId: string): string[] {
+  async clustersUsingCloudAccount(project: string, accountId: string): Promise<string[]> {
     return this.db
       .prepare('SELECT cluster FROM cloud_account_usage WHERE project = ? AND account_id = ? ORDER BY cluster')
       .all(project, accountId)
       .map((row) => (row as { cluster: string }).cluster);
   }
 
-  insertProject(r: ProjectRecord): void {
+  async insertProject(r: ProjectRecord): Promise<void> {
     this.unique(() => this.db.prepare('INSERT INTO projects (name, created_at) VALUES (?, ?)').run(r.name, r.createdAt));
   }
 
-  listProjects(): ProjectRecord[] {
+  async listProjects(): Promise<ProjectRecord[]> {
     return this.db
       .prepare('SELECT * FROM projects ORDER BY created_at, name')
       .all()
       .map((row) => toProject(row as ProjectRow));
   }
 
-  getProject(name: string): ProjectRecord | undefined {
+  async getProject(name: string): Promise<ProjectRecord | undefined> {
     const row = this.db.prepare('SELECT * FROM projects WHERE name = ?').get(name);
     return row ? toProject(row as ProjectRow) : undefined;
   }
 
-  insertProjectToken(r: ProjectTokenRecord): void {
+  async insertProjectToken(r: ProjectTokenRecord): Promise<void> {
     this.db
       .prepare('INSERT INTO project_tokens (id, project, role, description, token_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)')
       .run(r.id, r.project, r.role, r.description ?? null, r.tokenHash, r.createdAt);
   }
 
-  listProjectTokens(project: string): ProjectTokenRecord[] {
+  async listProjectTokens(project: string): Promise<ProjectTokenRecord[]> {
     return this.db
       .prepare('SELECT * FROM project_tokens WHERE project = ? ORDER BY created_at, id')
       .all(project)
       .map((row) => toProjectToken(row as ProjectTokenRow));
   }
 
-  findProjectToken(tokenHash: string): ProjectTokenRecord | undefined {
+  async findProjectToken(tokenHash: string): Promise<ProjectTokenRecord | undefined> {
     const row = this.db.prepare('SELECT * FROM project_tokens WHERE token_hash = ?').get(tokenHash);
     return row ? toProjectToken(row as ProjectTokenRow) : undefined;
   }
 
-  deleteProjectToken(project: string, id: string): boolean {
+  async deleteProjectToken(project: string, id: string): Promise<boolean> {
     return this.db.prepare('DELETE FROM project_tokens WHERE project = ? AND id = ?').run(project, id).changes > 0;
   }
 
-  checkWritable(): void {
+  async checkWritable(): Promise<void> {
     this.db.prepare('INSERT OR REPLACE INTO health (id, checked_at) VALUES (1, ?)').run(new Date().toISOString());
   }
 
-  close(): void {
+  async close(): Promise<void> {
     this.db.close();
   }
 
@@ -196,74 +184,44 @@ export class SqliteStore implements Store {
   }
 }
 
-interface AccountRow {
-  id: string;
-  project: string;
-  name: string;
-  access_key_id: string;
-  sealed_secret: string;
-  aws_account_id: string | null;
-  created_at: string;
+/** Opens of one file in this process, chained (see oneAtATime). */
+const opening = new Map<string, Promise<unknown>>();
+
+/**
+ * Runs `body` after every earlier call for the same file in this process has finished. The
+ * write transaction's busy wait blocks the thread, so a second open in the same process
+ * would wait for a migration that can never go on; other processes just wait their turn.
+ */
+function oneAtATime<T>(file: string, body: () => Promise<T>): Promise<T> {
+  const run = (opening.get(file) ?? Promise.resolve()).catch(() => undefined).then(body);
+  opening.set(file, run);
+  void run.finally(() => {
+    if (opening.get(file) === run) opening.delete(file);
+  }).catch(() => undefined);
+  return run;
 }
 
-interface ProfileRow {
-  id: string;
-  project: string;
-  name: string;
-  description: string | null;
-  packs: string;
-  created_at: string;
-}
-
-function toAccount(row: AccountRow): CloudAccountRecord {
-  return {
-    id: row.id,
-    project: row.project,
-    name: row.name,
-    accessKeyId: row.access_key_id,
-    sealedSecret: row.sealed_secret,
-    awsAccountId: row.aws_account_id ?? undefined,
-    createdAt: row.created_at,
-  };
-}
-
-function toProfile(row: ProfileRow): ProfileRecord {
-  return {
-    id: row.id,
-    project: row.project,
-    name: row.name,
-    description: row.description ?? undefined,
-    packs: JSON.parse(row.packs),
-    builtIn: false,
-    createdAt: row.created_at,
-  };
-}
-
-interface ProjectRow {
-  name: string;
-  created_at: string;
-}
-
-interface ProjectTokenRow {
-  id: string;
-  project: string;
-  role: string;
-  description: string | null;
-  token_hash: string;
-  created_at: string;
-}
-
-function toProject(row: ProjectRow): ProjectRecord {
-  return { name: row.name, createdAt: row.created_at };
-}
-
-function toProjectToken(row: ProjectTokenRow): ProjectTokenRecord {
-  return {
-    id: row.id,
-    project: row.project,
-    role: row.role as ProjectRole,
-    description: row.description ?? undefined,
-    tokenHash: row.token_hash,
-    createdAt: row.created_at,
-  };
+/**
+ * Runs the schema steps inside one write transaction: a second process opening the same file
+ * meanwhile waits (busy_timeout) and then finds every step recorded.
+ */
+async function migrateSqlite(db: Database.Database): Promise<void> {
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    await migrate({
+      dialect: 'sqlite',
+      async exec(sql) {
+        db.exec(sql);
+      },
+      // The migrator numbers its parameters as PostgreSQL does ($1, $2); they come in order.
+      async query<R>(sql: string, params: unknown[] = []) {
+        const statement = db.prepare(sql.replace(/\$\d+/g, '?'));
+        return (statement.reader ? statement.all(...params) : (statement.run(...params), [])) as R[];
+      },
+    });
+    db.exec('COMMIT');
+  } catch (error) {
+    if (db.inTransaction) db.exec('ROLLBACK');
+    throw error;
+  }
 }

@@ -1,7 +1,8 @@
 /**
- * What the API and the worker keep outside Temporal: cloud accounts (with their secret
- * sealed) and cluster profiles. Behind this interface so a server database can replace the
- * embedded default.
+ * What the API and the worker keep outside Temporal: projects and their token hashes, cloud
+ * accounts (with their secret sealed) and cluster profiles. Behind this interface so that
+ * PostgreSQL (postgres-store.ts, several API processes on one store) can replace the embedded
+ * SQLite default (sqlite-store.ts); every call is async because a server database is.
  */
 export interface Pack {
   name: string;
@@ -55,40 +56,40 @@ export interface ProjectTokenRecord {
 export class NameTakenError extends Error {}
 
 export interface Store {
-  insertCloudAccount(record: CloudAccountRecord): void;
-  listCloudAccounts(project: string): CloudAccountRecord[];
-  getCloudAccount(project: string, id: string): CloudAccountRecord | undefined;
+  insertCloudAccount(record: CloudAccountRecord): Promise<void>;
+  listCloudAccounts(project: string): Promise<CloudAccountRecord[]>;
+  getCloudAccount(project: string, id: string): Promise<CloudAccountRecord | undefined>;
   /** Replaces the account's keys (rotation); false when there is no such account. */
-  updateCloudAccountKeys(project: string, id: string, keys: CloudAccountKeys): boolean;
-  deleteCloudAccount(project: string, id: string): boolean;
+  updateCloudAccountKeys(project: string, id: string, keys: CloudAccountKeys): Promise<boolean>;
+  deleteCloudAccount(project: string, id: string): Promise<boolean>;
 
-  insertProfile(record: ProfileRecord): void;
-  listProfiles(project: string): ProfileRecord[];
-  getProfile(project: string, id: string): ProfileRecord | undefined;
-  deleteProfile(project: string, id: string): boolean;
+  insertProfile(record: ProfileRecord): Promise<void>;
+  listProfiles(project: string): Promise<ProfileRecord[]>;
+  getProfile(project: string, id: string): Promise<ProfileRecord | undefined>;
+  deleteProfile(project: string, id: string): Promise<boolean>;
 
   /** Clusters that reference an account; an account in use cannot be deleted. */
-  useCloudAccount(project: string, cluster: string, accountId: string): void;
+  useCloudAccount(project: string, cluster: string, accountId: string): Promise<void>;
   /** Records the usage unless the cluster's name already has one; true when this call recorded it. */
-  claimCloudAccount(project: string, cluster: string, accountId: string): boolean;
+  claimCloudAccount(project: string, cluster: string, accountId: string): Promise<boolean>;
   /** Removes the usage only if it still names that account (undoes a claim). */
-  releaseCloudAccountClaim(project: string, cluster: string, accountId: string): void;
-  releaseCloudAccount(project: string, cluster: string): void;
-  clustersUsingCloudAccount(project: string, accountId: string): string[];
+  releaseCloudAccountClaim(project: string, cluster: string, accountId: string): Promise<void>;
+  releaseCloudAccount(project: string, cluster: string): Promise<void>;
+  clustersUsingCloudAccount(project: string, accountId: string): Promise<string[]>;
 
   /** Projects made with POST /v1/projects; `default` exists without a record. */
-  insertProject(record: ProjectRecord): void;
-  listProjects(): ProjectRecord[];
-  getProject(name: string): ProjectRecord | undefined;
+  insertProject(record: ProjectRecord): Promise<void>;
+  listProjects(): Promise<ProjectRecord[]>;
+  getProject(name: string): Promise<ProjectRecord | undefined>;
 
-  insertProjectToken(record: ProjectTokenRecord): void;
-  listProjectTokens(project: string): ProjectTokenRecord[];
+  insertProjectToken(record: ProjectTokenRecord): Promise<void>;
+  listProjectTokens(project: string): Promise<ProjectTokenRecord[]>;
   /** The token whose hash this is, if it has not been revoked. */
-  findProjectToken(tokenHash: string): ProjectTokenRecord | undefined;
+  findProjectToken(tokenHash: string): Promise<ProjectTokenRecord | undefined>;
   /** Revokes (deletes) the token; false when the project has no such token. */
-  deleteProjectToken(project: string, id: string): boolean;
+  deleteProjectToken(project: string, id: string): Promise<boolean>;
 
   /** Proves the store can be written (for /readyz). */
-  checkWritable(): void;
-  close(): void;
+  checkWritable(): Promise<void>;
+  close(): Promise<void>;
 }

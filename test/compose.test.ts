@@ -263,11 +263,32 @@ describe('docker-compose.yml, as docker compose reads it', () => {
       expect(envOf(name).CLUSTERFLOW_PAYLOAD_KEY).toBe(SECRETS.CLUSTERFLOW_PAYLOAD_KEY);
       expect(envOf(name).CLUSTERFLOW_PAYLOAD_KEYS_OLD).toBe(SECRETS.CLUSTERFLOW_PAYLOAD_KEYS_OLD);
     }
+    for (const name of ['worker', 'api']) expect(envOf(name).CLUSTERFLOW_STORE_PASSWORD).toBe(SECRETS.POSTGRES_PASSWORD);
     // The worker calls no API route (its metrics endpoint is its only HTTP): it has no business holding the API token.
     expect(envOf('worker')).not.toHaveProperty('CLUSTERFLOW_API_TOKEN');
 
     const dockerfile = fs.readFileSync(DOCKERFILE, 'utf8');
     expect(dockerfile).not.toMatch(/^\s*(ENV|ARG)\b.*(PASSWORD|TOKEN|SECRET)/im);
+  });
+
+  test('puts the worker’s and the API’s store on the compose PostgreSQL, in a database the schema job creates', () => {
+    for (const name of ['worker', 'api']) {
+      const config = loadConfig(envOf(name));
+      const url = new URL(config.storeUrl ?? '<no store URL>');
+      expect({ name, protocol: url.protocol, host: url.hostname, user: url.username, password: url.password }).toEqual({
+        name,
+        protocol: 'postgres:',
+        host: 'postgresql',
+        user: envOf('postgresql').POSTGRES_USER,
+        password: '',
+      });
+      expect(config.storePassword).toBe(envOf('postgresql').POSTGRES_PASSWORD);
+    }
+    expect(loadConfig(envOf('worker')).storeUrl).toBe(loadConfig(envOf('api')).storeUrl);
+    const database = new URL(loadConfig(envOf('api')).storeUrl ?? '').pathname.slice(1);
+    expect(envOf('temporal-schema').CLUSTERFLOW_DBNAME).toBe(database);
+    const script = (service('temporal-schema').volumes ?? []).find((volume) => volume.type === 'bind');
+    expect(fs.readFileSync(script?.source ?? '', 'utf8')).toMatch(/sql_tool --db "\$CLUSTERFLOW_DBNAME" create/);
   });
 
   test('encrypts payloads with one key in worker and API, and has the Web UI decode through the API', () => {

@@ -46,7 +46,7 @@ async function main(): Promise<void> {
     clearInterval(health);
     logger.info({ state: 'STOPPED' }, 'worker state STOPPED');
     await connection.close();
-    store.close();
+    await store.close();
   }
 }
 

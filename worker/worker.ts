@@ -2,19 +2,20 @@ import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { ClusterflowConfig } from '../common/config';
 import { ensureDataDir, resolvePayloadCodec, resolveSecretBox } from '../common/data-dir';
-import { SqliteStore } from '../store/sqlite-store';
+import { openStore } from '../store/open-store';
+import { Store } from '../store/store';
 import { awsCallCounters } from './metrics';
 
 export interface RunningWorker {
   worker: Worker;
   connection: NativeConnection;
-  store: SqliteStore;
+  store: Store;
 }
 
 /** Connects to Temporal and builds the worker with every workflow and activity registered. */
 export async function createWorker(config: ClusterflowConfig, connection?: NativeConnection): Promise<RunningWorker> {
   ensureDataDir(config);
-  const store = new SqliteStore(config.dataDir);
+  const store = await openStore(config);
   const conn = connection ?? (await NativeConnection.connect({ address: config.temporalAddress }));
   const worker = await Worker.create({
     connection: conn,

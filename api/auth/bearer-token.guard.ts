@@ -44,10 +44,10 @@ export class BearerTokenGuard implements CanActivate {
     this.codecSessions = new CodecSessions(settings.apiToken);
   }
 
-  canActivate(context: ExecutionContext): boolean {
+  async canActivate(context: ExecutionContext): Promise<boolean> {
     if (this.marked(context, IS_PUBLIC)) return true;
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
-    const principal = this.authenticate(context, request);
+    const principal = await this.authenticate(context, request);
     // Before the role is checked, so a refusal's access line says which project it was in.
     request.principal = principal;
     request.project = principal.project;
@@ -59,7 +59,7 @@ export class BearerTokenGuard implements CanActivate {
     return this.reflector.getAllAndOverride<boolean>(key, [context.getHandler(), context.getClass()]) === true;
   }
 
-  private authenticate(context: ExecutionContext, request: Request): Principal {
+  private async authenticate(context: ExecutionContext, request: Request): Promise<Principal> {
     // The Web UI's codec requests can carry a cookie but no token (api/codec/codec-session.ts);
     // only the admin token can open a session, so the cookie stands for it.
     if (request.headers.authorization === undefined && this.marked(context, ACCEPTS_CODEC_SESSION) && this.codecSessions.accepts(request.headers.cookie, Date.now())) {
@@ -72,10 +72,10 @@ export class BearerTokenGuard implements CanActivate {
     const chosen = chosenProject(request);
     if (timingSafeEqual(createHash('sha256').update(match[1]).digest(), this.expected)) {
       const project = chosen ?? DEFAULT_PROJECT;
-      if (project !== DEFAULT_PROJECT && !this.store.getProject(project)) throw new ApiError(404, `X-Clusterflow-Project: project "${project}" does not exist`);
+      if (project !== DEFAULT_PROJECT && !(await this.store.getProject(project))) throw new ApiError(404, `X-Clusterflow-Project: project "${project}" does not exist`);
       return { role: 'admin', project };
     }
-    const token = this.store.findProjectToken(tokenHash(match[1]));
+    const token = await this.store.findProjectToken(tokenHash(match[1]));
     if (!token) throw new ApiError(401, 'invalid bearer token');
     if (chosen !== undefined && chosen !== token.project) {
       throw new ApiError(403, `X-Clusterflow-Project: this token acts in project "${token.project}" only`);

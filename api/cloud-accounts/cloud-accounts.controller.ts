@@ -27,20 +27,20 @@ export class CloudAccountsController {
   @ApiBadRequestResponse({ description: 'a field breaks its rule, or STS rejected the keys (rule sts); `details` names the field and rule' })
   @ApiConflictResponse({ description: 'name taken' })
   @ApiBadGatewayResponse({ description: 'STS could not be reached to verify the keys; nothing changed' })
-  create(@Project() project: string, @Body() dto: CreateCloudAccountDto): Promise<CloudAccountView> {
+  async create(@Project() project: string, @Body() dto: CreateCloudAccountDto): Promise<CloudAccountView> {
     return this.accounts.create(project, dto);
   }
 
   @Get()
   @ApiOkResponse({ type: [CloudAccountView] })
-  list(@Project() project: string): CloudAccountView[] {
+  async list(@Project() project: string): Promise<CloudAccountView[]> {
     return this.accounts.list(project);
   }
 
   @Get(':id')
   @ApiOkResponse({ type: CloudAccountView })
   @ApiNotFoundResponse({ description: 'no cloud account with this id in the project' })
-  get(@Project() project: string, @Param('id') id: string): CloudAccountView {
+  async get(@Project() project: string, @Param('id') id: string): Promise<CloudAccountView> {
     return this.accounts.get(project, id);
   }
 
@@ -56,7 +56,7 @@ export class CloudAccountsController {
   @ApiNotFoundResponse({ description: 'no cloud account with this id' })
   @ApiUnprocessableEntityResponse({ description: 'the keys belong to another AWS account than the account’s (rule `same-aws-account`); the message names both' })
   @ApiBadGatewayResponse({ description: 'STS could not be reached to verify the keys; nothing changed' })
-  rotateKeys(@Project() project: string, @Param('id') id: string, @Body() dto: RotateCloudAccountKeysDto): Promise<CloudAccountView> {
+  async rotateKeys(@Project() project: string, @Param('id') id: string, @Body() dto: RotateCloudAccountKeysDto): Promise<CloudAccountView> {
     return this.accounts.rotateKeys(project, id, dto);
   }
 
@@ -65,7 +65,7 @@ export class CloudAccountsController {
   @ApiNoContentResponse({ description: 'deleted, its sealed keys with it' })
   @ApiNotFoundResponse({ description: 'no cloud account with this id in the project' })
   @ApiConflictResponse({ description: 'a cluster uses the account (`details.clusters` names them)' })
-  delete(@Project() project: string, @Param('id') id: string): void {
-    this.accounts.delete(project, id);
+  async delete(@Project() project: string, @Param('id') id: string): Promise<void> {
+    await this.accounts.delete(project, id);
   }
 }

@@ -34,7 +34,7 @@ export class CloudAccountsService {
   ) {}
 
   async create(project: string, dto: CreateCloudAccountDto): Promise<CloudAccountView> {
-    if (this.store.listCloudAccounts(project).some((a) => a.name === dto.name)) {
+    if ((await this.store.listCloudAccounts(project)).some((a) => a.name === dto.name)) {
       throw new ApiError(409, `name: a cloud account named "${dto.name}" already exists`);
     }
     const awsAccountId = await this.awsAccountOf(dto);
@@ -52,7 +52,7 @@ export class CloudAccountsService {
       createdAt: new Date().toISOString(),
     };
     try {
-      this.store.insertCloudAccount(record);
+      await this.store.insertCloudAccount(record);
     } catch (error) {
       if (error instanceof NameTakenError) throw new ApiError(409, `name: a cloud account named "${dto.name}" already exists`);
       throw error;
@@ -67,7 +67,7 @@ export class CloudAccountsService {
    * from the store at every call.
    */
   async rotateKeys(project: string, id: string, dto: RotateCloudAccountKeysDto): Promise<CloudAccountView> {
-    const record = this.store.getCloudAccount(project, id);
+    const record = await this.store.getCloudAccount(project, id);
     if (!record) throw new ApiError(404, `cloud account ${id} not found`);
     const awsAccountId = await this.awsAccountOf(dto);
     if (record.awsAccountId !== undefined && awsAccountId !== record.awsAccountId) {
@@ -81,19 +81,20 @@ export class CloudAccountsService {
       awsAccountId: awsAccountId ?? record.awsAccountId,
     };
     // Deleted while STS answered: nothing to rotate any more.
-    if (!this.store.updateCloudAccountKeys(project, id, keys)) throw new ApiError(404, `cloud account ${id} not found`);
+    if (!(await this.store.updateCloudAccountKeys(project, id, keys))) throw new ApiError(404, `cloud account ${id} not found`);
     this.logger.log(`cloud account ${id} "${record.name}": keys rotated from ${maskAccessKeyId(record.accessKeyId)} to ${maskAccessKeyId(keys.accessKeyId)} (AWS account ${keys.awsAccountId ?? 'unknown'})`);
-    return toView({ ...record, ...keys }, this.store.clustersUsingCloudAccount(project, id));
+    return toView({ ...record, ...keys }, await this.store.clustersUsingCloudAccount(project, id));
   }
 
-  list(project: string): CloudAccountView[] {
-    return this.store.listCloudAccounts(project).map((record) => toView(record, this.store.clustersUsingCloudAccount(project, record.id)));
+  async list(project: string): Promise<CloudAccountView[]> {
+    const records = await this.store.listCloudAccounts(project);
+    return Promise.all(records.map(async (record) => toView(record, await this.store.clustersUsingCloudAccount(project, record.id))));
   }
 
-  get(project: string, id: string): CloudAccountView {
-    const record = this.store.getCloudAccount(project, id);
+  async get(project: string, id: string): Promise<CloudAccountView> {
+    const record = await this.store.getCloudAccount(project, id);
     if (!record) throw new ApiError(404, `cloud account ${id} not found`);
-    return toView(record, this.store.clustersUsingCloudAccount(project, id));
+    return toView(record, await this.store.clustersUsingCloudAccount(project, id));
   }
 
   /** The AWS account the keys belong to, as STS says; refuses keys STS rejects (400) or cannot judge (502). */
@@ -110,13 +111,13 @@ export class CloudAccountsService {
     return verification.awsAccountId;
   }
 
-  delete(project: string, id: string): void {
-    this.get(project, id);
-    const clusters = this.store.clustersUsingCloudAccount(project, id);
+  async delete(project: string, id: string): Promise<void> {
+    await this.get(project, id);
+    const clusters = await this.store.clustersUsingCloudAccount(project, id);
     if (clusters.length > 0) {
       throw new ApiError(409, `cloud account ${id} is in use by cluster(s) ${clusters.join(', ')}; delete them first`, { clusters });
     }
-    this.store.deleteCloudAccount(project, id);
+    await this.store.deleteCloudAccount(project, id);
     this.logger.log(`cloud account ${id} deleted`);
   }
 }

@@ -14,20 +14,20 @@ export class ClusterProfilesController {
   @ApiCreatedResponse({ type: ClusterProfileView })
   @ApiConflictResponse({ description: 'name taken' })
   @ApiUnprocessableEntityResponse({ description: 'the packs do not make a cluster (one os, one k8s, …)' })
-  create(@Project() project: string, @Body() dto: CreateClusterProfileDto): ClusterProfileView {
+  async create(@Project() project: string, @Body() dto: CreateClusterProfileDto): Promise<ClusterProfileView> {
     return this.profiles.create(project, dto);
   }
 
   @Get()
   @ApiOkResponse({ type: [ClusterProfileView] })
-  list(@Project() project: string): ClusterProfileView[] {
+  async list(@Project() project: string): Promise<ClusterProfileView[]> {
     return this.profiles.list(project);
   }
 
   @Get(':id')
   @ApiOkResponse({ type: ClusterProfileView })
   @ApiNotFoundResponse({ description: 'no cluster profile with this id in the project' })
-  get(@Project() project: string, @Param('id') id: string): ClusterProfileView {
+  async get(@Project() project: string, @Param('id') id: string): Promise<ClusterProfileView> {
     return this.profiles.get(project, id);
   }
 
@@ -36,7 +36,7 @@ export class ClusterProfilesController {
   @ApiNoContentResponse({ description: 'deleted' })
   @ApiNotFoundResponse({ description: 'no cluster profile with this id in the project' })
   @ApiConflictResponse({ description: 'built-in profiles cannot be deleted' })
-  delete(@Project() project: string, @Param('id') id: string): void {
-    this.profiles.delete(project, id);
+  async delete(@Project() project: string, @Param('id') id: string): Promise<void> {
+    await this.profiles.delete(project, id);
   }
 }

@@ -15,7 +15,7 @@ function toView(record: ProfileRecord): ClusterProfileView {
 export class ClusterProfilesService {
   constructor(@Inject(STORE) private readonly store: Store) {}
 
-  create(project: string, dto: CreateClusterProfileDto): ClusterProfileView {
+  async create(project: string, dto: CreateClusterProfileDto): Promise<ClusterProfileView> {
     const problems = profileRuleProblems(dto.packs);
     if (problems.length > 0) throw new ApiError(422, problems.map((p) => `${p.field}: ${p.message}`).join('; '), problems);
     const record: ProfileRecord = {
@@ -28,7 +28,7 @@ export class ClusterProfilesService {
       createdAt: new Date().toISOString(),
     };
     try {
-      this.store.insertProfile(record);
+      await this.store.insertProfile(record);
     } catch (error) {
       if (error instanceof NameTakenError) throw new ApiError(409, `name: a cluster profile named "${dto.name}" already exists`);
       throw error;
@@ -36,19 +36,19 @@ export class ClusterProfilesService {
     return toView(record);
   }
 
-  list(project: string): ClusterProfileView[] {
-    return this.store.listProfiles(project).map(toView);
+  async list(project: string): Promise<ClusterProfileView[]> {
+    return (await this.store.listProfiles(project)).map(toView);
   }
 
-  get(project: string, id: string): ClusterProfileView {
-    const record = this.store.getProfile(project, id);
+  async get(project: string, id: string): Promise<ClusterProfileView> {
+    const record = await this.store.getProfile(project, id);
     if (!record) throw new ApiError(404, `cluster profile ${id} not found`);
     return toView(record);
   }
 
-  delete(project: string, id: string): void {
-    const record = this.get(project, id);
+  async delete(project: string, id: string): Promise<void> {
+    const record = await this.get(project, id);
     if (record.builtIn) throw new ApiError(409, `cluster profile ${id} is built in and cannot be deleted`);
-    this.store.deleteProfile(project, id);
+    await this.store.deleteProfile(project, id);
   }
 }

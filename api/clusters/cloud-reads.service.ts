@@ -42,7 +42,7 @@ export class CloudReadsService {
 
   /** The rules that need AWS to answer: AZs that exist in the region, instance types offered in every AZ of their pool. */
   async regionProblems(project: string, spec: ClusterSpec): Promise<RuleProblem[]> {
-    const ec2 = ec2Client(this.aws, { project, accountId: spec.cloud.accountId, region: spec.cloud.region });
+    const ec2 = await ec2Client(this.aws, { project, accountId: spec.cloud.accountId, region: spec.cloud.region });
     try {
       const zones = await ec2.send(new DescribeAvailabilityZonesCommand({}));
       const available = new Set((zones.AvailabilityZones ?? []).filter((z) => z.State === 'available').map((z) => z.ZoneName));

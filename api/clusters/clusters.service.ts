@@ -103,10 +103,10 @@ export class ClustersService {
     assertPoolSettings(spec.pools.map((pool, i) => ({ pool, field: `pools.${i}` })));
     const rules = specRuleProblems(spec);
     if (rules.length > 0) throw unprocessable(rules);
-    if (!this.store.getCloudAccount(project, spec.cloud.accountId)) {
+    if (!(await this.store.getCloudAccount(project, spec.cloud.accountId))) {
       throw unprocessable([{ field: 'cloud.accountId', rule: 'account-exists', message: `no cloud account ${spec.cloud.accountId}` }]);
     }
-    const stored = this.store.getProfile(project, spec.profile.id);
+    const stored = await this.store.getProfile(project, spec.profile.id);
     if (!stored) throw unprocessable([{ field: 'profile.id', rule: 'profile-exists', message: `no cluster profile ${spec.profile.id}` }]);
     let profile: ResolvedProfile;
     try {
@@ -158,15 +158,15 @@ export class ClustersService {
     // under a cluster whose start is under way (or whose API crashed right after the start).
     // One create per name at a time here: a claim is released only by the create that made it.
     return this.oneAtATime(`${project}/${spec.name}`, async () => {
-      const claimed = this.store.claimCloudAccount(project, spec.name, spec.cloud.accountId);
+      const claimed = await this.store.claimCloudAccount(project, spec.name, spec.cloud.accountId);
       try {
         await this.startEntity(project, spec, input);
       } catch (error) {
-        if (claimed) this.store.releaseCloudAccountClaim(project, spec.name, spec.cloud.accountId);
+        if (claimed) await this.store.releaseCloudAccountClaim(project, spec.name, spec.cloud.accountId);
         throw error;
       }
       // A record left by an earlier cluster of this name (its delete crashed before releasing) is this one's now.
-      if (!claimed) this.store.useCloudAccount(project, spec.name, spec.cloud.accountId);
+      if (!claimed) await this.store.useCloudAccount(project, spec.name, spec.cloud.accountId);
       this.logger.log(`cluster ${project}/${spec.name} accepted: creating in ${spec.cloud.region}`);
       this.metrics.operationStarted('create');
       return { name: spec.name, operationId: operationId(1, 'create') };
@@ -395,7 +395,7 @@ export class ClustersService {
 
   /** The new profile resolved from the store, and the rules of a running cluster's profile checked up front (the entity checks them again). */
   private async profileChange(project: string, name: string, ref: ClusterSpec['profile']): Promise<{ change: ProfileChange; current: ResolvedProfile; spec: ClusterSpec }> {
-    const stored = this.store.getProfile(project, ref.id);
+    const stored = await this.store.getProfile(project, ref.id);
     if (!stored) throw unprocessable([{ field: 'id', rule: 'profile-exists', message: `no cluster profile ${ref.id}` }]);
     let profile: ResolvedProfile;
     try {

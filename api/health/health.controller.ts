@@ -43,7 +43,7 @@ export class HealthController {
       problems.push(`temporal ${checks.temporal}`);
     }
     try {
-      this.store.checkWritable();
+      await this.store.checkWritable();
       checks.store = 'ok';
     } catch (error) {
       checks.store = `not writable: ${(error as Error).message}`;

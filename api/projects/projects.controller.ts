@@ -15,34 +15,34 @@ export class ProjectsController {
   @Post()
   @ApiCreatedResponse({ type: ProjectView })
   @ApiConflictResponse({ description: 'a project with that name exists (`default` always does)' })
-  create(@Body() dto: CreateProjectDto): ProjectView {
+  async create(@Body() dto: CreateProjectDto): Promise<ProjectView> {
     return this.projects.create(dto);
   }
 
   @Get()
   @ApiOkResponse({ type: [ProjectView], description: '`default` first, then the created ones' })
-  list(): ProjectView[] {
+  async list(): Promise<ProjectView[]> {
     return this.projects.list();
   }
 
   @Get(':project')
   @ApiOkResponse({ type: ProjectView })
   @ApiNotFoundResponse({ description: 'no such project' })
-  get(@Param('project') project: string): ProjectView {
+  async get(@Param('project') project: string): Promise<ProjectView> {
     return this.projects.get(project);
   }
 
   @Post(':project/tokens')
   @ApiCreatedResponse({ type: CreatedProjectTokenView, description: 'the token is in this answer only; the store keeps its hash' })
   @ApiNotFoundResponse({ description: 'no such project' })
-  createToken(@Param('project') project: string, @Body() dto: CreateProjectTokenDto): CreatedProjectTokenView {
+  async createToken(@Param('project') project: string, @Body() dto: CreateProjectTokenDto): Promise<CreatedProjectTokenView> {
     return this.projects.createToken(project, dto);
   }
 
   @Get(':project/tokens')
   @ApiOkResponse({ type: [ProjectTokenView], description: 'the project’s live tokens, without their secrets' })
   @ApiNotFoundResponse({ description: 'no such project' })
-  listTokens(@Param('project') project: string): ProjectTokenView[] {
+  async listTokens(@Param('project') project: string): Promise<ProjectTokenView[]> {
     return this.projects.listTokens(project);
   }
 
@@ -50,7 +50,7 @@ export class ProjectsController {
   @HttpCode(204)
   @ApiNoContentResponse({ description: 'revoked: the token answers 401 from now on' })
   @ApiNotFoundResponse({ description: 'no such project, or no such token in it' })
-  revokeToken(@Param('project') project: string, @Param('id') id: string): void {
-    this.projects.revokeToken(project, id);
+  async revokeToken(@Param('project') project: string, @Param('id') id: string): Promise<void> {
+    await this.projects.revokeToken(project, id);
   }
 }

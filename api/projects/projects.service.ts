@@ -18,12 +18,12 @@ export class ProjectsService {
 
   constructor(@Inject(STORE) private readonly store: Store) {}
 
-  create(dto: CreateProjectDto): ProjectView {
+  async create(dto: CreateProjectDto): Promise<ProjectView> {
     const taken = new ApiError(409, `name: a project named "${dto.name}" already exists`);
     if (dto.name === DEFAULT_PROJECT) throw taken;
     const record: ProjectRecord = { name: dto.name, createdAt: new Date().toISOString() };
     try {
-      this.store.insertProject(record);
+      await this.store.insertProject(record);
     } catch (error) {
       if (error instanceof NameTakenError) throw taken;
       throw error;
@@ -32,19 +32,19 @@ export class ProjectsService {
     return { ...record };
   }
 
-  list(): ProjectView[] {
-    return [{ name: DEFAULT_PROJECT }, ...this.store.listProjects().map((p) => ({ ...p }))];
+  async list(): Promise<ProjectView[]> {
+    return [{ name: DEFAULT_PROJECT }, ...(await this.store.listProjects()).map((p) => ({ ...p }))];
   }
 
-  get(name: string): ProjectView {
+  async get(name: string): Promise<ProjectView> {
     if (name === DEFAULT_PROJECT) return { name };
-    const record = this.store.getProject(name);
+    const record = await this.store.getProject(name);
     if (!record) throw new ApiError(404, `project "${name}" does not exist`);
     return { ...record };
   }
 
-  createToken(project: string, dto: CreateProjectTokenDto): CreatedProjectTokenView {
-    this.get(project);
+  async createToken(project: string, dto: CreateProjectTokenDto): Promise<CreatedProjectTokenView> {
+    await this.get(project);
     const token = newProjectToken();
     const record: ProjectTokenRecord = {
       id: `tok-${randomUUID()}`,
@@ -54,20 +54,20 @@ export class ProjectsService {
       tokenHash: tokenHash(token),
       createdAt: new Date().toISOString(),
     };
-    this.store.insertProjectToken(record);
+    await this.store.insertProjectToken(record);
     // The id, never the token: it is in this response and nowhere else.
     this.logger.log(`token ${record.id} (role ${record.role}) issued for project ${project}`);
     return { ...tokenView(record), token };
   }
 
-  listTokens(project: string): ProjectTokenView[] {
-    this.get(project);
-    return this.store.listProjectTokens(project).map(tokenView);
+  async listTokens(project: string): Promise<ProjectTokenView[]> {
+    await this.get(project);
+    return (await this.store.listProjectTokens(project)).map(tokenView);
   }
 
-  revokeToken(project: string, id: string): void {
-    this.get(project);
-    if (!this.store.deleteProjectToken(project, id)) throw new ApiError(404, `project "${project}" has no token ${id}`);
+  async revokeToken(project: string, id: string): Promise<void> {
+    await this.get(project);
+    if (!(await this.store.deleteProjectToken(project, id))) throw new ApiError(404, `project "${project}" has no token ${id}`);
     this.logger.log(`token ${id} of project ${project} revoked`);
   }
 }

@@ -15,8 +15,9 @@ PAUSE_S="${SETUP_PAUSE_S:-2}"
 
 say() { echo "[temporal-setup] $*"; }
 
-# The temporal CLI, aimed at our frontend and namespace.
-t() { temporal "$@" --address "$TEMPORAL_ADDRESS" --namespace "$TEMPORAL_NAMESPACE"; }
+# The temporal CLI, aimed at our frontend and namespace. Each call has a deadline: a frontend
+# that accepted the connection but never answers must cost a retry, not the whole job.
+t() { temporal "$@" --address "$TEMPORAL_ADDRESS" --namespace "$TEMPORAL_NAMESPACE" --command-timeout "${SETUP_COMMAND_TIMEOUT:-30s}"; }
 
 # retry WHAT COMMAND...: runs COMMAND until it succeeds, at most $ATTEMPTS times.
 retry() {

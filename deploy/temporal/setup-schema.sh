@@ -1,6 +1,8 @@
 #!/bin/sh
 # Creates or migrates Temporal's two PostgreSQL databases (persistence and visibility)
-# with the temporal-sql-tool of the admin-tools image. Runs on every `docker compose up`:
+# with the temporal-sql-tool of the admin-tools image, and creates the empty database of
+# Clusterflow's store when CLUSTERFLOW_DBNAME names one (the worker and the API make its
+# tables themselves, with their versioned migrations). Runs on every `docker compose up`:
 # each step is idempotent (create skips an existing database, setup-schema keeps a newer
 # version, update-schema applies only the missing versions).
 set -eu
@@ -26,4 +28,8 @@ migrate() {
 
 migrate "${DBNAME:-temporal}" "$SCHEMA_ROOT/temporal/versioned"
 migrate "${VISIBILITY_DBNAME:-temporal_visibility}" "$SCHEMA_ROOT/visibility/versioned"
+if [ -n "${CLUSTERFLOW_DBNAME:-}" ]; then
+  echo "[temporal-schema] database ${CLUSTERFLOW_DBNAME}: create if missing (Clusterflow's store)"
+  sql_tool --db "$CLUSTERFLOW_DBNAME" create
+fi
 echo "[temporal-schema] schema is current"

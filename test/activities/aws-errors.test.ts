@@ -238,10 +238,10 @@ describe('the SDK does not retry refused keys', () => {
 
   it('holds for the clients activities make (clientConfig)', async () => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cf-retry-'));
-    const store = new SqliteStore(dataDir);
+    const store = await SqliteStore.open(dataDir);
     const secretBox = new SecretBox(Buffer.alloc(32, 7));
     const id = 'acc-skewed';
-    store.insertCloudAccount({
+    await store.insertCloudAccount({
       id,
       project: 'default',
       name: 'skewed',
@@ -257,7 +257,7 @@ describe('the SDK does not retry refused keys', () => {
       expect(requests).toBe(1);
     } finally {
       sts.destroy();
-      store.close();
+      await store.close();
       fs.rmSync(dataDir, { recursive: true, force: true });
     }
   });

@@ -11,10 +11,10 @@ describe('activities resolve cloud accounts within the cluster’s project', () 
   const aws = useBackend();
   const ALPHA_ACCOUNT = 'acct-alpha';
 
-  beforeAll(() => {
+  beforeAll(async () => {
     // Alpha registers its own account, with the same AWS keys as default's seeded one.
-    const seeded = aws.deps.store.getCloudAccount('default', ACCOUNT_ID)!;
-    aws.deps.store.insertCloudAccount({
+    const seeded = (await aws.deps.store.getCloudAccount('default', ACCOUNT_ID))!;
+    await aws.deps.store.insertCloudAccount({
       id: ALPHA_ACCOUNT,
       project: 'alpha',
       name: 'alpha aws',

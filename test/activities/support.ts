@@ -99,7 +99,7 @@ export async function startBackend(): Promise<Backend> {
     await new Promise<void>((resolve) => sim!.listen(0, '127.0.0.1', resolve));
     url = `http://127.0.0.1:${(sim.address() as AddressInfo).port}`;
   }
-  const deps = seededDeps(url);
+  const deps = await seededDeps(url);
   const activities = createActivities(deps);
   const credentials = { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: SECRET_ACCESS_KEY };
   const clientConfig = { region: REGION, endpoint: url, credentials, maxAttempts: 8 };
@@ -135,7 +135,7 @@ export async function startBackend(): Promise<Backend> {
     },
     async stop() {
       for (const client of [ec2, elb, elbv2, secrets]) client.destroy();
-      deps.store.close();
+      await deps.store.close();
       if (sim) {
         sim.closeAllConnections();
         await new Promise<void>((resolve) => sim!.close(() => resolve()));
@@ -160,12 +160,12 @@ export function mockEnvironment(): MockActivityEnvironment {
   );
 }
 
-function seededDeps(url: string): AwsDeps {
+async function seededDeps(url: string): Promise<AwsDeps> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cf-activities-'));
   const config = loadConfig({ CLUSTERFLOW_DATA_DIR: dataDir, AWS_ENDPOINT_URL: url, CLUSTERFLOW_AWS_POLL_MS: process.env.CLUSTERFLOW_AWS_POLL_MS });
   const secretBox = resolveSecretBox(config);
-  const store = new SqliteStore(dataDir);
-  store.insertCloudAccount({
+  const store = await SqliteStore.open(dataDir);
+  await store.insertCloudAccount({
     id: ACCOUNT_ID,
     project: 'default',
     name: 'test',

@@ -134,13 +134,13 @@ describe('API', () => {
 
     it('refuses to delete an account a cluster uses (409), then deletes it once released', async () => {
       // The worker shares the store file; record the usage the way a cluster operation will.
-      const store = new SqliteStore(dataDir);
-      store.useCloudAccount('default', 'demo', id);
+      const store = await SqliteStore.open(dataDir);
+      await store.useCloudAccount('default', 'demo', id);
       const refused = await call(base, 'DELETE', `/v1/cloud-accounts/${id}`, { token });
       expect(refused.status).toBe(409);
       expect(refused.body.details).toEqual({ clusters: ['demo'] });
-      store.releaseCloudAccount('default', 'demo');
-      store.close();
+      await store.releaseCloudAccount('default', 'demo');
+      await store.close();
       expect((await call(base, 'DELETE', `/v1/cloud-accounts/${id}`, { token })).status).toBe(204);
       expect((await call(base, 'GET', `/v1/cloud-accounts/${id}`, { token })).status).toBe(404);
     });

@@ -34,7 +34,7 @@ describe('cloud account key rotation', () => {
     api = await startApi({ awsEndpoint: sim.url });
     ({ base, token, dataDir } = api);
     const { config } = api;
-    worker = { config, store: new SqliteStore(dataDir), secretBox: resolveSecretBox(config) };
+    worker = { config, store: await SqliteStore.open(dataDir), secretBox: resolveSecretBox(config) };
     const created = await call(base, 'POST', '/v1/cloud-accounts', { token, body: { name: 'rotating', ...OLD } });
     expect(created.status).toBe(201);
     expect(created.body.awsAccountId).toBe('123456789012');
@@ -42,7 +42,7 @@ describe('cloud account key rotation', () => {
   });
 
   afterAll(async () => {
-    worker?.store.close();
+    await worker?.store.close();
     await api?.close();
     await sim?.stop();
   });
@@ -73,7 +73,7 @@ describe('cloud account key rotation', () => {
       expect(await key(OLD.accessKeyId)).toMatchObject({ refused: 1 });
       // STS's check of the new keys, then the session's call.
       expect(await key(NEW.accessKeyId)).toMatchObject({ status: 'active', calls: 2, refused: 0 });
-      expect(credentialsFor(worker, { project: 'default', accountId: id })).toEqual(NEW);
+      expect(await credentialsFor(worker, { project: 'default', accountId: id })).toEqual(NEW);
     } finally {
       session.close();
     }
@@ -82,7 +82,7 @@ describe('cloud account key rotation', () => {
   it('replaces the whole sealed secret: a session token left out is gone, and no secret is in the store file in clear', async () => {
     const rotated = await call(base, 'PATCH', `/v1/cloud-accounts/${id}`, { token, body: NEWER });
     expect(rotated.status).toBe(200);
-    expect(credentialsFor(worker, { project: 'default', accountId: id })).toEqual({ ...NEWER, sessionToken: undefined });
+    expect(await credentialsFor(worker, { project: 'default', accountId: id })).toEqual({ ...NEWER, sessionToken: undefined });
     const files = fs.readdirSync(dataDir).filter((f) => f.startsWith('clusterflow.sqlite'));
     for (const file of files) {
       const bytes = fs.readFileSync(path.join(dataDir, file));
@@ -97,7 +97,7 @@ describe('cloud account key rotation', () => {
     expect(refused.body.message).toMatch(/^accessKeyId: these keys belong to AWS account 210987654321, not to AWS account 123456789012/);
     expect(refused.body.details).toEqual([expect.objectContaining({ field: 'accessKeyId', rule: 'same-aws-account' })]);
     expect(refused.text).not.toContain(FOREIGN.secretAccessKey);
-    expect(credentialsFor(worker, { project: 'default', accountId: id })).toEqual({ ...NEWER, sessionToken: undefined });
+    expect(await credentialsFor(worker, { project: 'default', accountId: id })).toEqual({ ...NEWER, sessionToken: undefined });
   });
 
   it('refuses keys STS rejects with 400 naming secretAccessKey, and keeps the current keys', async () => {
@@ -106,7 +106,7 @@ describe('cloud account key rotation', () => {
     const refused = await call(base, 'PATCH', `/v1/cloud-accounts/${id}`, { token, body: dead });
     expect(refused.status).toBe(400);
     expect(refused.body.details).toEqual([expect.objectContaining({ field: 'secretAccessKey', rule: 'sts', message: expect.stringMatching(/^InvalidClientTokenId: /) })]);
-    expect(credentialsFor(worker, { project: 'default', accountId: id }).accessKeyId).toBe(NEWER.accessKeyId);
+    expect((await credentialsFor(worker, { project: 'default', accountId: id })).accessKeyId).toBe(NEWER.accessKeyId);
   });
 
   it('answers 404 for an unknown account, without asking STS', async () => {
@@ -132,7 +132,7 @@ describe('cloud account key rotation', () => {
     const malformed = await call(base, 'PATCH', `/v1/cloud-accounts/${id}`, { token, raw: '{"accessKeyId":' });
     expect(malformed.status).toBe(400);
     expect(malformed.body.message).toMatch(/^body: /);
-    expect(credentialsFor(worker, { project: 'default', accountId: id }).accessKeyId).toBe(NEWER.accessKeyId);
+    expect((await credentialsFor(worker, { project: 'default', accountId: id })).accessKeyId).toBe(NEWER.accessKeyId);
   });
 
   it('documents the route in the OpenAPI document, with each answer', async () => {

@@ -139,11 +139,11 @@ describe('projects and project tokens', () => {
     it('cloud accounts: alpha’s account is 404 to beta for every route, and read-only to alpha’s viewer', async () => {
       // Inserted into the API's own store: registering one through the API needs STS, and
       // which project an account lands in is the profile case above.
-      const store = new SqliteStore(api.dataDir);
+      const store = await SqliteStore.open(api.dataDir);
       try {
-        store.insertCloudAccount({ id: 'acct-of-alpha', project: 'alpha', name: 'alpha aws', accessKeyId: 'AKIAIOSFODNN7EXAMPLE', sealedSecret: 'sealed', createdAt: new Date().toISOString() });
+        await store.insertCloudAccount({ id: 'acct-of-alpha', project: 'alpha', name: 'alpha aws', accessKeyId: 'AKIAIOSFODNN7EXAMPLE', sealedSecret: 'sealed', createdAt: new Date().toISOString() });
       } finally {
-        store.close();
+        await store.close();
       }
       const rotate = { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' };
       const beta = as(tokens.betaOperator.token);

@@ -203,7 +203,8 @@ describe('bearer guard on every route of the OpenAPI document', () => {
 describe('bearer guard on a route it has never seen', () => {
   const token = `cf_${'n'.repeat(40)}`;
   const storeDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cf-auth-store-'));
-  const store = new SqliteStore(storeDir);
+  // Opened before the app is made (the module's factory hands it over).
+  let store: SqliteStore;
 
   @Controller('added-later')
   class AddedLaterController {
@@ -223,7 +224,7 @@ describe('bearer guard on a route it has never seen', () => {
     controllers: [AddedLaterController],
     providers: [
       { provide: SETTINGS, useValue: { apiToken: token } },
-      { provide: STORE, useValue: store },
+      { provide: STORE, useFactory: () => store },
       { provide: APP_GUARD, useClass: BearerTokenGuard },
     ],
   })
@@ -233,6 +234,7 @@ describe('bearer guard on a route it has never seen', () => {
   let port: number;
 
   beforeAll(async () => {
+    store = await SqliteStore.open(storeDir);
     app = await NestFactory.create(AddedLaterModule, { logger: ['error'] });
     port = await freePort();
     await app.listen(port, '127.0.0.1');
@@ -240,7 +242,7 @@ describe('bearer guard on a route it has never seen', () => {
 
   afterAll(async () => {
     await app?.close();
-    store.close();
+    await store?.close();
     fs.rmSync(storeDir, { recursive: true, force: true });
   });
 

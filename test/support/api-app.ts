@@ -20,14 +20,15 @@ export interface ApiUnderTest {
 /**
  * Starts the API against AWS at `awsEndpoint` (moto or the simulator) and Temporal at
  * `temporalAddress` — by default a port nothing listens on, for suites whose requests must
- * never get as far as starting a workflow.
+ * never get as far as starting a workflow. `env` adds settings (a shared store, token and keys).
  */
-export async function startApi(options: { awsEndpoint: string; temporalAddress?: string }): Promise<ApiUnderTest> {
+export async function startApi(options: { awsEndpoint: string; temporalAddress?: string; env?: NodeJS.ProcessEnv }): Promise<ApiUnderTest> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cf-api-'));
   const config = loadConfig({
     CLUSTERFLOW_DATA_DIR: dataDir,
     AWS_ENDPOINT_URL: options.awsEndpoint,
     TEMPORAL_ADDRESS: options.temporalAddress ?? `127.0.0.1:${await freePort()}`,
+    ...options.env,
   });
   const { app, token } = await createApiApp(config, ['error']);
   const port = await freePort();

@@ -71,23 +71,23 @@ describe('the data dir', () => {
       ]);
     });
 
-    it('keeps the store and its -wal and -shm files 0600', () => {
-      const store = new SqliteStore(root, warn);
+    it('keeps the store and its -wal and -shm files 0600', async () => {
+      const store = await SqliteStore.open(root, warn);
       try {
-        store.checkWritable();
+        await store.checkWritable();
         const files = fs.readdirSync(root).filter((f) => f.startsWith('clusterflow.sqlite'));
         expect(files.sort()).toEqual(['clusterflow.sqlite', 'clusterflow.sqlite-shm', 'clusterflow.sqlite-wal']);
         for (const file of files) expect(`${file} ${modeOf(path.join(root, file))}`).toBe(`${file} 600`);
       } finally {
-        store.close();
+        await store.close();
       }
       expect(warnings).toEqual([]);
     });
 
-    it('tightens a store an older start left 0644', () => {
+    it('tightens a store an older start left 0644', async () => {
       const file = path.join(root, 'clusterflow.sqlite');
       fs.writeFileSync(file, '', { mode: 0o644 });
-      new SqliteStore(root, warn).close();
+      await (await SqliteStore.open(root, warn)).close();
       expect(modeOf(file)).toBe('600');
       expect(warnings).toEqual([`${file} was mode 0644, open to other users; tightened it to 0600`]);
     });

@@ -33,6 +33,13 @@ describe('the worker SDK logger', () => {
     expect(lines()[0]).toMatchObject({ secretAccessKey: '[redacted]', input: { sessionToken: '[redacted]' } });
   });
 
+  it('redacts the store’s URL and password, a whole config logged included', () => {
+    const { logger, lines } = capture();
+    logger.info('settings', { storeUrl: 'postgres://u:plainUrlPassword@db/x', config: { storePassword: 'plainStorePassword', storeUrl: 'postgres://u:plainUrlPassword@db/x' } });
+    expect(JSON.stringify(lines())).not.toMatch(/plainUrlPassword|plainStorePassword/);
+    expect(lines()[0]).toMatchObject({ storeUrl: '[redacted]', config: { storePassword: '[redacted]', storeUrl: '[redacted]' } });
+  });
+
   it('reads the cluster and operation out of each kind of workflow id', () => {
     expect(workflowIdParts('cluster/default/demo')).toEqual({ cluster: 'default/demo' });
     expect(workflowIdParts('cluster/default/demo/op-1-create/rollback')).toEqual({ cluster: 'default/demo', operationId: 'op-1-create' });

@@ -35,8 +35,8 @@ describe('discoverRegion workflow', () => {
     config = loadConfig({ CLUSTERFLOW_DATA_DIR: dataDir, AWS_ENDPOINT_URL: moto.url, CLUSTERFLOW_TASK_QUEUE: taskQueue });
     dataConverter = { payloadCodecs: [resolvePayloadCodec(config)] };
     client = new Client({ connection: env.connection, dataConverter });
-    const store = new SqliteStore(dataDir);
-    store.insertCloudAccount({
+    const store = await SqliteStore.open(dataDir);
+    await store.insertCloudAccount({
       id: 'acct-1',
       project: 'default',
       name: 'test',
@@ -44,7 +44,7 @@ describe('discoverRegion workflow', () => {
       sealedSecret: resolveSecretBox(config).seal(JSON.stringify({ secretAccessKey }), 'acct-1'),
       createdAt: new Date().toISOString(),
     });
-    store.close();
+    await store.close();
   });
 
   /** A worker runs once; each test gets its own, built as the worker process builds it. */
@@ -53,7 +53,7 @@ describe('discoverRegion workflow', () => {
     try {
       return await worker.runUntil(body);
     } finally {
-      store.close();
+      await store.close();
     }
   }
 
