@@ -189,7 +189,7 @@ function ProvisioningStatus(props: { cluster: ClusterStatus; operations: Operati
       {past.length === 0 ? <p>None yet.</p> : null}
       <ul className="operations">
         {past.map((o) => (
-          <li key={o.id} data-operation={o.id}>
+          <li key={o.id} data-operation={o.id} data-state={o.state}>
             <details>
               <summary>
                 {o.id} <StateBadge state={o.state} /> {duration(o.startedAt, o.finishedAt, now)}

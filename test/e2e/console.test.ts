@@ -1,0 +1,200 @@
+import { CreateKeyPairCommand, EC2Client } from '@aws-sdk/client-ec2';
+import * as path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { accessibilityViolations, artifactsDir, launchBrowser } from '../support/browser';
+import { waitPhase } from '../support/clusters';
+import { call } from '../support/http';
+import { useStack } from '../support/stack';
+
+const KEYS = { accessKeyId: 'AKIAE2ECONSOLE000001', secretAccessKey: 'consoleSecretKeyThatIsLongEnough00001' };
+const CLUSTER = 'web';
+
+/**
+ * The console in a real browser (Debian's headless Chromium, driven by playwright-core) against
+ * the real stack: sign in, add the account, create a cluster, watch its tasks, scale a pool from
+ * the Nodes view, delete it. Each page is screenshotted into test-artifacts/console/ and checked
+ * with axe (WCAG 2 A and AA).
+ */
+describe('console (browser, end to end)', () => {
+  const stack = useStack({ sim: { delayScale: 0.2 } });
+  let browser: Browser;
+  let page: Page;
+  const shots = artifactsDir('console');
+  const violations: Record<string, string[]> = {};
+
+  async function checkPage(name: string): Promise<void> {
+    await page.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true });
+    const found = await accessibilityViolations(page);
+    if (found.length > 0) violations[name] = found;
+  }
+
+  beforeAll(async () => {
+    const ec2 = new EC2Client({ region: 'us-east-1', endpoint: stack.sim, credentials: KEYS });
+    await ec2.send(new CreateKeyPairCommand({ KeyName: 'ops-key' }));
+    ec2.destroy();
+    browser = await launchBrowser();
+    // axe needs a page of a context of its own (not browser.newPage()).
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    page = await context.newPage();
+    process.stdout.write(`console screenshots: ${shots}\n`);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  it('signs in with the token, kept for the session only, and shows the project', async () => {
+    await page.goto(`${stack.api}/`);
+    await page.getByRole('heading', { name: 'Sign in to Clusterflow' }).waitFor();
+    await checkPage('sign-in');
+    await page.getByLabel('API token').fill('not-the-token-at-all');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('alert').filter({ hasText: 'Refused (401)' }).waitFor();
+    await page.getByLabel('API token').fill(stack.token);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Clusters' }).waitFor();
+    expect(await page.getByTestId('project').textContent()).toBe('default');
+    // Runs in the page (the test's own lib has no DOM): the token is in sessionStorage, nothing in localStorage.
+    const stored = await page.evaluate('({ session: sessionStorage.getItem("clusterflow.token") !== null, local: localStorage.length })');
+    expect(stored).toEqual({ session: true, local: 0 });
+  });
+
+  it('adds the cloud account; its secret is never shown back', async () => {
+    await page.getByRole('link', { name: 'Cloud accounts' }).click();
+    await page.getByRole('heading', { name: 'Add an account' }).waitFor();
+    await page.getByLabel('Name').fill('sim');
+    await page.getByLabel('Access key id').fill(KEYS.accessKeyId);
+    await page.getByLabel('Secret access key').fill('short');
+    await page.getByRole('button', { name: 'Add account' }).click();
+    // The API's 400 names the field: the message stands next to it.
+    await page.locator('#error-secretAccessKey').waitFor();
+    await page.getByLabel('Secret access key').fill(KEYS.secretAccessKey);
+    await page.getByRole('button', { name: 'Add account' }).click();
+    await page.locator('[data-account="sim"]').waitFor();
+    await checkPage('accounts');
+    expect(await page.content()).not.toContain(KEYS.secretAccessKey);
+  });
+
+  it('lists the profiles and shows one', async () => {
+    await page.getByRole('link', { name: 'Profiles' }).click();
+    await page.getByRole('link', { name: 'aws-default' }).click();
+    await page.getByRole('heading', { name: /^kubernetes/ }).waitFor();
+    await checkPage('profile');
+  });
+
+  it('the wizard goes step by step, by keyboard too, with errors next to their fields', async () => {
+    await page.getByRole('link', { name: 'Create cluster' }).first().click();
+    const heading = page.locator('#wizard-step-heading');
+    await heading.getByText('Step 1: Name and tags').waitFor();
+    await checkPage('wizard-name');
+    // Keyboard: the step's heading has the focus, Tab walks the fields in order, Enter goes on.
+    const focused = (): Promise<string> => page.evaluate('document.activeElement.id || document.activeElement.textContent');
+    await page.getByRole('button', { name: 'Next' }).click();
+    await page.locator('#error-name').getByText('must be a DNS label').waitFor();
+    expect(await page.getByLabel('Cluster name').getAttribute('aria-describedby')).toBe('error-name');
+    await heading.focus();
+    await page.keyboard.press('Tab');
+    expect(await focused()).toBe('name');
+    await page.keyboard.type(CLUSTER);
+    await page.keyboard.press('Tab');
+    expect(await focused()).toBe('description');
+    await page.keyboard.type('made in the browser test');
+    await page.keyboard.press('Tab');
+    expect(await focused()).toBe('tags');
+    await page.keyboard.type('team=web');
+    await page.keyboard.press('Tab');
+    expect(await focused()).toBe('Next');
+    await page.keyboard.press('Enter');
+    await heading.getByText('Step 2: Cluster profile').waitFor();
+    expect(await focused()).toBe('wizard-step-heading');
+    await page.keyboard.press('Tab');
+    expect(await focused()).toBe('profile.id');
+    await page.getByLabel('Cluster profile').selectOption('aws-default');
+    await page.getByRole('button', { name: 'Next' }).click();
+
+    await heading.getByText('Step 3: Pack parameters').waitFor();
+    await page.getByLabel('kubernetes podCIDR').fill('192.168.0.0/16');
+    await checkPage('wizard-packs');
+    await page.getByRole('button', { name: 'Next' }).click();
+
+    await heading.getByText('Step 4: Cloud and placement').waitFor();
+    await page.getByLabel('Cloud account').selectOption({ label: await page.locator('#cloud\\.accountId option', { hasText: 'sim' }).innerText() });
+    // The key pairs are the account's own, read through the API.
+    await page.locator('#cloud\\.sshKeyName option[value="ops-key"]').waitFor({ state: 'attached' });
+    await page.getByLabel('SSH key pair').selectOption('ops-key');
+    await page.getByLabel('VPC CIDR').fill('10.40.0.0/16');
+    await checkPage('wizard-cloud');
+    await page.getByRole('button', { name: 'Next' }).click();
+
+    await heading.getByText('Step 5: Node pools').waitFor();
+    await page.getByRole('group', { name: 'AZs of master' }).getByLabel('us-east-1a').check();
+    await page.locator('#pools\\.1\\.size').fill('1');
+    // Well-formed, but not offered: only AWS (through the API) can say so.
+    await page.locator('#pools\\.1\\.instanceType').fill('m5.huge');
+    await page.getByRole('group', { name: 'AZs of workers' }).getByLabel('us-east-1a').check();
+    await page.getByRole('group', { name: 'AZs of workers' }).getByLabel('us-east-1b').check();
+    await checkPage('wizard-pools');
+    await page.getByRole('button', { name: 'Review (dry run)' }).click();
+    await page.locator('#error-pools-1-instanceType').getByText('not offered').waitFor();
+    await heading.getByText('Step 5: Node pools').waitFor();
+    await page.locator('#pools\\.1\\.instanceType').fill('m5.large');
+    await page.getByRole('button', { name: 'Review (dry run)' }).click();
+
+    await heading.getByText('Step 6: Review and deploy').waitFor();
+    await page.getByText('Preflight passed').waitFor();
+    expect(await page.getByTestId('cost').innerText()).toMatch(/^\$\d+\.\d{4} per hour/);
+    await checkPage('wizard-review');
+    await page.getByRole('button', { name: 'Deploy' }).click();
+  });
+
+  it('shows the cluster page and its tasks completing live', async () => {
+    await page.getByRole('heading', { name: `Cluster ${CLUSTER}` }).waitFor();
+    const current = page.locator('.current-operation[data-operation="op-1-create"]');
+    await current.waitFor();
+    // Live: a task seen running, then succeeded, without reloading the page.
+    await current.locator('tr[data-task="vpc"][data-state="Succeeded"]').waitFor({ timeout: 120000 });
+    await checkPage('cluster-provisioning');
+    await page.locator('li[data-operation="op-1-create"][data-state="Succeeded"]').waitFor({ timeout: 240000 });
+    await page.locator('h1 .badge', { hasText: 'Running' }).waitFor();
+    await checkPage('cluster');
+    await page.getByRole('link', { name: 'Clusters', exact: true }).click();
+    await page.locator(`tr[data-cluster="${CLUSTER}"]`).waitFor();
+    await checkPage('clusters');
+  });
+
+  it('scales a pool from the Nodes view and sees the new node appear', async () => {
+    await page.goto(`${stack.api}/#/clusters/${CLUSTER}`);
+    const workers = page.locator('article[data-pool="workers"]');
+    await workers.locator('tr[data-node]').first().waitFor();
+    expect(await workers.locator('tr[data-node]').count()).toBe(1);
+    await workers.getByLabel('Size').fill('2');
+    await workers.getByRole('button', { name: 'Scale workers' }).click();
+    await workers.getByRole('status').filter({ hasText: 'accepted as op-2-scale' }).waitFor();
+    await workers.locator('tr[data-node="node/workers/1"]').waitFor({ timeout: 180000 });
+    await page.locator('li[data-operation="op-2-scale"][data-state="Succeeded"]').waitFor({ timeout: 180000 });
+    expect(await workers.locator('table[data-az="us-east-1b"] tr[data-node]').count()).toBe(1);
+    await page.locator('#nodes-heading').scrollIntoViewIfNeeded();
+    await page.locator('section[aria-labelledby="nodes-heading"]').screenshot({ path: path.join(shots, 'nodes.png') });
+    await checkPage('cluster-scaled');
+  });
+
+  it('deletes the cluster after its name is typed', async () => {
+    const button = page.getByRole('button', { name: `Delete cluster ${CLUSTER}` });
+    expect(await button.isDisabled()).toBe(true);
+    await page.getByLabel(/Type the cluster's name/).fill('wrong');
+    expect(await button.isDisabled()).toBe(true);
+    await page.getByLabel(/Type the cluster's name/).fill(CLUSTER);
+    await button.click();
+    await page.getByRole('status').filter({ hasText: 'accepted as op-3-delete' }).waitFor();
+    await page.locator('h1 .badge', { hasText: /Deleting|Deleted/ }).waitFor();
+    await checkPage('cluster-deleting');
+    await waitPhase(stack.api, stack.token, CLUSTER, ['Deleted']).catch(async () => {
+      // The entity closes once deleted: then the cluster is simply not found.
+      expect((await call(stack.api, 'GET', `/v1/clusters/${CLUSTER}`, { token: stack.token })).status).toBe(404);
+    });
+  });
+
+  it('every page passes axe (WCAG 2 A and AA)', () => {
+    expect(violations).toEqual({});
+  });
+});
