@@ -6,16 +6,17 @@ export function problemsFor(problems: FieldProblem[], field: string, exact = fal
   return problems.filter((p) => p.field === field || (!exact && p.field.startsWith(`${field}.`)));
 }
 
-export function errorId(field: string): string {
-  return `error-${field.replace(/[^A-Za-z0-9_-]/g, '-')}`;
+/** `scope` tells apart forms of one page that name the same field (each pool's `size`). */
+export function errorId(field: string, scope?: string): string {
+  return `error-${scope ? `${scope}-` : ''}${field.replace(/[^A-Za-z0-9_-]/g, '-')}`;
 }
 
 /** The messages next to a field; its input points at them with aria-describedby. */
-export function FieldErrors({ field, problems, exact }: { field: string; problems: FieldProblem[]; exact?: boolean }): ReactNode {
+export function FieldErrors({ field, problems, exact, scope }: { field: string; problems: FieldProblem[]; exact?: boolean; scope?: string }): ReactNode {
   const mine = problemsFor(problems, field, exact);
   if (mine.length === 0) return null;
   return (
-    <ul className="field-errors" id={errorId(field)} role="alert">
+    <ul className="field-errors" id={errorId(field, scope)} role="alert">
       {mine.map((p, i) => (
         <li key={i}>
           {p.message}
@@ -27,8 +28,8 @@ export function FieldErrors({ field, problems, exact }: { field: string; problem
 }
 
 /** Props that tie an input to its errors for assistive technology. */
-export function describedBy(field: string, problems: FieldProblem[], exact?: boolean): { 'aria-invalid'?: true; 'aria-describedby'?: string } {
-  return problemsFor(problems, field, exact).length > 0 ? { 'aria-invalid': true, 'aria-describedby': errorId(field) } : {};
+export function describedBy(field: string, problems: FieldProblem[], exact?: boolean, scope?: string): { 'aria-invalid'?: true; 'aria-describedby'?: string } {
+  return problemsFor(problems, field, exact).length > 0 ? { 'aria-invalid': true, 'aria-describedby': errorId(field, scope) } : {};
 }
 
 export function ErrorBanner({ error }: { error: unknown }): ReactNode {
@@ -79,4 +80,21 @@ export function duration(startedAt?: string, finishedAt?: string, now = Date.now
 
 export function StateBadge({ state }: { state: string }): ReactNode {
   return <span className={`badge state-${state.toLowerCase()}`}>{state}</span>;
+}
+
+/** The problems no field of the form shows (a rule of the whole request, `field: "body"`): listed as they came, so none is lost. */
+export function UnplacedProblems({ problems, placed }: { problems: FieldProblem[]; placed: string[] }): ReactNode {
+  const rest = problems.filter((p) => !placed.some((field) => p.field === field || p.field.startsWith(`${field}.`)));
+  if (rest.length === 0) return null;
+  return (
+    <ul className="field-errors" role="alert">
+      {rest.map((p, i) => (
+        <li key={i}>
+          {p.field === 'body' ? '' : `${p.field}: `}
+          {p.message}
+          {p.rule ? <span className="rule"> ({p.rule})</span> : null}
+        </li>
+      ))}
+    </ul>
+  );
 }

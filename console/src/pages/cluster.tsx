@@ -2,7 +2,7 @@ import { useState, type FormEvent, type ReactNode } from 'react';
 import { ApiProblem, call, get, type FieldProblem } from '../api';
 import { href, navigate } from '../router';
 import type { ClusterStatus, NetworkStatus, NodeStatus, OperationView, PoolStatus, SessionView } from '../types';
-import { describedBy, duration, ErrorBanner, FieldErrors, StateBadge, usePolling } from '../ui';
+import { describedBy, duration, ErrorBanner, FieldErrors, StateBadge, UnplacedProblems, usePolling } from '../ui';
 
 const POLL_MS = 1500;
 
@@ -86,7 +86,7 @@ export function ClusterPage({ name, session }: { name: string; session: SessionV
       ) : null}
       <ErrorBanner error={status.error} />
       <ProvisioningStatus cluster={cluster} operations={operations.data ?? []} current={current} session={session} canChange={canChange} onChanged={reload} />
-      <NodesView cluster={cluster} running={running && canChange} onChanged={reload} />
+      <NodesView cluster={cluster} running={running} canChange={canChange} onChanged={reload} />
       <NetworkView network={cluster.network} />
       {canChange && cluster.phase !== 'Deleted' && cluster.phase !== 'Deleting' ? <DeleteCluster name={cluster.name} onChanged={reload} /> : null}
     </section>
@@ -224,21 +224,25 @@ function byAz(nodes: NodeStatus[]): Array<[string, NodeStatus[]]> {
   return [...groups.entries()].sort(([a], [b]) => a.localeCompare(b));
 }
 
-function NodesView({ cluster, running, onChanged }: { cluster: ClusterStatus; running: boolean; onChanged: () => void }): ReactNode {
+/**
+ * The pool actions stay on the page while an operation runs (disabled, so each form keeps what was
+ * typed and the answer it got); a viewer's token sees none.
+ */
+function NodesView({ cluster, running, canChange, onChanged }: { cluster: ClusterStatus; running: boolean; canChange: boolean; onChanged: () => void }): ReactNode {
   const azs = [...new Set(cluster.network.subnets.map((s) => s.az))].sort();
   return (
     <section aria-labelledby="nodes-heading" className="panel">
       <h2 id="nodes-heading">Nodes</h2>
-      {!running ? <p className="muted">Pool changes are possible while the cluster is Running.</p> : null}
+      {canChange && !running ? <p className="muted">Pool changes are possible while the cluster is Running (it is {cluster.phase}).</p> : null}
       {cluster.pools.map((pool) => (
-        <PoolCard key={pool.name} cluster={cluster.name} pool={pool} running={running} onChanged={onChanged} />
+        <PoolCard key={pool.name} cluster={cluster.name} pool={pool} running={running} canChange={canChange} onChanged={onChanged} />
       ))}
-      {running ? <AddPool cluster={cluster.name} azs={azs} onChanged={onChanged} /> : null}
+      {canChange && cluster.phase !== 'Deleting' && cluster.phase !== 'Deleted' ? <AddPool cluster={cluster.name} azs={azs} running={running} onChanged={onChanged} /> : null}
     </section>
   );
 }
 
-function PoolCard({ cluster, pool, running, onChanged }: { cluster: string; pool: PoolStatus; running: boolean; onChanged: () => void }): ReactNode {
+function PoolCard({ cluster, pool, running, canChange, onChanged }: { cluster: string; pool: PoolStatus; running: boolean; canChange: boolean; onChanged: () => void }): ReactNode {
   const { outcome, run } = useChange(onChanged);
   const [size, setSize] = useState(String(pool.desired));
   const [instanceType, setInstanceType] = useState(pool.instanceType);
@@ -294,17 +298,21 @@ function PoolCard({ cluster, pool, running, onChanged }: { cluster: string; pool
           </tbody>
         </table>
       ))}
-      {running ? (
+      {canChange ? (
         <div className="pool-actions">
           <form onSubmit={scale} aria-label={`Scale ${pool.name}`}>
             <label htmlFor={`${id}-size`}>Size</label>
-            <input id={`${id}-size`} type="number" min={0} value={size} onChange={(e) => setSize(e.target.value)} {...describedBy('size', outcome.problems)} />
-            <button type="submit">Scale {pool.name}</button>
+            <input id={`${id}-size`} type="number" min={0} value={size} onChange={(e) => setSize(e.target.value)} {...describedBy('size', outcome.problems, false, id)} />
+            <button type="submit" disabled={!running}>
+              Scale {pool.name}
+            </button>
           </form>
           <form onSubmit={retype} aria-label={`Change the instance type of ${pool.name}`}>
             <label htmlFor={`${id}-type`}>Instance type</label>
-            <input id={`${id}-type`} value={instanceType} onChange={(e) => setInstanceType(e.target.value)} {...describedBy('instanceType', outcome.problems)} />
-            <button type="submit">Change instance type</button>
+            <input id={`${id}-type`} value={instanceType} onChange={(e) => setInstanceType(e.target.value)} {...describedBy('instanceType', outcome.problems, false, id)} />
+            <button type="submit" disabled={!running}>
+              Change instance type
+            </button>
           </form>
           {pool.role === 'worker' ? (
             confirmRemove ? (
@@ -318,13 +326,14 @@ function PoolCard({ cluster, pool, running, onChanged }: { cluster: string; pool
                 </button>
               </span>
             ) : (
-              <button type="button" className="danger" onClick={() => setConfirmRemove(true)}>
+              <button type="button" className="danger" disabled={!running} onClick={() => setConfirmRemove(true)}>
                 Remove pool {pool.name}
               </button>
             )
           ) : null}
-          <FieldErrors field="size" problems={outcome.problems} />
-          <FieldErrors field="instanceType" problems={outcome.problems} />
+          <FieldErrors field="size" problems={outcome.problems} scope={id} />
+          <FieldErrors field="instanceType" problems={outcome.problems} scope={id} />
+          <UnplacedProblems problems={outcome.problems} placed={['size', 'instanceType']} />
           <OutcomeLine outcome={{ ...outcome, error: outcome.problems.length > 0 ? undefined : outcome.error }} />
         </div>
       ) : null}
@@ -377,7 +386,7 @@ function SpotView({ pool }: { pool: PoolStatus }): ReactNode {
   );
 }
 
-function AddPool({ cluster, azs, onChanged }: { cluster: string; azs: string[]; onChanged: () => void }): ReactNode {
+function AddPool({ cluster, azs, running, onChanged }: { cluster: string; azs: string[]; running: boolean; onChanged: () => void }): ReactNode {
   const { outcome, run } = useChange(onChanged);
   const [name, setName] = useState('');
   const [size, setSize] = useState('1');
@@ -403,18 +412,18 @@ function AddPool({ cluster, azs, onChanged }: { cluster: string; azs: string[]; 
       <h3 id="add-pool-heading">Add a worker pool</h3>
       <div className="field">
         <label htmlFor="add-pool-name">Name</label>
-        <input id="add-pool-name" value={name} onChange={(e) => setName(e.target.value)} {...describedBy('name', p)} />
-        <FieldErrors field="name" problems={p} />
+        <input id="add-pool-name" value={name} onChange={(e) => setName(e.target.value)} {...describedBy('name', p, false, 'add-pool')} />
+        <FieldErrors field="name" problems={p} scope="add-pool" />
       </div>
       <div className="field">
         <label htmlFor="add-pool-size">Size</label>
-        <input id="add-pool-size" type="number" min={1} value={size} onChange={(e) => setSize(e.target.value)} {...describedBy('size', p)} />
-        <FieldErrors field="size" problems={p} />
+        <input id="add-pool-size" type="number" min={1} value={size} onChange={(e) => setSize(e.target.value)} {...describedBy('size', p, false, 'add-pool')} />
+        <FieldErrors field="size" problems={p} scope="add-pool" />
       </div>
       <div className="field">
         <label htmlFor="add-pool-type">Instance type</label>
-        <input id="add-pool-type" value={instanceType} onChange={(e) => setInstanceType(e.target.value)} {...describedBy('instanceType', p)} />
-        <FieldErrors field="instanceType" problems={p} />
+        <input id="add-pool-type" value={instanceType} onChange={(e) => setInstanceType(e.target.value)} {...describedBy('instanceType', p, false, 'add-pool')} />
+        <FieldErrors field="instanceType" problems={p} scope="add-pool" />
       </div>
       <fieldset>
         <legend>AZs</legend>
@@ -423,7 +432,7 @@ function AddPool({ cluster, azs, onChanged }: { cluster: string; azs: string[]; 
             <input type="checkbox" checked={chosen.includes(az)} onChange={(e) => setChosen(e.target.checked ? [...chosen, az] : chosen.filter((x) => x !== az))} /> {az}
           </label>
         ))}
-        <FieldErrors field="azs" problems={p} />
+        <FieldErrors field="azs" problems={p} scope="add-pool" />
       </fieldset>
       <fieldset>
         <legend>Capacity</legend>
@@ -436,14 +445,16 @@ function AddPool({ cluster, azs, onChanged }: { cluster: string; azs: string[]; 
         {spot ? (
           <span className="field inline">
             <label htmlFor="add-pool-bid">Bid, % of on-demand</label>
-            <input id="add-pool-bid" type="number" min={1} max={100} value={percent} onChange={(e) => setPercent(e.target.value)} {...describedBy('capacity', p)} />
+            <input id="add-pool-bid" type="number" min={1} max={100} value={percent} onChange={(e) => setPercent(e.target.value)} {...describedBy('capacity', p, false, 'add-pool')} />
           </span>
         ) : null}
-        <FieldErrors field="capacity" problems={p} />
+        <FieldErrors field="capacity" problems={p} scope="add-pool" />
       </fieldset>
-      <button type="submit">Add pool</button>
+      <button type="submit" disabled={!running}>
+        Add pool
+      </button>
+      <UnplacedProblems problems={p} placed={['name', 'size', 'instanceType', 'azs', 'capacity']} />
       <OutcomeLine outcome={{ ...outcome, error: p.length > 0 ? undefined : outcome.error }} />
-      {p.length > 0 ? <FieldErrors field="body" problems={p} /> : null}
     </form>
   );
 }

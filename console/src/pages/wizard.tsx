@@ -281,9 +281,16 @@ export function WizardPage(): ReactNode {
         </h2>
         {error && !(error instanceof ApiProblem && error.problems.length > 0) ? <ErrorBanner error={error} /> : null}
         {error instanceof ApiProblem && error.problems.length > 0 ? (
-          <p className="banner error" role="alert">
-            The API refused the cluster ({error.status}): see the fields marked below.
-          </p>
+          <div className="banner error" role="alert">
+            <p>The API refused the cluster ({error.status}); each problem is also shown at its field:</p>
+            <ul>
+              {error.problems.map((p, i) => (
+                <li key={i}>
+                  {p.field}: {p.message}
+                </li>
+              ))}
+            </ul>
+          </div>
         ) : null}
 
         {step === 0 ? (
