@@ -4,6 +4,7 @@ import type { Browser, Page } from 'playwright-core';
 import { accessibilityViolations, artifactsDir, launchBrowser } from '../support/browser';
 import { waitPhase } from '../support/clusters';
 import { call } from '../support/http';
+import { putSimConfig } from '../support/sim-client';
 import { useStack } from '../support/stack';
 
 const KEYS = { accessKeyId: 'AKIAE2ECONSOLE000001', secretAccessKey: 'consoleSecretKeyThatIsLongEnough00001' };
@@ -167,9 +168,16 @@ describe('console (browser, end to end)', () => {
     const workers = page.locator('article[data-pool="workers"]');
     await workers.locator('tr[data-node]').first().waitFor();
     expect(await workers.locator('tr[data-node]').count()).toBe(1);
+    // AWS is out of capacity for a while: the launch is retried, and the page says which call and why.
+    await putSimConfig(stack.sim, { faults: { 'ec2:RunInstances': { code: 'InsufficientInstanceCapacity', httpStatus: 500, message: 'We currently do not have sufficient m5.large capacity', rate: 1 } } });
     await workers.getByLabel('Size').fill('2');
     await workers.getByRole('button', { name: 'Scale workers' }).click();
     await workers.getByRole('status').filter({ hasText: 'accepted as op-2-scale' }).waitFor();
+    const retried = page.locator('.current-operation[data-operation="op-2-scale"] table.retrying');
+    await retried.locator('tr', { hasText: 'InsufficientInstanceCapacity' }).waitFor({ timeout: 60000 });
+    expect(await retried.locator('tbody tr').first().innerText()).toMatch(/node\/workers\/1/);
+    await checkPage('cluster-retrying');
+    await putSimConfig(stack.sim, { faults: { 'ec2:RunInstances': null } });
     await workers.locator('tr[data-node="node/workers/1"]').waitFor({ timeout: 180000 });
     await page.locator('li[data-operation="op-2-scale"][data-state="Succeeded"]').waitFor({ timeout: 180000 });
     expect(await workers.locator('table[data-az="us-east-1b"] tr[data-node]').count()).toBe(1);
