@@ -12,8 +12,9 @@ const CLUSTER = 'web';
 
 /**
  * The console in a real browser (Debian's headless Chromium, driven by playwright-core) against
- * the real stack: sign in, add the account, create a cluster, watch its tasks, scale a pool from
- * the Nodes view, delete it. Each page is screenshotted into test-artifacts/console/ and checked
+ * the real stack: sign in, add the account, create a cluster through the wizard, watch its tasks,
+ * scale a pool from the Nodes view (a call retried on the way), add a pool (cancelled, retried),
+ * change its instance type, remove it, delete the cluster. Each page is screenshotted into test-artifacts/console/ and checked
  * with axe (WCAG 2 A and AA).
  */
 describe('console (browser, end to end)', () => {
@@ -186,29 +187,37 @@ describe('console (browser, end to end)', () => {
     await checkPage('cluster-scaled');
   });
 
-  it('adds a pool (a refused field marked at the field), changes its instance type, removes it', async () => {
+  it('adds a pool (a refused field marked at the field; cancelled, then retried), changes its instance type, removes it', async () => {
     const add = page.getByRole('form', { name: 'Add a worker pool' });
     await add.getByLabel('Name').fill('Extra');
     await add.getByRole('button', { name: 'Add pool' }).click();
     // The API's 400 names the field; the message stands under the pool's name.
     await page.locator('#error-add-pool-name').waitFor();
     expect(await add.getByLabel('Name').getAttribute('aria-invalid')).toBe('true');
+    // The first try meets AWS out of capacity and is cancelled from the page, then retried from it.
+    await putSimConfig(stack.sim, { faults: { 'ec2:RunInstances': { code: 'InsufficientInstanceCapacity', httpStatus: 500, message: 'We currently do not have sufficient m5.large capacity', rate: 1 } } });
     await add.getByLabel('Name').fill('extra');
     await add.getByRole('button', { name: 'Add pool' }).click();
     await add.getByRole('status').filter({ hasText: 'accepted as op-3-add-pool' }).waitFor();
+    await page.locator('.current-operation[data-operation="op-3-add-pool"] table.retrying').waitFor({ timeout: 60000 });
+    await page.getByRole('button', { name: 'Cancel op-3-add-pool' }).click();
+    await page.locator('li[data-operation="op-3-add-pool"][data-state="Cancelled"]').waitFor({ timeout: 120000 });
+    await putSimConfig(stack.sim, { faults: { 'ec2:RunInstances': null } });
+    await page.getByRole('button', { name: 'Retry op-3-add-pool' }).click();
+    await page.getByRole('status').filter({ hasText: 'accepted as op-4-add-pool' }).waitFor();
     const extra = page.locator('article[data-pool="extra"]');
     await extra.locator('tr[data-node="node/extra/0"]').waitFor({ timeout: 180000 });
-    await page.locator('li[data-operation="op-3-add-pool"][data-state="Succeeded"]').waitFor({ timeout: 180000 });
+    await page.locator('li[data-operation="op-4-add-pool"][data-state="Succeeded"]').waitFor({ timeout: 180000 });
 
     await extra.getByLabel('Instance type', { exact: true }).fill('c5.large');
     await extra.getByRole('button', { name: 'Change instance type' }).click();
-    await extra.getByRole('status').filter({ hasText: 'accepted as op-4-reconfigure' }).waitFor();
-    await page.locator('li[data-operation="op-4-reconfigure"][data-state="Succeeded"]').waitFor({ timeout: 180000 });
+    await extra.getByRole('status').filter({ hasText: 'accepted as op-5-reconfigure' }).waitFor();
+    await page.locator('li[data-operation="op-5-reconfigure"][data-state="Succeeded"]').waitFor({ timeout: 180000 });
     await extra.locator('tr[data-node="node/extra/0"] td', { hasText: 'c5.large' }).waitFor();
 
     await extra.getByRole('button', { name: 'Remove pool extra' }).click();
     await extra.getByRole('button', { name: 'Yes, remove extra' }).click();
-    await page.locator('li[data-operation="op-5-remove-pool"][data-state="Succeeded"]').waitFor({ timeout: 180000 });
+    await page.locator('li[data-operation="op-6-remove-pool"][data-state="Succeeded"]').waitFor({ timeout: 180000 });
     await extra.waitFor({ state: 'detached' });
     await checkPage('cluster-pools-changed');
   });
