@@ -174,6 +174,12 @@ describe('console (browser, end to end)', () => {
     await page.getByRole('link', { name: 'Clusters', exact: true }).click();
     await page.locator(`tr[data-cluster="${CLUSTER}"]`).waitFor();
     await checkPage('clusters');
+    // The phase filter is the list's own (GET /v1/clusters?phase=…), kept in the address.
+    await page.getByLabel('Phase').selectOption('Failed');
+    await page.getByText('No clusters in phase Failed yet.').waitFor();
+    expect(page.url()).toContain('#/clusters?phase=Failed');
+    await page.getByLabel('Phase').selectOption('Running');
+    await page.locator(`tr[data-cluster="${CLUSTER}"]`).waitFor();
   }, 600000);
 
   it('scales a pool from the Nodes view and sees the new node appear', async () => {
