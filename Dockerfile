@@ -24,6 +24,7 @@ COPY . .
 RUN npm run build \
  && test -f dist/api/main.js \
  && test -f dist/worker/main.js \
+ && test -f dist/console/index.html \
  && npm prune --omit=dev --no-audit --no-fund
 
 FROM ${NODE_IMAGE} AS runtime

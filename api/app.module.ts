@@ -5,6 +5,7 @@ import { CloudAccountsModule } from './cloud-accounts/cloud-accounts.module';
 import { ClusterProfilesModule } from './cluster-profiles/cluster-profiles.module';
 import { ClustersModule } from './clusters/clusters.module';
 import { CodecModule } from './codec/codec.module';
+import { ConsoleModule } from './console/console.module';
 import { ContractErrorFilter } from './common/error-shape';
 import { ApiSettings } from './common/settings';
 import { SETTINGS, STORE } from './common/tokens';
@@ -44,7 +45,7 @@ export class AppModule {
   static with(settings: ApiSettings, store: Store, metrics: ApiMetrics): DynamicModule {
     return {
       module: AppModule,
-      imports: [CoreModule.with(settings, store, metrics), TemporalModule, HealthModule, CloudAccountsModule, ClusterProfilesModule, ClustersModule, CodecModule, ProjectsModule, ObservabilityModule],
+      imports: [CoreModule.with(settings, store, metrics), TemporalModule, HealthModule, CloudAccountsModule, ClusterProfilesModule, ClustersModule, CodecModule, ProjectsModule, ObservabilityModule, ConsoleModule.with()],
       providers: [
         { provide: APP_GUARD, useClass: BearerTokenGuard },
         { provide: APP_FILTER, useClass: ContractErrorFilter },

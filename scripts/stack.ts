@@ -268,6 +268,7 @@ async function main(): Promise<void> {
     // A token the operator chose is theirs to know; printing it would put it in every log.
     lines.push(`  API token        ${config.apiToken ? '(from CLUSTERFLOW_API_TOKEN)' : resolveApiToken(config).token}`);
     lines.push(`  API metrics      http://127.0.0.1:${config.apiPort}/metrics   (Prometheus format, admin token)`);
+    lines.push(`  console          http://127.0.0.1:${config.apiPort}/   (sign in with the API token)`);
   }
   if (only.includes('worker')) {
     for (let i = 0; i < workers; i++) {

@@ -1,4 +1,4 @@
-import { DescribeAvailabilityZonesCommand, DescribeInstanceTypeOfferingsCommand } from '@aws-sdk/client-ec2';
+import { DescribeAvailabilityZonesCommand, DescribeInstanceTypeOfferingsCommand, DescribeKeyPairsCommand, DescribeSubnetsCommand, DescribeVpcsCommand, type Tag } from '@aws-sdk/client-ec2';
 import { Inject, Injectable } from '@nestjs/common';
 import { guard } from '../../cloud/aws-errors';
 import { AwsDeps, ec2Client } from '../../cloud/aws-session';
@@ -8,6 +8,18 @@ import { spotQuote, type SpotPrice } from '../../cloud/spot-prices';
 import type { ClusterSpec } from '../../common/cluster-spec';
 import type { RuleProblem } from '../../common/spec-rules';
 import { AWS_DEPS } from '../common/tokens';
+
+/** What an account has in a region that a new cluster may use: the console's wizard offers these. */
+export interface AccountNetwork {
+  region: string;
+  availabilityZones: string[];
+  vpcs: Array<{ vpcId: string; cidrBlock?: string; name?: string; isDefault: boolean }>;
+  /** `public`: it gives launches a public IP (what a static placement's public subnets need for the bastion). */
+  subnets: Array<{ subnetId: string; vpcId: string; availabilityZone: string; cidrBlock?: string; name?: string; public: boolean }>;
+  keyPairs: string[];
+}
+
+const nameTag = (tags: Tag[] | undefined): string | undefined => tags?.find((t) => t.Key === 'Name')?.Value;
 
 /** An input whose scope names the account without its project: the service adds the request's. */
 type Within<T extends { scope: unknown }> = Omit<T, 'scope'> & { scope: { accountId: string; region: string } };
@@ -38,6 +50,30 @@ export class CloudReadsService {
   /** What a spot bid on `instanceType` in `azs` would be made from now: its on-demand price and spot prices. */
   spotQuote(project: string, scope: { accountId: string; region: string }, instanceType: string, azs: string[]): Promise<{ onDemandUsd: number; spotPrices: SpotPrice[] }> {
     return this.quoteOf(this.aws, { ...scope, project }, instanceType, azs);
+  }
+
+  /** The AZs, VPCs, subnets and key pairs of the account in `region` (the first 1000 of each: one page). */
+  async accountNetwork(project: string, accountId: string, region: string): Promise<AccountNetwork> {
+    const ec2 = await ec2Client(this.aws, { project, accountId, region });
+    try {
+      const [zones, vpcs, subnets, keyPairs] = await Promise.all([
+        ec2.send(new DescribeAvailabilityZonesCommand({})),
+        ec2.send(new DescribeVpcsCommand({ MaxResults: 1000 })),
+        ec2.send(new DescribeSubnetsCommand({ MaxResults: 1000 })),
+        ec2.send(new DescribeKeyPairsCommand({})),
+      ]);
+      return {
+        region,
+        availabilityZones: (zones.AvailabilityZones ?? []).filter((z) => z.State === 'available').map((z) => z.ZoneName as string).sort(),
+        vpcs: (vpcs.Vpcs ?? []).map((v) => ({ vpcId: v.VpcId as string, cidrBlock: v.CidrBlock, name: nameTag(v.Tags), isDefault: v.IsDefault === true })),
+        subnets: (subnets.Subnets ?? [])
+          .map((s) => ({ subnetId: s.SubnetId as string, vpcId: s.VpcId as string, availabilityZone: s.AvailabilityZone as string, cidrBlock: s.CidrBlock, name: nameTag(s.Tags), public: s.MapPublicIpOnLaunch === true }))
+          .sort((a, b) => a.availabilityZone.localeCompare(b.availabilityZone) || a.subnetId.localeCompare(b.subnetId)),
+        keyPairs: (keyPairs.KeyPairs ?? []).map((k) => k.KeyName as string).sort(),
+      };
+    } finally {
+      ec2.destroy();
+    }
   }
 
   /** The rules that need AWS to answer: AZs that exist in the region, instance types offered in every AZ of their pool. */

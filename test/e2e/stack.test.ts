@@ -46,6 +46,7 @@ describe('the stack launcher', () => {
     // Both metrics endpoints, printed: the worker's open on 127.0.0.1, the API's behind the token.
     expect(output).toContain(`worker metrics   http://127.0.0.1:${ports.workerMetrics}/metrics`);
     expect(output).toContain(`API metrics      http://127.0.0.1:${ports.api}/metrics`);
+    expect(output).toContain(`console          http://127.0.0.1:${ports.api}/   (sign in with the API token)`);
     expect(await (await fetch(`http://127.0.0.1:${ports.workerMetrics}/metrics`)).text()).toMatch(/^temporal_worker_start_total\{/m);
     expect((await fetch(`http://127.0.0.1:${ports.api}/metrics`)).status).toBe(401);
   });

@@ -9,12 +9,12 @@ import * as ts from 'typescript';
  * imports of the project's own folders are checked.
  */
 
-type Layer = 'api' | 'workflows' | 'activities' | 'cloud' | 'store' | 'common' | 'cli';
+type Layer = 'api' | 'workflows' | 'activities' | 'cloud' | 'store' | 'common' | 'cli' | 'console';
 
 /**
  * What each layer may import besides itself. workflows/ gets only types from activities/, and
- * cli/ only types from common/ (checked apart): the CLI talks to the server over HTTP alone,
- * so none of the server's code may end up in it.
+ * cli/ and console/ only types from common/ (checked apart): the CLI and the web console talk
+ * to the server over HTTP alone, so none of the server's code may end up in them.
  */
 const MAY_IMPORT: Record<Layer, string[]> = {
   api: ['common', 'store', 'cloud', 'workflows'],
@@ -24,6 +24,7 @@ const MAY_IMPORT: Record<Layer, string[]> = {
   store: ['common'],
   common: [],
   cli: ['common'],
+  console: ['common'],
 };
 
 interface Import {
@@ -89,7 +90,7 @@ export function violations(root: string, files: Array<{ file: string; text: stri
       const where = `${path.relative(root, file)} imports '${imp.specifier}'`;
       if (!MAY_IMPORT[layer].includes(folder)) broken.push(`${where}: ${layer}/ may not import from ${folder}/`);
       else if (layer === 'workflows' && folder === 'activities' && !imp.typeOnly) broken.push(`${where}: workflows/ may import only types from activities/ (use \`import type\`)`);
-      else if (layer === 'cli' && !imp.typeOnly) broken.push(`${where}: cli/ may import only types from common/ (use \`import type\`)`);
+      else if ((layer === 'cli' || layer === 'console') && !imp.typeOnly) broken.push(`${where}: ${layer}/ may import only types from common/ (use \`import type\`)`);
     }
   }
   return broken;
@@ -100,7 +101,7 @@ function sourcesUnder(dir: string): string[] {
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
     const full = path.join(dir, entry.name);
     if (entry.isDirectory()) return sourcesUnder(full);
-    return entry.name.endsWith('.ts') ? [full] : [];
+    return /\.tsx?$/.test(entry.name) ? [full] : [];
   });
 }
 
@@ -138,8 +139,12 @@ describe('layers (docs/architecture.md#layers)', () => {
         at('activities/p.ts', "import { ClustersService } from '../api/clusters/clusters.service';"),
         at('cli/o.ts', "import { ApiClient } from '../api/app';"),
         at('cli/commands/n.ts', "import { capacityOf } from '../../common/cluster-spec';"),
+        at('console/src/m.tsx', "import { operationWorkflowId } from '../../common/workflow-ids';"),
+        at('console/src/l.ts', "import { ClustersService } from '../../api/clusters/clusters.service';"),
       ]);
-      expect(broken).toHaveLength(13);
+      expect(broken).toHaveLength(15);
+      expect(broken[13]).toMatch(/console\/ may import only types from common\//);
+      expect(broken[14]).toMatch(/console\/ may not import from api\//);
       expect(broken[12]).toMatch(/cli\/ may import only types from common\//);
       expect(broken[0]).toBe("api/clusters/x.ts imports '../../activities': api/ may not import from activities/");
       expect(broken[4]).toMatch(/workflows\/ may import only types from activities\//);
@@ -155,6 +160,7 @@ describe('layers (docs/architecture.md#layers)', () => {
           at('cloud/t.ts', "import { ClusterflowConfig } from '../common/config';\nimport { Store } from '../store/store';"),
           at('common/z.ts', "import * as path from 'node:path';\nimport { tags } from './tags';"),
           at('cli/commands/m.ts', "import type { ClusterSpec } from '../../common/cluster-spec';\nimport { Command } from 'commander';\nimport { seg } from '../http';"),
+          at('console/src/pages/k.tsx', "import type { ClusterStatus } from '../../../common/cluster-status';\nimport { useState } from 'react';\nimport { call } from '../api';"),
         ]),
       ).toEqual([]);
     });
