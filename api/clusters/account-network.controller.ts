@@ -25,7 +25,7 @@ export class AccountNetworkController {
   @ApiBadGatewayResponse({ description: 'AWS could not be reached, or refused the keys' })
   async get(@Project() project: string, @Param('id') id: string, @Param('region') region: string): Promise<AccountNetwork> {
     if (!REGION.test(region)) throw new ApiError(400, `region: region ${REGION_MESSAGE}`, [{ field: 'region', rule: 'matches', message: `region ${REGION_MESSAGE}` }]);
-    if (!this.store.getCloudAccount(project, id)) throw new ApiError(404, `cloud account ${id} not found`);
+    if (!(await this.store.getCloudAccount(project, id))) throw new ApiError(404, `cloud account ${id} not found`);
     return this.cloud.accountNetwork(project, id, region).catch((error: Error) => {
       throw new ApiError(502, `could not read the account's network in ${region} from AWS: ${error.name}: ${error.message}`);
     });
