@@ -3,18 +3,22 @@ import { createActivities } from '../activities';
 import { ClusterflowConfig } from '../common/config';
 import { ensureDataDir, resolvePayloadCodec, resolveSecretBox } from '../common/data-dir';
 import { SqliteStore } from '../store/sqlite-store';
+import { SqliteRateLimiter } from '../cloud/sqlite-rate-limiter';
 import { awsCallCounters } from './metrics';
 
 export interface RunningWorker {
   worker: Worker;
   connection: NativeConnection;
   store: SqliteStore;
+  /** The EC2 request buckets this worker shares with every other worker of the data dir. */
+  rateLimiter: SqliteRateLimiter;
 }
 
 /** Connects to Temporal and builds the worker with every workflow and activity registered. */
 export async function createWorker(config: ClusterflowConfig, connection?: NativeConnection): Promise<RunningWorker> {
   ensureDataDir(config);
   const store = new SqliteStore(config.dataDir);
+  const rateLimiter = new SqliteRateLimiter(config.dataDir);
   const conn = connection ?? (await NativeConnection.connect({ address: config.temporalAddress }));
   const worker = await Worker.create({
     connection: conn,
@@ -26,7 +30,14 @@ export async function createWorker(config: ClusterflowConfig, connection?: Nativ
     dataConverter: { payloadCodecs: [resolvePayloadCodec(config)] },
     // No project here: each activity resolves its account within its cluster's project (its scope's owner).
     // Every AWS call is counted on the runtime's meter (served with the SDK's metrics when main.ts installed an exporter).
-    activities: createActivities({ config, store, secretBox: resolveSecretBox(config), awsCalls: awsCallCounters(Runtime.instance().metricMeter) }),
+    // Every EC2 call waits for its tokens in the buckets all workers share (cloud/rate-limiter.ts).
+    activities: createActivities({
+      config,
+      store,
+      secretBox: resolveSecretBox(config),
+      awsCalls: awsCallCounters(Runtime.instance().metricMeter),
+      rateLimiter,
+    }),
   });
-  return { worker, connection: conn, store };
+  return { worker, connection: conn, store, rateLimiter };
 }
