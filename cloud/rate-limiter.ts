@@ -54,9 +54,9 @@ export function reserveTokens(
   const next = draws.map((draw, i) => {
     const state = states[i];
     const refilled = state ? Math.min(draw.capacity, state.tokens + (Math.max(0, nowMs - state.atMs) / 1000) * draw.refillPerSecond) : draw.capacity;
-    // A call larger than the whole bucket may still go once the bucket is full.
-    const need = Math.min(draw.tokens, draw.capacity);
-    const left = refilled - need;
+    // Tokens may be more than the bucket holds (our share of a bucket of one token): the
+    // call then waits past full, so our pace stays our share of AWS's.
+    const left = refilled - draw.tokens;
     if (left < 0) waitMs = Math.max(waitMs, draw.refillPerSecond > 0 ? (-left / draw.refillPerSecond) * 1000 : Infinity);
     return { tokens: left, atMs: nowMs };
   });
@@ -77,13 +77,17 @@ export function shapeOf(action: string, input: Record<string, unknown> | undefin
   };
 }
 
-/** The draws of one EC2 call in `account` and `region`, each bucket our `share` of AWS's. */
+/**
+ * The draws of one EC2 call in `account` and `region`, each bucket our `share` of AWS's. A
+ * call never needs more than AWS's whole bucket: AWS lets one that large through once its
+ * bucket is full.
+ */
 export function drawsOf(account: string, region: string, shape: Ec2CallShape, share: number): BucketDraw[] {
   return ec2Draws(shape).map((draw) => ({
     key: `${account}|${region}|${draw.bucket}`,
     capacity: draw.size.capacity * share,
     refillPerSecond: draw.size.refillPerSecond * share,
-    tokens: draw.tokens,
+    tokens: Math.min(draw.tokens, draw.size.capacity),
   }));
 }
 

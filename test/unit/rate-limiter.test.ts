@@ -37,6 +37,20 @@ describe('the reservation arithmetic', () => {
     expect(reserveTokens([draw], first.states, 0, 5_000)?.waitMs).toBe(1_000);
   });
 
+  it('a call needing more than our share of a small bucket waits past full, keeping our pace below AWS’s', () => {
+    // A fifth of RunInstances' bucket (5 tokens, 2/s) is 1 token at 0.4/s; our 85 % of it is 0.85 at 0.34/s.
+    const draw = { ...bucket(0.85, 0.34), tokens: 1 };
+    let states = [undefined] as Array<{ tokens: number; atMs: number } | undefined>;
+    const waits: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const r = reserveTokens([draw], states, 0, 60_000)!;
+      waits.push(r.waitMs);
+      states = r.states;
+    }
+    // One call per 1 / 0.34 s = 2.94 s, slower than AWS's one per 2.5 s.
+    expect(waits).toEqual([442, 3383, 6324]);
+  });
+
   it('RunInstances draws from its action bucket and, per instance, its resource bucket, both our share of AWS’s', () => {
     const draws = drawsOf('111122223333', 'eu-west-1', shapeOf('RunInstances', { MinCount: 3, MaxCount: 3 }), 0.5);
     expect(draws).toEqual([
