@@ -5,7 +5,7 @@
  * calls (the simulator's count, not ours), the failed operations, and what the simulator
  * still holds afterwards. Prints; never passes or fails on time.
  *
- *   npm run bench:fleet -- 20        (or: node dist/bench/fleet.js 20 after npm run build)
+ *   npm run bench:fleet -- 20 [--workers 3]   (or: node dist/bench/fleet.js 20 after npm run build)
  *
  * test/e2e/fleet.test.ts runs a short version (N = 3) in CI, with every bucket scaled down
  * to a fifth and the worker told it may use the same fifth: there the limiter must keep a
@@ -30,6 +30,8 @@ export interface FleetOptions {
    * share of them (`CLUSTERFLOW_AWS_RATE_SHARE` = 0.85 × scale): 1 is AWS's own sizes.
    */
   bucketScale?: number;
+  /** Worker processes (`npm start -- --workers N`), all sharing the buckets; default 1. */
+  workers?: number;
   log?: (line: string) => void;
 }
 
@@ -44,6 +46,7 @@ interface StatsSnapshot {
 
 export interface FleetSummary {
   n: number;
+  workers: number;
   bucketScale: number;
   soloCreateMs: number;
   /** The first create's start to the last create's end. */
@@ -133,7 +136,7 @@ export async function runFleet(options: FleetOptions): Promise<FleetSummary> {
   const ports = await stackPorts();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cf-fleet-'));
   const env = stackEnv(ports, dataDir, { CLUSTERFLOW_AWS_RATE_SHARE: String(DEFAULT_AWS_RATE_SHARE * scale) });
-  const stack = await launchStack(env, ports);
+  const stack = await launchStack(env, ports, ['--workers', String(options.workers ?? 1)]);
   try {
     const api = `http://127.0.0.1:${ports.api}`;
     const sim = `http://127.0.0.1:${ports.sim}`;
@@ -213,6 +216,7 @@ export async function runFleet(options: FleetOptions): Promise<FleetSummary> {
     for (const [key, a] of Object.entries(diff(before, after))) if (a.throttled > 0) throttledByAction[key] = a.throttled;
     return {
       n,
+      workers: options.workers ?? 1,
       bucketScale: scale,
       soloCreateMs,
       fleetCreateMs,
@@ -238,7 +242,7 @@ export function formatFleet(s: FleetSummary): string {
   const w = s.bucketWait;
   const leftCount = Object.values(s.left).reduce((sum, items) => sum + items.length, 0);
   return [
-    `fleet benchmark: ${s.n} clusters at once in one account and region (us-east-1); each 2 AZs, control plane 1 + workers 2 (m5.large), NLB`,
+    `fleet benchmark: ${s.n} clusters at once in one account and region (us-east-1); each 2 AZs, control plane 1 + workers 2 (m5.large), NLB; ${s.workers} worker process${s.workers === 1 ? '' : 'es'}`,
     `EC2 buckets: AWS's documented sizes${s.bucketScale === 1 ? '' : ` × ${s.bucketScale}`}; the worker's share ${(DEFAULT_AWS_RATE_SHARE * s.bucketScale).toFixed(3)} of each`,
     '',
     'lower bound = one cluster’s create time alone + the longest wait one bucket forces on the fleet:',
@@ -263,9 +267,13 @@ export function formatFleet(s: FleetSummary): string {
 }
 
 async function main(): Promise<void> {
-  const n = Number(process.argv[2] ?? 10);
-  if (!Number.isInteger(n) || n < 1 || n > 100) throw new Error(`the fleet size is a whole number from 1 to 100, got "${process.argv[2]}"`);
-  const summary = await runFleet({ n, log: (line) => process.stderr.write(`${line}\n`) });
+  const args = process.argv.slice(2);
+  const flag = args.indexOf('--workers');
+  const workers = flag >= 0 ? Number(args.splice(flag, 2)[1]) : 1;
+  if (!Number.isInteger(workers) || workers < 1 || workers > 16) throw new Error('--workers is a whole number from 1 to 16');
+  const n = Number(args[0] ?? 10);
+  if (!Number.isInteger(n) || n < 1 || n > 100) throw new Error(`the fleet size is a whole number from 1 to 100, got "${args[0]}"`);
+  const summary = await runFleet({ n, workers, log: (line) => process.stderr.write(`${line}\n`) });
   process.stdout.write(`${formatFleet(summary)}\n`);
 }
 

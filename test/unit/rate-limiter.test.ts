@@ -5,6 +5,7 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { DEFAULT_AWS_RATE_SHARE, loadConfig } from '../../common/config';
 import { repoRoot } from '../../common/paths';
 import { BucketDraw, drawsOf, limitCalls, reserveTokens, shapeOf, SharedRateLimiter } from '../../cloud/rate-limiter';
 import { SqliteRateLimiter } from '../../cloud/sqlite-rate-limiter';
@@ -63,6 +64,18 @@ describe('the reservation arithmetic', () => {
       capacity: 100,
       refillPerSecond: 20,
     });
+  });
+});
+
+describe('CLUSTERFLOW_AWS_RATE_SHARE', () => {
+  it('is 0.85 unless set, and a fraction above 0 and at most 1 when set', () => {
+    expect(loadConfig({}).awsRateShare).toBe(DEFAULT_AWS_RATE_SHARE);
+    expect(DEFAULT_AWS_RATE_SHARE).toBe(0.85);
+    expect(loadConfig({ CLUSTERFLOW_AWS_RATE_SHARE: '0.5' }).awsRateShare).toBe(0.5);
+    expect(loadConfig({ CLUSTERFLOW_AWS_RATE_SHARE: '1' }).awsRateShare).toBe(1);
+    for (const bad of ['0', '1.5', '-0.2', 'half']) {
+      expect(() => loadConfig({ CLUSTERFLOW_AWS_RATE_SHARE: bad })).toThrow(`CLUSTERFLOW_AWS_RATE_SHARE must be a fraction above 0 and at most 1 (e.g. 0.85), got "${bad}"`);
+    }
   });
 });
 
