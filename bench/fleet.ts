@@ -32,6 +32,11 @@ export interface FleetOptions {
   bucketScale?: number;
   /** Worker processes (`npm start -- --workers N`), all sharing the buckets; default 1. */
   workers?: number;
+  /**
+   * Runs beside the fleet's create (a test kills a worker there): `created` resolves once every
+   * cluster is Running or Failed; the fleet is deleted once this has ended too.
+   */
+  duringCreate?: (fleet: { temporalAddress: string; names: string[]; created: Promise<void> }) => Promise<void>;
   log?: (line: string) => void;
 }
 
@@ -60,6 +65,8 @@ export interface FleetSummary {
   calls: number;
   throttled: number;
   throttledByAction: Record<string, number>;
+  /** The EC2 actions whose buckets, at our share, pace the fleet's create longest: (calls − our capacity) ÷ our refill. */
+  paced: Array<{ action: string; calls: number; ms: number }>;
   failedOperations: string[];
   /** What the simulator still holds once every cluster is deleted, by resource kind. */
   left: Record<string, string[]>;
@@ -112,6 +119,21 @@ function diff(before: StatsSnapshot, after: StatsSnapshot): Record<string, Actio
  * faster than its refill. Each action is taken at its most generous bucket (filtered: the
  * non-mutating category rather than the unfiltered one), so the bound stays a lower one.
  */
+/** How long our own share of each action's bucket holds the fleet's calls back, longest first. */
+function pacedByUs(actions: Record<string, ActionStats>, scale: number, share: number): FleetSummary['paced'] {
+  const paced: FleetSummary['paced'] = [];
+  for (const [key, stats] of Object.entries(actions)) {
+    if (!key.startsWith('ec2:')) continue;
+    const calls = stats.calls - stats.throttled;
+    for (const draw of ec2Draws({ action: key.slice(4), filtered: true, paginated: false, instances: 1 })) {
+      const rate = draw.size.refillPerSecond * scale * share;
+      const ms = rate > 0 ? (Math.max(0, calls - draw.size.capacity * scale * share) / rate) * 1000 : 0;
+      if (ms > 0) paced.push({ action: draw.bucket, calls, ms });
+    }
+  }
+  return paced.sort((a, b) => b.ms - a.ms).slice(0, 6);
+}
+
 function longestBucketWait(actions: Record<string, ActionStats>, scale: number): FleetSummary['bucketWait'] {
   let worst: FleetSummary['bucketWait'] = { action: '(none)', calls: 0, capacity: 0, refillPerSecond: 0, ms: 0 };
   for (const [key, stats] of Object.entries(actions)) {
@@ -186,7 +208,14 @@ export async function runFleet(options: FleetOptions): Promise<FleetSummary> {
     const before = (await json(`${sim}/_sim/stats`)) as StatsSnapshot;
     log(`fleet: creating ${n} clusters at once`);
     await Promise.all(specs.map((spec) => json(`${api}/v1/clusters`, { method: 'POST', headers, body: JSON.stringify(spec) })));
+    let markCreated!: () => void;
+    const created = new Promise<void>((resolve) => (markCreated = resolve));
+    // Its failure is kept, not left unhandled while the creates are waited for.
+    const beside = options.duringCreate?.({ temporalAddress: `127.0.0.1:${ports.temporal}`, names, created }).then(() => undefined, (error: unknown) => error);
     await untilPhase(names, ['Running', 'Failed']);
+    markCreated();
+    const besideError = await beside;
+    if (besideError) throw besideError;
     const afterCreate = (await json(`${sim}/_sim/stats`)) as StatsSnapshot;
     const ops = await Promise.all(names.map(createOp));
     const fleetCreateMs = Math.max(...ops.map((op) => Date.parse(op.finishedAt))) - Math.min(...ops.map((op) => Date.parse(op.startedAt)));
@@ -211,6 +240,7 @@ export async function runFleet(options: FleetOptions): Promise<FleetSummary> {
     }
 
     const bucketWait = longestBucketWait(diff(before, afterCreate), scale);
+    const paced = pacedByUs(diff(before, afterCreate), scale, DEFAULT_AWS_RATE_SHARE);
     const boundMs = soloCreateMs + bucketWait.ms;
     const throttledByAction: Record<string, number> = {};
     for (const [key, a] of Object.entries(diff(before, after))) if (a.throttled > 0) throttledByAction[key] = a.throttled;
@@ -227,6 +257,7 @@ export async function runFleet(options: FleetOptions): Promise<FleetSummary> {
       calls: after.totals.calls - before.totals.calls,
       throttled: after.totals.throttled - before.totals.throttled,
       throttledByAction,
+      paced,
       failedOperations,
       left,
       soloChain,
@@ -257,6 +288,7 @@ export function formatFleet(s: FleetSummary): string {
     `fleet create (first start → last finish): ${sec(s.fleetCreateMs)}`,
     `ratio fleet / bound = ${s.ratio.toFixed(2)}   (target ≤ 1.25)`,
     `fleet delete (DELETE → all Deleted): ${sec(s.fleetDeleteMs)}`,
+    `buckets at our share that hold the fleet's create back longest ((calls − capacity) ÷ refill, each × ${DEFAULT_AWS_RATE_SHARE}): ${s.paced.map((p) => `${p.action} ${p.calls} calls ${sec(p.ms)}`).join(', ') || 'none'}`,
     `AWS calls during the fleet's create and delete: ${s.calls}; answered RequestLimitExceeded: ${s.throttled} (${((100 * s.throttled) / Math.max(1, s.calls)).toFixed(2)} %, target < 1 %)`,
     ...Object.entries(s.throttledByAction).map(([action, count]) => `  ${action}: ${count}`),
     `failed operations: ${s.failedOperations.length}`,
