@@ -46,8 +46,9 @@ it('3 workers, one killed during a fleet create of 4: every create finishes, the
         const victim = running[Math.floor(random() * running.length)];
         const pid = Number(/^(\d+)@/.exec(victim.activity.lastWorkerIdentity ?? '')?.[1]);
         process.kill(pid, 'SIGKILL');
+        const killedAt = new Date().toISOString();
         killed = { pid, workflowId: victim.workflowId, activityId: String(victim.activity.activityId), identity: String(victim.activity.lastWorkerIdentity) };
-        process.stdout.write(`killed worker ${pid} while it ran ${victim.activity.activityType?.name} (${victim.activity.activityId}) of ${victim.workflowId}\n`);
+        process.stdout.write(`killed worker ${pid} at ${killedAt} (its attempt ${victim.activity.attempt}, started ${victim.activity.lastStartedTime?.seconds?.toString()}) while it ran ${victim.activity.activityType?.name} (${victim.activity.activityId}) of ${victim.workflowId}\n`);
 
         await created;
         const history = await client.workflow.getHandle(victim.workflowId).fetchHistory();
@@ -55,6 +56,11 @@ it('3 workers, one killed during a fleet create of 4: every create finishes, the
         const started = history.events?.find((e) => e.activityTaskStartedEventAttributes && String(e.activityTaskStartedEventAttributes.scheduledEventId) === String(scheduled?.eventId));
         const attempt = started?.activityTaskStartedEventAttributes;
         retried = { attempt: attempt?.attempt, timeoutType: attempt?.lastFailure?.timeoutFailureInfo?.timeoutType, identity: attempt?.identity };
+        process.stdout.write(`killed at attempt ${victim.activity.attempt}; its history: ${JSON.stringify(
+          history.events
+            ?.filter((e) => e.eventId?.toString() === scheduled?.eventId?.toString() || Object.values(e).some((v) => v && typeof v === 'object' && 'scheduledEventId' in v && String((v as { scheduledEventId: unknown }).scheduledEventId) === String(scheduled?.eventId)))
+            .map((e) => ({ type: e.eventType, time: e.eventTime?.seconds?.toString(), attempt: e.activityTaskStartedEventAttributes?.attempt, identity: e.activityTaskStartedEventAttributes?.identity ?? e.activityTaskCompletedEventAttributes?.identity })),
+        )}\n`);
         timeouts = await Promise.all(
           creates.map(async (h) => ({
             workflowId: h.workflowId,
