@@ -28,6 +28,11 @@ export async function createWorker(config: ClusterflowConfig, connection?: Nativ
     ...(config.workflowBundlePath ? { workflowBundle: { codePath: config.workflowBundlePath } } : { workflowsPath: require.resolve('../workflows') }),
     // Inputs, results and details reach Temporal encrypted; the API decrypts with the same key.
     dataConverter: { payloadCodecs: [resolvePayloadCodec(config)] },
+    // A wait holds its slot for as long as AWS takes (a node's status checks, a NAT gateway),
+    // and a fleet created at once has several per cluster: at the SDK's default of 100, twenty
+    // clusters' calls queued behind their own waits. Waits are cheap now that their reads are
+    // batched (cloud/poll-reads.ts) and every call keeps to the shared buckets.
+    maxConcurrentActivityTaskExecutions: 500,
     // No project here: each activity resolves its account within its cluster's project (its scope's owner).
     // Every AWS call is counted on the runtime's meter (served with the SDK's metrics when main.ts installed an exporter).
     // Every EC2 call waits for its tokens in the buckets all workers share (cloud/rate-limiter.ts).
