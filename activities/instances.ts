@@ -2,7 +2,6 @@ import {
   BlockDeviceMapping,
   DescribeImagesCommand,
   DescribeInstancesCommand,
-  DescribeInstanceStatusCommand,
   EC2Client,
   Filter,
   Instance,
@@ -15,6 +14,7 @@ import { Owner, RESOURCE_TAG } from '../common/tags';
 import { DEFAULT_METADATA_HOP_LIMIT, type RootVolume } from '../common/cluster-spec';
 import { endpointOf } from '../common/api-endpoint';
 import { AwsDeps, withSession } from '../cloud/aws-session';
+import type { PollReads } from '../cloud/poll-reads';
 import { isNotFound } from '../cloud/aws-errors';
 import { byId, clientToken, clusterFilters, isOwned, ownedFilters, tagsOf, tagSpecifications, toAwsTags } from './ownership';
 import { pollUntil } from './polling';
@@ -102,11 +102,12 @@ async function terminate(ec2: EC2Client, ids: string[]): Promise<void> {
   }
 }
 
-/** Waits until none of `ids` is anything but terminated (or gone from Describe altogether). */
-async function waitTerminated(ec2: EC2Client, ids: string[]): Promise<void> {
+/** Waits until none of `ids` is anything but terminated (or gone from Describe altogether); polls batched (`AwsSession.polls`). */
+async function waitTerminated(polls: PollReads, ids: string[]): Promise<void> {
   if (ids.length === 0) return;
   await pollUntil(`instances ${ids.join(', ')} terminated`, async () => {
-    const alive = await findInstances(ec2, [{ Name: 'instance-id', Values: ids }], NOT_TERMINATED);
+    const seen = await Promise.all(ids.map((id) => polls.instance(id)));
+    const alive = seen.filter((instance): instance is Instance => !!instance && NOT_TERMINATED.includes(instance.State?.Name as InstanceStateName));
     return alive.length === 0
       ? { done: true, value: undefined }
       : { done: false, status: alive.map((instance) => `${instance.InstanceId} ${instance.State?.Name}`).join(', ') };
@@ -205,14 +206,14 @@ export function instanceActivities(deps: AwsDeps) {
       const endpoint = endpointOf(input);
       const driver = endpoint && endpointDriver(endpoint.kind);
       return withSession(deps, scope, async (session) => {
-        const { ec2 } = session;
+        const { polls } = session;
         const started = Date.now();
-        // Once the instance runs, one DescribeInstanceStatus per round tells both its state
-        // and its checks: a cluster's worth of waits stays within EC2's request budget.
+        // Once the instance runs, its DescribeInstanceStatus entry tells both its state and its
+        // checks; each read is shared with every other wait of the account and region (polls).
         let running = false;
         await pollUntil(`instance ${instanceId} ready`, async () => {
           if (!running) {
-            const instance = await describeInstance(ec2, instanceId);
+            const instance = await polls.instance(instanceId);
             if (!instance) {
               if (Date.now() - started > NOT_FOUND_GRACE_MS) {
                 throw ApplicationFailure.nonRetryable(`instance ${instanceId} does not exist`, 'InstanceNotFound');
@@ -226,8 +227,7 @@ export function instanceActivities(deps: AwsDeps) {
             }
             running = true;
           }
-          const statuses = await ec2.send(new DescribeInstanceStatusCommand({ InstanceIds: [instanceId], IncludeAllInstances: true }));
-          const status = statuses.InstanceStatuses?.[0];
+          const status = await polls.instanceStatus(instanceId);
           const state = status?.InstanceState?.Name;
           if (state && state !== 'running') {
             throw ApplicationFailure.nonRetryable(`instance ${instanceId} is ${state}`, 'InstanceNotRunning');
@@ -243,7 +243,7 @@ export function instanceActivities(deps: AwsDeps) {
           }
           return { done: true, value: undefined };
         });
-        const instance = await describeInstance(ec2, instanceId);
+        const instance = await polls.instance(instanceId);
         if (!instance) throw ApplicationFailure.nonRetryable(`instance ${instanceId} does not exist`, 'InstanceNotFound');
         return instanceInfo(instance);
       });
@@ -251,20 +251,20 @@ export function instanceActivities(deps: AwsDeps) {
 
     /** Terminates the key's instance(s) (one generation, or all) and waits until they are gone. */
     async terminateInstance(input: TerminateInstanceInput): Promise<void> {
-      await withSession(deps, input.scope, async ({ ec2 }) => {
+      await withSession(deps, input.scope, async ({ ec2, polls }) => {
         const generation = input.generation === undefined ? undefined : String(input.generation);
         const ids = (await findOwned(ec2, input.scope.owner, input.key, NOT_TERMINATED, generation)).map((instance) => instance.InstanceId!);
         await terminate(ec2, ids);
-        await waitTerminated(ec2, ids);
+        await waitTerminated(polls, ids);
       });
     },
 
     /** The delete sweep: every instance carrying the cluster's tag, whatever its key, terminated and waited for. */
     async terminateClusterInstances({ scope }: ClusterScoped): Promise<TerminatedInstances> {
-      return withSession(deps, scope, async ({ ec2 }) => {
+      return withSession(deps, scope, async ({ ec2, polls }) => {
         const ids = (await findOwned(ec2, scope.owner, undefined, NOT_TERMINATED)).map((instance) => instance.InstanceId!);
         await terminate(ec2, ids);
-        await waitTerminated(ec2, ids);
+        await waitTerminated(polls, ids);
         return { terminated: ids };
       });
     },

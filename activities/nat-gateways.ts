@@ -32,16 +32,6 @@ async function findNatGateways(ec2: EC2Client, { scope, key }: Keyed, states: Na
   return byId(found, (nat) => nat.NatGatewayId);
 }
 
-async function describeNatGateway(ec2: EC2Client, natGatewayId: string): Promise<NatGateway | undefined> {
-  try {
-    const answer = await ec2.send(new DescribeNatGatewaysCommand({ NatGatewayIds: [natGatewayId] }));
-    return answer.NatGateways?.[0];
-  } catch (error) {
-    if (isNotFound(error)) return undefined;
-    throw error;
-  }
-}
-
 function failureText(nat: NatGateway): string {
   return [nat.FailureCode, nat.FailureMessage].filter(Boolean).join(': ') || 'no reason given';
 }
@@ -81,10 +71,10 @@ export function natGatewayActivities(deps: AwsDeps) {
 
     /** Waits until `available`; a `failed` gateway fails the activity for good, with AWS's reason. */
     async waitNatGatewayAvailable({ scope, natGatewayId }: WaitNatGatewayInput): Promise<void> {
-      await withSession(deps, scope, async ({ ec2 }) => {
+      await withSession(deps, scope, async ({ polls }) => {
         const started = Date.now();
         await pollUntil(`NAT gateway ${natGatewayId} available`, async () => {
-          const nat = await describeNatGateway(ec2, natGatewayId);
+          const nat = await polls.natGateway(natGatewayId);
           if (!nat) {
             if (Date.now() - started > NOT_FOUND_GRACE_MS) {
               throw ApplicationFailure.nonRetryable(`NAT gateway ${natGatewayId} does not exist`, 'NatGatewayNotFound');
@@ -103,7 +93,7 @@ export function natGatewayActivities(deps: AwsDeps) {
      * then does the Elastic IP come free for releaseElasticIp.
      */
     async deleteNatGateway(input: Keyed): Promise<void> {
-      await withSession(deps, input.scope, async ({ ec2 }) => {
+      await withSession(deps, input.scope, async ({ ec2, polls }) => {
         const gateways = await findNatGateways(ec2, input, ['pending', 'available', 'failed', 'deleting']);
         for (const nat of gateways) {
           if (nat.State === 'deleting') continue;
@@ -116,7 +106,7 @@ export function natGatewayActivities(deps: AwsDeps) {
         const ids = gateways.map((nat) => nat.NatGatewayId!);
         if (ids.length === 0) return;
         await pollUntil(`NAT gateways ${ids.join(', ')} deleted`, async () => {
-          const states = await Promise.all(ids.map(async (id) => (await describeNatGateway(ec2, id))?.State ?? 'deleted'));
+          const states = await Promise.all(ids.map(async (id) => (await polls.natGateway(id))?.State ?? 'deleted'));
           // A failed gateway holds no address; AWS removes it by itself.
           const waiting = ids.filter((_, i) => states[i] !== 'deleted' && states[i] !== 'failed');
           return waiting.length === 0 ? { done: true, value: undefined } : { done: false, status: `${waiting.join(', ')} deleting` };

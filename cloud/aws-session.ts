@@ -15,6 +15,8 @@ import { Store } from '../store/store';
 import { AwsCallObserver, observeCalls } from './aws-call-metrics';
 import { refusedKeysAreFinal } from './aws-retry';
 import { CallBudget, callBudget, heartbeatWhile } from './call-budget';
+import { limitCalls, LimitedCalls, SharedRateLimiter } from './rate-limiter';
+import { pollReads, PollReads } from './poll-reads';
 
 /** What activities and the API's dry run need to reach AWS; workflows only ever carry the account id. */
 export interface AwsDeps {
@@ -23,6 +25,8 @@ export interface AwsDeps {
   secretBox: SecretBox;
   /** Told of every call the clients made here make (the worker's metrics); none in the API. */
   awsCalls?: AwsCallObserver;
+  /** The EC2 request buckets every worker shares (cloud/rate-limiter.ts); none in the API. */
+  rateLimiter?: SharedRateLimiter;
 }
 
 /** An account id means something only within its project: the keys are looked up there and nowhere else. */
@@ -104,9 +108,32 @@ function bounded<C>(client: C, budget: CallBudget): C {
   return client;
 }
 
-export async function ec2Client(deps: AwsDeps, where: SessionWhere): Promise<EC2Client> {
+/**
+ * The AWS account whose buckets a stored account's calls drain: the one STS named when the
+ * keys were registered (two stored accounts may hold keys of one AWS account), else the keys.
+ */
+async function bucketAccount(deps: AwsDeps, account: AccountRef): Promise<string> {
+  const record = await Promise.resolve(deps.store.getCloudAccount(account.project, account.accountId));
+  return record?.awsAccountId ?? `key:${record?.accessKeyId ?? `${account.project}/${account.accountId}`}`;
+}
+
+/** How one client's EC2 calls keep to the shared buckets, within `budget`; undefined without a limiter. */
+export function ec2Limits(deps: AwsDeps, account: AccountRef, region: string, budget: CallBudget): LimitedCalls | undefined {
+  const limiter = deps.rateLimiter;
+  if (!limiter) return undefined;
+  return { limiter, account: () => bucketAccount(deps, account), region, share: deps.config.awsRateShare, endsAtMs: budget.endsAtMs, signal: budget.signal };
+}
+
+export async function ec2Client(deps: AwsDeps, where: SessionWhere, budget: CallBudget = callBudget()): Promise<EC2Client> {
   await storedAccount(deps, accountOf(where));
-  return observeCalls(new EC2Client(clientConfig(deps, accountOf(where), where.region)), deps.awsCalls);
+  return limitedEc2Client(deps, where, budget);
+}
+
+/** An EC2 client that keeps to the shared buckets, for an account already found in the store. */
+function limitedEc2Client(deps: AwsDeps, where: SessionWhere, budget: CallBudget): EC2Client {
+  const account = accountOf(where);
+  const client = new EC2Client(clientConfig(deps, account, where.region, budget));
+  return limitCalls(observeCalls(client, deps.awsCalls), ec2Limits(deps, account, where.region, budget));
 }
 
 /** The Pricing API answers only in a few regions; us-east-1 serves every region's prices. */
@@ -150,7 +177,18 @@ export class AwsSession {
   }
 
   get ec2(): EC2Client {
-    return this.client('ec2', () => new EC2Client(clientConfig(this.deps, this.account, this.region, this.budget)));
+    return this.client('ec2', () =>
+      limitCalls(new EC2Client(clientConfig(this.deps, this.account, this.region, this.budget)), ec2Limits(this.deps, this.account, this.region, this.budget)),
+    );
+  }
+
+  /**
+   * The reads waits poll, batched with every other wait of this process in the account and
+   * region (poll-reads.ts); not bound to this session's attempt, each asker to its own.
+   */
+  get polls(): PollReads {
+    const where = { ...this.account, region: this.region };
+    return pollReads(this.deps, this.account, this.region, (budget) => limitedEc2Client(this.deps, where, budget));
   }
 
   /** Classic Elastic Load Balancing (the API server's load balancer). */

@@ -20,6 +20,8 @@ export interface CallBudget {
   requestTimeoutMs: number;
   /** Aborts whatever call is still running when the attempt's time is up (absent outside an activity). */
   signal?: AbortSignal;
+  /** When that is (ms since the epoch): a wait for request tokens must end before it (cloud/rate-limiter.ts). */
+  endsAtMs?: number;
 }
 
 /** AWS answers within seconds; a request silent for a minute is lost. */
@@ -33,7 +35,7 @@ export function callBudget(now = Date.now()): CallBudget {
   const attemptEnds = (info.currentAttemptScheduledTimestampMs || now) + info.startToCloseTimeoutMs;
   // A worker whose clock runs ahead of the server's still gets a moment for its call.
   const remaining = Math.max(1_000, attemptEnds - MARGIN_MS - now);
-  return { requestTimeoutMs: Math.min(REQUEST_TIMEOUT_MS, remaining), signal: AbortSignal.timeout(remaining) };
+  return { requestTimeoutMs: Math.min(REQUEST_TIMEOUT_MS, remaining), signal: AbortSignal.timeout(remaining), endsAtMs: now + remaining };
 }
 
 /**

@@ -46,6 +46,8 @@ export interface ClusterflowConfig {
   awsPollMs: number;
   /** How long one such wait may last in all, counted from the activity's first attempt (s). */
   waitDeadlineS: number;
+  /** Our share (0 < share ≤ 1) of each of EC2's request buckets per account and region; the rest is left to the account's other tools. */
+  awsRateShare: number;
   cacheDir: string;
   /** A workflow bundle built beforehand (`bundleWorkflowCode`): the worker loads it instead of bundling the sources at start. */
   workflowBundlePath?: string;
@@ -76,6 +78,8 @@ function positiveOr(env: NodeJS.ProcessEnv, name: string, fallback: number): num
 }
 
 export const DEFAULT_AWS_POLL_MS = 1000;
+/** Leaves 15 % of each EC2 bucket to the account's other tools (consoles, CI, other automation). */
+export const DEFAULT_AWS_RATE_SHARE = 0.85;
 /** Prometheus's customary exporter port. */
 export const DEFAULT_WORKER_METRICS_PORT = 9464;
 /** AWS's slowest transitions here (status checks, NAT gateways) take minutes, not a quarter hour. */
@@ -116,6 +120,15 @@ function originsFrom(env: NodeJS.ProcessEnv, name: string, fallback: string[]): 
   return listed.length > 0 ? listed : fallback;
 }
 
+/** A fraction in (0, 1]; anything else is refused at start, naming the variable. */
+function shareFrom(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0 || value > 1) throw new Error(`${name} must be a fraction above 0 and at most 1 (e.g. 0.85), got "${raw}"`);
+  return value;
+}
+
 export const DEFAULT_AWS_ENDPOINT = 'http://127.0.0.1:4566';
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): ClusterflowConfig {
@@ -151,6 +164,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ClusterflowCon
     operationLogLimit: intFrom(env, 'CLUSTERFLOW_OPERATION_LOG_LIMIT', 100),
     awsPollMs: awsPollMsFrom(env),
     waitDeadlineS: positiveOr(env, 'CLUSTERFLOW_WAIT_DEADLINE_S', DEFAULT_WAIT_DEADLINE_S),
+    awsRateShare: shareFrom(env, 'CLUSTERFLOW_AWS_RATE_SHARE', DEFAULT_AWS_RATE_SHARE),
     cacheDir: path.resolve(env.CLUSTERFLOW_CACHE_DIR || path.join(os.homedir(), '.cache', 'clusterflow')),
     workflowBundlePath: env.CLUSTERFLOW_WORKFLOW_BUNDLE ? path.resolve(env.CLUSTERFLOW_WORKFLOW_BUNDLE) : undefined,
   };

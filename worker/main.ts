@@ -33,7 +33,7 @@ async function main(): Promise<void> {
   logger.info({ node: process.version }, `worker on Node.js ${process.version}`);
   logger.info(`metrics on http://${metricsAddress}/metrics`);
   logger.info(`connecting to Temporal at ${config.temporalAddress} (namespace ${config.temporalNamespace})`);
-  const { worker, connection, store } = await createWorker(config);
+  const { worker, connection, store, rateLimiter } = await createWorker(config);
   let last = '';
   const health = setInterval(() => {
     const state = worker.getState();
@@ -47,6 +47,7 @@ async function main(): Promise<void> {
     logger.info({ state: 'STOPPED' }, 'worker state STOPPED');
     await connection.close();
     await store.close();
+    rateLimiter.close();
   }
 }
 

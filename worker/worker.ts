@@ -4,18 +4,22 @@ import { ClusterflowConfig } from '../common/config';
 import { ensureDataDir, resolvePayloadCodec, resolveSecretBox } from '../common/data-dir';
 import { openStore } from '../store/open-store';
 import { Store } from '../store/store';
+import { SqliteRateLimiter } from '../cloud/sqlite-rate-limiter';
 import { awsCallCounters } from './metrics';
 
 export interface RunningWorker {
   worker: Worker;
   connection: NativeConnection;
   store: Store;
+  /** The EC2 request buckets this worker shares with every other worker of the data dir. */
+  rateLimiter: SqliteRateLimiter;
 }
 
 /** Connects to Temporal and builds the worker with every workflow and activity registered. */
 export async function createWorker(config: ClusterflowConfig, connection?: NativeConnection): Promise<RunningWorker> {
   ensureDataDir(config);
   const store = await openStore(config);
+  const rateLimiter = new SqliteRateLimiter(config.dataDir);
   const conn = connection ?? (await NativeConnection.connect({ address: config.temporalAddress }));
   const worker = await Worker.create({
     connection: conn,
@@ -25,9 +29,21 @@ export async function createWorker(config: ClusterflowConfig, connection?: Nativ
     ...(config.workflowBundlePath ? { workflowBundle: { codePath: config.workflowBundlePath } } : { workflowsPath: require.resolve('../workflows') }),
     // Inputs, results and details reach Temporal encrypted; the API decrypts with the same key.
     dataConverter: { payloadCodecs: [resolvePayloadCodec(config)] },
+    // A wait holds its slot for as long as AWS takes (a node's status checks, a NAT gateway),
+    // and a fleet created at once has several per cluster: at the SDK's default of 100, twenty
+    // clusters' calls queued behind their own waits. Waits are cheap now that their reads are
+    // batched (cloud/poll-reads.ts) and every call keeps to the shared buckets.
+    maxConcurrentActivityTaskExecutions: 500,
     // No project here: each activity resolves its account within its cluster's project (its scope's owner).
     // Every AWS call is counted on the runtime's meter (served with the SDK's metrics when main.ts installed an exporter).
-    activities: createActivities({ config, store, secretBox: resolveSecretBox(config), awsCalls: awsCallCounters(Runtime.instance().metricMeter) }),
+    // Every EC2 call waits for its tokens in the buckets all workers share (cloud/rate-limiter.ts).
+    activities: createActivities({
+      config,
+      store,
+      secretBox: resolveSecretBox(config),
+      awsCalls: awsCallCounters(Runtime.instance().metricMeter),
+      rateLimiter,
+    }),
   });
-  return { worker, connection: conn, store };
+  return { worker, connection: conn, store, rateLimiter };
 }

@@ -24,12 +24,12 @@ import {
   SetSubnetsCommand,
   TargetGroup,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { ApplicationFailure } from '@temporalio/common';
 import { endpointPartKeys, type ApiEndpointRef } from '../../common/api-endpoint';
 import { Owner, resourceTags } from '../../common/tags';
 import { isAwsError } from '../../cloud/aws-errors';
 import { sentOnce } from '../../cloud/aws-retry';
+import type { PollReads } from '../../cloud/poll-reads';
 import { isOwned, toAwsTags } from '../ownership';
 import { pollUntil, retryWhileBusy } from '../polling';
 import type { EnsureApiEndpointInput } from '../types';
@@ -241,12 +241,12 @@ async function members(elbv2: ElasticLoadBalancingV2Client, targetGroupArn: stri
 }
 
 /** Waits until every instance runs; one that is stopping, stopped or gone fails for good. */
-async function untilRunning(ec2: EC2Client, ids: string[], endpointName: string): Promise<void> {
+async function untilRunning(polls: PollReads, ids: string[], endpointName: string): Promise<void> {
   if (ids.length === 0) return;
   await pollUntil(`${ids.join(', ')} running, to register with ${endpointName}`, async () => {
-    // A filter, not InstanceIds: an instance EC2 does not list yet is pending, not an error.
-    const answer = await ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: 'instance-id', Values: ids }] }));
-    const states = new Map((answer.Reservations ?? []).flatMap((r) => r.Instances ?? []).map((i) => [i.InstanceId, i.State?.Name]));
+    // An instance EC2 does not list yet is pending, not an error; the reads are batched (AwsSession.polls).
+    const seen = await Promise.all(ids.map((id) => polls.instance(id)));
+    const states = new Map(ids.map((id, i) => [id, seen[i]?.State?.Name]));
     const lost = ids.filter((id) => !['pending', 'running', undefined].includes(states.get(id)));
     if (lost.length > 0) {
       throw ApplicationFailure.nonRetryable(`cannot register ${lost.map((id) => `${id} (${states.get(id)})`).join(', ')} with ${endpointName}: not running`, 'TargetNotRunning');
@@ -279,10 +279,10 @@ export const networkLb: ApiEndpointDriver = {
    * registration time the first one. ELBv2 refuses an instance that is not running yet (a
    * launch is pending for a while; a classic ELB takes it), so the instances are waited for.
    */
-  async register({ ec2, elbv2 }, endpoint, instanceIds) {
+  async register({ polls, elbv2 }, endpoint, instanceIds) {
     const arn = targetGroupOf(endpoint);
     const ids = [...new Set(instanceIds)];
-    await untilRunning(ec2, ids, endpoint.name);
+    await untilRunning(polls, ids, endpoint.name);
     try {
       const registered = await members(elbv2, arn);
       const missing = ids.filter((id) => !registered.has(id));

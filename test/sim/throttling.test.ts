@@ -1,5 +1,5 @@
 import { CreateVpcCommand, DescribeInstancesCommand, ModifyVpcAttributeCommand, RunInstancesCommand, type EC2Client } from '@aws-sdk/client-ec2';
-import table from '../../sim/data/ec2-throttling.json';
+import table from '../../common/data/ec2-throttling.json';
 import { AMI, CREDENTIALS, useHarness } from './harness';
 
 /** Feature 5: EC2's per-account, per-region token buckets, answered as EC2 answers them. */

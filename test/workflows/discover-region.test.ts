@@ -49,11 +49,12 @@ describe('discoverRegion workflow', () => {
 
   /** A worker runs once; each test gets its own, built as the worker process builds it. */
   async function withWorker<T>(body: () => Promise<T>): Promise<T> {
-    const { worker, store } = await createWorker(config, env.nativeConnection);
+    const { worker, store, rateLimiter } = await createWorker(config, env.nativeConnection);
     try {
       return await worker.runUntil(body);
     } finally {
       await store.close();
+      rateLimiter.close();
     }
   }
 
