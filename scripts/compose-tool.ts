@@ -12,7 +12,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { loadConfig } from '../common/config';
-import { MissingPrerequisite } from './tools';
+import { goModDownload, MissingPrerequisite, onPath } from './tools';
 
 export const DOCKER_COMPOSE_VERSION = 'v2.40.3';
 const COMPOSE_MODULE = 'github.com/docker/compose/v2';
@@ -33,15 +33,6 @@ function isExecutable(file: string): boolean {
   }
 }
 
-function onPath(command: string): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
-    if (!dir) continue;
-    const candidate = path.join(dir, command);
-    if (isExecutable(candidate)) return candidate;
-  }
-  return undefined;
-}
-
 function log(message: string): void {
   process.stderr.write(`[tools] ${message}\n`);
 }
@@ -52,29 +43,6 @@ function dockerComposePlugin(): ComposeCommand | undefined {
   if (!docker) return undefined;
   const probe = spawnSync(docker, ['compose', 'version'], { stdio: 'ignore', timeout: 30_000 });
   return probe.status === 0 ? { command: docker, args: ['compose'] } : undefined;
-}
-
-/** Where `go mod download` put the pinned compose module's source. */
-function downloadComposeModule(go: string): string {
-  const result = spawnSync(go, ['mod', 'download', '-json', `${COMPOSE_MODULE}@${DOCKER_COMPOSE_VERSION}`], {
-    encoding: 'utf8',
-    env: { ...process.env, GOWORK: 'off' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-    maxBuffer: 16 * 1024 * 1024,
-  });
-  let info: { Dir?: string; Error?: string } = {};
-  try {
-    info = JSON.parse(result.stdout) as typeof info;
-  } catch {
-    /* reported below */
-  }
-  if (result.status !== 0 || !info.Dir) {
-    const reason = info.Error ?? `exit ${result.status}`;
-    throw new MissingPrerequisite(
-      `go mod download of ${COMPOSE_MODULE}@${DOCKER_COMPOSE_VERSION} failed (${reason}); check network access to the Go module proxy.`,
-    );
-  }
-  return info.Dir;
 }
 
 export function ensureDockerCompose(cacheDir = loadConfig().cacheDir): ComposeCommand {
@@ -102,7 +70,7 @@ export function ensureDockerCompose(cacheDir = loadConfig().cacheDir): ComposeCo
   }
 
   log(`building docker compose ${DOCKER_COMPOSE_VERSION} with go build (first run only; several minutes)`);
-  const moduleDir = downloadComposeModule(go);
+  const moduleDir = goModDownload(go, COMPOSE_MODULE, DOCKER_COMPOSE_VERSION);
   // Build into a private directory, then rename: two concurrent bootstraps never see a
   // half-written binary.
   fs.mkdirSync(cacheDir, { recursive: true });

@@ -14,7 +14,7 @@ import * as path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { loadConfig } from '../common/config';
 import { repoRoot } from '../common/paths';
-import { MissingPrerequisite, withLock } from './tools';
+import { goModDownload, MissingPrerequisite, onPath, withLock } from './tools';
 
 const SERVER_MODULE = 'go.temporal.io/server';
 export const COMPOSE_FILE = path.join(repoRoot(), 'docker-compose.yml');
@@ -52,20 +52,6 @@ function log(message: string): void {
   process.stderr.write(`[tools] ${message}\n`);
 }
 
-function onPath(command: string): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
-    if (!dir) continue;
-    const candidate = path.join(dir, command);
-    try {
-      fs.accessSync(candidate, fs.constants.X_OK);
-      return candidate;
-    } catch {
-      /* not here */
-    }
-  }
-  return undefined;
-}
-
 function installOf(dir: string, version: string): TemporalServerInstall {
   return {
     version,
@@ -100,7 +86,7 @@ function build(cacheDir: string, dir: string, version: string): void {
     throw new MissingPrerequisite(`The Temporal server ${version} is needed for the topology suite and is built from source: install Go (1.25 or newer).`);
   }
   log(`building the Temporal server and temporal-sql-tool ${version} with go build (first run only; several minutes)`);
-  const moduleDir = downloadModule(go, version);
+  const moduleDir = goModDownload(go, SERVER_MODULE, version);
   fs.mkdirSync(cacheDir, { recursive: true });
   // Built into a private directory, then renamed: no one sees a half-built install.
   const staging = fs.mkdtempSync(path.join(cacheDir, 'temporal-server-build-'));
@@ -125,25 +111,6 @@ function build(cacheDir: string, dir: string, version: string): void {
   } finally {
     fs.rmSync(staging, { recursive: true, force: true });
   }
-}
-
-function downloadModule(go: string, version: string): string {
-  const result = spawnSync(go, ['mod', 'download', '-json', `${SERVER_MODULE}@${version}`], {
-    encoding: 'utf8',
-    env: { ...process.env, GOWORK: 'off' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-    maxBuffer: 16 * 1024 * 1024,
-  });
-  let info: { Dir?: string; Error?: string } = {};
-  try {
-    info = JSON.parse(result.stdout) as typeof info;
-  } catch {
-    /* reported below */
-  }
-  if (result.status !== 0 || !info.Dir) {
-    throw new MissingPrerequisite(`go mod download of ${SERVER_MODULE}@${version} failed (${info.Error ?? `exit ${result.status}`}); check network access to the Go module proxy.`);
-  }
-  return info.Dir;
 }
 
 /**

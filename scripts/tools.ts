@@ -19,17 +19,43 @@ const SCHEMATHESIS_REQUIREMENTS = path.join(repoRoot(), 'scripts', 'schemathesis
 /** A missing prerequisite: the launcher prints the message alone, never a stack trace. */
 export class MissingPrerequisite extends Error {}
 
-function onPath(command: string): string | undefined {
+/** The first executable file named `command` on PATH. */
+export function onPath(command: string): string | undefined {
   for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    if (!dir) continue;
     const candidate = path.join(dir, command);
     try {
       fs.accessSync(candidate, fs.constants.X_OK);
-      return candidate;
+      if (fs.statSync(candidate).isFile()) return candidate;
     } catch {
       /* not in this directory */
     }
   }
   return undefined;
+}
+
+/**
+ * Where `go mod download` put a pinned module's source (read-only, in Go's module cache). For
+ * modules whose go.mod has replace or exclude directives, which `go install pkg@version` refuses:
+ * they are built with `go build` inside this directory.
+ */
+export function goModDownload(go: string, module: string, version: string): string {
+  const result = spawnSync(go, ['mod', 'download', '-json', `${module}@${version}`], {
+    encoding: 'utf8',
+    env: { ...process.env, GOWORK: 'off' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  let info: { Dir?: string; Error?: string } = {};
+  try {
+    info = JSON.parse(result.stdout) as typeof info;
+  } catch {
+    /* reported below */
+  }
+  if (result.status !== 0 || !info.Dir) {
+    throw new MissingPrerequisite(`go mod download of ${module}@${version} failed (${info.Error ?? `exit ${result.status}`}); check network access to the Go module proxy.`);
+  }
+  return info.Dir;
 }
 
 function log(message: string): void {
