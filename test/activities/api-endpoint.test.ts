@@ -4,15 +4,17 @@ import { classicElb } from '../../activities/api-endpoint/classic-elb';
 import { networkLb } from '../../activities/api-endpoint/network-lb';
 import { loadBalancerActivities } from '../../activities/load-balancer';
 import type { ApiEndpointKind, Scope } from '../../activities/types';
+import type { CloudAccountRecord } from '../../store/store';
 
 /**
  * The endpoint activities only resolve the endpoint and hand over to its kind's driver: fake
- * drivers record what reaches them. No AWS: a session makes its clients on first use, and
- * the fakes use none.
+ * drivers record what reaches them. No AWS: a session looks its account up in the store (one
+ * that has it, here) and makes its clients on first use, and the fakes use none.
  */
 describe('API endpoint registry', () => {
   const scope: Scope = { accountId: 'acct', region: 'us-east-1', owner: { cluster: 'default/demo', clusterName: 'demo', extraTags: {} } };
-  const deps = {} as AwsDeps;
+  const account: CloudAccountRecord = { id: 'acct', project: 'default', name: 'acct', accessKeyId: 'AKIA', sealedSecret: 'sealed', createdAt: '2026-01-01T00:00:00.000Z' };
+  const deps = { store: { getCloudAccount: async (project: string, id: string) => (project === account.project && id === account.id ? account : undefined) } } as unknown as AwsDeps;
   // A second kind the union does not have yet: what a new driver file would add.
   const OTHER = 'other-kind' as ApiEndpointKind;
 
