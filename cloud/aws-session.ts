@@ -113,7 +113,7 @@ function bounded<C>(client: C, budget: CallBudget): C {
  * keys were registered (two stored accounts may hold keys of one AWS account), else the keys.
  */
 async function bucketAccount(deps: AwsDeps, account: AccountRef): Promise<string> {
-  const record = await Promise.resolve(deps.store.getCloudAccount(account.project, account.accountId));
+  const record = await deps.store.getCloudAccount(account.project, account.accountId);
   return record?.awsAccountId ?? `key:${record?.accessKeyId ?? `${account.project}/${account.accountId}`}`;
 }
 
@@ -121,7 +121,14 @@ async function bucketAccount(deps: AwsDeps, account: AccountRef): Promise<string
 export function ec2Limits(deps: AwsDeps, account: AccountRef, region: string, budget: CallBudget): LimitedCalls | undefined {
   const limiter = deps.rateLimiter;
   if (!limiter) return undefined;
-  return { limiter, account: () => bucketAccount(deps, account), region, share: deps.config.awsRateShare, endsAtMs: budget.endsAtMs, signal: budget.signal };
+  // Looked up once per client, not per call: with the store on PostgreSQL each look-up is a round trip.
+  let bucket: Promise<string> | undefined;
+  const once = () =>
+    (bucket ??= bucketAccount(deps, account).catch((error: unknown) => {
+      bucket = undefined;
+      throw error;
+    }));
+  return { limiter, account: once, region, share: deps.config.awsRateShare, endsAtMs: budget.endsAtMs, signal: budget.signal };
 }
 
 export async function ec2Client(deps: AwsDeps, where: SessionWhere, budget: CallBudget = callBudget()): Promise<EC2Client> {

@@ -37,19 +37,37 @@ function chunks<T>(items: T[]): T[][] {
   return out;
 }
 
-async function describeInstances(ec2: EC2Client, ids: string[], signal?: AbortSignal): Promise<Map<string, Instance>> {
-  const found = new Map<string, Instance>();
+/** Every item a filtered, paginated Describe lists for `ids`, a chunk at a time, by its id. */
+async function describeByFilter<V>(
+  ids: string[],
+  page: (batch: string[], NextToken?: string) => Promise<{ items: V[]; NextToken?: string }>,
+  idOf: (item: V) => string | undefined,
+): Promise<Map<string, V>> {
+  const found = new Map<string, V>();
   for (const batch of chunks(ids)) {
     let NextToken: string | undefined;
     do {
-      // A filter, unlike InstanceIds, answers "nothing" for an id not (yet) visible instead of failing the whole call.
-      const answer = await ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: 'instance-id', Values: batch }], NextToken }), { abortSignal: signal });
-      for (const reservation of answer.Reservations ?? []) for (const i of reservation.Instances ?? []) if (i.InstanceId) found.set(i.InstanceId, i);
+      const answer = await page(batch, NextToken);
+      for (const item of answer.items) {
+        const id = idOf(item);
+        if (id) found.set(id, item);
+      }
       NextToken = answer.NextToken;
     } while (NextToken);
   }
   return found;
 }
+
+// A filter, unlike InstanceIds, answers "nothing" for an id not (yet) visible instead of failing the whole call.
+const describeInstances = (ec2: EC2Client, ids: string[], signal?: AbortSignal): Promise<Map<string, Instance>> =>
+  describeByFilter(
+    ids,
+    async (batch, NextToken) => {
+      const answer = await ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: 'instance-id', Values: batch }], NextToken }), { abortSignal: signal });
+      return { items: (answer.Reservations ?? []).flatMap((r) => r.Instances ?? []), NextToken: answer.NextToken };
+    },
+    (i) => i.InstanceId,
+  );
 
 /**
  * DescribeInstanceStatus takes ids only, and one unknown id fails the call for all: the
@@ -90,19 +108,16 @@ async function describeStatuses(ec2: EC2Client, ids: string[], signal?: AbortSig
   return found;
 }
 
-async function describeNatGateways(ec2: EC2Client, ids: string[], signal?: AbortSignal): Promise<Map<string, NatGateway>> {
-  const found = new Map<string, NatGateway>();
-  for (const batch of chunks(ids)) {
-    let NextToken: string | undefined;
-    do {
-      // By filter: NatGatewayIds fails the whole call on one gateway EC2 does not list yet.
+// By filter: NatGatewayIds fails the whole call on one gateway EC2 does not list yet.
+const describeNatGateways = (ec2: EC2Client, ids: string[], signal?: AbortSignal): Promise<Map<string, NatGateway>> =>
+  describeByFilter(
+    ids,
+    async (batch, NextToken) => {
       const answer = await ec2.send(new DescribeNatGatewaysCommand({ Filter: [{ Name: 'nat-gateway-id', Values: batch }], NextToken }), { abortSignal: signal });
-      for (const nat of answer.NatGateways ?? []) if (nat.NatGatewayId) found.set(nat.NatGatewayId, nat);
-      NextToken = answer.NextToken;
-    } while (NextToken);
-  }
-  return found;
-}
+      return { items: answer.NatGateways ?? [], NextToken: answer.NextToken };
+    },
+    (nat) => nat.NatGatewayId,
+  );
 
 type Describe<V> = (ec2: EC2Client, ids: string[], signal?: AbortSignal) => Promise<Map<string, V>>;
 
