@@ -8,4 +8,6 @@ module.exports = {
   testTimeout: 120000,
   // Every suite talks to real processes; two cores do not profit from parallel suites.
   maxWorkers: 1,
+  // After Jest's summary, the count as one plain closing line (test/support/closing-line-reporter.js says why).
+  reporters: ['default', '<rootDir>/test/support/closing-line-reporter.js'],
 };

@@ -17,6 +17,11 @@ const { TIMEOUT_TYPE_HEARTBEAT } = temporal.api.enums.v1.TimeoutType;
  * still finishes clean, within the buckets the three workers share, and no operation waited
  * longer than the heartbeat timeout for the dead worker's activity: it was retried elsewhere
  * after its heartbeat timed out, and no activity of any create waited out a start-to-close.
+ *
+ * It is also CI's short run of the fleet bench: the simulator's EC2 buckets are scaled to a
+ * fifth, and the workers told their share is the same fifth of AWS's (an account whose other
+ * tools use the rest). The three workers' calls stay within the buckets they share:
+ * RequestLimitExceeded is rare, a count not a timing.
  */
 it('3 workers, one killed during a fleet create of 4: every create finishes, the dead worker costs a heartbeat timeout', async () => {
   process.stdout.write(`fleet-many-workers seed ${SEED} (reproduce: FLEET_WORKERS_SEED=${SEED})\n`);
@@ -88,5 +93,8 @@ it('3 workers, one killed during a fleet create of 4: every create finishes, the
   expect(timeouts.filter((t) => t.types.length > 0)).toEqual([]);
   expect(summary.failedOperations).toEqual([]);
   expect(summary.left).toEqual({});
+  // It did run a fleet: every cluster made its calls, and RunInstances had to queue for its bucket.
+  expect(summary.calls).toBeGreaterThan(400);
+  expect(summary.bucketWait.ms).toBeGreaterThan(0);
   expect(summary.throttled * 100).toBeLessThan(summary.calls);
 });
