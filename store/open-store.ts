@@ -25,10 +25,15 @@ export function storeUrlProblem(url: string): string | undefined {
  */
 export async function openStore(config: Pick<ClusterflowConfig, 'storeUrl' | 'storePassword' | 'dataDir'>, warn?: Warn): Promise<Store> {
   if (!config.storeUrl) return SqliteStore.open(config.dataDir, warn);
+  return PostgresStore.open(storeConnectionUrl({ ...config, storeUrl: config.storeUrl }));
+}
+
+/** The PostgreSQL store's URL with CLUSTERFLOW_STORE_PASSWORD put in, for whatever else keeps its state there. */
+export function storeConnectionUrl(config: { storeUrl: string; storePassword?: string }): string {
   const problem = storeUrlProblem(config.storeUrl);
   if (problem) throw new Error(problem);
   const url = new URL(config.storeUrl);
   // The URL setter percent-encodes, so any password works as CLUSTERFLOW_STORE_PASSWORD.
   if (config.storePassword) url.password = config.storePassword;
-  return PostgresStore.open(url.toString());
+  return url.toString();
 }

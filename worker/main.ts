@@ -47,7 +47,7 @@ async function main(): Promise<void> {
     logger.info({ state: 'STOPPED' }, 'worker state STOPPED');
     await connection.close();
     await store.close();
-    rateLimiter.close();
+    await rateLimiter.close();
   }
 }
 

@@ -4,22 +4,23 @@ import { ClusterflowConfig } from '../common/config';
 import { ensureDataDir, resolvePayloadCodec, resolveSecretBox } from '../common/data-dir';
 import { openStore } from '../store/open-store';
 import { Store } from '../store/store';
-import { SqliteRateLimiter } from '../cloud/sqlite-rate-limiter';
+import { openRateLimiter } from '../cloud/open-rate-limiter';
+import type { SharedRateLimiter } from '../cloud/rate-limiter';
 import { awsCallCounters } from './metrics';
 
 export interface RunningWorker {
   worker: Worker;
   connection: NativeConnection;
   store: Store;
-  /** The EC2 request buckets this worker shares with every other worker of the data dir. */
-  rateLimiter: SqliteRateLimiter;
+  /** The EC2 request buckets this worker shares with every other worker of the deployment. */
+  rateLimiter: SharedRateLimiter;
 }
 
 /** Connects to Temporal and builds the worker with every workflow and activity registered. */
 export async function createWorker(config: ClusterflowConfig, connection?: NativeConnection): Promise<RunningWorker> {
   ensureDataDir(config);
   const store = await openStore(config);
-  const rateLimiter = new SqliteRateLimiter(config.dataDir);
+  const rateLimiter = openRateLimiter(config);
   const conn = connection ?? (await NativeConnection.connect({ address: config.temporalAddress }));
   const worker = await Worker.create({
     connection: conn,

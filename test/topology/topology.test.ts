@@ -1,9 +1,11 @@
 import { Client, Connection } from '@temporalio/client';
 import { temporal as proto } from '@temporalio/proto';
 import { randomBytes } from 'node:crypto';
+import { Client as PgClient } from 'pg';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { RATE_LIMITS_FILE } from '../../cloud/sqlite-rate-limiter';
 import type { ClusterSpec } from '../../common/cluster-spec';
 import { freePort } from '../../common/ports';
 import { mulberry32 } from '../../common/seeded-random';
@@ -28,8 +30,9 @@ const { PENDING_ACTIVITY_STATE_STARTED } = proto.api.enums.v1.PendingActivitySta
  * The production topology, for real: PostgreSQL (the machine's, a throwaway cluster), the
  * Temporal server at compose's release with compose's settings on it (schema and namespace set
  * up by compose's own scripts), the simulator, two workers and two API processes, all on one
- * PostgreSQL store. A cluster is created through one API, scaled through the other while the
- * Temporal server process is killed and started again, read alike from both, and deleted.
+ * PostgreSQL store (the workers' EC2 request buckets too). A cluster is created through one
+ * API, scaled through the other while the Temporal server process is killed and started again,
+ * read alike from both, and deleted.
  */
 describe('production topology', () => {
   let pg: RunningPostgres;
@@ -129,6 +132,18 @@ describe('production topology', () => {
     expect((await waitPhase(apis[1].base, token, name, ['Running', 'Failed'], 480_000)).phase).toBe('Running');
     await bothSay(`/v1/clusters/${name}`);
     expect(await bothSay(`/v1/cloud-accounts/${accountId}`)).toMatchObject({ clusters: [name] });
+
+    // The two workers kept EC2's request buckets together, in the store: no worker kept a file
+    // of its own (each has its own data dir), and the launch drew from the shared RunInstances bucket.
+    const store = new PgClient({ connectionString: pg.url('clusterflow') });
+    await store.connect();
+    try {
+      const buckets = (await store.query<{ key: string }>('SELECT key FROM rate_buckets ORDER BY key')).rows.map((row) => row.key);
+      expect(buckets).toContainEqual(expect.stringMatching(/\|us-east-1\|RunInstances$/));
+    } finally {
+      await store.end();
+    }
+    expect(dirs.filter((dir) => fs.existsSync(path.join(dir, RATE_LIMITS_FILE)))).toEqual([]);
   });
 
   it('scales through API two while the Temporal server process is killed and started again; the scale finishes and both APIs agree', async () => {

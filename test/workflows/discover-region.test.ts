@@ -54,7 +54,7 @@ describe('discoverRegion workflow', () => {
       return await worker.runUntil(body);
     } finally {
       await store.close();
-      rateLimiter.close();
+      await rateLimiter.close();
     }
   }
 
