@@ -25,8 +25,13 @@ export interface AwsDeps {
   secretBox: SecretBox;
   /** Told of every call the clients made here make (the worker's metrics); none in the API. */
   awsCalls?: AwsCallObserver;
-  /** The EC2 request buckets every worker shares (cloud/rate-limiter.ts); none in the API. */
+  /** The EC2 request buckets every worker and API process of the deployment shares (cloud/rate-limiter.ts). */
   rateLimiter?: SharedRateLimiter;
+  /**
+   * How long a call made outside an activity (the API's, answering a request) may wait for its
+   * tokens before it fails unsent; an activity's calls wait within their attempt instead.
+   */
+  rateWaitMs?: number;
 }
 
 /** An account id means something only within its project: the keys are looked up there and nowhere else. */
@@ -128,7 +133,8 @@ export function ec2Limits(deps: AwsDeps, account: AccountRef, region: string, bu
       bucket = undefined;
       throw error;
     }));
-  return { limiter, account: once, region, share: deps.config.awsRateShare, endsAtMs: budget.endsAtMs, signal: budget.signal };
+  const endsAtMs = budget.endsAtMs ?? (deps.rateWaitMs === undefined ? undefined : Date.now() + deps.rateWaitMs);
+  return { limiter, account: once, region, share: deps.config.awsRateShare, endsAtMs, signal: budget.signal };
 }
 
 export async function ec2Client(deps: AwsDeps, where: SessionWhere, budget: CallBudget = callBudget()): Promise<EC2Client> {

@@ -18,6 +18,7 @@ import { planCluster } from '../../workflows/plan';
 import { replacementReasons } from '../../workflows/launch-config';
 import { rollingOrder } from '../../workflows/operations/rolling';
 import { BASTION_INSTANCE_TYPE, preflightNeeds } from '../../workflows/preflight-needs';
+import { awsReadFailure } from '../common/aws-read-failure';
 import { ApiError, FieldProblem } from '../common/error-shape';
 import { ApiSettings } from '../common/settings';
 import { ApiMetrics } from '../observability/api-metrics';
@@ -115,8 +116,8 @@ export class ClustersService {
       if (error instanceof ProfileError) throw unprocessable(error.problems);
       throw error;
     }
-    const regional = await this.cloud.regionProblems(project, spec).catch((error: Error & { name?: string }) => {
-      throw new ApiError(502, `could not check the region with AWS: ${error.name}: ${error.message}`);
+    const regional = await this.cloud.regionProblems(project, spec).catch((error: Error) => {
+      throw awsReadFailure('could not check the region with AWS', spec.cloud.region, error);
     });
     if (regional.length > 0) throw unprocessable(regional);
     return { spec, profile };
@@ -460,8 +461,8 @@ export class ClustersService {
 
   /** Instance types must be offered in every AZ of their pool (asked of AWS). */
   private async offered(project: string, spec: ClusterSpec, field: (f: string) => string): Promise<void> {
-    const problems = await this.cloud.regionProblems(project, spec).catch((error: Error & { name?: string }) => {
-      throw new ApiError(502, `could not check the region with AWS: ${error.name}: ${error.message}`);
+    const problems = await this.cloud.regionProblems(project, spec).catch((error: Error) => {
+      throw awsReadFailure('could not check the region with AWS', spec.cloud.region, error);
     });
     if (problems.length > 0) throw unprocessable(problems.map((p) => ({ ...p, field: field(p.field) })));
   }

@@ -1,4 +1,6 @@
 import { CreateKeyPairCommand, CreateSubnetCommand, CreateTagsCommand, CreateVpcCommand, EC2Client, ModifySubnetAttributeCommand } from '@aws-sdk/client-ec2';
+import { drawsOf, shapeOf } from '../../cloud/rate-limiter';
+import { SqliteRateLimiter } from '../../cloud/sqlite-rate-limiter';
 import { ApiUnderTest, startApi } from '../support/api-app';
 import { call } from '../support/http';
 import { RunningMoto, startMoto } from '../support/moto';
@@ -66,5 +68,23 @@ describe('account network reads', () => {
     const foreign = await call(api.base, 'GET', `/v1/cloud-accounts/${accountId}/regions/us-east-1/network`, { token: api.token, headers: { 'x-clusterflow-project': 'other' } });
     expect(foreign.status).toBe(404);
     expect((await call(api.base, 'GET', `/v1/cloud-accounts/${accountId}/regions/us-east-1/network`)).status).toBe(401);
+  });
+
+  it('draws from the EC2 request buckets the workers keep to: with the account’s spent in a region, it answers 503 there, and still reads another', async () => {
+    // A worker of the same data dir has spent the account's DescribeVpcs tokens in ap-south-1 far ahead.
+    const account = (await call(api.base, 'GET', `/v1/cloud-accounts/${accountId}`, { token: api.token })).body;
+    expect(account.awsAccountId).toMatch(/^\d{12}$/);
+    const worker = new SqliteRateLimiter(api.dataDir);
+    const spend = drawsOf(account.awsAccountId, 'ap-south-1', shapeOf('DescribeVpcs', { MaxResults: 1000 }), api.config.awsRateShare).map((draw) => ({ ...draw, tokens: 10_000 }));
+    expect(await worker.reserve(spend, Infinity)).toBeGreaterThan(60_000);
+    worker.close();
+
+    const spent = await call(api.base, 'GET', `/v1/cloud-accounts/${accountId}/regions/ap-south-1/network`, { token: api.token });
+    expect({ status: spent.status, message: spent.body.message }).toEqual({
+      status: 503,
+      message:
+        "could not read the account's network in ap-south-1 from AWS: the account's EC2 request rate in ap-south-1 is spent for the moment (Clusterflow keeps to its share of AWS's request buckets), so the call was not sent; try again in a few seconds",
+    });
+    expect((await call(api.base, 'GET', `/v1/cloud-accounts/${accountId}/regions/eu-west-1/network`, { token: api.token })).status).toBe(200);
   });
 });
