@@ -18,12 +18,16 @@ import { awsPollMsFrom } from '../common/config';
 import { operationId } from '../common/workflow-ids';
 import { criticalPath, Delays, delaysOf, EndpointKind, json, readyDelay } from './create-bound';
 import { createBreakdown, formatBreakdown } from './create-breakdown';
+import { fleetBound } from './fleet-bound';
+import { DEFAULT_AWS_RATE_SHARE } from '../common/config';
 import { DEFAULT_PROJECT } from '../common/projects';
 import { operationWorkflowId } from '../common/workflow-ids';
 
 interface Measured {
   kind: EndpointKind;
   boundMs: number;
+  /** The same chain with our share of EC2's buckets: 8 node launches exceed RunInstances' burst (bench/fleet-bound.ts, one cluster). */
+  bucketBound: { ms: number; lines: string[] };
   chain: string[];
   measured: number;
   seenRunning: number;
@@ -55,6 +59,8 @@ async function measure(api: string, sim: string, temporalAddress: string, header
   const plan = planCluster(spec);
   const controlPlane = new Set(plan.nodes.filter((n) => n.role === 'control-plane').map((n) => n.key));
   const bound = criticalPath(plan.resources, (r) => readyDelay(r, delays, controlPlane, kind));
+  const nodeReadyMs = Math.min(...plan.nodes.map((node) => readyDelay(plan.resources.find((r) => r.key === node.key)!, delays, controlPlane, kind)));
+  const bucketBound = fleetBound({ n: 1, plan, natGatewayPendingMs: delays.natGatewayPending, nodeReadyMs, soloCriticalPathMs: bound.ms, scale: 1, share: DEFAULT_AWS_RATE_SHARE });
   const before = await json(`${sim}/_sim/stats`);
 
   const startedAt = Date.now();
@@ -95,6 +101,7 @@ async function measure(api: string, sim: string, temporalAddress: string, header
   return {
     kind,
     boundMs: bound.ms,
+    bucketBound,
     chain: bound.chain,
     measured,
     seenRunning,
@@ -148,7 +155,10 @@ async function main(): Promise<void> {
         ...run.taskLines.map((l) => `  ${l}`),
         ...run.breakdown,
         `  the waits' reads during the create, per node (${Object.values(run.readsPerNode).reduce((a, b) => a + b, 0).toFixed(1)} in all): ${Object.entries(run.readsPerNode).map(([a, n]) => `${a.split(':')[1]} ${n.toFixed(1)}`).join(', ')}`,
-        `  ratio measured / bound = ${(run.measured / run.boundMs).toFixed(2)}   (target ≤ 1.20)`,
+        `  ratio measured / bound = ${(run.measured / run.boundMs).toFixed(2)}   (target ≤ 1.10)`,
+        `  the same chain at our share (${DEFAULT_AWS_RATE_SHARE}) of EC2's buckets, as the fleet bench counts it (the limiter keeps every create within it):`,
+        ...run.bucketBound.lines.map((l) => `    ${l}`),
+        `  ratio measured / bound at our share = ${(run.measured / run.bucketBound.ms).toFixed(2)}`,
       );
     }
     const [nlb, classic] = runs;

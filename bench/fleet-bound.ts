@@ -56,7 +56,7 @@ function bucketsOf(action: string, scale: number, share: number): Array<{ bucket
 
 /** The least time `calls` calls of `action` take through its buckets starting full, and which bucket says so. */
 function drain(action: string, calls: number, scale: number, share: number): { ms: number; bucket: string } {
-  let worst = { ms: 0, bucket: '(none)' };
+  let worst = { ms: 0, bucket: action };
   for (const b of bucketsOf(action, scale, share)) {
     const ms = b.perMs > 0 ? Math.max(0, calls - b.capacity) / b.perMs : 0;
     if (ms > worst.ms) worst = { ms, bucket: b.bucket };
@@ -82,7 +82,7 @@ export function fleetBound(input: FleetBoundInput): FleetBound {
     const gates = Array.from({ length: n }, () => nodesPerNat).flat().sort((a, b) => a - b);
     const nats = gates.length;
     const natBuckets = bucketsOf('CreateNatGateway', scale, share);
-    let best = { ms: 0, k: 0, tk: 0, launches: 0, drain: { ms: 0, bucket: '' } };
+    let best = { ms: 0, k: 0, tk: 0, launches: 0, drain: { ms: 0, bucket: 'RunInstances' } };
     for (let k = 1; k <= nats; k++) {
       // The k-th call of a bucket that starts full comes no sooner than (k − capacity)/refill.
       const tk = Math.max(0, ...natBuckets.map((b) => (b.perMs > 0 ? Math.max(0, k - b.capacity) / b.perMs : 0)));
@@ -95,7 +95,7 @@ export function fleetBound(input: FleetBoundInput): FleetBound {
       ms: best.ms,
       line:
         `NAT gateways, then node launches: the ${best.k}${best.k === 1 ? 'st' : 'th'} of ${nats} CreateNatGateway calls at ≥ ${sec(best.tk)}; the gateways from it on gate ≥ ${best.launches} node launches, ` +
-        `which start ≥ ${sec(input.natGatewayPendingMs)} later and take ≥ ${sec(best.drain.ms)} through ${best.drain.bucket || 'RunInstances'}; the last node is ready ${sec(input.nodeReadyMs)} after: ` +
+        `which start ≥ ${sec(input.natGatewayPendingMs)} later and take ≥ ${sec(best.drain.ms)} through ${best.drain.bucket}; the last node is ready ${sec(input.nodeReadyMs)} after: ` +
         `${sec(best.tk)} + ${sec(input.natGatewayPendingMs)} + ${sec(best.drain.ms)} + ${sec(input.nodeReadyMs)} = ${sec(best.ms)}`,
     });
   }
