@@ -17,7 +17,7 @@ import { AwsDeps, withSession } from '../cloud/aws-session';
 import type { PollReads } from '../cloud/poll-reads';
 import { isNotFound } from '../cloud/aws-errors';
 import { byId, clientToken, clusterFilters, isOwned, ownedFilters, tagsOf, tagSpecifications, toAwsTags } from './ownership';
-import { pollUntil } from './polling';
+import { expectedReadyMs, pollUntil, readyAt } from './polling';
 import { endpointDriver } from './api-endpoint';
 import { ClusterScoped, EnsureInstanceInput, InstanceInfo, TerminatedInstances, TerminateInstanceInput, WaitInstanceReadyInput } from './types';
 
@@ -210,7 +210,14 @@ export function instanceActivities(deps: AwsDeps) {
         const started = Date.now();
         // Once the instance runs, its DescribeInstanceStatus entry tells both its state and its
         // checks; each read is shared with every other wait of the account and region (polls).
+        // The reads are aimed at its launch time plus the expected pending and checks times.
         let running = false;
+        // Its entry as last read: once running, what it tells (ids, AZ, address, tags) stays.
+        let seen: Instance | undefined;
+        const checksOkAt = () => {
+          const expected = expectedReadyMs();
+          return readyAt(seen?.LaunchTime, expected.instancePending + expected.instanceStatusChecks);
+        };
         await pollUntil(`instance ${instanceId} ready`, async () => {
           if (!running) {
             const instance = await polls.instance(instanceId);
@@ -220,8 +227,9 @@ export function instanceActivities(deps: AwsDeps) {
               }
               return { done: false, status: 'not visible yet' };
             }
+            seen = instance;
             const state = instance.State?.Name;
-            if (state === 'pending') return { done: false, status: 'pending' };
+            if (state === 'pending') return { done: false, status: 'pending', readyAtMs: checksOkAt() };
             if (state !== 'running') {
               throw ApplicationFailure.nonRetryable(`instance ${instanceId} is ${stateText(instance)}`, 'InstanceNotRunning');
             }
@@ -235,7 +243,7 @@ export function instanceActivities(deps: AwsDeps) {
           const instanceCheck = status?.InstanceStatus?.Status ?? 'unknown';
           const systemCheck = status?.SystemStatus?.Status ?? 'unknown';
           if (instanceCheck !== 'ok' || systemCheck !== 'ok') {
-            return { done: false, status: `status checks: instance ${instanceCheck}, system ${systemCheck}` };
+            return { done: false, status: `status checks: instance ${instanceCheck}, system ${systemCheck}`, readyAtMs: checksOkAt() };
           }
           if (endpoint && driver) {
             const health = await driver.health(session, endpoint, instanceId);
@@ -243,9 +251,9 @@ export function instanceActivities(deps: AwsDeps) {
           }
           return { done: true, value: undefined };
         });
-        const instance = await polls.instance(instanceId);
-        if (!instance) throw ApplicationFailure.nonRetryable(`instance ${instanceId} does not exist`, 'InstanceNotFound');
-        return instanceInfo(instance);
+        // The status read just now says it runs; its entry need not be read again.
+        if (!seen) throw ApplicationFailure.nonRetryable(`instance ${instanceId} does not exist`, 'InstanceNotFound');
+        return instanceInfo(seen);
       });
     },
 

@@ -10,7 +10,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { AwsDeps, withSession } from '../cloud/aws-session';
 import { isNotFound } from '../cloud/aws-errors';
 import { byId, clientToken, isOwned, ownedFilters, tagSpecifications } from './ownership';
-import { pollUntil } from './polling';
+import { expectedReadyMs, pollUntil, readyAt } from './polling';
 import { EnsureNatGatewayInput, Keyed, WaitNatGatewayInput } from './types';
 
 const LIVE_STATES: NatGatewayState[] = ['pending', 'available'];
@@ -82,7 +82,7 @@ export function natGatewayActivities(deps: AwsDeps) {
             return { done: false, status: 'not visible yet' };
           }
           if (nat.State === 'available') return { done: true, value: undefined };
-          if (nat.State === 'pending') return { done: false, status: 'pending' };
+          if (nat.State === 'pending') return { done: false, status: 'pending', readyAtMs: readyAt(nat.CreateTime, expectedReadyMs().natGatewayPending) };
           throw ApplicationFailure.nonRetryable(`NAT gateway ${natGatewayId} is ${nat.State}: ${failureText(nat)}`, 'NatGatewayFailed');
         });
       });

@@ -3,7 +3,8 @@ import { Context } from '@temporalio/activity';
 import { awsErrorCode, isAwsError } from '../cloud/aws-errors';
 import { sessionDeps } from '../cloud/aws-session';
 import { currentContext } from '../cloud/call-budget';
-import { awsPollMsFrom, DEFAULT_AWS_POLL_MS, DEFAULT_WAIT_DEADLINE_S } from '../common/config';
+import { awsPollMsFrom, DEFAULT_AWS_POLL_MS, DEFAULT_EXPECTED_READY_MS, DEFAULT_WAIT_DEADLINE_S, ExpectedReadyMs } from '../common/config';
+import { pollWindowMs } from '../cloud/poll-reads';
 
 /**
  * Waiting inside an activity: AWS state changes take seconds to minutes. Each round
@@ -32,7 +33,43 @@ function spelled(ms: number): string {
   return seconds % 60 === 0 ? `${seconds / 60} minute${seconds === 60 ? '' : 's'}` : `${seconds} s`;
 }
 
-export type Probe<T> = { done: true; value: T } | { done: false; status: string };
+/**
+ * A round's answer. Not done yet, it may say when the resource should be ready (`readyAtMs`,
+ * wall clock: AWS's timestamp of its start plus the kind's expected time, `expectedReadyMs`):
+ * the next reads are then aimed at that moment (nextReadInMs).
+ */
+export type Probe<T> = { done: true; value: T } | { done: false; status: string; readyAtMs?: number };
+
+/** How long AWS takes for each kind of transition, as the worker's settings say. */
+export function expectedReadyMs(): ExpectedReadyMs {
+  return sessionDeps()?.config?.expectedReadyMs ?? DEFAULT_EXPECTED_READY_MS;
+}
+
+/** When a resource AWS started at `startedAt` (its own timestamp) should be ready; undefined when AWS gave no time. */
+export function readyAt(startedAt: Date | string | undefined, expectedMs: number): number | undefined {
+  const started = startedAt === undefined ? NaN : new Date(startedAt).getTime();
+  return Number.isFinite(started) ? started + expectedMs : undefined;
+}
+
+/**
+ * How long to sleep before the next read. Without an expected ready time: the poll interval.
+ * Before it: evenly spaced reads no further apart than four intervals (8 s at most, well
+ * within the heartbeat timeout; a resource that fails early is still seen soon), the last
+ * one sent as it should be ready; the batched read is sent a window after it is asked
+ * (poll-reads.ts), so it is asked a window early. Just after it: quarter-interval reads for
+ * two intervals, then the interval again (AWS is slower than expected this time). A wait that
+ * knows when to look reads fewer times than the fixed period, and looks when it matters.
+ */
+export function nextReadInMs(nowMs: number, intervalMs: number, readyAtMs?: number): number {
+  if (readyAtMs === undefined) return intervalMs;
+  const window = pollWindowMs(intervalMs);
+  const untilAsk = readyAtMs - window - nowMs;
+  if (untilAsk > 0) {
+    const widest = Math.max(intervalMs, Math.min(4 * intervalMs, 8_000));
+    return untilAsk / Math.ceil(untilAsk / widest);
+  }
+  return nowMs < readyAtMs + 2 * intervalMs ? Math.max(window, intervalMs / 4) : intervalMs;
+}
 
 /** Calls `probe` until it reports done; heartbeats its status each round; fails for good at the deadline. */
 export async function pollUntil<T>(what: string, probe: () => Promise<Probe<T>>): Promise<T> {
@@ -48,7 +85,7 @@ export async function pollUntil<T>(what: string, probe: () => Promise<Probe<T>>)
       throw ApplicationFailure.nonRetryable(`gave up waiting for ${what} after ${spelled(deadline)}: ${result.status}`, 'WaitDeadlineExceeded');
     }
     context.heartbeat({ waitingFor: what, status: result.status, round });
-    await context.sleep(interval);
+    await context.sleep(nextReadInMs(Date.now(), interval, result.readyAtMs));
   }
 }
 

@@ -151,10 +151,15 @@ const readers = new WeakMap<AwsDeps, Map<string, PollReads>>();
 
 /**
  * A quarter of the poll interval, at most 200 ms: long enough that the waits of a round meet
- * in one call, short enough to add little to any one wait.
+ * in one call, short enough to add little to any one wait. A read is sent this long after
+ * its first asker asks (activities/polling.ts aims its reads by it).
  */
+export function pollWindowMs(awsPollMs: number): number {
+  return Math.max(10, Math.min(200, awsPollMs / 4));
+}
+
 function windowOf(deps: AwsDeps): number {
-  return Math.max(10, Math.min(200, (deps.config.awsPollMs ?? DEFAULT_AWS_POLL_MS) / 4));
+  return pollWindowMs(deps.config.awsPollMs ?? DEFAULT_AWS_POLL_MS);
 }
 
 /**

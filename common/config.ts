@@ -46,6 +46,8 @@ export interface ClusterflowConfig {
   awsPollMs: number;
   /** How long one such wait may last in all, counted from the activity's first attempt (s). */
   waitDeadlineS: number;
+  /** How long AWS takes for each transition a wait waits for: its reads are aimed at the moment it should be done (activities/polling.ts). */
+  expectedReadyMs: ExpectedReadyMs;
   /** Our share (0 < share ≤ 1) of each of EC2's request buckets per account and region; the rest is left to the account's other tools. */
   awsRateShare: number;
   cacheDir: string;
@@ -84,6 +86,45 @@ export const DEFAULT_AWS_RATE_SHARE = 0.85;
 export const DEFAULT_WORKER_METRICS_PORT = 9464;
 /** AWS's slowest transitions here (status checks, NAT gateways) take minutes, not a quarter hour. */
 export const DEFAULT_WAIT_DEADLINE_S = 15 * 60;
+
+/**
+ * How long AWS takes for the transitions the waits wait for, counted from AWS's own
+ * timestamp of the resource's start (an instance's LaunchTime, a NAT gateway's CreateTime);
+ * named as the simulator names its delays. A wait reads more sparsely before that moment and
+ * often right after it, instead of at one fixed period. The defaults are the short end of
+ * AWS's usual times: too short costs a few reads, too long costs time.
+ */
+export interface ExpectedReadyMs {
+  /** `pending` → `running`. */
+  instancePending: number;
+  /** `running` → both status checks `ok`. */
+  instanceStatusChecks: number;
+  /** `pending` → `available`. */
+  natGatewayPending: number;
+}
+
+export const DEFAULT_EXPECTED_READY_MS: ExpectedReadyMs = { instancePending: 10_000, instanceStatusChecks: 60_000, natGatewayPending: 45_000 };
+
+/** CLUSTERFLOW_AWS_EXPECTED_READY_MS: a JSON object overriding some of the defaults, e.g. '{"natGatewayPending":9000}'. */
+export function expectedReadyMsFrom(env: NodeJS.ProcessEnv): ExpectedReadyMs {
+  const name = 'CLUSTERFLOW_AWS_EXPECTED_READY_MS';
+  const raw = env[name];
+  if (raw === undefined || raw === '') return { ...DEFAULT_EXPECTED_READY_MS };
+  let given: unknown;
+  try {
+    given = JSON.parse(raw);
+  } catch {
+    throw new Error(`${name} must be a JSON object of milliseconds, e.g. '{"natGatewayPending":9000}', got "${raw}"`);
+  }
+  if (!given || typeof given !== 'object' || Array.isArray(given)) throw new Error(`${name} must be a JSON object of milliseconds, got "${raw}"`);
+  const out = { ...DEFAULT_EXPECTED_READY_MS };
+  for (const [key, value] of Object.entries(given)) {
+    if (!(key in out)) throw new Error(`${name} names ${key}; it takes ${Object.keys(out).join(', ')}`);
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw new Error(`${name}: ${key} must be a number of milliseconds, 0 or more, got ${JSON.stringify(value)}`);
+    out[key as keyof ExpectedReadyMs] = value;
+  }
+  return out;
+}
 
 /** CLUSTERFLOW_AWS_POLL_MS as loadConfig reads it. */
 export function awsPollMsFrom(env: NodeJS.ProcessEnv): number {
@@ -164,6 +205,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ClusterflowCon
     operationLogLimit: intFrom(env, 'CLUSTERFLOW_OPERATION_LOG_LIMIT', 100),
     awsPollMs: awsPollMsFrom(env),
     waitDeadlineS: positiveOr(env, 'CLUSTERFLOW_WAIT_DEADLINE_S', DEFAULT_WAIT_DEADLINE_S),
+    expectedReadyMs: expectedReadyMsFrom(env),
     awsRateShare: shareFrom(env, 'CLUSTERFLOW_AWS_RATE_SHARE', DEFAULT_AWS_RATE_SHARE),
     cacheDir: path.resolve(env.CLUSTERFLOW_CACHE_DIR || path.join(os.homedir(), '.cache', 'clusterflow')),
     workflowBundlePath: env.CLUSTERFLOW_WORKFLOW_BUNDLE ? path.resolve(env.CLUSTERFLOW_WORKFLOW_BUNDLE) : undefined,

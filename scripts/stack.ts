@@ -14,6 +14,7 @@ import { repoRoot } from '../common/paths';
 import { isPortTaken, waitFor } from '../common/ports';
 import { devServerSearchAttributeArgs } from '../common/search-attributes';
 import { ensureMoto, ensureTemporalCli, MissingPrerequisite } from './tools';
+import { configFromEnv, delayOf } from '../sim/config';
 
 type ComponentName = 'temporal' | 'moto' | 'sim' | 'worker' | 'api';
 const ALL: ComponentName[] = ['temporal', 'moto', 'sim', 'worker', 'api'];
@@ -225,6 +226,22 @@ function parseOnly(argv: string[]): ComponentName[] {
   return ALL.filter((n) => names.includes(n));
 }
 
+/**
+ * The stack's AWS is its simulator: the waits expect the simulator's delays (its startup
+ * config, delayScale applied), as they would AWS's own times. An operator's
+ * CLUSTERFLOW_AWS_EXPECTED_READY_MS wins; a config the simulator refuses is its to report.
+ */
+function expectTheSimulator(env: NodeJS.ProcessEnv): void {
+  if (env.CLUSTERFLOW_AWS_EXPECTED_READY_MS) return;
+  try {
+    const sim = configFromEnv(env);
+    const expected = { instancePending: delayOf(sim, 'instancePending'), instanceStatusChecks: delayOf(sim, 'instanceStatusChecks'), natGatewayPending: delayOf(sim, 'natGatewayPending') };
+    env.CLUSTERFLOW_AWS_EXPECTED_READY_MS = JSON.stringify(expected);
+  } catch {
+    // The simulator fails to start with the reason.
+  }
+}
+
 async function main(): Promise<void> {
   const root = repoRoot();
   // The stack's AWS is the simulator unless the operator points elsewhere.
@@ -233,6 +250,7 @@ async function main(): Promise<void> {
   env.CLUSTERFLOW_DATA_DIR = config.dataDir;
   const only = parseOnly(process.argv.slice(2));
   const workers = parseWorkers(process.argv.slice(2));
+  if (only.includes('sim')) expectTheSimulator(env);
   const chosen = components(config, root, only, workers).filter((c) => only.includes(c.name));
 
   for (const { port, what, variable } of chosen.flatMap((c) => c.ports)) {

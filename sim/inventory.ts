@@ -26,7 +26,7 @@ export interface Inventory {
   vpcs: Array<{ region: string; account: string; id: string; cidrBlock: string; isDefault: boolean; state: string; tags: Tags }>;
   subnets: Array<{ region: string; account: string; id: string; vpcId: string; availabilityZone: string; cidrBlock: string; mapPublicIpOnLaunch: boolean; tags: Tags }>;
   internetGateways: Array<{ region: string; account: string; id: string; vpcIds: string[]; tags: Tags }>;
-  natGateways: Array<{ region: string; account: string; id: string; state: string; subnetId: string; vpcId: string; allocationIds: string[]; publicIps: string[]; tags: Tags }>;
+  natGateways: Array<{ region: string; account: string; id: string; state: string; subnetId: string; vpcId: string; allocationIds: string[]; publicIps: string[]; tags: Tags; createdAt?: number }>;
   addresses: Array<{ region: string; account: string; allocationId: string; publicIp: string; associationId?: string; networkInterfaceId?: string; instanceId?: string; tags: Tags }>;
   routeTables: Array<{ region: string; account: string; id: string; vpcId: string; main: boolean; subnetIds: string[]; routes: Array<{ destination: string; target: string }>; tags: Tags }>;
   securityGroups: Array<{ region: string; account: string; id: string; name: string; vpcId: string; tags: Tags }>;
@@ -374,6 +374,8 @@ export async function inventory(sim: Sim, query: URLSearchParams): Promise<Inven
           allocationIds: addresses.map((a) => text(a, 'allocationId') ?? '').filter(Boolean),
           publicIps: addresses.map((a) => text(a, 'publicIp') ?? '').filter(Boolean),
           tags,
+          // On the simulator's clock: `pending` lasts natGatewayPending from here (the create bench's breakdown).
+          createdAt: sim.nats.get(id)?.createdAt,
         });
       }
       for (const a of await ec2('DescribeAddresses', 'addressesSet')) {

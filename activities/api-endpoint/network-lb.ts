@@ -31,7 +31,7 @@ import { isAwsError } from '../../cloud/aws-errors';
 import { sentOnce } from '../../cloud/aws-retry';
 import type { PollReads } from '../../cloud/poll-reads';
 import { isOwned, toAwsTags } from '../ownership';
-import { pollUntil, retryWhileBusy } from '../polling';
+import { expectedReadyMs, pollUntil, readyAt, retryWhileBusy } from '../polling';
 import type { EnsureApiEndpointInput } from '../types';
 import type { ApiEndpointDriver } from './api-endpoint';
 import { loadBalancerName } from './classic-elb';
@@ -252,7 +252,13 @@ async function untilRunning(polls: PollReads, ids: string[], endpointName: strin
       throw ApplicationFailure.nonRetryable(`cannot register ${lost.map((id) => `${id} (${states.get(id)})`).join(', ')} with ${endpointName}: not running`, 'TargetNotRunning');
     }
     const pending = ids.filter((id) => states.get(id) !== 'running');
-    return pending.length > 0 ? { done: false, status: `${pending.join(', ')} not running yet` } : { done: true, value: undefined };
+    if (pending.length === 0) return { done: true, value: undefined };
+    // Aimed at the last launched one's expected running time (an instance not listed yet has none).
+    const launched = pending.map((id) => seen[ids.indexOf(id)]?.LaunchTime);
+    const readyAtMs = launched.every((t) => t !== undefined)
+      ? Math.max(...launched.map((t) => readyAt(t, expectedReadyMs().instancePending)!))
+      : undefined;
+    return { done: false, status: `${pending.join(', ')} not running yet`, readyAtMs };
   });
 }
 
