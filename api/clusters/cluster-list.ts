@@ -33,6 +33,16 @@ export interface ClusterListAnswer {
   nextPageToken?: string;
 }
 
+/**
+ * A `ClusterListAnswer` as JSON text, built from its items' JSON (each serialised once, when its
+ * memo is decoded): the same text `JSON.stringify(answer)` gives, without walking every
+ * listing again for every list.
+ */
+export function answerJson(itemsJson: readonly string[], nextPageToken: string | undefined): string {
+  const token = nextPageToken === undefined ? '' : `,"nextPageToken":${JSON.stringify(nextPageToken)}`;
+  return `{"items":[${itemsJson.join(',')}]${token}}`;
+}
+
 function badQuery(field: string, rule: string, message: string): ApiError {
   return new ApiError(400, `${field}: ${message}`, [{ field, rule, message }]);
 }
@@ -56,7 +66,7 @@ async function sealPageToken(codec: PayloadCodec, query: string, after: string):
   return `${keyId}.${Buffer.from(sealed.data ?? new Uint8Array()).toString('base64url')}`;
 }
 
-async function openPageToken(codec: PayloadCodec, token: string, query: string): Promise<string> {
+async function openPageToken(codec: PayloadCodec, token: string): Promise<{ q: string; after: string }> {
   const malformed = () => badQuery('pageToken', 'page-token', 'is not a page token this list gave (pass nextPageToken as it came)');
   const [keyId, data] = token.split('.');
   if (!/^[A-Za-z0-9_-]{1,64}\.[A-Za-z0-9_-]{1,4096}$/.test(token) || !keyId || !data) throw malformed();
@@ -73,6 +83,11 @@ async function openPageToken(codec: PayloadCodec, token: string, query: string):
     throw malformed();
   }
   if (typeof inner.q !== 'string' || typeof inner.after !== 'string') throw malformed();
+  return { q: inner.q, after: inner.after };
+}
+
+/** Where an opened token's page starts, if it was given for this list (project and filters). */
+function checkedAfter(inner: { q: string; after: string }, query: string): string {
   if (inner.q !== fingerprint(query)) {
     throw badQuery('pageToken', 'page-token-query', 'was given for other filters or another project: ask again with the same phase and region, or without pageToken');
   }
@@ -99,10 +114,22 @@ const STALE_FACTOR = 5;
 const VISIBILITY_PAGE = 1000;
 /** Snapshots of projects nobody listed for this long are dropped. */
 const SNAPSHOT_KEPT_MS = 60_000;
+/** Answers kept per snapshot (distinct filters, limits and pages asked within its second). */
+const ANSWERS_KEPT = 256;
+/** Page tokens kept sealed and opened: past this many, each cache starts afresh. */
+const TOKENS_KEPT = 10_000;
+
+interface Listed {
+  listing: ClusterListing;
+  /** `JSON.stringify(listing)`, made once per decoded memo. */
+  json: string;
+}
 
 interface Snapshot {
   at: number;
-  items: ClusterListing[];
+  items: Listed[];
+  /** Answers given from this snapshot, by what they answer: the same question within its second gets the same text. */
+  answers: Map<string, string>;
 }
 
 /**
@@ -120,7 +147,15 @@ export class ClusterReadModel {
   private readonly snapshots = new Map<string, Snapshot>();
   private readonly reading = new Map<string, Promise<Snapshot>>();
   /** Each entity run's memo as last decoded, by its sealed bytes. */
-  private decoded = new Map<string, { sealed: Buffer; listing: ClusterListing }>();
+  private decoded = new Map<string, { sealed: Buffer; listed: Listed }>();
+  /**
+   * Page tokens as sealed, by the list and name they continue after, and as opened, by their
+   * text: sealing and opening (AES-GCM; a cipher set up per token) were most of a list's own
+   * time. A sealed token stays valid, so giving the same one again is as safe as the first time;
+   * an opened one is still checked against the list it is given with.
+   */
+  private sealed = new Map<string, string>();
+  private opened = new Map<string, { q: string; after: string }>();
 
   constructor(
     private readonly temporal: Client,
@@ -128,13 +163,52 @@ export class ClusterReadModel {
     private readonly maxAgeMs = LIST_MAX_AGE_MS,
   ) {}
 
-  async page(page: ClusterListPage): Promise<ClusterListAnswer> {
-    const after = page.pageToken === undefined ? undefined : await openPageToken(this.codec, page.pageToken, page.query);
+  /** The page's answer as JSON text (`ClusterListAnswer`). */
+  async page(page: ClusterListPage): Promise<string> {
+    const after = page.pageToken === undefined ? undefined : await this.open(page.pageToken, page.query);
+    const snapshot = await this.snapshot(page.project);
+    // The query names the project and the filters; with the limit and the start, it is the whole question.
+    const key = `${page.query}\n${page.limit}\n${after ?? ''}`;
+    const given = snapshot.answers.get(key);
+    if (given !== undefined) return given;
     const { phase, region } = page.filters;
-    const { items } = await this.snapshot(page.project);
-    const matching = items.filter((c) => (phase === undefined || c.phase === phase) && (region === undefined || c.region === region) && (after === undefined || c.name > after));
-    const shown = matching.slice(0, page.limit);
-    return { items: shown, nextPageToken: matching.length > shown.length ? await sealPageToken(this.codec, page.query, shown[shown.length - 1].name) : undefined };
+    const shown: Listed[] = [];
+    let more = false;
+    for (const item of snapshot.items) {
+      const c = item.listing;
+      if ((phase !== undefined && c.phase !== phase) || (region !== undefined && c.region !== region) || (after !== undefined && c.name <= after)) continue;
+      if (shown.length === page.limit) {
+        more = true;
+        break;
+      }
+      shown.push(item);
+    }
+    const json = answerJson(
+      shown.map((item) => item.json),
+      more ? await this.seal(page.query, shown[shown.length - 1].listing.name) : undefined,
+    );
+    if (snapshot.answers.size < ANSWERS_KEPT) snapshot.answers.set(key, json);
+    return json;
+  }
+
+  private async seal(query: string, after: string): Promise<string> {
+    const key = `${query}\n${after}`;
+    let token = this.sealed.get(key);
+    if (token === undefined) {
+      token = await sealPageToken(this.codec, query, after);
+      if (this.sealed.size >= TOKENS_KEPT) this.sealed = new Map();
+      this.sealed.set(key, token);
+    }
+    return token;
+  }
+
+  private async open(token: string, query: string): Promise<string> {
+    const known = this.opened.get(token);
+    if (known !== undefined) return checkedAfter(known, query);
+    const inner = await openPageToken(this.codec, token);
+    if (this.opened.size >= TOKENS_KEPT) this.opened = new Map();
+    this.opened.set(token, inner);
+    return checkedAfter(inner, query);
   }
 
   private async snapshot(project: string): Promise<Snapshot> {
@@ -154,7 +228,7 @@ export class ClusterReadModel {
 
   private async read(project: string): Promise<Snapshot> {
     const at = Date.now();
-    const byName = new Map<string, { listing: ClusterListing; started: number }>();
+    const byName = new Map<string, { listed: Listed; started: number }>();
     let nextPageToken: Uint8Array | undefined;
     do {
       const response = await this.temporal.workflowService.listWorkflowExecutions({
@@ -163,15 +237,16 @@ export class ClusterReadModel {
         pageSize: VISIBILITY_PAGE,
         nextPageToken,
       });
-      for (const [i, listing] of (await Promise.all(response.executions.map((raw) => this.listingOf(raw)))).entries()) {
+      for (const [i, listed] of (await Promise.all(response.executions.map((raw) => this.listingOf(raw)))).entries()) {
         const started = Number(response.executions[i].startTime?.seconds ?? 0);
-        const seen = listing && byName.get(listing.name);
+        const seen = listed && byName.get(listed.listing.name);
         // A cluster that continued as new between two visibility pages shows both runs: the newer one is the cluster.
-        if (listing && (!seen || seen.started < started)) byName.set(listing.name, { listing, started });
+        if (listed && (!seen || seen.started < started)) byName.set(listed.listing.name, { listed, started });
       }
       nextPageToken = response.nextPageToken && response.nextPageToken.length > 0 ? response.nextPageToken : undefined;
     } while (nextPageToken);
-    const snapshot = { at, items: [...byName.values()].map((v) => v.listing).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)) };
+    const items = [...byName.values()].map((v) => v.listed).sort((a, b) => (a.listing.name < b.listing.name ? -1 : a.listing.name > b.listing.name ? 1 : 0));
+    const snapshot: Snapshot = { at, items, answers: new Map() };
     this.snapshots.set(project, snapshot);
     for (const [other, kept] of this.snapshots) if (at - kept.at > SNAPSHOT_KEPT_MS) this.snapshots.delete(other);
     // Runs no longer listed (deleted, continued as new) stay decoded until the cache is twice what is listed: then it starts afresh.
@@ -185,7 +260,7 @@ export class ClusterReadModel {
    * converter) but without the rest of the execution's fields. An entity that has not run since
    * listings were kept has none yet: it alone is asked for its status.
    */
-  private async listingOf(raw: temporal.api.workflow.v1.IWorkflowExecutionInfo): Promise<ClusterListing | undefined> {
+  private async listingOf(raw: temporal.api.workflow.v1.IWorkflowExecutionInfo): Promise<Listed | undefined> {
     const field = raw.memo?.fields?.[LISTING_MEMO];
     const converter = this.temporal.options.loadedDataConverter;
     if (field) {
@@ -193,17 +268,20 @@ export class ClusterReadModel {
       const key = `${raw.execution?.workflowId}/${raw.execution?.runId}`;
       const sealed = Buffer.from(field.data ?? new Uint8Array());
       const known = this.decoded.get(key);
-      if (known && known.sealed.equals(sealed)) return known.listing;
+      if (known && known.sealed.equals(sealed)) return known.listed;
       let payload = field as Payload;
       for (const codec of [...converter.payloadCodecs].reverse()) [payload] = await codec.decode([payload]);
       const listing = converter.payloadConverter.fromPayload<ClusterListing>(payload);
-      this.decoded.set(key, { sealed, listing });
-      return listing;
+      const listed = { listing, json: JSON.stringify(listing) };
+      this.decoded.set(key, { sealed, listed });
+      return listed;
     }
     const status = await this.temporal.workflow
       .getHandle(raw.execution?.workflowId ?? '')
       .query(statusQuery)
       .catch(() => undefined);
-    return status && status.phase !== 'Deleted' ? clusterListing(status) : undefined;
+    if (!status || status.phase === 'Deleted') return undefined;
+    const listing = clusterListing(status);
+    return { listing, json: JSON.stringify(listing) };
   }
 }

@@ -99,14 +99,18 @@ export class ClustersController {
     description:
       '{items: [{name, project, region, phase, createdAt, pools: [{name, role, instanceType, capacity, desired, nodes?}], currentOperation?, lastError?}], nextPageToken?}: the project’s live clusters by name, from a snapshot of Temporal visibility read every second (eventually consistent: up to a few seconds behind); the full status is GET /v1/clusters/:name',
   })
-  list(
+  async list(
     @Project() project: string,
     @Query('limit') limit: string | undefined,
     @Query('pageToken') pageToken: string | undefined,
     @Query('phase') phase: string | undefined,
     @Query('region') region: string | undefined,
-  ) {
-    return this.clusters.list(clusterListPage(project, { limit, pageToken, phase, region }));
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<string> {
+    const answer = await this.clusters.list(clusterListPage(project, { limit, pageToken, phase, region }));
+    // The answer comes as JSON text already (the read model serialises each listing once): sent as it is.
+    res.type('application/json');
+    return answer;
   }
 
   @Get(':name')

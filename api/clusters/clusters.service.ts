@@ -28,7 +28,7 @@ import { Store } from '../../store/store';
 import { ClusterSpecDto } from './cluster-spec.dto';
 import { CloudReadsService } from './cloud-reads.service';
 import { olderOperations } from './operation-history';
-import { type ClusterListAnswer, type ClusterListPage, ClusterReadModel } from './cluster-list';
+import { type ClusterListPage, ClusterReadModel } from './cluster-list';
 import { PAYLOAD_CODEC } from '../temporal/temporal.module';
 import type { EncryptedPayloadCodec } from '../../common/payload-codec';
 import { RetryingActivity, retryingActivities, retryingForRunningTasks } from './retrying-activities';
@@ -211,8 +211,8 @@ export class ClustersService {
     }
   }
 
-  /** A page of the project's live clusters, from the read model over visibility (api/clusters/cluster-list.ts). */
-  list(page: ClusterListPage): Promise<ClusterListAnswer> {
+  /** A page of the project's live clusters, from the read model over visibility (api/clusters/cluster-list.ts), as JSON text (`ClusterListAnswer`). */
+  list(page: ClusterListPage): Promise<string> {
     return this.readModel.page(page);
   }
 

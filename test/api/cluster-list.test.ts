@@ -1,5 +1,10 @@
+import type { Client } from '@temporalio/client';
+import type { PayloadCodec } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
+import { clusterListPage, ClusterReadModel } from '../../api/clusters/cluster-list';
+import { TEMPORAL_CLIENT } from '../../api/common/tokens';
+import { PAYLOAD_CODEC } from '../../api/temporal/temporal.module';
 import { resolvePayloadCodec } from '../../common/data-dir';
 import { ApiUnderTest, startApi } from '../support/api-app';
 import { call, JsonResponse } from '../support/http';
@@ -197,5 +202,57 @@ describe('GET /v1/clusters: pages and filters from visibility', () => {
     const after = await until(() => pages(''), (p) => !p.flat().some((c) => c.name === 'delta'), 'delta no longer listed');
     expect(names(after.flat())).toEqual(['alpha', 'bravo', 'broken', 'charlie', 'west1', 'west2']);
     expect((await call(api.base, 'GET', '/v1/clusters/delta', { token: admin() })).body.phase).toBe('Deleted');
+  });
+
+  it('gives the same page the same token, and checks a token it has opened before against the list it comes with', async () => {
+    const first = await list('?limit=2');
+    expect(first.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    const token = first.body.nextPageToken as string;
+    expect(token).toEqual(expect.any(String));
+    // Sealed once: asking for the same page again gives the same token (a fresh seal would differ in its IV).
+    expect((await list('?limit=2')).body.nextPageToken).toBe(token);
+    const second = await list(`?limit=2&pageToken=${token}`);
+    expect(second.status).toBe(200);
+    expect(second.body.items.map((c: Listed) => c.name)).toEqual(['broken', 'charlie']);
+    // Opened already, the token is still bound to its list: other filters are refused, the same ones page on.
+    const foreign = await list(`?limit=2&region=us-west-2&pageToken=${token}`);
+    expect(foreign.status).toBe(400);
+    expect(foreign.body.details.map((d: { field: string; rule: string }) => `${d.field}:${d.rule}`)).toEqual(['pageToken:page-token-query']);
+    expect((await list(`?limit=2&pageToken=${token}`)).body).toEqual(second.body);
+  });
+
+  it('answers every question asked within one snapshot on its own: project, filters, limit and start', async () => {
+    // The app's own client and codec, with a snapshot that stays a minute: every answer below comes from one snapshot.
+    const model = new ClusterReadModel(api.app.get<Client>(TEMPORAL_CLIENT), api.app.get<PayloadCodec>(PAYLOAD_CODEC), 60_000);
+    type Raw = { limit?: string; pageToken?: string; phase?: string; region?: string };
+    const ask = async (project: string, raw: Raw) => JSON.parse(await model.page(clusterListPage(project, raw))) as { items: Listed[]; nextPageToken?: string };
+    const walk = async (project: string, raw: Raw) => {
+      const found: string[][] = [];
+      let pageToken: string | undefined;
+      do {
+        const page = await ask(project, { ...raw, pageToken });
+        found.push(page.items.map((c) => c.name));
+        pageToken = page.nextPageToken;
+      } while (pageToken);
+      return found;
+    };
+    const all = (await ask('default', { limit: '200' })).items;
+    expect(all.map((c) => c.name)).toEqual(['alpha', 'bravo', 'broken', 'charlie', 'west1', 'west2']);
+    const questions: Array<[Raw, string[][]]> = [
+      [{}, [['alpha', 'bravo', 'broken', 'charlie', 'west1', 'west2']]],
+      [{ limit: '4' }, [['alpha', 'bravo', 'broken', 'charlie'], ['west1', 'west2']]],
+      [{ limit: '4', region: 'us-west-2' }, [['west1', 'west2']]],
+      [{ limit: '4', phase: 'Failed' }, [['broken']]],
+      [{ limit: '2', phase: 'Running' }, [['alpha', 'bravo'], ['charlie', 'west1'], ['west2']]],
+      [{ limit: '2', phase: 'Running', region: 'us-east-1' }, [['alpha', 'bravo'], ['charlie']]],
+    ];
+    // Twice over, in turn: the second round is answered from what the first one kept, and must not mix questions up.
+    for (let round = 0; round < 2; round++) {
+      for (const [raw, expected] of questions) expect([raw, await walk('default', raw)]).toEqual([raw, expected]);
+      expect(await walk('other', { limit: '4' })).toEqual([['alpha']]);
+      expect((await ask('other', {})).items.map((c) => `${c.project}/${c.name}`)).toEqual(['other/alpha']);
+    }
+    // The text is the listing as the cluster's entity keeps it, whole.
+    expect((await ask('default', { region: 'us-west-2', limit: '1' })).items).toEqual([all.find((c) => c.name === 'west1')]);
   });
 });

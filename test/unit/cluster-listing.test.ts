@@ -1,3 +1,4 @@
+import { answerJson } from '../../api/clusters/cluster-list';
 import { acceptedListing, clusterListing } from '../../common/cluster-listing';
 import type { ClusterStatus } from '../../common/cluster-status';
 import { clusterListQuery, visibilityLiteral } from '../../common/search-attributes';
@@ -67,5 +68,25 @@ describe('a cluster’s listing', () => {
       pools: [expect.objectContaining({ name: 'master', desired: 3, nodes: 0 }), expect.objectContaining({ name: 'workers', nodes: 0 }), expect.not.objectContaining({ nodes: expect.anything() })],
       currentOperation: { id: 'op-1-create', type: 'create' },
     });
+  });
+});
+
+describe('a list answer as JSON text', () => {
+  it('is what JSON.stringify gives the answer, built from its items’ own JSON', () => {
+    const listings = [
+      acceptedListing('team-a', exampleSpec({ name: 'one' }), '2026-01-01T00:00:00.000Z'),
+      { ...acceptedListing('team-a', exampleSpec({ name: 'two "quoted" \\ \u2028' }), '2026-01-02T00:00:00.000Z'), lastError: 'create failed: "x"\n' },
+    ];
+    const json = listings.map((l) => JSON.stringify(l));
+    for (const [items, texts, token] of [
+      [listings, json, 'k1.abc_-'],
+      [listings, json, undefined],
+      [[], [], undefined],
+      [listings.slice(0, 1), json.slice(0, 1), 'k"\\'],
+    ] as const) {
+      const text = answerJson(texts, token);
+      expect(text).toBe(JSON.stringify({ items, nextPageToken: token }));
+      expect(JSON.parse(text)).toEqual(token === undefined ? { items } : { items, nextPageToken: token });
+    }
   });
 });
