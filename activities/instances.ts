@@ -19,7 +19,7 @@ import { isNotFound } from '../cloud/aws-errors';
 import { byId, clientToken, clusterFilters, isOwned, ownedFilters, tagsOf, tagSpecifications, toAwsTags } from './ownership';
 import { pollUntil } from './polling';
 import { endpointDriver } from './api-endpoint';
-import { ClusterScoped, EnsureInstanceInput, InstanceInfo, TerminatedInstances, TerminateInstanceInput, WaitInstanceReadyInput } from './types';
+import { ClusterScoped, EnsureInstanceInput, ListClusterInstancesInput, InstanceInfo, TerminatedInstances, TerminateInstanceInput, WaitInstanceReadyInput } from './types';
 
 /**
  * Which launch of a key an instance is. A deliberate replacement (rolling reconfigure) runs
@@ -270,7 +270,7 @@ export function instanceActivities(deps: AwsDeps) {
     },
 
     /** Every instance of the cluster that is not terminated, with its key and state. */
-    async listClusterInstances({ scope }: ClusterScoped): Promise<InstanceInfo[]> {
+    async listClusterInstances({ scope }: ListClusterInstancesInput): Promise<InstanceInfo[]> {
       return withSession(deps, scope, async ({ ec2 }) =>
         (await findOwned(ec2, scope.owner, undefined, NOT_TERMINATED)).map(instanceInfo),
       );
