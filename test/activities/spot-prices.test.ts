@@ -37,3 +37,60 @@ describe('spot price activities', () => {
     ]);
   });
 });
+
+/**
+ * A tick of many spot watchers on one worker (docs/architecture.md#spot-watcher): what the
+ * watchers ask (on-demand and spot prices shared within the interval, the listing within a few
+ * seconds), counted by the simulator. Sharing makes it one read per region and instance type,
+ * and one listing per cluster, where unshared it is one of each per watcher.
+ */
+describe('spot watchers’ shared reads', () => {
+  const aws = useBackend();
+  beforeEach(() => clearPriceCache());
+
+  type Stats = { actions: Record<string, { calls: number }> };
+  const calls = async (): Promise<Record<string, number>> => {
+    const stats = (await (await fetch(`${aws.url}/_sim/stats`)).json()) as Stats;
+    return Object.fromEntries(['ec2:DescribeSpotPriceHistory', 'pricing:GetProducts', 'ec2:DescribeInstances'].map((k) => [k, stats.actions[k]?.calls ?? 0]));
+  };
+  const resetStats = () => fetch(`${aws.url}/_sim/stats`, { method: 'DELETE' });
+
+  /** One tick of every watcher at once: `clusters` × `pools` watchers, pools alternating two instance types. */
+  async function tick(clusters: ReturnType<typeof newScope>[], pools: number, shared: boolean): Promise<Record<string, number>> {
+    clearPriceCache();
+    await resetStats();
+    const within = (ms: number) => (shared ? { sharedWithinMs: ms } : {});
+    await Promise.all(
+      clusters.flatMap((scope) =>
+        Array.from({ length: pools }, async (_, p) => {
+          const instanceType = p % 2 === 0 ? 'm5.large' : 'm5.xlarge';
+          const azs = p % 2 === 0 ? ['us-east-1a'] : ['us-east-1a', 'us-east-1b'];
+          const [onDemand, prices, listed] = await Promise.all([
+            aws.run('onDemandPrice', { scope, instanceType, ...within(120_000) }),
+            aws.run('spotPrices', { scope, instanceType, azs, ...within(120_000) }),
+            aws.run('listClusterInstances', { scope, ...within(5_000) }),
+          ]);
+          // Each watcher still gets its own answer: its type's price, its AZs only.
+          expect(onDemand).toBeGreaterThan(0);
+          expect(prices.map((x) => x.az)).toEqual(azs);
+          expect(listed).toEqual([]);
+        }),
+      ),
+    );
+    return calls();
+  }
+
+  simOnly('cost one price read per region and instance type and one listing per cluster, not one per watcher', 'the counts are the simulator’s', async () => {
+    const clusters = Array.from({ length: 6 }, () => newScope('shr'));
+    // What one watcher's tick costs alone, per type: the unit the shared tick is counted in.
+    const one = await tick(clusters.slice(0, 1), 1, false);
+    const shared = await tick(clusters, 4, true);
+    expect(shared['ec2:DescribeSpotPriceHistory']).toBe(2 * one['ec2:DescribeSpotPriceHistory']);
+    expect(shared['pricing:GetProducts']).toBe(2 * one['pricing:GetProducts']);
+    expect(shared['ec2:DescribeInstances']).toBe(6 * one['ec2:DescribeInstances']);
+    // Unshared (runs begun before the change), each of the 24 watchers reads for itself.
+    const own = await tick(clusters, 4, false);
+    expect(own['ec2:DescribeSpotPriceHistory']).toBe(24 * one['ec2:DescribeSpotPriceHistory']);
+    expect(own['ec2:DescribeInstances']).toBe(24 * one['ec2:DescribeInstances']);
+  });
+});
