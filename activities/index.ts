@@ -3,7 +3,7 @@ import { cloudAccountUsageActivities } from './cloud-account-usage';
 import { guardAll } from '../cloud/aws-errors';
 import { elasticIpActivities } from './elastic-ips';
 import { imageActivities } from './images';
-import { instanceActivities } from './instances';
+import { batchedClusterListing, instanceActivities } from './instances';
 import { internetGatewayActivities } from './internet-gateway';
 import { liveSettingsActivities } from './live-settings';
 import { loadBalancerActivities } from './load-balancer';
@@ -48,7 +48,7 @@ export function createActivities(deps: AwsDeps) {
     ...pricingActivities(deps),
     ...spotPrices,
     // The spot watchers' reads, shared across the watchers of this worker when they ask so.
-    ...shareSpotReads({ ...spotPrices, listClusterInstances: instances.listClusterInstances }, sharedReadsOf(deps)),
+    ...shareSpotReads({ ...spotPrices, listClusterInstances: instances.listClusterInstances }, sharedReadsOf(deps), batchedClusterListing(deps)),
     ...cloudAccountUsageActivities(deps),
     ...liveSettingsActivities(deps),
   });

@@ -1,5 +1,5 @@
 import type { SharedReads } from '../cloud/shared-reads';
-import type { InstanceInfo, ListClusterInstancesInput, OnDemandPriceInput, SpotPrice, SpotPricesInput } from './types';
+import type { InstanceInfo, ListClusterInstancesInput, OnDemandPriceInput, Scope, SpotPrice, SpotPricesInput } from './types';
 
 /** The reads a spot watcher's tick makes (activities/spot-prices.ts, activities/instances.ts). */
 export interface SpotReads {
@@ -10,12 +10,13 @@ export interface SpotReads {
 
 /**
  * `own` made shared across the watchers of this process when the caller allows it
- * (`sharedWithinMs`, docs/architecture.md#spot-watcher): prices by account, region and
- * instance type (spot prices of every AZ, each caller taking its own), the listing by cluster.
- * The account id is in every key: AZ names map to different zones in different accounts.
- * The shared read runs in its first asker's activity, under that attempt's time.
+ * (docs/architecture.md#spot-watcher): prices within `sharedWithinMs` by account, region and
+ * instance type (spot prices of every AZ, each caller taking its own; the account id is in the
+ * key, as AZ names map to different zones in different accounts; the read runs in its first
+ * asker's activity, under that attempt's time); the listing, when `batched`, through
+ * `listBatched`, which gathers the clusters asked within a window into one read.
  */
-export function shareSpotReads(own: SpotReads, shared: SharedReads): SpotReads {
+export function shareSpotReads(own: SpotReads, shared: SharedReads, listBatched: (scope: Scope) => Promise<InstanceInfo[]>): SpotReads {
   return {
     onDemandPrice: ({ scope, instanceType, sharedWithinMs }) =>
       sharedWithinMs
@@ -26,9 +27,6 @@ export function shareSpotReads(own: SpotReads, shared: SharedReads): SpotReads {
       const all = await shared.get(`spot|${scope.accountId}|${scope.region}|${instanceType}`, sharedWithinMs, () => own.spotPrices({ scope, instanceType }));
       return azs ? all.filter((p) => azs.includes(p.az)) : all;
     },
-    listClusterInstances: ({ scope, sharedWithinMs }) =>
-      sharedWithinMs
-        ? shared.get(`listing|${scope.accountId}|${scope.region}|${scope.owner.cluster}`, sharedWithinMs, () => own.listClusterInstances({ scope }))
-        : own.listClusterInstances({ scope }),
+    listClusterInstances: ({ scope, batched }) => (batched ? listBatched(scope) : own.listClusterInstances({ scope })),
   };
 }

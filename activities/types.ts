@@ -201,8 +201,14 @@ export interface OnDemandPriceInput extends ClusterScoped, SharedRead {
   instanceType: string;
 }
 
-/** The cluster's instances; a spot watcher shares the listing with its cluster's other pools. */
-export interface ListClusterInstancesInput extends ClusterScoped, SharedRead {}
+/** The cluster's instances. */
+export interface ListClusterInstancesInput extends ClusterScoped {
+  /**
+   * Read together with the listings other clusters' spot watchers ask within a second, in one
+   * DescribeInstances (cloud/poll-reads.ts, `clusterInstances`); absent, a read of its own.
+   */
+  batched?: boolean;
+}
 
 export interface SpotPricesInput extends ClusterScoped, SharedRead {
   instanceType: string;

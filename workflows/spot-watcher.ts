@@ -629,10 +629,10 @@ export async function spotWatcher(input: SpotWatcherInput): Promise<void> {
   /** Price reads shared within one interval by every watcher of the worker (one read per region and type). */
   const shared = () => (spreads ? { sharedWithinMs: everyMs() } : {});
   /**
-   * The listing shared by the cluster's pools, which tick together: only a read begun within
-   * a few seconds serves, since a stale listing would hide launches and show terminated nodes.
+   * The listing read with those other watchers ask within a second (the pools of a cluster,
+   * which tick together, and other clusters): fresh, never an earlier answer.
    */
-  const sharedListing = () => (spreads ? { sharedWithinMs: Math.min(5000, everyMs() / 4) } : {});
+  const sharedListing = () => (spreads ? { batched: true } : {});
   /** The server's suggestion, or sooner for a run that spreads its ticks (SPOT_RUN_EVENTS_MAX). */
   const continueNow = () => workflowInfo().continueAsNewSuggested || (spreads && workflowInfo().historyLength >= SPOT_RUN_EVENTS_MAX);
 
