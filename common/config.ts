@@ -13,6 +13,9 @@ import * as os from 'node:os';
  */
 export const DEFAULT_MAX_CACHED_WORKFLOWS = 1000;
 
+/** Seconds between a spot watcher's ticks. */
+export const DEFAULT_SPOT_INTERVAL_S = 120;
+
 export interface ClusterflowConfig {
   apiPort: number;
   /** The API's bind address: 127.0.0.1 unless told (0.0.0.0 in the container). */
@@ -173,7 +176,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ClusterflowCon
     simPort: portOf(awsEndpointUrl ?? DEFAULT_AWS_ENDPOINT, 4566),
     motoPort: intFrom(env, 'CLUSTERFLOW_MOTO_PORT', 4567),
     reconcileIntervalS: intFrom(env, 'CLUSTERFLOW_RECONCILE_INTERVAL_S', 300),
-    spotIntervalS: intFrom(env, 'CLUSTERFLOW_SPOT_INTERVAL_S', 120),
+    spotIntervalS: intFrom(env, 'CLUSTERFLOW_SPOT_INTERVAL_S', DEFAULT_SPOT_INTERVAL_S),
     maxCachedWorkflows: intFrom(env, 'CLUSTERFLOW_MAX_CACHED_WORKFLOWS', DEFAULT_MAX_CACHED_WORKFLOWS),
     operationLogLimit: intFrom(env, 'CLUSTERFLOW_OPERATION_LOG_LIMIT', 100),
     awsPollMs: awsPollMsFrom(env),

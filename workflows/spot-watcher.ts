@@ -641,11 +641,12 @@ export async function spotWatcher(input: SpotWatcherInput): Promise<void> {
     // A continued run waits for its cluster's due time: the watchers that continue together
     // would otherwise tick together. A new watcher looks at once (its pool is empty).
     if (spreads && input.carried) await condition(() => wake, untilNextTick());
+    const continueAsNewNow = async () => {
+      takeChange();
+      await continueAsNew<typeof spotWatcher>({ ...input, spec: cluster.spec, profile: cluster.profile, network: cluster.network, intervalS, carried: state });
+    };
     for (;;) {
-      if (continueNow()) {
-        takeChange();
-        await continueAsNew<typeof spotWatcher>({ ...input, spec: cluster.spec, profile: cluster.profile, network: cluster.network, intervalS, carried: state });
-      }
+      if (!spreads && workflowInfo().continueAsNewSuggested) await continueAsNewNow();
       wake = false;
       takeChange();
       takeRolls();
@@ -666,6 +667,9 @@ export async function spotWatcher(input: SpotWatcherInput): Promise<void> {
           `${v.reason ? `\n\n${v.reason}` : ''}${v.degraded ? `\n\ndegraded: ${v.lastError}` : ''}` +
           `${v.roll ? `\n\nrolling ${v.roll.from} → ${v.roll.to} for ${v.roll.operationId}: ${v.roll.tasks.filter((t) => t.state === 'Succeeded').length}/${v.roll.tasks.length} replaced${v.roll.waiting ? `; ${v.roll.waiting}` : ''}` : ''}`,
       );
+      // After a tick, not before: the next run waits for the next due time and misses none.
+      // Not while a signal waits to be taken (a resize, a roll's next step): the run takes it first.
+      if (spreads && !wake && continueNow()) await continueAsNewNow();
       await condition(() => wake, untilNextTick());
     }
   } catch (error) {
