@@ -340,7 +340,8 @@ export async function runSpotBench(options: SpotBenchOptions): Promise<SpotBench
       sampledPhases,
       historyEventsPerRun: { avg: runs.length ? Math.round(runs.reduce((a, b) => a + b, 0) / runs.length) : 0, max: Math.max(0, ...runs), runs: runs.length },
     };
-    await Promise.all(ids.map((id) => client.workflow.getHandle(id).terminate('bench over').catch(() => undefined)));
+    // A dev server of its own goes with everything on it; a shared one (the CI test's) is cleaned.
+    if (options.env) await Promise.all(ids.map((id) => client.workflow.getHandle(id).terminate('bench over').catch(() => undefined)));
   });
   clearInterval(sampler);
   if (!options.env) await env.teardown();
