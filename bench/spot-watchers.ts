@@ -301,21 +301,27 @@ export async function runSpotBench(options: SpotBenchOptions): Promise<SpotBench
     // A sample of watchers: the due time each reports against its cluster's phase.
     const sample = watchersOf.filter((_, i) => i % Math.max(1, Math.floor(watchers / 20)) === 0).slice(0, 20);
     const sampledPhases: SpotBenchSummary['sampledPhases'] = [];
-    for (const { workflowId, cluster } of sample) {
-      const status = await client.workflow
-        .getHandle(workflowId)
-        .query<SpotPoolStatus>('spotStatus')
-        .catch(() => undefined);
-      if (status?.nextCheckAt) sampledPhases.push({ clusterPhaseMs: tickPhaseMs(cluster, everyMs), dueOffsetMs: Date.parse(status.nextCheckAt) % everyMs });
-    }
+    // A query of an evicted watcher waits for a replay behind the ticks: each gets 10 s at most.
+    const within = <T>(p: Promise<T>) => Promise.race([p, new Promise<undefined>((r) => setTimeout(() => r(undefined), 10_000))]);
+    await Promise.all(
+      sample.map(async ({ workflowId, cluster }) => {
+        const status = await within(client.workflow.getHandle(workflowId).query<SpotPoolStatus>('spotStatus')).catch(() => undefined);
+        if (status?.nextCheckAt) sampledPhases.push({ clusterPhaseMs: tickPhaseMs(cluster, everyMs), dueOffsetMs: Date.parse(status.nextCheckAt) % everyMs });
+      }),
+    );
+    log(`queried ${sampledPhases.length} of ${sample.length} sampled watchers`);
     // History events per run (continued-as-new runs and current ones) of the sample.
     const runs: number[] = [];
-    for (const { workflowId } of sample.slice(0, 5)) {
-      for await (const execution of client.workflow.list({ query: `WorkflowId = "${workflowId}"` })) {
-        const history = await client.workflow.getHandle(workflowId, execution.runId).fetchHistory();
-        runs.push(history.events?.length ?? 0);
-      }
-    }
+    await within(
+      (async () => {
+        for (const { workflowId } of sample.slice(0, 5)) {
+          for await (const execution of client.workflow.list({ query: `WorkflowId = "${workflowId}"` })) {
+            const history = await client.workflow.getHandle(workflowId, execution.runId).fetchHistory();
+            runs.push(history.events?.length ?? 0);
+          }
+        }
+      })(),
+    );
     summary = {
       watchers,
       clusters,
