@@ -3,7 +3,7 @@ import { cloudAccountUsageActivities } from './cloud-account-usage';
 import { guardAll } from '../cloud/aws-errors';
 import { elasticIpActivities } from './elastic-ips';
 import { imageActivities } from './images';
-import { instanceActivities } from './instances';
+import { batchedClusterListing, instanceActivities } from './instances';
 import { internetGatewayActivities } from './internet-gateway';
 import { liveSettingsActivities } from './live-settings';
 import { loadBalancerActivities } from './load-balancer';
@@ -16,6 +16,8 @@ import { routeTableActivities } from './route-tables';
 import { secretActivities } from './secrets';
 import { securityGroupActivities } from './security-groups';
 import { spotPriceActivities } from './spot-prices';
+import { shareSpotReads } from './spot-reads';
+import { sharedReadsOf } from '../cloud/shared-reads';
 import { subnetActivities } from './subnets';
 import { vpcActivities } from './vpc';
 
@@ -26,6 +28,8 @@ export type { AwsDeps } from '../cloud/aws-session';
  * errors into readable Temporal failures that are retried only when retrying can help.
  */
 export function createActivities(deps: AwsDeps) {
+  const instances = instanceActivities(deps);
+  const spotPrices = spotPriceActivities(deps);
   return guardAll({
     ...regionActivities(deps),
     ...vpcActivities(deps),
@@ -36,13 +40,15 @@ export function createActivities(deps: AwsDeps) {
     ...routeTableActivities(deps),
     ...securityGroupActivities(deps),
     ...loadBalancerActivities(deps),
-    ...instanceActivities(deps),
+    ...instances,
     ...secretActivities(deps),
     ...nodeRoleActivities(deps),
     ...imageActivities(deps),
     ...preflightActivities(deps),
     ...pricingActivities(deps),
-    ...spotPriceActivities(deps),
+    ...spotPrices,
+    // The spot watchers' reads, shared across the watchers of this worker when they ask so.
+    ...shareSpotReads({ ...spotPrices, listClusterInstances: instances.listClusterInstances }, sharedReadsOf(deps), batchedClusterListing(deps)),
     ...cloudAccountUsageActivities(deps),
     ...liveSettingsActivities(deps),
   });

@@ -19,7 +19,7 @@ import { isNotFound } from '../cloud/aws-errors';
 import { byId, clientToken, clusterFilters, isOwned, ownedFilters, tagsOf, tagSpecifications, toAwsTags } from './ownership';
 import { expectedReadyMs, pollUntil, readyAt } from './polling';
 import { endpointDriver } from './api-endpoint';
-import { ClusterScoped, EnsureInstanceInput, InstanceInfo, TerminatedInstances, TerminateInstanceInput, WaitInstanceReadyInput } from './types';
+import { ClusterScoped, EnsureInstanceInput, ListClusterInstancesInput, Scope, InstanceInfo, TerminatedInstances, TerminateInstanceInput, WaitInstanceReadyInput } from './types';
 
 /**
  * Which launch of a key an instance is. A deliberate replacement (rolling reconfigure) runs
@@ -61,6 +61,15 @@ async function describeInstance(ec2: EC2Client, instanceId: string): Promise<Ins
   // A filter, unlike InstanceIds, answers "nothing" instead of failing for an id not (yet) visible.
   const [instance] = await findInstances(ec2, [{ Name: 'instance-id', Values: [instanceId] }], [...NOT_TERMINATED, 'terminated']);
   return instance;
+}
+
+/**
+ * The cluster's instances as `listClusterInstances` answers them, read with the listings of
+ * other clusters asked within a second (`clusterInstances` in cloud/poll-reads.ts): the spot
+ * watchers' listing, one DescribeInstances a second however many clusters tick.
+ */
+export function batchedClusterListing(deps: AwsDeps): (scope: Scope) => Promise<InstanceInfo[]> {
+  return (scope) => withSession(deps, scope, async ({ polls }) => (await polls.clusterInstances(scope.owner.cluster)).filter((i) => isOwned(i.Tags, scope.owner)).map(instanceInfo));
 }
 
 export function instanceInfo(instance: Instance): InstanceInfo {
@@ -278,7 +287,7 @@ export function instanceActivities(deps: AwsDeps) {
     },
 
     /** Every instance of the cluster that is not terminated, with its key and state. */
-    async listClusterInstances({ scope }: ClusterScoped): Promise<InstanceInfo[]> {
+    async listClusterInstances({ scope }: ListClusterInstancesInput): Promise<InstanceInfo[]> {
       return withSession(deps, scope, async ({ ec2 }) =>
         (await findOwned(ec2, scope.owner, undefined, NOT_TERMINATED)).map(instanceInfo),
       );

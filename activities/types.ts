@@ -188,14 +188,32 @@ export interface TerminatedInstances {
   terminated: string[];
 }
 
-export interface OnDemandPriceInput extends ClusterScoped {
+/**
+ * A read the spot watchers of one worker may share (activities/spot-reads.ts): an answer read
+ * for another watcher at most this many milliseconds before serves this one too. Absent, the
+ * read is this caller's own.
+ */
+export interface SharedRead {
+  sharedWithinMs?: number;
+}
+
+export interface OnDemandPriceInput extends ClusterScoped, SharedRead {
   instanceType: string;
 }
 
-export interface SpotPricesInput extends ClusterScoped {
+/** The cluster's instances. */
+export interface ListClusterInstancesInput extends ClusterScoped {
+  /**
+   * Read together with the listings other clusters' spot watchers ask within a second, in one
+   * DescribeInstances (cloud/poll-reads.ts, `clusterInstances`); absent, a read of its own.
+   */
+  batched?: boolean;
+}
+
+export interface SpotPricesInput extends ClusterScoped, SharedRead {
   instanceType: string;
-  /** Only these AZs are answered. */
-  azs: string[];
+  /** Only these AZs are answered; every AZ's when absent (a read shared by pools of other AZs). */
+  azs?: string[];
 }
 
 /** A spot price point: USD per hour in an AZ, since `at` (ISO time). */

@@ -4,6 +4,7 @@ import {
   DescribeNatGatewaysCommand,
   EC2Client,
   Instance,
+  InstanceStateName,
   InstanceStatus,
   NatGateway,
 } from '@aws-sdk/client-ec2';
@@ -12,6 +13,7 @@ import { isAwsError } from './aws-errors';
 import { AskerLimits, Batcher } from './batcher';
 import { CallBudget, callBudget } from './call-budget';
 import { DEFAULT_AWS_POLL_MS } from '../common/config';
+import { CLUSTER_TAG } from '../common/tags';
 
 /**
  * The reads the waits poll (an instance's state, its status checks, a NAT gateway's state),
@@ -26,7 +28,22 @@ export interface PollReads {
   instanceStatus(instanceId: string): Promise<InstanceStatus | undefined>;
   /** The gateway in any state; undefined while EC2 does not list it. */
   natGateway(natGatewayId: string): Promise<NatGateway | undefined>;
+  /**
+   * The instances tagged as `cluster`'s (`<project>/<name>`), terminated ones left out: the
+   * spot watchers' listing, asked within a second by the watchers of many clusters and read
+   * in one DescribeInstances filtered by their cluster tags (SPOT_LISTING_WINDOW_MS).
+   */
+  clusterInstances(cluster: string): Promise<Instance[]>;
 }
+
+/**
+ * Spot watchers' listings gather for a second: ten thousand watchers spread over a two-minute
+ * interval ask ~80 times a second, which one DescribeInstances a second answers, within
+ * EC2's non-mutating bucket (20/s). A second is nothing against a tick's interval.
+ */
+export const SPOT_LISTING_WINDOW_MS = 1000;
+
+const NOT_TERMINATED: InstanceStateName[] = ['pending', 'running', 'stopping', 'stopped', 'shutting-down'];
 
 /** Ids per call: within EC2's limits on filter values and on InstanceIds. */
 const CHUNK = 100;
@@ -119,6 +136,30 @@ const describeNatGateways = (ec2: EC2Client, ids: string[], signal?: AbortSignal
     (nat) => nat.NatGatewayId,
   );
 
+/** The instances of several clusters, by their cluster tag; a cluster without any is absent. */
+async function describeClusters(ec2: EC2Client, clusters: string[], signal?: AbortSignal): Promise<Map<string, Instance[]>> {
+  const found = new Map<string, Instance[]>();
+  for (const batch of chunks(clusters)) {
+    let NextToken: string | undefined;
+    do {
+      const answer = await ec2.send(
+        new DescribeInstancesCommand({ Filters: [{ Name: `tag:${CLUSTER_TAG}`, Values: batch }, { Name: 'instance-state-name', Values: NOT_TERMINATED }], NextToken }),
+        { abortSignal: signal },
+      );
+      for (const instance of (answer.Reservations ?? []).flatMap((r) => r.Instances ?? [])) {
+        const cluster = instance.Tags?.find((t) => t.Key === CLUSTER_TAG)?.Value;
+        // The filter is the server's; whose an instance is, is checked here again.
+        if (!cluster || !batch.includes(cluster)) continue;
+        const of = found.get(cluster) ?? [];
+        if (!of.some((i) => i.InstanceId === instance.InstanceId)) of.push(instance);
+        found.set(cluster, of);
+      }
+      NextToken = answer.NextToken;
+    } while (NextToken);
+  }
+  return found;
+}
+
 type Describe<V> = (ec2: EC2Client, ids: string[], signal?: AbortSignal) => Promise<Map<string, V>>;
 
 /** An EC2 client of the account and region whose calls keep within `budget` (aws-session.ts's ec2Client). */
@@ -176,10 +217,12 @@ export function pollReads(deps: AwsDeps, account: AccountRef, region: string, ma
     const instances = batcherOf(makeClient, describeInstances, windowMs);
     const statuses = batcherOf(makeClient, describeStatuses, windowMs);
     const nats = batcherOf(makeClient, describeNatGateways, windowMs);
+    const clusters = batcherOf(makeClient, describeClusters, SPOT_LISTING_WINDOW_MS);
     reads = {
       instance: (id) => instances.get(id, askerLimits()),
       instanceStatus: (id) => statuses.get(id, askerLimits()),
       natGateway: (id) => nats.get(id, askerLimits()),
+      clusterInstances: async (cluster) => (await clusters.get(cluster, askerLimits())) ?? [],
     };
     byKey.set(key, reads);
   }

@@ -22,8 +22,8 @@ export async function onDemandUsd(pricing: PricingClient, instanceType: string, 
   return usd;
 }
 
-/** The newest spot price point per AZ (Linux/UNIX) for the type, among `azs`, sorted by AZ. */
-export async function newestSpotPrices(ec2: EC2Client, instanceType: string, azs: string[]): Promise<SpotPrice[]> {
+/** The newest spot price point per AZ (Linux/UNIX) for the type, among `azs` (all when absent), sorted by AZ. */
+export async function newestSpotPrices(ec2: EC2Client, instanceType: string, azs?: string[]): Promise<SpotPrice[]> {
   const newest = new Map<string, SpotPrice>();
   let NextToken: string | undefined;
   let pages = 0;
@@ -39,7 +39,7 @@ export async function newestSpotPrices(ec2: EC2Client, instanceType: string, azs
     );
     for (const point of answer.SpotPriceHistory ?? []) {
       const az = point.AvailabilityZone ?? '';
-      if (!azs.includes(az)) continue;
+      if (!az || (azs && !azs.includes(az))) continue;
       const price = Number(point.SpotPrice);
       const at = point.Timestamp?.toISOString() ?? '';
       if (!Number.isFinite(price)) continue;

@@ -107,6 +107,8 @@ export interface SpotPoolStatus {
   lastInterruption?: string;
   nodes: NodeStatus[];
   checkedAt?: string;
+  /** When the next tick is due (ticks of a cluster's watchers are spread over the interval by cluster). */
+  nextCheckAt?: string;
   /** The instance type its launches use now (the pool's, or the one a reconfigure rolls to). */
   instanceType?: string;
   /** A rolling reconfigure under way (docs/architecture.md#spot-reconfigure). */

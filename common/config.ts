@@ -5,6 +5,17 @@ import * as os from 'node:os';
  * Every setting of docs/api.md#settings, read from the environment with the contract's defaults.
  * Read it once per process (`loadConfig()`), never from workflow code.
  */
+/**
+ * About 0.4 MB of worker memory per cached spot watcher (bench/spot-watchers.ts): a thousand
+ * cached workflows hold ~400 MB above the worker's ~240 MB, so the worker stays well under
+ * 1 GiB however many watchers and entities it runs; the rest replay from short histories
+ * (SPOT_RUN_EVENTS_MAX). Above the SDK's own default on a small heap, below it on a large one.
+ */
+export const DEFAULT_MAX_CACHED_WORKFLOWS = 1000;
+
+/** Seconds between a spot watcher's ticks. */
+export const DEFAULT_SPOT_INTERVAL_S = 120;
+
 export interface ClusterflowConfig {
   apiPort: number;
   /** The API's bind address: 127.0.0.1 unless told (0.0.0.0 in the container). */
@@ -40,6 +51,11 @@ export interface ClusterflowConfig {
   motoPort: number;
   reconcileIntervalS: number;
   spotIntervalS: number;
+  /**
+   * Workflows a worker keeps in memory (the SDK's sticky cache); the others are replayed from
+   * their history when their next task comes (docs/architecture.md#spot-watcher).
+   */
+  maxCachedWorkflows: number;
   /** How many operations each cluster's entity keeps in its log; older ones are read from Temporal's visibility. */
   operationLogLimit: number;
   /** How often an activity asks AWS again while it waits for a state (ms). */
@@ -201,7 +217,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ClusterflowCon
     simPort: portOf(awsEndpointUrl ?? DEFAULT_AWS_ENDPOINT, 4566),
     motoPort: intFrom(env, 'CLUSTERFLOW_MOTO_PORT', 4567),
     reconcileIntervalS: intFrom(env, 'CLUSTERFLOW_RECONCILE_INTERVAL_S', 300),
-    spotIntervalS: intFrom(env, 'CLUSTERFLOW_SPOT_INTERVAL_S', 120),
+    spotIntervalS: intFrom(env, 'CLUSTERFLOW_SPOT_INTERVAL_S', DEFAULT_SPOT_INTERVAL_S),
+    maxCachedWorkflows: intFrom(env, 'CLUSTERFLOW_MAX_CACHED_WORKFLOWS', DEFAULT_MAX_CACHED_WORKFLOWS),
     operationLogLimit: intFrom(env, 'CLUSTERFLOW_OPERATION_LOG_LIMIT', 100),
     awsPollMs: awsPollMsFrom(env),
     waitDeadlineS: positiveOr(env, 'CLUSTERFLOW_WAIT_DEADLINE_S', DEFAULT_WAIT_DEADLINE_S),

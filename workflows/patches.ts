@@ -34,4 +34,10 @@ export const PATCHES = {
   rollsReachSpotPools: 'rolls-reach-spot-pools',
   /** The entity keeps its cluster's listing (`common/cluster-listing.ts`) in its visibility memo, for GET /v1/clusters. */
   entityPublishesListing: 'entity-publishes-listing',
+  /**
+   * A spot watcher ticks at its cluster's phase of the interval (common/spot-schedule.ts), a
+   * continued run waits for it, runs continue as new at a bounded history length, and its
+   * price and listing reads are shared with the other watchers of the worker.
+   */
+  spotWatcherSpreadsTicks: 'spot-watcher-spreads-ticks',
 } as const;

@@ -27,6 +27,7 @@ import { bidOf, rollWaitingReason, usd } from '../common/spot-bid';
 import { PATCHES } from './patches';
 import { clusterChangedSignal, resizeSignal, rollSpotPoolSignal, spotRollProgressSignal, spotStatusQuery, watcherStoppedSignal, type RollSpotPoolRequest } from './messages';
 import { clusterWorkflowId } from '../common/workflow-ids';
+import { nextTickAt, tickPhaseMs } from '../common/spot-schedule';
 
 
 /**
@@ -37,6 +38,14 @@ export const SPOT_GENERATION_BASE = 100000;
 
 /** How many ticks the on-demand price is kept before it is asked again (it changes rarely). */
 const ON_DEMAND_REFRESH_TICKS = 30;
+
+/**
+ * History events after which a run that spreads its ticks continues as new (about 40 quiet
+ * ticks): a worker whose cache cannot hold every watcher replays a watcher's run at each of
+ * its ticks, so the replay's cost is bounded by this, not by the server's suggestion (~4k
+ * events). Measured with bench/spot-watchers.ts (docs/architecture.md#spot-watcher).
+ */
+export const SPOT_RUN_EVENTS_MAX = 400;
 
 /** What survives continue-as-new. */
 export interface SpotWatcherState {
@@ -126,6 +135,8 @@ export async function spotWatcher(input: SpotWatcherInput): Promise<void> {
   // A run's first commands, in the order older runs recorded them.
   const readsLiveSettings = patched(PATCHES.liveSettingsEachRun);
   const knows = patchesOfThisRun();
+  // Decided once per run, in its first task, after the patches older runs recorded there.
+  const spreads = patched(PATCHES.spotWatcherSpreadsTicks);
 
   /** The instance type launches use now: the pool's, or the one a reconfigure rolls it to. */
   const typeNow = () => state.instanceType ?? pool.instanceType;
@@ -147,6 +158,7 @@ export async function spotWatcher(input: SpotWatcherInput): Promise<void> {
       lastInterruption: state.lastInterruption,
       nodes: state.nodes,
       checkedAt: state.checkedAt,
+      nextCheckAt,
       instanceType: typeNow(),
       roll: state.roll && publicRoll(state.roll),
     };
@@ -238,14 +250,14 @@ export async function spotWatcher(input: SpotWatcherInput): Promise<void> {
     const errors: string[] = [];
     if (state.onDemandPrice === undefined || state.ticks % ON_DEMAND_REFRESH_TICKS === 0) {
       try {
-        state.onDemandPrice = await awsLocal.onDemandPrice({ scope, instanceType: typeNow() });
+        state.onDemandPrice = await awsLocal.onDemandPrice({ scope, instanceType: typeNow(), ...shared() });
       } catch (error) {
         if (isCancellation(error)) throw error;
         errors.push(`on-demand price: ${readableError(error)}`);
       }
     }
     try {
-      const prices = await awsLocal.spotPrices({ scope, instanceType: typeNow(), azs: pool.azs });
+      const prices = await awsLocal.spotPrices({ scope, instanceType: typeNow(), azs: pool.azs, ...shared() });
       for (const p of prices) state.spotPrices[p.az] = p.price;
     } catch (error) {
       if (isCancellation(error)) throw error;
@@ -352,7 +364,7 @@ export async function spotWatcher(input: SpotWatcherInput): Promise<void> {
     // Prices and the listing at once: one workflow task per tick.
     const [, listed] = await Promise.all([
       readPrices(),
-      awsLocal.listClusterInstances({ scope }).then(
+      awsLocal.listClusterInstances({ scope, ...sharedListing() }).then(
         (all) => ({ all }),
         (error: unknown) => ({ error }),
       ),
@@ -601,15 +613,40 @@ export async function spotWatcher(input: SpotWatcherInput): Promise<void> {
   /** Pool removed or cluster deleted: every node of the pool goes, whatever its generation. */
   const terminateAll = () => terminatePoolNodes(awsOnce, scope, pool.name);
 
+  // The interval as the worker has it now: a changed setting reaches the watcher at its next run.
+  let { intervalS } = input;
+  /** When the next tick is due (a watcher that spreads its ticks says so in its status). */
+  let nextCheckAt: string | undefined;
+  const everyMs = () => intervalS * 1000;
+  const phaseMs = () => tickPhaseMs(clusterWorkflowId(input.project, input.spec.name), everyMs());
+  /** Until the next tick: the cluster's next due time, or a whole interval (runs begun before spreading). */
+  const untilNextTick = () => {
+    if (!spreads) return everyMs();
+    const due = nextTickAt(Date.now(), phaseMs(), everyMs());
+    nextCheckAt = new Date(due).toISOString();
+    return Math.max(1, due - Date.now());
+  };
+  /** Price reads shared within one interval by every watcher of the worker (one read per region and type). */
+  const shared = () => (spreads ? { sharedWithinMs: everyMs() } : {});
+  /**
+   * The listing read with those other watchers ask within a second (the pools of a cluster,
+   * which tick together, and other clusters): fresh, never an earlier answer.
+   */
+  const sharedListing = () => (spreads ? { batched: true } : {});
+  /** The server's suggestion, or sooner for a run that spreads its ticks (SPOT_RUN_EVENTS_MAX). */
+  const continueNow = () => workflowInfo().continueAsNewSuggested || (spreads && workflowInfo().historyLength >= SPOT_RUN_EVENTS_MAX);
+
   try {
-    // The interval as the worker has it now: a changed setting reaches the watcher at its next run.
-    let { intervalS } = input;
     if (readsLiveSettings) intervalS = (await liveSettings()).spotIntervalS ?? intervalS;
+    // A continued run waits for its cluster's due time: the watchers that continue together
+    // would otherwise tick together. A new watcher looks at once (its pool is empty).
+    if (spreads && input.carried) await condition(() => wake, untilNextTick());
+    const continueAsNewNow = async () => {
+      takeChange();
+      await continueAsNew<typeof spotWatcher>({ ...input, spec: cluster.spec, profile: cluster.profile, network: cluster.network, intervalS, carried: state });
+    };
     for (;;) {
-      if (workflowInfo().continueAsNewSuggested) {
-        takeChange();
-        await continueAsNew<typeof spotWatcher>({ ...input, spec: cluster.spec, profile: cluster.profile, network: cluster.network, intervalS, carried: state });
-      }
+      if (!spreads && workflowInfo().continueAsNewSuggested) await continueAsNewNow();
       wake = false;
       takeChange();
       takeRolls();
@@ -630,7 +667,10 @@ export async function spotWatcher(input: SpotWatcherInput): Promise<void> {
           `${v.reason ? `\n\n${v.reason}` : ''}${v.degraded ? `\n\ndegraded: ${v.lastError}` : ''}` +
           `${v.roll ? `\n\nrolling ${v.roll.from} → ${v.roll.to} for ${v.roll.operationId}: ${v.roll.tasks.filter((t) => t.state === 'Succeeded').length}/${v.roll.tasks.length} replaced${v.roll.waiting ? `; ${v.roll.waiting}` : ''}` : ''}`,
       );
-      await condition(() => wake, intervalS * 1000);
+      // After a tick, not before: the next run waits for the next due time and misses none.
+      // Not while a signal waits to be taken (a resize, a roll's next step): the run takes it first.
+      if (spreads && !wake && continueNow()) await continueAsNewNow();
+      await condition(() => wake, untilNextTick());
     }
   } catch (error) {
     if (isCancellation(error)) await CancellationScope.nonCancellable(stop);

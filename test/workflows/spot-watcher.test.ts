@@ -9,6 +9,8 @@ import { BUILT_IN_PROFILES } from '../../store/built-in-profiles';
 import { SPOT_GENERATION_BASE, SpotWatcherInput } from '../../workflows/spot-watcher';
 import { spotWatcherId } from '../../common/workflow-ids';
 import { startTemporal } from '../support/temporal';
+import { clusterWorkflowId } from '../../common/workflow-ids';
+import { tickLatenessMs, tickPhaseMs } from '../../common/spot-schedule';
 import { exampleSpec } from '../unit/fixtures';
 import { workflowCode } from '../support/workflow-code';
 
@@ -198,8 +200,40 @@ describe('spotWatcher', () => {
         const firstLocalActivity = events.findIndex((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity');
         const patchesBefore = events.slice(0, firstLocalActivity).flatMap((e) => patchIdOf(e.markerRecordedEventAttributes));
         expect(firstLocalActivity).toBeGreaterThan(0);
-        expect(patchesBefore).toEqual(expect.arrayContaining(['spot-watcher-rolls', 'spot-watcher-rolls-launch-settings', 'spot-watcher-rolls-profile', 'spot-watcher-confirms-launches', 'spot-watcher-signals-stop']));
+        expect(patchesBefore).toEqual(expect.arrayContaining(['spot-watcher-rolls', 'spot-watcher-rolls-launch-settings', 'spot-watcher-rolls-profile', 'spot-watcher-confirms-launches', 'spot-watcher-signals-stop', 'spot-watcher-spreads-ticks']));
       }
+    });
+  });
+
+  it('ticks at its cluster’s phase of the interval: watchers of two clusters at different offsets, the pools of one cluster together', async () => {
+    const market = fakeMarket();
+    const taskQueue = `spot-${++queue}`;
+    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, ...workflowCode(), activities: market.activities });
+    const everyMs = 60_000;
+    const watchers = [
+      { cluster: 'phase-a', pool: 'spot' },
+      { cluster: 'phase-a', pool: 'spot2' },
+      { cluster: 'phase-b', pool: 'spot' },
+    ];
+    await worker.runUntil(async () => {
+      const handles = await Promise.all(
+        watchers.map(({ cluster, pool: name }) =>
+          env.client.workflow.start('spotWatcher', {
+            taskQueue,
+            workflowId: spotWatcherId('default', cluster, name),
+            args: [{ project: 'default', spec: { ...spec, name: cluster }, profile, network, pool: { ...pool, name }, intervalS: everyMs / 1000 } satisfies SpotWatcherInput],
+          }),
+        ),
+      );
+      // Each has looked once (at start) and says when its next look is due.
+      const due = await Promise.all(handles.map(async (h) => Date.parse((await until(h, 'due', (s) => s.checkedAt !== undefined && s.nextCheckAt !== undefined)).nextCheckAt!)));
+      const phases = watchers.map(({ cluster }) => tickPhaseMs(clusterWorkflowId('default', cluster), everyMs));
+      due.forEach((at, i) => expect(tickLatenessMs(at, phases[i], everyMs)).toBe(0));
+      expect(due[0]).toBe(due[1]);
+      expect(phases[0]).not.toBe(phases[2]);
+      expect(tickLatenessMs(due[0], 0, everyMs)).not.toBe(tickLatenessMs(due[2], 0, everyMs));
+      for (const h of handles) await h.terminate('test over');
+      for (const h of handles) await Worker.runReplayHistory({ ...workflowCode() }, await h.fetchHistory(), h.workflowId);
     });
   });
 
