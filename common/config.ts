@@ -6,10 +6,11 @@ import * as os from 'node:os';
  * Read it once per process (`loadConfig()`), never from workflow code.
  */
 /**
- * About 0.4 MB of worker memory per cached spot watcher (bench/spot-watchers.ts): a thousand
- * cached workflows hold ~400 MB above the worker's ~240 MB, so the worker stays well under
- * 1 GiB however many watchers and entities it runs; the rest replay from short histories
- * (SPOT_RUN_EVENTS_MAX). Above the SDK's own default on a small heap, below it on a large one.
+ * What the spot bench runs with (about 0.4 MB of worker memory per cached spot watcher: a
+ * thousand hold ~400 MB above the worker's ~240 MB). Not the worker's default: with fewer cached
+ * workflows than watchers, the bench's watchers launched nodes their full pools did not need
+ * (docs/architecture.md#spot-watcher, an open bug), so the worker keeps the SDK's own default
+ * (bounded by the heap's size) unless CLUSTERFLOW_MAX_CACHED_WORKFLOWS says otherwise.
  */
 export const DEFAULT_MAX_CACHED_WORKFLOWS = 1000;
 
@@ -55,7 +56,7 @@ export interface ClusterflowConfig {
    * Workflows a worker keeps in memory (the SDK's sticky cache); the others are replayed from
    * their history when their next task comes (docs/architecture.md#spot-watcher).
    */
-  maxCachedWorkflows: number;
+  maxCachedWorkflows?: number;
   /** How many operations each cluster's entity keeps in its log; older ones are read from Temporal's visibility. */
   operationLogLimit: number;
   /** How often an activity asks AWS again while it waits for a state (ms). */
@@ -218,7 +219,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ClusterflowCon
     motoPort: intFrom(env, 'CLUSTERFLOW_MOTO_PORT', 4567),
     reconcileIntervalS: intFrom(env, 'CLUSTERFLOW_RECONCILE_INTERVAL_S', 300),
     spotIntervalS: intFrom(env, 'CLUSTERFLOW_SPOT_INTERVAL_S', DEFAULT_SPOT_INTERVAL_S),
-    maxCachedWorkflows: intFrom(env, 'CLUSTERFLOW_MAX_CACHED_WORKFLOWS', DEFAULT_MAX_CACHED_WORKFLOWS),
+    maxCachedWorkflows: env.CLUSTERFLOW_MAX_CACHED_WORKFLOWS ? intFrom(env, 'CLUSTERFLOW_MAX_CACHED_WORKFLOWS', 1) : undefined,
     operationLogLimit: intFrom(env, 'CLUSTERFLOW_OPERATION_LOG_LIMIT', 100),
     awsPollMs: awsPollMsFrom(env),
     waitDeadlineS: positiveOr(env, 'CLUSTERFLOW_WAIT_DEADLINE_S', DEFAULT_WAIT_DEADLINE_S),

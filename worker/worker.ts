@@ -35,9 +35,9 @@ export async function createWorker(config: ClusterflowConfig, connection?: Nativ
     // clusters' calls queued behind their own waits. Waits are cheap now that their reads are
     // batched (cloud/poll-reads.ts) and every call keeps to the shared buckets.
     maxConcurrentActivityTaskExecutions: 500,
-    // Bounded: ten thousand spot watchers resident would hold ~4 GB; evicted ones replay their
-    // (short) run's history at their next tick (common/config.ts, DEFAULT_MAX_CACHED_WORKFLOWS).
-    maxCachedWorkflows: config.maxCachedWorkflows,
+    // The SDK's default (bounded by the heap) unless set: a cache smaller than the spot watchers
+    // made the bench's watchers launch nodes they did not need (common/config.ts, an open bug).
+    ...(config.maxCachedWorkflows === undefined ? {} : { maxCachedWorkflows: config.maxCachedWorkflows }),
     // No project here: each activity resolves its account within its cluster's project (its scope's owner).
     // Every AWS call is counted on the runtime's meter (served with the SDK's metrics when main.ts installed an exporter).
     // Every EC2 call waits for its tokens in the buckets all workers share (cloud/rate-limiter.ts).
