@@ -76,7 +76,18 @@ describe('API start and its local state', () => {
       expect((await call(`http://127.0.0.1:${port}`, 'POST', '/v1/cluster-profiles', { token, body: { name: 'private', packs } })).status).toBe(201);
       expect(modeOf('.')).toBe('700');
       const files = fs.readdirSync(dataDir).sort();
-      expect(files).toEqual(['api-token', 'clusterflow.sqlite', 'clusterflow.sqlite-shm', 'clusterflow.sqlite-wal', 'payload.key', 'secret.key']);
+      // rate-limits.sqlite: EC2's request buckets, which the API's reads share with the workers.
+      expect(files).toEqual([
+        'api-token',
+        'clusterflow.sqlite',
+        'clusterflow.sqlite-shm',
+        'clusterflow.sqlite-wal',
+        'payload.key',
+        'rate-limits.sqlite',
+        'rate-limits.sqlite-shm',
+        'rate-limits.sqlite-wal',
+        'secret.key',
+      ]);
       for (const file of files) expect(`${file} ${modeOf(file)}`).toBe(`${file} 600`);
     } finally {
       await app.close();
