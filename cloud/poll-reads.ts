@@ -138,24 +138,23 @@ const describeNatGateways = (ec2: EC2Client, ids: string[], signal?: AbortSignal
 
 /** The instances of several clusters, by their cluster tag; a cluster without any is absent. */
 async function describeClusters(ec2: EC2Client, clusters: string[], signal?: AbortSignal): Promise<Map<string, Instance[]>> {
-  const found = new Map<string, Instance[]>();
-  for (const batch of chunks(clusters)) {
-    let NextToken: string | undefined;
-    do {
+  const byId = await describeByFilter(
+    clusters,
+    async (batch, NextToken) => {
       const answer = await ec2.send(
         new DescribeInstancesCommand({ Filters: [{ Name: `tag:${CLUSTER_TAG}`, Values: batch }, { Name: 'instance-state-name', Values: NOT_TERMINATED }], NextToken }),
         { abortSignal: signal },
       );
-      for (const instance of (answer.Reservations ?? []).flatMap((r) => r.Instances ?? [])) {
-        const cluster = instance.Tags?.find((t) => t.Key === CLUSTER_TAG)?.Value;
-        // The filter is the server's; whose an instance is, is checked here again.
-        if (!cluster || !batch.includes(cluster)) continue;
-        const of = found.get(cluster) ?? [];
-        if (!of.some((i) => i.InstanceId === instance.InstanceId)) of.push(instance);
-        found.set(cluster, of);
-      }
-      NextToken = answer.NextToken;
-    } while (NextToken);
+      return { items: (answer.Reservations ?? []).flatMap((r) => r.Instances ?? []), NextToken: answer.NextToken };
+    },
+    (i) => i.InstanceId,
+  );
+  const found = new Map<string, Instance[]>();
+  for (const instance of byId.values()) {
+    const cluster = instance.Tags?.find((t) => t.Key === CLUSTER_TAG)?.Value;
+    // The filter is the server's; whose an instance is, is checked here again.
+    if (!cluster || !clusters.includes(cluster)) continue;
+    found.set(cluster, [...(found.get(cluster) ?? []), instance]);
   }
   return found;
 }

@@ -5,14 +5,6 @@ import * as os from 'node:os';
  * Every setting of docs/api.md#settings, read from the environment with the contract's defaults.
  * Read it once per process (`loadConfig()`), never from workflow code.
  */
-/**
- * What the spot bench runs with (about 0.4 MB of worker memory per cached spot watcher: a
- * thousand hold ~400 MB above the worker's ~240 MB). Not the worker's default: with fewer cached
- * workflows than watchers, the bench's watchers launched nodes their full pools did not need
- * (docs/architecture.md#spot-watcher, an open bug), so the worker keeps the SDK's own default
- * (bounded by the heap's size) unless CLUSTERFLOW_MAX_CACHED_WORKFLOWS says otherwise.
- */
-export const DEFAULT_MAX_CACHED_WORKFLOWS = 1000;
 
 /** Seconds between a spot watcher's ticks. */
 export const DEFAULT_SPOT_INTERVAL_S = 120;

@@ -36,7 +36,7 @@ export async function createWorker(config: ClusterflowConfig, connection?: Nativ
     // batched (cloud/poll-reads.ts) and every call keeps to the shared buckets.
     maxConcurrentActivityTaskExecutions: 500,
     // The SDK's default (bounded by the heap) unless set: a cache smaller than the spot watchers
-    // made the bench's watchers launch nodes they did not need (common/config.ts, an open bug).
+    // made the bench's watchers launch nodes they did not need (docs/architecture.md#spot-watcher, an open bug).
     ...(config.maxCachedWorkflows === undefined ? {} : { maxCachedWorkflows: config.maxCachedWorkflows }),
     // No project here: each activity resolves its account within its cluster's project (its scope's owner).
     // Every AWS call is counted on the runtime's meter (served with the SDK's metrics when main.ts installed an exporter).

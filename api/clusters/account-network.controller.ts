@@ -1,7 +1,7 @@
 import { Controller, Get, Inject, Param } from '@nestjs/common';
 import { ApiBadGatewayResponse, ApiBadRequestResponse, ApiBearerAuth, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { Project } from '../auth/project.decorator';
-import { awsReadFailure } from '../common/aws-read-failure';
+import { awsReadFailure, EC2_RATE_SPENT } from '../common/aws-read-failure';
 import { ApiError } from '../common/error-shape';
 import { STORE } from '../common/tokens';
 import { Store } from '../../store/store';
@@ -24,7 +24,7 @@ export class AccountNetworkController {
   @ApiBadRequestResponse({ description: '`region` is not a region name (rule `matches`)' })
   @ApiNotFoundResponse({ description: 'no cloud account with this id in the project' })
   @ApiBadGatewayResponse({ description: 'AWS could not be reached, or refused the keys' })
-  @ApiServiceUnavailableResponse({ description: "the account's EC2 request rate in the region is spent for the moment; nothing was sent, try again in a few seconds" })
+  @ApiServiceUnavailableResponse({ description: EC2_RATE_SPENT })
   async get(@Project() project: string, @Param('id') id: string, @Param('region') region: string): Promise<AccountNetwork> {
     if (!REGION.test(region)) throw new ApiError(400, `region: region ${REGION_MESSAGE}`, [{ field: 'region', rule: 'matches', message: `region ${REGION_MESSAGE}` }]);
     if (!(await this.store.getCloudAccount(project, id))) throw new ApiError(404, `cloud account ${id} not found`);

@@ -13,6 +13,7 @@ import {
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
+import { EC2_RATE_SPENT } from '../common/aws-read-failure';
 import { ApiError } from '../common/error-shape';
 import { pageSize } from '../common/paging';
 import { ViewerMayDryRun } from '../auth/access';
@@ -74,7 +75,7 @@ export class ClustersController {
   @ApiConflictResponse({ description: 'a cluster with that name exists' })
   @ApiUnprocessableEntityResponse({ description: 'a rule is broken (control-plane size, AZ not in region, instance type not offered, no such account or profile, …)' })
   @ApiBadGatewayResponse({ description: 'AWS could not be reached to check the region; nothing changed' })
-  @ApiServiceUnavailableResponse({ description: "the account's EC2 request rate in the region is spent for the moment; nothing changed, try again in a few seconds" })
+  @ApiServiceUnavailableResponse({ description: EC2_RATE_SPENT })
   async create(
     @Project() project: string,
     @Body() dto: ClusterSpecDto,
@@ -136,7 +137,7 @@ export class ClustersController {
   @ApiConflictResponse({ description: 'an operation is running on the cluster, or it is not Running' })
   @ApiUnprocessableEntityResponse({ description: 'not a worker pool, duplicate name, AZ without subnets, instance type not offered' })
   @ApiBadGatewayResponse({ description: 'AWS could not be reached to check the instance type; nothing changed' })
-  @ApiServiceUnavailableResponse({ description: "the account's EC2 request rate in the region is spent for the moment; nothing changed, try again in a few seconds" })
+  @ApiServiceUnavailableResponse({ description: EC2_RATE_SPENT })
   addPool(@Project() project: string, @Param('name') name: string, @Body() pool: PoolDto) {
     return this.clusters.addPool(project, name, JSON.parse(JSON.stringify(pool)));
   }
@@ -150,7 +151,7 @@ export class ClustersController {
   @ApiConflictResponse({ description: 'an operation is running on the cluster, or it is not Running' })
   @ApiUnprocessableEntityResponse({ description: 'control-plane scale-down or a step other than 1→3, 3→5; instance type not offered' })
   @ApiBadGatewayResponse({ description: 'AWS could not be reached to check the instance type; nothing changed' })
-  @ApiServiceUnavailableResponse({ description: "the account's EC2 request rate in the region is spent for the moment; nothing changed, try again in a few seconds" })
+  @ApiServiceUnavailableResponse({ description: EC2_RATE_SPENT })
   async updatePool(
     @Project() project: string,
     @Param('name') name: string,

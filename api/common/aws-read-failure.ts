@@ -1,6 +1,9 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { ApiError } from './error-shape';
 
+/** The 503 of a route that reads EC2, as its OpenAPI document states it. */
+export const EC2_RATE_SPENT = "the account's EC2 request rate in the region is spent for the moment; nothing was sent or changed, try again in a few seconds";
+
 /**
  * What a request answers when a read it asked of AWS failed; `doing` says what it could not do
  * ("could not check the region with AWS"). 503 when the call would have waited too long for
